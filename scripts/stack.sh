@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# The local backing stack without Docker: RabbitMQ, FerretDB (MongoDB wire, SQLite backend) and
+# Elasticsearch, installed from the registries this machine reaches and run from .local/.
+#
+#   scripts/stack.sh install   install whatever is missing (idempotent)
+#   scripts/stack.sh start     install, then start whatever is not running, and wait until healthy
+#   scripts/stack.sh stop      stop what start started, by the process ids it recorded
+#   scripts/stack.sh status    one line per server
+#   scripts/stack.sh env       the environment variables that point the services at this stack
+#
+# Everything lives under $ALLIES_HOME (default: <repo>/.local), which git ignores.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/versions.sh
+source "$ROOT/scripts/versions.sh"
+
+HOME_DIR="${ALLIES_HOME:-$ROOT/.local}"
+BIN="$HOME_DIR/bin"
+DATA="$HOME_DIR/data"
+LOGS="$HOME_DIR/log"
+RUN="$HOME_DIR/run"
+
+AMQP_PORT="${ALLIES_AMQP_PORT:-5673}"
+RABBIT_MGMT_PORT="${ALLIES_RABBIT_MGMT_PORT:-15673}"
+MONGO_PORT="${ALLIES_MONGO_PORT:-27018}"
+ES_PORT="${ALLIES_ES_PORT:-9201}"
+RABBIT_NODENAME="allies@localhost"
+ES_USER="allies-es"
+ES_DIR="$HOME_DIR/elasticsearch-$ELASTICSEARCH_VERSION"
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root for: $*"; fi
+}
+
+# ---------------------------------------------------------------- install
+
+install_rabbitmq() {
+  if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then return; fi
+  log "installing rabbitmq-server from Debian"
+  as_root apt-get update -qq
+  # The package tries to start a system-wide broker; we run our own node instead.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rabbitmq-server >/dev/null
+  as_root sh -c 'command -v systemctl >/dev/null && systemctl disable --now rabbitmq-server 2>/dev/null || service rabbitmq-server stop 2>/dev/null || true'
+}
+
+install_ferretdb() {
+  if [ -x "$BIN/ferretdb" ] && "$BIN/ferretdb" --version 2>/dev/null | grep -q "$FERRETDB_VERSION"; then return; fi
+  command -v go >/dev/null || die "Go is needed to build FerretDB"
+  log "building FerretDB $FERRETDB_VERSION with Go (a few minutes, once)"
+  mkdir -p "$BIN"
+  # `go install ...@version` needs the proxy's version list, which is not served here; downloading the
+  # exact version and building it as its own main module honours its go.mod and go.sum just the same.
+  local src
+  src="$(GOFLAGS=-mod=mod go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+  # The module zip lacks the generated build/version/version.txt that the binary embeds; write it.
+  local work="$HOME_DIR/build/ferretdb"
+  rm -rf "$work" && mkdir -p "$(dirname "$work")" && cp -r "$src" "$work" && chmod -R u+w "$work"
+  echo "$FERRETDB_VERSION" >"$work/build/version/version.txt"
+  (cd "$work" && GOFLAGS=-mod=mod go build -trimpath -o "$BIN/ferretdb.tmp" ./cmd/ferretdb)
+  mv "$BIN/ferretdb.tmp" "$BIN/ferretdb"
+  rm -rf "$work"
+}
+
+install_elasticsearch() {
+  if [ -x "$ES_DIR/bin/elasticsearch" ]; then return; fi
+  command -v mvn >/dev/null || die "Maven is needed to fetch Elasticsearch"
+  log "fetching Elasticsearch $ELASTICSEARCH_VERSION from Maven Central"
+  local artifact="org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ELASTICSEARCH_VERSION:zip"
+  mvn -q -B dependency:copy -Dartifact="$artifact" -DoutputDirectory="$HOME_DIR/dist" -Dmdep.overWriteIfNewer=true >/dev/null
+  rm -rf "$ES_DIR.tmp" && mkdir -p "$ES_DIR.tmp"
+  unzip -q "$HOME_DIR/dist/elasticsearch-$ELASTICSEARCH_VERSION.zip" -d "$ES_DIR.tmp"
+  mv "$ES_DIR.tmp/elasticsearch-$ELASTICSEARCH_VERSION" "$ES_DIR" && rmdir "$ES_DIR.tmp"
+  rm -f "$HOME_DIR/dist/elasticsearch-$ELASTICSEARCH_VERSION.zip"
+}
+
+ensure_es_user() {
+  # Elasticsearch refuses to run as root.
+  [ "$(id -u)" -eq 0 ] || return 0
+  id "$ES_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$ES_USER"
+}
+
+cmd_install() {
+  mkdir -p "$BIN" "$DATA" "$LOGS" "$RUN"
+  install_rabbitmq
+  install_ferretdb
+  install_elasticsearch
+  ensure_es_user
+}
+
+# ---------------------------------------------------------------- start / stop
+
+pid_alive() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+
+wait_for() { # name, seconds, command...
+  local name="$1" secs="$2"; shift 2
+  local i
+  for ((i = 0; i < secs * 2; i++)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    pid_alive "$name" || die "$name exited while starting; see $LOGS/$name.log"
+    sleep 0.5
+  done
+  die "$name did not become healthy in ${secs}s; see $LOGS/$name.log"
+}
+
+rabbit_env() {
+  export RABBITMQ_NODENAME="$RABBIT_NODENAME"
+  export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+  export RABBITMQ_NODE_PORT="$AMQP_PORT"
+  export RABBITMQ_DIST_PORT=$((AMQP_PORT + 20000))
+  export RABBITMQ_MNESIA_BASE="$DATA/rabbitmq/mnesia"
+  export RABBITMQ_LOG_BASE="$LOGS/rabbitmq"
+  export RABBITMQ_LOGS="-"
+  export RABBITMQ_CONFIG_FILE="$DATA/rabbitmq/rabbitmq"
+  export RABBITMQ_ENABLED_PLUGINS_FILE="$DATA/rabbitmq/enabled_plugins"
+  export RABBITMQ_PID_FILE="$RUN/rabbitmq.beam.pid"
+  # The Erlang cookie lives in $HOME; keep ours apart from any system broker's.
+  export HOME="$DATA/rabbitmq"
+}
+
+start_rabbitmq() {
+  if pid_alive rabbitmq; then return; fi
+  mkdir -p "$DATA/rabbitmq" "$LOGS/rabbitmq"
+  cat >"$DATA/rabbitmq/rabbitmq.conf" <<EOF
+listeners.tcp.default = 127.0.0.1:$AMQP_PORT
+management.tcp.ip = 127.0.0.1
+management.tcp.port = $RABBIT_MGMT_PORT
+EOF
+  echo '[rabbitmq_management].' >"$DATA/rabbitmq/enabled_plugins"
+  log "starting RabbitMQ on 127.0.0.1:$AMQP_PORT (management :$RABBIT_MGMT_PORT)"
+  (rabbit_env; exec setsid /usr/lib/rabbitmq/bin/rabbitmq-server >"$LOGS/rabbitmq.log" 2>&1) &
+  echo $! >"$RUN/rabbitmq.pid"
+  wait_for rabbitmq 90 curl -fsS -u guest:guest "http://127.0.0.1:$RABBIT_MGMT_PORT/api/overview"
+}
+
+start_ferretdb() {
+  if pid_alive ferretdb; then return; fi
+  mkdir -p "$DATA/ferretdb"
+  log "starting FerretDB on 127.0.0.1:$MONGO_PORT (SQLite in $DATA/ferretdb)"
+  setsid "$BIN/ferretdb" --handler=sqlite --sqlite-url="file:$DATA/ferretdb/" \
+    --listen-addr="127.0.0.1:$MONGO_PORT" --telemetry=disable --debug-addr=- \
+    --state-dir="$DATA/ferretdb" --log-level=WARN >"$LOGS/ferretdb.log" 2>&1 &
+  echo $! >"$RUN/ferretdb.pid"
+  wait_for ferretdb 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MONGO_PORT"
+}
+
+start_elasticsearch() {
+  if pid_alive elasticsearch; then return; fi
+  mkdir -p "$DATA/elasticsearch" "$LOGS/elasticsearch"
+  cat >"$ES_DIR/config/elasticsearch.yml" <<EOF
+cluster.name: allies-local
+node.name: local
+path.data: $DATA/elasticsearch
+path.logs: $LOGS/elasticsearch
+network.host: 127.0.0.1
+http.port: $ES_PORT
+transport.port: $((ES_PORT + 100))
+discovery.type: single-node
+xpack.security.enabled: false
+action.destructive_requires_name: false
+# A laptop or CI disk is often fuller than a server's; do not go read-only at 90%.
+cluster.routing.allocation.disk.threshold_enabled: false
+EOF
+  local run_as=()
+  if [ "$(id -u)" -eq 0 ]; then
+    chown -R "$ES_USER" "$ES_DIR" "$DATA/elasticsearch" "$LOGS/elasticsearch"
+    run_as=(setpriv --reuid="$ES_USER" --regid="$ES_USER" --init-groups)
+  fi
+  log "starting Elasticsearch $ELASTICSEARCH_VERSION on 127.0.0.1:$ES_PORT"
+  ES_JAVA_HOME="${ES_JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")}" \
+    ES_JAVA_OPTS="${ES_JAVA_OPTS:--Xms512m -Xmx512m}" \
+    setsid "${run_as[@]}" "$ES_DIR/bin/elasticsearch" >"$LOGS/elasticsearch.log" 2>&1 &
+  echo $! >"$RUN/elasticsearch.pid"
+  wait_for elasticsearch 180 curl -fsS "http://127.0.0.1:$ES_PORT/_cluster/health?wait_for_status=yellow&timeout=1s"
+}
+
+stop_one() { # name
+  local name="$1"
+  pid_alive "$name" || { rm -f "$RUN/$name.pid"; return 0; }
+  local pid; pid="$(cat "$RUN/$name.pid")"
+  log "stopping $name (pid $pid)"
+  # setsid made each server the leader of its own process group: end the whole group.
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  local i
+  for ((i = 0; i < 60; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  kill -KILL -- "-$pid" 2>/dev/null || true
+  rm -f "$RUN/$name.pid"
+}
+
+cmd_start() {
+  cmd_install
+  start_rabbitmq
+  start_ferretdb
+  start_elasticsearch
+  cmd_status
+}
+
+cmd_stop() {
+  stop_one elasticsearch
+  stop_one ferretdb
+  stop_one rabbitmq
+  # epmd is started on demand by the Erlang VM and outlives it; it holds no data.
+  rabbit_env
+  pkill -f "epmd -daemon" 2>/dev/null || true
+}
+
+cmd_status() {
+  local name
+  for name in rabbitmq ferretdb elasticsearch; do
+    if pid_alive "$name"; then echo "$name: running (pid $(cat "$RUN/$name.pid"))"; else echo "$name: stopped"; fi
+  done
+}
+
+cmd_env() {
+  cat <<EOF
+export AMQP_URI=amqp://guest:guest@127.0.0.1:$AMQP_PORT/
+export RABBIT_MGMT_URI=http://guest:guest@127.0.0.1:$RABBIT_MGMT_PORT/
+export MONGO_URI=mongodb://127.0.0.1:$MONGO_PORT/
+export ES_URL=http://127.0.0.1:$ES_PORT
+EOF
+}
+
+case "${1:-}" in
+  install) cmd_install ;;
+  start) cmd_start ;;
+  stop) cmd_stop ;;
+  status) cmd_status ;;
+  env) cmd_env ;;
+  *) echo "usage: $0 install|start|stop|status|env" >&2; exit 2 ;;
+esac

@@ -1,0 +1,149 @@
+"""The event contract: one envelope, one schema per event type, one way to build and parse events.
+
+Every payload on the bus is an envelope `{event_id, event_type, occurred_at, schema_version, data}`.
+The data schemas are strict (unknown fields rejected) so a producer cannot slip a private field
+(an email, a phone number, message text) onto the bus by accident: it fails validation before it
+is published. `tests/test_event_contract.py` also checks no schema names such a field.
+"""
+import uuid
+from datetime import datetime, timezone
+
+from marshmallow import ValidationError, fields, validate
+
+from .schemas import (MATCH_STATUSES, REQUEST_STATUSES, ROLES, URGENCIES, VISIBILITIES,
+                      Country, CountryList, LanguageList, SkillList, StrictSchema)
+
+SCHEMA_VERSION = 1
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+def isoformat(moment):
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+class Envelope(StrictSchema):
+    event_id = fields.UUID(required=True)
+    event_type = fields.String(required=True)
+    occurred_at = fields.AwareDateTime(required=True)
+    schema_version = fields.Integer(required=True, validate=validate.Range(min=1))
+    data = fields.Dict(required=True)
+
+
+class ProfileData(StrictSchema):
+    profile_id = fields.String(required=True)
+    handle = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    status = fields.String(required=True, validate=validate.OneOf(("active", "deactivated")))
+    skills = SkillList(required=True)
+    languages = LanguageList(required=True)
+    countries = CountryList(required=True)
+    bio = fields.String(required=True)
+    availability_hours = fields.Integer(required=True)
+    max_active_matches = fields.Integer(required=True)
+    verified = fields.Boolean(required=True)
+    # Monotonic per profile: read models apply an event only if it is newer than what they hold.
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class RequestData(StrictSchema):
+    request_id = fields.String(required=True)
+    author_id = fields.String(required=True)
+    # Title and body of a `private` request never travel: they are not public text.
+    title = fields.String(required=True, allow_none=True)
+    body = fields.String(required=True, allow_none=True)
+    skills = SkillList(required=True, min_items=1)
+    languages = LanguageList(required=True)
+    country = Country(required=True)
+    urgency = fields.String(required=True, validate=validate.OneOf(URGENCIES))
+    visibility = fields.String(required=True, validate=validate.OneOf(VISIBILITIES))
+    status = fields.String(required=True, validate=validate.OneOf(REQUEST_STATUSES))
+    created_at = fields.AwareDateTime(required=True, format="iso")
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class MatchData(StrictSchema):
+    match_id = fields.String(required=True)
+    request_id = fields.String(required=True)
+    volunteer_id = fields.String(required=True)
+    author_id = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(MATCH_STATUSES))
+    score = fields.Float(required=True)
+    reasons = fields.List(fields.String(), required=True)
+    proposed_at = fields.AwareDateTime(required=True, format="iso")
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class MessageSentData(StrictSchema):
+    match_id = fields.String(required=True)
+    message_id = fields.String(required=True)
+    sender_id = fields.String(required=True)
+    sent_at = fields.AwareDateTime(required=True, format="iso")
+
+
+# (source service, event type) -> data schema. The table of DESIGN.md, as code.
+CONTRACT = {
+    ("profiles", "profile_registered"): ProfileData,
+    ("profiles", "profile_updated"): ProfileData,
+    ("profiles", "profile_deactivated"): ProfileData,
+    ("requests", "request_created"): RequestData,
+    ("requests", "request_updated"): RequestData,
+    ("requests", "request_closed"): RequestData,
+    ("matching", "match_proposed"): MatchData,
+    ("matching", "match_accepted"): MatchData,
+    ("matching", "match_declined"): MatchData,
+    ("matching", "match_expired"): MatchData,
+    ("notify", "message_sent"): MessageSentData,
+}
+
+
+def data_schema(source, event_type):
+    try:
+        return CONTRACT[(source, event_type)]()
+    except KeyError:
+        raise ValueError(f"{source}.{event_type} is not in the event contract") from None
+
+
+def make_event(source, event_type, data, occurred_at=None):
+    """Build a validated envelope ready to store in an outbox and publish."""
+    schema = data_schema(source, event_type)
+    unknown = sorted(set(data) - set(schema.fields))
+    if unknown:
+        raise ValueError(f"{event_type} data has fields outside the contract: {unknown}")
+    errors = schema.validate(schema.dump(data))
+    if errors:
+        raise ValueError(f"{event_type} data breaks the contract: {errors}")
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": event_type,
+        "occurred_at": isoformat(occurred_at or utcnow()),
+        "schema_version": SCHEMA_VERSION,
+        "data": schema.dump(data),
+    }
+
+
+class Event:
+    """A parsed, validated event: envelope fields plus the loaded data."""
+
+    __slots__ = ("event_id", "event_type", "occurred_at", "schema_version", "data")
+
+    def __init__(self, event_id, event_type, occurred_at, schema_version, data):
+        self.event_id = event_id
+        self.event_type = event_type
+        self.occurred_at = occurred_at
+        self.schema_version = schema_version
+        self.data = data
+
+
+def parse_event(source, event_type, payload):
+    """Validate an incoming payload against the contract. Raises marshmallow.ValidationError."""
+    envelope = Envelope().load(payload)
+    if envelope["event_type"] != event_type:
+        raise ValidationError({"event_type": [f"Expected {event_type}."]})
+    if envelope["schema_version"] != SCHEMA_VERSION:
+        raise ValidationError({"schema_version": [f"Unsupported version {envelope['schema_version']}."]})
+    data = data_schema(source, event_type).load(envelope["data"])
+    return Event(str(envelope["event_id"]), event_type, envelope["occurred_at"],
+                 envelope["schema_version"], data)

@@ -1,0 +1,61 @@
+"""Base schema and field types shared by every boundary (HTTP, RPC, events)."""
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from .errors import ValidationFailed
+from .taxonomy import COUNTRIES, LANGUAGES, SKILLS
+
+
+class StrictSchema(Schema):
+    """Unknown fields are an error naming the field, never silently dropped or stored."""
+
+    class Meta:
+        unknown = RAISE
+
+
+def load_or_fail(schema, data, **kwargs):
+    """Load `data` with `schema`, turning marshmallow's error into the one public error type."""
+    if not isinstance(data, dict):
+        raise ValidationFailed("The body must be a JSON object.", {"_schema": "Expected an object."})
+    try:
+        return schema.load(data, **kwargs)
+    except ValidationError as exc:
+        raise ValidationFailed.from_marshmallow(exc) from None
+
+
+def _unique(values):
+    if len(set(values)) != len(values):
+        raise ValidationError("Must not repeat a value.")
+
+
+Skill = lambda **kw: fields.String(validate=validate.OneOf(sorted(SKILLS)), **kw)  # noqa: E731
+Language = lambda **kw: fields.String(  # noqa: E731
+    validate=validate.OneOf(sorted(LANGUAGES), error="Must be an ISO 639-1 code such as 'fa' or 'en'."), **kw)
+Country = lambda **kw: fields.String(  # noqa: E731
+    validate=validate.OneOf(sorted(COUNTRIES), error="Must be an ISO 3166-1 alpha-2 code such as 'IR'."), **kw)
+
+
+def SkillList(min_items=0, **kwargs):
+    return fields.List(Skill(), validate=[validate.Length(min=min_items, max=len(SKILLS)), _unique], **kwargs)
+
+
+def LanguageList(min_items=0, **kwargs):
+    return fields.List(Language(), validate=[validate.Length(min=min_items, max=20), _unique], **kwargs)
+
+
+def CountryList(**kwargs):
+    return fields.List(Country(), validate=[validate.Length(max=50), _unique], **kwargs)
+
+
+ROLES = ("activist", "volunteer", "moderator", "analyst")
+URGENCIES = ("low", "normal", "high", "critical")
+VISIBILITIES = ("public", "volunteers", "private")
+REQUEST_STATUSES = ("open", "matched", "fulfilled", "closed", "withdrawn")
+MATCH_STATUSES = ("proposed", "accepted", "declined", "expired", "withdrawn")
+
+
+class Viewer(StrictSchema):
+    """Who is asking, as the gateway resolved it from the bearer token (None when anonymous)."""
+
+    account_id = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    handle = fields.String(required=True)

@@ -1,0 +1,84 @@
+"""HTTP plumbing for the gateway: JSON in and out, the one error format, bearer tokens.
+
+`api` wraps every route so that handlers return plain data (or `(status, data)`) and raise
+`DomainError`s; this module turns both into responses.
+"""
+import functools
+import json
+import logging
+
+import eventlet
+from werkzeug.wrappers import Response
+
+from services.common.errors import DomainError, Unauthorized, ValidationFailed
+
+log = logging.getLogger(__name__)
+
+
+class ServiceUnavailable(DomainError):
+    status = 503
+    code = "service_unavailable"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
+
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def json_response(status, data, headers=None):
+    body = "" if data is None else json.dumps(data, ensure_ascii=False)
+    response = Response(body, status=status, mimetype="application/json", headers=headers)
+    # Nothing a person sees here should linger in a shared or seized device's cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def read_json(request):
+    if request.content_length and request.content_length > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES} bytes.")
+    raw = request.get_data(cache=False, as_text=True)
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ValidationFailed("The body is not valid JSON.", {"_body": "Not valid JSON."}) from None
+
+
+def bearer_token(request, required=True):
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    if required:
+        raise Unauthorized("Sign in first: send 'Authorization: Bearer <token>'.")
+    return None
+
+
+def call(proxy_method, *args, timeout=10):
+    """An RPC call that gives up after `timeout` seconds with a 503 instead of hanging."""
+    try:
+        with eventlet.Timeout(timeout):
+            return proxy_method(*args)
+    except eventlet.Timeout:
+        raise ServiceUnavailable("A service did not answer in time; try again shortly.") from None
+
+
+def api(handler):
+    @functools.wraps(handler)
+    def wrapper(self, request, *args, **kwargs):
+        try:
+            result = handler(self, request, *args, **kwargs)
+        except DomainError as exc:
+            return json_response(exc.status, exc.to_dict())
+        except Exception:
+            # Log the failure, not the request: bodies and headers may hold what must not leak.
+            log.exception("unhandled error in %s", handler.__name__)
+            return json_response(500, {"error": {"code": "internal", "message": "Something went wrong."}})
+        status, data = result if isinstance(result, tuple) else (200, result)
+        return json_response(status, data)
+
+    return wrapper

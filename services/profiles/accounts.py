@@ -1,0 +1,115 @@
+"""Account rules as plain Python: password hashing, session tokens, sealed contact details.
+
+Nothing here touches the network; the service wires it to storage and the bus.
+"""
+import hashlib
+import secrets
+import uuid
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.fernet import Fernet, InvalidToken
+
+from services.common.events import utcnow
+
+_hasher = PasswordHasher()  # argon2id with the library's vetted defaults
+
+# Verifying against this keeps a login for an unknown handle as slow as one for a known handle,
+# so response time does not reveal which handles exist.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+EMPTY_PROFILE = {
+    "skills": [], "languages": [], "countries": [], "bio": "",
+    "availability_hours": 0, "max_active_matches": 3,
+}
+
+
+def new_id():
+    return uuid.uuid4().hex
+
+
+def handle_key(handle):
+    """Handles are unique regardless of case."""
+    return handle.strip().lower()
+
+
+def hash_password(password):
+    return _hasher.hash(password)
+
+
+def password_matches(stored_hash, password):
+    try:
+        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_session_token():
+    """(token for the client, id to store). Only the hash is stored: a database leak gives no
+    usable tokens."""
+    token = secrets.token_urlsafe(32)
+    return token, token_id(token)
+
+
+def token_id(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def session_expiry(ttl_seconds):
+    return utcnow() + timedelta(seconds=ttl_seconds)
+
+
+class ContactVault:
+    """Seals contact details at rest with a key from configuration (Fernet: AES-128-CBC + HMAC)."""
+
+    def __init__(self, key):
+        if not key:
+            raise ValueError("CONTACT_KEY is not configured")
+        self._fernet = Fernet(key)
+
+    def seal(self, value):
+        return None if value is None else self._fernet.encrypt(value.encode()).decode()
+
+    def open(self, sealed):
+        if sealed is None:
+            return None
+        try:
+            return self._fernet.decrypt(sealed.encode()).decode()
+        except InvalidToken:
+            return None
+
+
+def profile_event_data(account):
+    """The public facts of an account, as the contract lets them travel. No email, no password."""
+    profile = account["profile"]
+    return {
+        "profile_id": account["_id"],
+        "handle": account["handle"],
+        "role": account["role"],
+        "status": account["status"],
+        "skills": profile["skills"],
+        "languages": profile["languages"],
+        "countries": profile["countries"],
+        "bio": profile["bio"],
+        "availability_hours": profile["availability_hours"],
+        "max_active_matches": profile["max_active_matches"],
+        "verified": account["verified"],
+        "version": account["version"],
+    }
+
+
+def public_account(account, vault=None):
+    """The account as its owner sees it (`vault` given: with their own email)."""
+    view = {
+        "id": account["_id"],
+        "handle": account["handle"],
+        "role": account["role"],
+        "status": account["status"],
+        "verified": account["verified"],
+        "profile": dict(account["profile"]),
+        "created_at": account["created_at"].isoformat(),
+    }
+    if vault is not None:
+        view["email"] = vault.open(account.get("email_sealed"))
+    return view

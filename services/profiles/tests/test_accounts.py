@@ -1,0 +1,43 @@
+import pytest
+from cryptography.fernet import Fernet
+
+from services.common.errors import ValidationFailed
+from services.common.schemas import load_or_fail
+from services.profiles import accounts
+from services.profiles.schemas import NewAccount
+
+
+def test_passwords_are_hashed_with_argon2_and_verified():
+    stored = accounts.hash_password("correct horse battery")
+    assert stored.startswith("$argon2id$")
+    assert accounts.password_matches(stored, "correct horse battery")
+    assert not accounts.password_matches(stored, "wrong horse battery")
+    assert not accounts.password_matches(None, "not-a-real-password")
+
+
+def test_only_the_hash_of_a_session_token_is_kept():
+    token, stored_id = accounts.new_session_token()
+    assert token not in stored_id and stored_id == accounts.token_id(token)
+
+
+def test_contact_details_are_sealed_at_rest():
+    vault = accounts.ContactVault(Fernet.generate_key())
+    sealed = vault.seal("mina@example.org")
+    assert "mina" not in sealed
+    assert vault.open(sealed) == "mina@example.org"
+    assert accounts.ContactVault(Fernet.generate_key()).open(sealed) is None  # wrong key
+    with pytest.raises(ValueError):
+        accounts.ContactVault("")
+
+
+def test_profile_events_carry_no_contact_details():
+    account = {"_id": "a1", "handle": "mina", "role": "volunteer", "status": "active", "verified": False,
+               "version": 1, "email_sealed": "sealed", "password_hash": "h", "profile": dict(accounts.EMPTY_PROFILE)}
+    data = accounts.profile_event_data(account)
+    assert "email_sealed" not in data and "password_hash" not in data
+
+
+def test_new_account_errors_name_each_field():
+    with pytest.raises(ValidationFailed) as caught:
+        load_or_fail(NewAccount(), {"handle": "a b", "password": "short", "role": "moderator", "phone": "1"})
+    assert set(caught.value.fields) == {"handle", "password", "role", "phone"}

@@ -1,0 +1,66 @@
+"""The request lifecycle and who may see a request: plain rules, no I/O.
+
+open -> matched (a volunteer accepted) -> fulfilled | closed;  open -> withdrawn | closed.
+"""
+from services.common.errors import Conflict
+
+TRANSITIONS = {
+    "open": {"matched", "withdrawn", "closed"},
+    "matched": {"fulfilled", "closed", "open"},  # back to open if the volunteer steps away
+    "fulfilled": set(),
+    "closed": set(),
+    "withdrawn": set(),
+}
+
+
+def check_transition(current, target):
+    if target not in TRANSITIONS.get(current, set()):
+        raise Conflict(f"A request that is {current} cannot become {target}.",
+                       {"status": f"Cannot go from {current} to {target}."})
+
+
+def can_view(request, viewer):
+    """`viewer` is None for an anonymous reader."""
+    if viewer and (viewer["account_id"] == request["author_id"] or viewer["role"] == "moderator"):
+        return True
+    if request["visibility"] == "public":
+        return True
+    if request["visibility"] == "volunteers":
+        return viewer is not None and viewer["role"] == "volunteer"
+    # private: the author, moderators, and the volunteer who accepted it.
+    return viewer is not None and viewer["account_id"] in request.get("helper_ids", [])
+
+
+def event_data(request):
+    """The request as the contract lets it travel: a private request's text stays home."""
+    private = request["visibility"] == "private"
+    return {
+        "request_id": request["_id"],
+        "author_id": request["author_id"],
+        "title": None if private else request["title"],
+        "body": None if private else request["body"],
+        "skills": request["skills"],
+        "languages": request["languages"],
+        "country": request["country"],
+        "urgency": request["urgency"],
+        "visibility": request["visibility"],
+        "status": request["status"],
+        "created_at": request["created_at"],
+        "version": request["version"],
+    }
+
+
+def public_view(request):
+    return {
+        "id": request["_id"],
+        "title": request["title"],
+        "body": request["body"],
+        "skills": request["skills"],
+        "languages": request["languages"],
+        "country": request["country"],
+        "urgency": request["urgency"],
+        "visibility": request["visibility"],
+        "status": request["status"],
+        "created_at": request["created_at"].isoformat(),
+        "updated_at": request["updated_at"].isoformat(),
+    }
