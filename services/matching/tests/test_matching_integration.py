@@ -1,0 +1,76 @@
+"""matching against the real broker and database: read models from events, proposals out."""
+from datetime import datetime, timezone
+
+from nameko.events import event_handler
+from nameko.standalone.events import event_dispatcher
+from nameko.testing.services import entrypoint_waiter
+
+from services.common.events import make_event
+from services.matching.service import MatchingService
+
+PROPOSED = []
+
+
+class Listener:
+    name = "listener"
+
+    @event_handler("matching", "match_proposed")
+    def proposed(self, payload):
+        PROPOSED.append(payload)
+
+
+def profile(pid, skills, languages, version=1, role="volunteer"):
+    return make_event("profiles", "profile_updated" if version > 1 else "profile_registered", {
+        "profile_id": pid, "handle": pid, "role": role, "status": "active", "skills": skills,
+        "languages": languages, "countries": ["IR"], "bio": "", "availability_hours": 5,
+        "max_active_matches": 3, "verified": False, "version": version,
+    })
+
+
+def request_created(request_id="r1", skills=("legal",), languages=("fa",)):
+    return make_event("requests", "request_created", {
+        "request_id": request_id, "author_id": "activist-1", "title": "Asylum lawyer needed",
+        "body": "A family needs an asylum lawyer.", "skills": list(skills), "languages": list(languages),
+        "country": "IR", "urgency": "high", "visibility": "public", "status": "open",
+        "created_at": datetime.now(timezone.utc), "version": 1,
+    })
+
+
+def deliver(container, method, dispatch, source, event):
+    with entrypoint_waiter(container, method):
+        dispatch(source, event["event_type"], event)
+
+
+def test_proposals_go_to_fitting_volunteers_once(container_factory, config, db_for):
+    PROPOSED.clear()
+    listener = container_factory(Listener, config)
+    listener.start()
+    matching = container_factory(MatchingService, config)
+    matching.start()
+    dispatch = event_dispatcher(config)
+
+    deliver(matching, "on_profile_registered", dispatch, "profiles", profile("lawyer", ["legal"], ["fa", "en"]))
+    deliver(matching, "on_profile_registered", dispatch, "profiles", profile("journalist", ["press"], ["fa"]))
+    deliver(matching, "on_profile_registered", dispatch, "profiles", profile("german-lawyer", ["legal"], ["de"]))
+    deliver(matching, "on_profile_registered", dispatch, "profiles", profile("activist-2", ["legal"], ["fa"],
+                                                                            role="activist"))
+
+    event = request_created()
+    with entrypoint_waiter(listener, "proposed"):
+        deliver(matching, "on_request_created", dispatch, "requests", event)
+    deliver(matching, "on_request_created", dispatch, "requests", event)  # redelivered
+
+    matches = list(db_for("matching").matches.find({"request_id": "r1"}))
+    assert [m["volunteer_id"] for m in matches] == ["lawyer"]
+    assert [p["data"]["volunteer_id"] for p in PROPOSED] == ["lawyer"]
+
+
+def test_an_older_profile_event_never_overwrites_a_newer_one(container_factory, config, db_for):
+    matching = container_factory(MatchingService, config)
+    matching.start()
+    dispatch = event_dispatcher(config)
+
+    deliver(matching, "on_profile_updated", dispatch, "profiles", profile("v1", ["press"], ["fa"], version=3))
+    deliver(matching, "on_profile_updated", dispatch, "profiles", profile("v1", ["legal"], ["fa"], version=2))
+
+    assert db_for("matching").volunteers.find_one({"_id": "v1"})["skills"] == ["press"]

@@ -1,0 +1,73 @@
+"""profiles against the real broker and database: the outbox publishes, even after a crash."""
+from nameko.events import event_handler
+from nameko.testing.services import entrypoint_hook, entrypoint_waiter
+
+from services.common import outbox
+from services.common.events import make_event
+from services.profiles import accounts
+from services.profiles.service import ProfilesService
+from tests.support import wait_until
+
+RECEIVED = []
+
+
+class Listener:
+    """Stands in for any consumer of profile events."""
+    name = "listener"
+
+    @event_handler("profiles", "profile_registered")
+    def registered(self, payload):
+        RECEIVED.append(payload)
+
+
+def test_registering_publishes_an_event_without_contact_details(container_factory, config, db_for):
+    RECEIVED.clear()
+    listener = container_factory(Listener, config)
+    listener.start()
+    profiles = container_factory(ProfilesService, config)
+    profiles.start()
+
+    with entrypoint_waiter(listener, "registered"):
+        with entrypoint_hook(profiles, "register") as register:
+            account = register({"handle": "nima-law", "password": "correct horse battery",
+                                "role": "volunteer", "email": "nima@example.org"})
+
+    (event,) = RECEIVED
+    assert event["data"]["profile_id"] == account["id"]
+    assert "nima@example.org" not in repr(event)
+    stored = db_for("profiles").accounts.find_one({"_id": account["id"]})
+    assert stored[outbox.OUTBOX] == []  # published, so no longer pending
+    assert "nima@example.org" not in repr(stored)  # sealed at rest
+    assert stored["password_hash"].startswith("$argon2id$")
+
+
+def test_events_left_pending_by_a_crash_are_published_on_restart(container_factory, config, db_for):
+    RECEIVED.clear()
+    # The state of a process that wrote an account and died before publishing its event.
+    account = {"_id": "a-crashed", "handle": "leyla", "handle_key": "leyla", "role": "volunteer",
+               "password_hash": accounts.hash_password("correct horse battery"), "email_sealed": None,
+               "status": "active", "verified": False, "profile": dict(accounts.EMPTY_PROFILE), "version": 1}
+    event = make_event("profiles", "profile_registered", accounts.profile_event_data(account))
+    db_for("profiles").accounts.insert_one(dict(account, **{outbox.OUTBOX: [event]}))
+
+    listener = container_factory(Listener, config)
+    listener.start()
+    with entrypoint_waiter(listener, "registered", timeout=15):
+        container_factory(ProfilesService, config).start()  # its relay timer finds the pending event
+
+    assert [e["event_id"] for e in RECEIVED] == [event["event_id"]]
+    wait_until(lambda: db_for("profiles").accounts.find_one({"_id": "a-crashed"})[outbox.OUTBOX] == [],
+               message="the outbox to be emptied")
+
+
+def test_a_taken_handle_is_a_conflict_whatever_its_case(container_factory, config):
+    from services.common.errors import Conflict
+    import pytest
+
+    profiles = container_factory(ProfilesService, config)
+    profiles.start()
+    with entrypoint_hook(profiles, "register") as register:
+        register({"handle": "Mina", "password": "correct horse battery", "role": "activist"})
+        with pytest.raises(Conflict) as caught:
+            register({"handle": "mina", "password": "correct horse battery", "role": "activist"})
+    assert caught.value.fields == {"handle": "That handle is taken."}

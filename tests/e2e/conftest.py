@@ -1,0 +1,19 @@
+import pytest
+
+from tests.e2e.platform import Client, Platform
+
+
+@pytest.fixture(scope="module")
+def platform(request, rabbit_manager, tmp_path_factory):
+    amqp_uri = request.config.getoption("RABBIT_AMQP_URI")
+    running = Platform(rabbit_manager, amqp_uri, str(tmp_path_factory.mktemp("platform-logs")))
+    try:
+        yield running.start()
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def person(platform):
+    """`person("handle", "volunteer")`: a signed-up, signed-in user of the platform."""
+    return lambda handle, role, **kw: Client(platform).sign_up(handle, role, **kw)

@@ -1,0 +1,135 @@
+"""Start the whole platform as real processes, one `nameko run` per service, like production.
+
+Every process is started by the test and stopped by it, by process id. The platform gets its own
+RabbitMQ vhost, database prefix and index prefix, so it shares the servers but nothing else.
+"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from urllib.parse import urlparse
+
+import requests
+
+from services.common.config import ROOT
+from tests.support import drop_test_data, isolated_config, wait_until
+
+SERVICES = ("profiles", "requests", "matching", "notify", "search", "gateway")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Platform:
+    def __init__(self, rabbit_manager, amqp_uri, log_dir):
+        self.rabbit_manager = rabbit_manager
+        self.vhost = f"e2e_{uuid.uuid4().hex[:10]}"
+        self.amqp_uri = urlparse(amqp_uri)._replace(path=f"/{self.vhost}").geturl()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.config = isolated_config(self.amqp_uri, WEB_SERVER_ADDRESS=f"127.0.0.1:{self.port}")
+        self.log_dir = log_dir
+        self.processes = {}
+
+    def env(self):
+        env = dict(os.environ)
+        env.update({
+            "AMQP_URI": self.amqp_uri,
+            "DB_PREFIX": self.config["DB_PREFIX"],
+            "ES_INDEX_PREFIX": self.config["ES_INDEX_PREFIX"],
+            "CONTACT_KEY": self.config["CONTACT_KEY"],
+            "GATEWAY_ADDRESS": self.config["WEB_SERVER_ADDRESS"],
+            "PYTHONPATH": ROOT,
+            "MAX_WORKERS": "10",
+        })
+        return env
+
+    def start(self):
+        self.rabbit_manager.create_vhost(self.vhost)
+        user = urlparse(self.amqp_uri).username
+        self.rabbit_manager.set_vhost_permissions(self.vhost, user, ".*", ".*", ".*")
+        for name in SERVICES:
+            self.start_service(name)
+        wait_until(self.healthy, timeout=60, interval=0.5, message="the platform to be healthy")
+        return self
+
+    def start_service(self, name):
+        log = open(os.path.join(self.log_dir, f"{name}.log"), "ab")
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "nameko", "run", "--config", os.path.join(ROOT, "config.yaml"),
+             f"services.{name}.service"],
+            cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+
+    def stop_service(self, name):
+        self._terminate([name])
+
+    def _terminate(self, names):
+        # Signal every process first, then wait: they shut down in parallel.
+        processes = [self.processes.pop(name) for name in names if name in self.processes]
+        for process in processes:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def healthy(self):
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                raise AssertionError(f"{name} exited with {process.returncode}; see {self.log_dir}/{name}.log")
+        try:
+            return requests.get(f"{self.url}/healthz", timeout=5).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    def stop(self):
+        self._terminate(list(self.processes))
+        try:
+            self.rabbit_manager.delete_vhost(self.vhost)
+        finally:
+            drop_test_data(self.config)
+
+    def logs(self):
+        text = ""
+        for name in SERVICES:
+            path = os.path.join(self.log_dir, f"{name}.log")
+            if os.path.exists(path):
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    text += handle.read()
+        return text
+
+
+class Client:
+    """A person using the API: signs up, signs in, then calls with their token."""
+
+    def __init__(self, platform):
+        self.url = platform.url
+        self.token = None
+        self.account = None
+
+    def call(self, method, path, body=None, **params):
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        response = requests.request(method, f"{self.url}{path}", json=body, params=params or None,
+                                    headers=headers, timeout=20)
+        return response
+
+    def sign_up(self, handle, role, password="correct horse battery staple", email=None):
+        body = {"handle": handle, "password": password, "role": role}
+        if email:
+            body["email"] = email
+        response = self.call("POST", "/api/accounts", body)
+        assert response.status_code == 201, response.text
+        self.account = response.json()
+        response = self.call("POST", "/api/sessions", {"handle": handle, "password": password})
+        assert response.status_code == 200, response.text
+        self.token = response.json()["token"]
+        return self
