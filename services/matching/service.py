@@ -38,7 +38,10 @@ class MatchingService:
         if data["role"] != "volunteer":
             return
         fields = {key: data[key] for key in VOLUNTEER_FIELDS}
-        storage.upsert_newer(self.db[storage.VOLUNTEERS], data["profile_id"], fields, data["version"])
+        if storage.upsert_newer(self.db[storage.VOLUNTEERS], data["profile_id"], fields, data["version"]):
+            # A volunteer who joins or gains skills should see the open needs they fit, not only
+            # the ones posted after them.
+            self.rematch_volunteer(dict(fields, _id=data["profile_id"]))
 
     @consumes("profiles", "profile_registered")
     def on_profile_registered(self, event):
@@ -62,26 +65,37 @@ class MatchingService:
 
     # ---- proposals
 
+    @property
+    def top_k(self):
+        return int(self.config.get("MATCH_TOP_K", 5))
+
     def propose(self, request):
-        k = int(self.config.get("MATCH_TOP_K", 5))
-        ranked = scoring.rank(request, storage.candidates(self.db, request), k)
-        for volunteer, value, reasons in ranked:
-            match = {
-                "_id": storage.match_id(request["_id"], volunteer["_id"]),
-                "request_id": request["_id"],
-                "volunteer_id": volunteer["_id"],
-                "author_id": request["author_id"],
-                "status": "proposed",
-                "score": value,
-                "reasons": reasons,
-                "proposed_at": utcnow(),
-                "version": 1,
-            }
-            event_data = {key: match[key] for key in match if key != "_id"} | {"match_id": match["_id"]}
-            storage.insert_match(self.db, match, [make_event(SOURCE, "match_proposed", event_data)])
-            # Flush even when the match already existed: a redelivery after a crash that came
-            # between insert and publish must still get the event out.
-            outbox.flush(self.db[storage.MATCHES], match["_id"], self.dispatch)
+        for volunteer, value, reasons in scoring.rank(request, storage.candidates(self.db, request), self.top_k):
+            self._propose_one(request, volunteer, value, reasons)
+
+    def rematch_volunteer(self, volunteer):
+        for request in storage.open_requests_needing(self.db, volunteer["skills"]):
+            if scoring.eligible(request, volunteer) and storage.count_matches(self.db, request["_id"]) < self.top_k:
+                value, reasons = scoring.score(request, volunteer)
+                self._propose_one(request, volunteer, value, reasons)
+
+    def _propose_one(self, request, volunteer, value, reasons):
+        match = {
+            "_id": storage.match_id(request["_id"], volunteer["_id"]),
+            "request_id": request["_id"],
+            "volunteer_id": volunteer["_id"],
+            "author_id": request["author_id"],
+            "status": "proposed",
+            "score": value,
+            "reasons": reasons,
+            "proposed_at": utcnow(),
+            "version": 1,
+        }
+        event_data = {key: match[key] for key in match if key != "_id"} | {"match_id": match["_id"]}
+        storage.insert_match(self.db, match, [make_event(SOURCE, "match_proposed", event_data)])
+        # Flush even when the match already existed: a redelivery after a crash that came
+        # between insert and publish must still get the event out.
+        outbox.flush(self.db[storage.MATCHES], match["_id"], self.dispatch)
 
     @rpc(expected_exceptions=DomainError)
     def list_matches(self, viewer):

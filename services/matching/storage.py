@@ -15,6 +15,7 @@ _MATCH_NAMESPACE = uuid.UUID("6f1c2a44-5d0e-4f1b-9a7e-2c4d8b3e9f10")
 def prepare(db):
     db[VOLUNTEERS].create_index("skills")
     db[VOLUNTEERS].create_index("languages")
+    db[REQUESTS].create_index("skills")
     db[MATCHES].create_index("request_id")
     db[MATCHES].create_index("volunteer_id")
 
@@ -45,6 +46,14 @@ def upsert_newer(collection, doc_id, fields, version):
 def candidates(db, request):
     """Volunteers who share at least one required skill, retrieved by the skills index."""
     return db[VOLUNTEERS].find({"skills": {"$in": request["skills"]}, "status": "active"})
+
+
+def open_requests_needing(db, skills):
+    return db[REQUESTS].find({"status": "open", "skills": {"$in": list(skills)}})
+
+
+def count_matches(db, request_id):
+    return db[MATCHES].count_documents({"request_id": request_id})
 
 
 def insert_match(db, match, events):

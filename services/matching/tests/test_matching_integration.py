@@ -74,3 +74,20 @@ def test_an_older_profile_event_never_overwrites_a_newer_one(container_factory, 
     deliver(matching, "on_profile_updated", dispatch, "profiles", profile("v1", ["legal"], ["fa"], version=2))
 
     assert db_for("matching").volunteers.find_one({"_id": "v1"})["skills"] == ["press"]
+
+
+def test_a_volunteer_who_joins_later_is_proposed_for_open_requests(container_factory, config, db_for):
+    matching = container_factory(MatchingService, config)
+    matching.start()
+    dispatch = event_dispatcher(config)
+
+    deliver(matching, "on_request_created", dispatch, "requests", request_created("r-early"))
+    assert db_for("matching").matches.count_documents({}) == 0  # nobody fits yet
+
+    deliver(matching, "on_profile_registered", dispatch, "profiles", profile("late-lawyer", [], ["fa"]))
+    assert db_for("matching").matches.count_documents({}) == 0  # no skills yet
+    deliver(matching, "on_profile_updated", dispatch, "profiles",
+            profile("late-lawyer", ["legal"], ["fa"], version=2))
+
+    (match,) = db_for("matching").matches.find({})
+    assert (match["request_id"], match["volunteer_id"]) == ("r-early", "late-lawyer")
