@@ -74,7 +74,8 @@ class Platform:
         # Signal every process first, then wait: they shut down in parallel.
         processes = [self.processes.pop(name) for name in names if name in self.processes]
         for process in processes:
-            os.killpg(process.pid, signal.SIGTERM)
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
         for process in processes:
             try:
                 process.wait(timeout=15)
