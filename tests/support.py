@@ -1,11 +1,12 @@
 """Helpers for tests that talk to the real servers."""
+import functools
 import time
 import uuid
 
-from cryptography.fernet import Fernet
 
 from services.common import elastic, mongo
 from services.common.config import load_config
+from services.common.secrets import new_secrets
 
 
 def wait_until(check, timeout=15.0, interval=0.1, message="condition"):
@@ -20,13 +21,19 @@ def wait_until(check, timeout=15.0, interval=0.1, message="condition"):
         time.sleep(interval)
 
 
+@functools.lru_cache(maxsize=1)
+def run_secrets():
+    """Fresh secrets for this test run (an RSA key takes a moment to make: once per run)."""
+    return new_secrets()
+
+
 def isolated_config(amqp_uri, **overrides):
     suffix = uuid.uuid4().hex[:10]
     return load_config(
         AMQP_URI=amqp_uri,
         DB_PREFIX=f"test_{suffix}",
         ES_INDEX_PREFIX=f"test-{suffix}",
-        CONTACT_KEY=Fernet.generate_key().decode(),
+        **run_secrets(),
         **overrides,
     )
 

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from marshmallow import ValidationError, fields, validate
 
-from .schemas import (MATCH_STATUSES, REQUEST_STATUSES, ROLES, URGENCIES, VISIBILITIES,
+from .schemas import (MATCH_STATUSES, PROFILE_STATUSES, REQUEST_STATUSES, ROLES, URGENCIES, VISIBILITIES,
                       Country, CountryList, LanguageList, SkillList, StrictSchema)
 
 SCHEMA_VERSION = 1
@@ -36,7 +36,7 @@ class ProfileData(StrictSchema):
     profile_id = fields.String(required=True)
     handle = fields.String(required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    status = fields.String(required=True, validate=validate.OneOf(("active", "deactivated")))
+    status = fields.String(required=True, validate=validate.OneOf(PROFILE_STATUSES))
     skills = SkillList(required=True)
     languages = LanguageList(required=True)
     countries = CountryList(required=True)
@@ -44,7 +44,17 @@ class ProfileData(StrictSchema):
     availability_hours = fields.Integer(required=True)
     max_active_matches = fields.Integer(required=True)
     verified = fields.Boolean(required=True)
+    # The person's email, encrypted to notify's public key (services/common/sealing.py): opaque
+    # to every other consumer. None when they gave none.
+    contact_sealed = fields.String(required=True, allow_none=True)
     # Monotonic per profile: read models apply an event only if it is newer than what they hold.
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class ProfileDeletedData(StrictSchema):
+    """A person deleted their account: every service forgets everything it holds about them."""
+
+    profile_id = fields.String(required=True)
     version = fields.Integer(required=True, validate=validate.Range(min=1))
 
 
@@ -60,6 +70,8 @@ class RequestData(StrictSchema):
     urgency = fields.String(required=True, validate=validate.OneOf(URGENCIES))
     visibility = fields.String(required=True, validate=validate.OneOf(VISIBILITIES))
     status = fields.String(required=True, validate=validate.OneOf(REQUEST_STATUSES))
+    # Hidden by a moderator: out of search and matching, still visible to its author.
+    hidden = fields.Boolean(required=True)
     created_at = fields.AwareDateTime(required=True, format="iso")
     version = fields.Integer(required=True, validate=validate.Range(min=1))
 
@@ -88,6 +100,7 @@ CONTRACT = {
     ("profiles", "profile_registered"): ProfileData,
     ("profiles", "profile_updated"): ProfileData,
     ("profiles", "profile_deactivated"): ProfileData,
+    ("profiles", "profile_deleted"): ProfileDeletedData,
     ("requests", "request_created"): RequestData,
     ("requests", "request_updated"): RequestData,
     ("requests", "request_closed"): RequestData,

@@ -47,6 +47,7 @@ def CountryList(**kwargs):
 
 
 ROLES = ("activist", "volunteer", "moderator", "analyst")
+PROFILE_STATUSES = ("active", "suspended", "deactivated")
 URGENCIES = ("low", "normal", "high", "critical")
 VISIBILITIES = ("public", "volunteers", "private")
 REQUEST_STATUSES = ("open", "matched", "fulfilled", "closed", "withdrawn")

@@ -95,6 +95,7 @@ def profile_event_data(account):
         "availability_hours": profile["availability_hours"],
         "max_active_matches": profile["max_active_matches"],
         "verified": account["verified"],
+        "contact_sealed": account.get("contact_sealed"),
         "version": account["version"],
     }
 

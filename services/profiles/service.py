@@ -12,6 +12,7 @@ from services.common.errors import DomainError, NotFound, Unauthorized
 from services.common.events import make_event, utcnow
 from services.common.mongo import ServiceDatabase
 from services.common.schemas import load_or_fail
+from services.common.sealing import Sealer
 
 from . import accounts, storage
 from .schemas import Credentials, NewAccount, ProfileInput
@@ -30,12 +31,23 @@ class Vault(DependencyProvider):
         return self.vault
 
 
+class NotifySealer(DependencyProvider):
+    """Seals contact details so that only notify can read them (NOTIFY_PUBLIC_KEY)."""
+
+    def setup(self):
+        self.sealer = Sealer(self.container.config.get("NOTIFY_PUBLIC_KEY"))
+
+    def get_dependency(self, worker_ctx):
+        return self.sealer
+
+
 class ProfilesService:
     name = SOURCE
 
     db = ServiceDatabase(prepare=storage.prepare)
     dispatch = EventDispatcher()
     vault = Vault()
+    sealer = NotifySealer()
     config = Config()
 
     def _publish(self, account_id):
@@ -52,6 +64,7 @@ class ProfilesService:
             "password_hash": accounts.hash_password(data["password"]),
             "role": data["role"],
             "email_sealed": self.vault.seal(data["email"]),
+            "contact_sealed": self.sealer.seal(data["email"]),
             "status": "active",
             "verified": False,
             "profile": dict(accounts.EMPTY_PROFILE),

@@ -45,6 +45,7 @@ def event_data(request):
         "urgency": request["urgency"],
         "visibility": request["visibility"],
         "status": request["status"],
+        "hidden": request.get("hidden", False),
         "created_at": request["created_at"],
         "version": request["version"],
     }

@@ -31,7 +31,7 @@ class RequestsService:
         data = load_or_fail(NewRequest(), payload)
         now = utcnow()
         request = dict(data, _id=uuid.uuid4().hex, author_id=viewer["account_id"], status="open",
-                       helper_ids=[], version=1, created_at=now, updated_at=now)
+                       helper_ids=[], hidden=False, version=1, created_at=now, updated_at=now)
         event = make_event(SOURCE, "request_created", lifecycle.event_data(request))
         storage.insert_request(self.db, request, [event])
         outbox.flush(self.db[storage.REQUESTS], request["_id"], self.dispatch)

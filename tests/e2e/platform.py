@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 import requests
 
 from services.common.config import ROOT
+from services.common.secrets import SECRET_KEYS
 from tests.support import drop_test_data, isolated_config, wait_until
 
 SERVICES = ("profiles", "requests", "matching", "notify", "search", "gateway")
@@ -43,7 +44,7 @@ class Platform:
             "AMQP_URI": self.amqp_uri,
             "DB_PREFIX": self.config["DB_PREFIX"],
             "ES_INDEX_PREFIX": self.config["ES_INDEX_PREFIX"],
-            "CONTACT_KEY": self.config["CONTACT_KEY"],
+            **{key: self.config[key] for key in SECRET_KEYS},
             "GATEWAY_ADDRESS": self.config["WEB_SERVER_ADDRESS"],
             "PYTHONPATH": ROOT,
             "MAX_WORKERS": "10",

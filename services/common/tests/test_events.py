@@ -13,7 +13,7 @@ def request_data(**overrides):
     data = {
         "request_id": "r1", "author_id": "a1", "title": "Lawyer needed for asylum claim",
         "body": "A family needs advice on an asylum claim.", "skills": ["legal"], "languages": ["fa"],
-        "country": "IR", "urgency": "high", "visibility": "public", "status": "open",
+        "country": "IR", "urgency": "high", "visibility": "public", "status": "open", "hidden": False,
         "created_at": datetime(2026, 11, 1, tzinfo=timezone.utc), "version": 1,
     }
     data.update(overrides)

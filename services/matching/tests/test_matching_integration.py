@@ -23,7 +23,7 @@ def profile(pid, skills, languages, version=1, role="volunteer"):
     return make_event("profiles", "profile_updated" if version > 1 else "profile_registered", {
         "profile_id": pid, "handle": pid, "role": role, "status": "active", "skills": skills,
         "languages": languages, "countries": ["IR"], "bio": "", "availability_hours": 5,
-        "max_active_matches": 3, "verified": False, "version": version,
+        "max_active_matches": 3, "verified": False, "contact_sealed": None, "version": version,
     })
 
 
@@ -31,7 +31,7 @@ def request_created(request_id="r1", skills=("legal",), languages=("fa",)):
     return make_event("requests", "request_created", {
         "request_id": request_id, "author_id": "activist-1", "title": "Asylum lawyer needed",
         "body": "A family needs an asylum lawyer.", "skills": list(skills), "languages": list(languages),
-        "country": "IR", "urgency": "high", "visibility": "public", "status": "open",
+        "country": "IR", "urgency": "high", "visibility": "public", "status": "open", "hidden": False,
         "created_at": datetime.now(timezone.utc), "version": 1,
     })
 

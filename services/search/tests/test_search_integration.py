@@ -24,7 +24,7 @@ def request_event(request_id, title, version=1, visibility="public", language="e
     data = {
         "request_id": request_id, "author_id": "a1", "title": title, "body": "Details follow in private.",
         "skills": ["press"], "languages": [language], "country": "IR", "urgency": "normal",
-        "visibility": visibility, "status": "open", "created_at": datetime.now(timezone.utc),
+        "visibility": visibility, "status": "open", "hidden": False, "created_at": datetime.now(timezone.utc),
         "version": version,
     }
     if visibility == "private":
