@@ -5,8 +5,11 @@ from tests.e2e.platform import Client, Platform
 
 @pytest.fixture(scope="module")
 def platform(request, rabbit_manager, tmp_path_factory):
+    """The whole platform, once per test module. A module may set `PLATFORM_OVERRIDES = {...}`
+    (config keys, e.g. a short MATCH_EXPIRY_S) for its own platform."""
     amqp_uri = request.config.getoption("RABBIT_AMQP_URI")
-    running = Platform(rabbit_manager, amqp_uri, str(tmp_path_factory.mktemp("platform-logs")))
+    overrides = getattr(request.module, "PLATFORM_OVERRIDES", {})
+    running = Platform(rabbit_manager, amqp_uri, str(tmp_path_factory.mktemp("platform-logs")), **overrides)
     try:
         yield running.start()
     finally:

@@ -28,13 +28,15 @@ def free_port():
 
 
 class Platform:
-    def __init__(self, rabbit_manager, amqp_uri, log_dir):
+    def __init__(self, rabbit_manager, amqp_uri, log_dir, **overrides):
+        """`overrides`: config keys (e.g. MATCH_EXPIRY_S=2) given to every service's environment."""
         self.rabbit_manager = rabbit_manager
         self.vhost = f"e2e_{uuid.uuid4().hex[:10]}"
         self.amqp_uri = urlparse(amqp_uri)._replace(path=f"/{self.vhost}").geturl()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.config = isolated_config(self.amqp_uri, WEB_SERVER_ADDRESS=f"127.0.0.1:{self.port}")
+        self.overrides = {key: str(value) for key, value in overrides.items()}
+        self.config = isolated_config(self.amqp_uri, WEB_SERVER_ADDRESS=f"127.0.0.1:{self.port}", **overrides)
         self.log_dir = log_dir
         self.processes = {}
 
@@ -49,6 +51,7 @@ class Platform:
             "PYTHONPATH": ROOT,
             "MAX_WORKERS": "10",
         })
+        env.update(self.overrides)
         return env
 
     def start(self):
