@@ -66,6 +66,20 @@ class Unprocessable(DomainError):
     code = "unprocessable"
 
 
+@deserialize_to_instance
+class ConfirmationRequired(DomainError):
+    """The input is valid but needs the author's explicit confirmation (e.g. it may identify
+    someone). The same request with `confirm_public: true` goes through."""
+    status = 422
+    code = "confirmation_required"
+
+
+@deserialize_to_instance
+class TooManyRequests(DomainError):
+    status = 429
+    code = "too_many_requests"
+
+
 def _flatten(messages, prefix=""):
     """marshmallow's nested {field: [msgs]} -> {"field" or "a.b": "msg; msg"}."""
     flat = {}

@@ -27,6 +27,41 @@ def strip(document):
     return document
 
 
+def update_with_events(collection, doc_id, change, make_events, retries=5):
+    """Change one document and stage the events that change causes, in one atomic update.
+
+    `change(current) -> {field: value}` computes the new fields from the current document;
+    `make_events(updated) -> [event]` builds the events from the new state. The version number is
+    bumped, and the write only lands if nobody else changed the document since it was read (we
+    re-read and retry): two writers never produce two events with the same version.
+    Returns the updated document (without its outbox), or None if there is no such document.
+    """
+    for _ in range(retries):
+        current = strip(collection.find_one({"_id": doc_id}))
+        if current is None:
+            return None
+        fields = dict(change(current), version=current["version"] + 1)
+        updated = dict(current, **fields)
+        result = collection.update_one({"_id": doc_id, "version": current["version"]},
+                                       {"$set": fields, "$push": stage(make_events(updated))})
+        if result.modified_count == 1:
+            return updated
+    raise ConcurrentUpdate(f"{collection.name}/{doc_id} kept changing while being updated")
+
+
+def replace_with_events(collection, current, replacement, events):
+    """Replace a whole document (e.g. by a tombstone that keeps no personal data) together with
+    the events announcing it, if nobody changed it since `current` was read."""
+    result = collection.replace_one({"_id": current["_id"], "version": current["version"]},
+                                    dict(replacement, **{OUTBOX: list(events)}))
+    if result.modified_count != 1:
+        raise ConcurrentUpdate(f"{collection.name}/{current['_id']} changed while being replaced")
+
+
+class ConcurrentUpdate(Exception):
+    pass
+
+
 def flush(collection, doc_id, dispatch):
     """Publish the pending events of one document, oldest first. Returns how many it published."""
     document = collection.find_one({"_id": doc_id}, {OUTBOX: 1})

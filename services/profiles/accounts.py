@@ -80,8 +80,17 @@ class ContactVault:
             return None
 
 
+# Languages someone speaks at least this well are the ones they can be matched on.
+MATCHABLE_LEVELS = ("conversational", "fluent", "native")
+
+
+def matchable_languages(profile):
+    return [entry["code"] for entry in profile["languages"] if entry["level"] in MATCHABLE_LEVELS]
+
+
 def profile_event_data(account):
-    """The public facts of an account, as the contract lets them travel. No email, no password."""
+    """The public facts of an account, as the contract lets them travel. No email (only sealed
+    for notify), no password."""
     profile = account["profile"]
     return {
         "profile_id": account["_id"],
@@ -89,7 +98,7 @@ def profile_event_data(account):
         "role": account["role"],
         "status": account["status"],
         "skills": profile["skills"],
-        "languages": profile["languages"],
+        "languages": matchable_languages(profile),
         "countries": profile["countries"],
         "bio": profile["bio"],
         "availability_hours": profile["availability_hours"],
@@ -100,17 +109,47 @@ def profile_event_data(account):
     }
 
 
-def public_account(account, vault=None):
-    """The account as its owner sees it (`vault` given: with their own email)."""
-    view = {
+def owner_view(account, vault):
+    """The account as its owner sees it, with their own email."""
+    return {
         "id": account["_id"],
         "handle": account["handle"],
         "role": account["role"],
         "status": account["status"],
         "verified": account["verified"],
         "profile": dict(account["profile"]),
+        "email": vault.open(account.get("email_sealed")),
         "created_at": account["created_at"].isoformat(),
     }
-    if vault is not None:
-        view["email"] = vault.open(account.get("email_sealed"))
-    return view
+
+
+def public_view(account):
+    """What anyone may see of a volunteer: no email, no dates that help to identify them."""
+    profile = account["profile"]
+    return {
+        "id": account["_id"],
+        "handle": account["handle"],
+        "role": account["role"],
+        "verified": account["verified"],
+        "skills": profile["skills"],
+        "languages": profile["languages"],
+        "countries": profile["countries"],
+        "bio": profile["bio"],
+        "availability_hours": profile["availability_hours"],
+    }
+
+
+def moderator_view(account):
+    return public_view(account) | {"status": account["status"], "created_at": account["created_at"].isoformat()}
+
+
+def tombstone(account, now):
+    """What is left of a deleted account: its id and version, so a late event cannot resurrect it.
+    No handle (it is free again), no hash, no contact details, no profile."""
+    return {
+        "_id": account["_id"],
+        "handle_key": f"deleted:{account['_id']}",
+        "status": "deleted",
+        "version": account["version"] + 1,
+        "deleted_at": now,
+    }

@@ -1,5 +1,6 @@
-"""profiles: accounts, sessions and profiles. Publishes profile_* events through its outbox."""
+"""profiles: accounts, sessions, profiles, vetting. Publishes profile_* events through its outbox."""
 import logging
+import uuid
 
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
@@ -8,14 +9,15 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.common import outbox
-from services.common.errors import DomainError, NotFound, Unauthorized
+from services.common.errors import DomainError, Forbidden, NotFound, TooManyRequests, Unauthorized
 from services.common.events import make_event, utcnow
 from services.common.mongo import ServiceDatabase
-from services.common.schemas import load_or_fail
+from services.common.schemas import Viewer, load_or_fail
 from services.common.sealing import Sealer
 
 from . import accounts, storage
-from .schemas import Credentials, NewAccount, ProfileInput
+from .schemas import (Credentials, EmailChange, Flag, ModerationNote, NewAccount, PasswordConfirmation,
+                      ProfileInput, RoleGrant)
 
 log = logging.getLogger(__name__)
 SOURCE = "profiles"
@@ -41,6 +43,17 @@ class NotifySealer(DependencyProvider):
         return self.sealer
 
 
+def _event_for(account, event_type="profile_updated"):
+    return [make_event(SOURCE, event_type, accounts.profile_event_data(account))]
+
+
+def _moderator(viewer):
+    viewer = load_or_fail(Viewer(), viewer)
+    if viewer["role"] != "moderator":
+        raise Forbidden("Only moderators can do this.")
+    return viewer
+
+
 class ProfilesService:
     name = SOURCE
 
@@ -52,6 +65,15 @@ class ProfilesService:
 
     def _publish(self, account_id):
         outbox.flush(self.db[storage.ACCOUNTS], account_id, self.dispatch)
+
+    def _update(self, account_id, change):
+        account = storage.update_account(self.db, account_id, change, _event_for)
+        if account is None:
+            raise NotFound("No such account.")
+        self._publish(account_id)
+        return account
+
+    # ---- accounts and sessions
 
     @rpc(expected_exceptions=DomainError)
     def register(self, payload):
@@ -72,24 +94,29 @@ class ProfilesService:
             "created_at": now,
             "updated_at": now,
         }
-        event = make_event(SOURCE, "profile_registered", accounts.profile_event_data(account))
-        storage.insert_account(self.db, account, [event])
+        storage.insert_account(self.db, account, _event_for(account, "profile_registered"))
         self._publish(account["_id"])
-        return accounts.public_account(account, self.vault)
+        return accounts.owner_view(account, self.vault)
 
     @rpc(expected_exceptions=DomainError)
     def login(self, payload):
         data = load_or_fail(Credentials(), payload)
-        account = storage.find_account_by_handle_key(self.db, accounts.handle_key(data["handle"]))
-        stored_hash = account["password_hash"] if account and account["status"] == "active" else None
-        if not accounts.password_matches(stored_hash, data["password"]):
+        key = accounts.handle_key(data["handle"])
+        window = int(self.config.get("LOGIN_WINDOW_S", 900))
+        if storage.recent_failures(self.db, key, window) >= int(self.config.get("LOGIN_MAX_FAILURES", 10)):
+            raise TooManyRequests("Too many failed sign-ins for this handle; wait and try again.")
+        account = storage.find_account_by_handle_key(self.db, key)
+        active = account is not None and account["status"] == "active"
+        if not accounts.password_matches(account["password_hash"] if active else None, data["password"]):
+            storage.record_failure(self.db, key, window)
             raise Unauthorized("Wrong handle or password.")
+        storage.clear_failures(self.db, key)
         token, session_id = accounts.new_session_token()
         expires_at = accounts.session_expiry(int(self.config.get("SESSION_TTL_S", 86400)))
-        storage.insert_session(self.db, {
-            "_id": session_id, "account_id": account["_id"], "created_at": utcnow(), "expires_at": expires_at,
-        })
-        return {"token": token, "expires_at": expires_at.isoformat(), "account_id": account["_id"]}
+        storage.insert_session(self.db, {"_id": session_id, "account_id": account["_id"],
+                                         "created_at": utcnow(), "expires_at": expires_at})
+        return {"token": token, "expires_at": expires_at.isoformat(), "account_id": account["_id"],
+                "role": account["role"]}
 
     @rpc(expected_exceptions=DomainError)
     def resolve_session(self, token):
@@ -103,29 +130,136 @@ class ProfilesService:
         return {"account_id": account["_id"], "role": account["role"], "handle": account["handle"]}
 
     @rpc(expected_exceptions=DomainError)
-    def logout(self, token):
-        storage.delete_session(self.db, accounts.token_id(token or ""))
+    def logout(self, token, everywhere=False):
+        session = storage.find_session(self.db, accounts.token_id(token or ""))
+        if session is None:
+            raise Unauthorized("The session is missing or has expired.")
+        if everywhere:
+            storage.delete_sessions_of(self.db, session["account_id"])
+        else:
+            storage.delete_session(self.db, session["_id"])
         return True
+
+    # ---- one's own account
 
     @rpc(expected_exceptions=DomainError)
     def get_me(self, account_id):
         account = storage.find_account(self.db, account_id)
         if account is None:
             raise NotFound("No such account.")
-        return accounts.public_account(account, self.vault)
+        return accounts.owner_view(account, self.vault)
 
     @rpc(expected_exceptions=DomainError)
     def update_profile(self, account_id, payload):
         profile = load_or_fail(ProfileInput(), payload)
+        return accounts.owner_view(self._update(account_id, lambda _: {"profile": profile}), self.vault)
 
-        def events(updated):
-            return [make_event(SOURCE, "profile_updated", accounts.profile_event_data(updated))]
+    @rpc(expected_exceptions=DomainError)
+    def change_email(self, account_id, payload):
+        email = load_or_fail(EmailChange(), payload)["email"]
+        account = self._update(account_id, lambda _: {"email_sealed": self.vault.seal(email),
+                                                      "contact_sealed": self.sealer.seal(email)})
+        return accounts.owner_view(account, self.vault)
 
-        account = storage.update_profile(self.db, account_id, profile, events)
+    @rpc(expected_exceptions=DomainError)
+    def delete_account(self, account_id, payload):
+        """Forget a person. Their password confirms it is them. Every other service forgets them
+        on `profile_deleted`."""
+        password = load_or_fail(PasswordConfirmation(), payload)["password"]
+        account = storage.find_account(self.db, account_id)
         if account is None:
             raise NotFound("No such account.")
+        if not accounts.password_matches(account["password_hash"], password):
+            raise Unauthorized("Wrong password.", {"password": "Wrong password."})
+        grave = accounts.tombstone(account, utcnow())
+        event = make_event(SOURCE, "profile_deleted", {"profile_id": account_id, "version": grave["version"]})
+        storage.replace_with_tombstone(self.db, account, grave, [event])
+        storage.delete_sessions_of(self.db, account_id)
+        storage.forget_person_in_flags(self.db, account_id)
         self._publish(account_id)
-        return accounts.public_account(account, self.vault)
+        return True
+
+    # ---- other people's profiles
+
+    @rpc(expected_exceptions=DomainError)
+    def get_profile(self, viewer, account_id):
+        """Volunteers' profiles are public; anyone else's only to moderators."""
+        viewer = load_or_fail(Viewer(), viewer) if viewer else None
+        account = storage.find_account(self.db, account_id)
+        is_moderator = viewer is not None and viewer["role"] == "moderator"
+        if account is None or not (is_moderator or (account["role"] == "volunteer" and account["status"] == "active")):
+            raise NotFound("No such profile.")
+        return accounts.moderator_view(account) if is_moderator else accounts.public_view(account)
+
+    @rpc(expected_exceptions=DomainError)
+    def flag_profile(self, viewer, account_id, payload):
+        viewer = load_or_fail(Viewer(), viewer)
+        reason = load_or_fail(Flag(), payload)["reason"]
+        if storage.find_account(self.db, account_id) is None:
+            raise NotFound("No such profile.")
+        flag = {"_id": uuid.uuid4().hex, "target_type": "profile", "target_id": account_id,
+                "reporter_id": viewer["account_id"], "reason": reason, "status": "open", "created_at": utcnow()}
+        storage.insert_flag(self.db, flag)
+        return {"id": flag["_id"], "status": "open"}
+
+    # ---- moderation
+
+    @rpc(expected_exceptions=DomainError)
+    def flagged_profiles(self, viewer):
+        _moderator(viewer)
+        return [{"id": f["_id"], "target_type": "profile", "target_id": f["target_id"], "reason": f["reason"],
+                 "created_at": f["created_at"].isoformat()} for f in storage.open_flags(self.db)]
+
+    @rpc(expected_exceptions=DomainError)
+    def suspend(self, viewer, account_id, payload=None):
+        moderator = _moderator(viewer)
+        load_or_fail(ModerationNote(), payload or {})
+        if account_id == moderator["account_id"]:
+            raise Forbidden("Moderators cannot suspend themselves.")
+        account = self._update(account_id, lambda _: {"status": "suspended"})
+        storage.delete_sessions_of(self.db, account_id)
+        storage.resolve_flags(self.db, account_id, "suspended")
+        return accounts.moderator_view(account)
+
+    @rpc(expected_exceptions=DomainError)
+    def reinstate(self, viewer, account_id):
+        _moderator(viewer)
+        return accounts.moderator_view(self._update(account_id, lambda _: {"status": "active"}))
+
+    @rpc(expected_exceptions=DomainError)
+    def set_verified(self, viewer, account_id, verified=True):
+        _moderator(viewer)
+        account = storage.find_account(self.db, account_id)
+        if account is None or account["role"] != "volunteer":
+            raise NotFound("No such volunteer.")
+        account = self._update(account_id, lambda _: {"verified": bool(verified)})
+        storage.resolve_flags(self.db, account_id, "verified" if verified else "unverified")
+        return accounts.moderator_view(account)
+
+    @rpc(expected_exceptions=DomainError)
+    def dismiss_profile_flags(self, viewer, account_id):
+        _moderator(viewer)
+        storage.resolve_flags(self.db, account_id, "dismissed")
+        return True
+
+    @rpc(expected_exceptions=DomainError)
+    def grant_role(self, payload):
+        """Appoint a moderator or analyst. Not reachable over HTTP: operators run
+        `python -m services.profiles.admin grant-role HANDLE ROLE`."""
+        data = load_or_fail(RoleGrant(), payload)
+        account = storage.find_account_by_handle_key(self.db, accounts.handle_key(data["handle"]))
+        if account is None or account["status"] == "deleted":
+            raise NotFound("No such account.", {"handle": "No such account."})
+        account = self._update(account["_id"], lambda _: {"role": data["role"]})
+        return {"id": account["_id"], "handle": account["handle"], "role": account["role"]}
+
+    # ---- for rebuilding other services' views (search), paged by id
+
+    @rpc
+    def export_profiles(self, after_id=None, limit=500):
+        page = storage.export_page(self.db, after_id, max(1, min(int(limit), 1000)))
+        # Contact details never leave through an export, not even sealed.
+        return [dict(accounts.profile_event_data(a), contact_sealed=None) for a in page]
 
     @rpc
     def health(self):

@@ -1,4 +1,6 @@
-"""The profiles database: accounts (with their outbox) and sessions."""
+"""The profiles database: accounts (with their outbox), sessions, login attempts and flags."""
+from datetime import timedelta
+
 from pymongo.errors import DuplicateKeyError
 
 from services.common import outbox
@@ -7,49 +9,65 @@ from services.common.events import utcnow
 
 ACCOUNTS = "accounts"
 SESSIONS = "sessions"
+LOGIN_ATTEMPTS = "login_attempts"
+FLAGS = "flags"
 
 
 def prepare(db):
     db[ACCOUNTS].create_index("handle_key", unique=True)
     db[SESSIONS].create_index("account_id")
+    db[FLAGS].create_index("target_id")
+    db[FLAGS].create_index("status")
 
+
+# ---- accounts
 
 def insert_account(db, account, events):
-    account = dict(account, **{outbox.OUTBOX: list(events)})
     try:
-        db[ACCOUNTS].insert_one(account)
+        db[ACCOUNTS].insert_one(dict(account, **{outbox.OUTBOX: list(events)}))
     except DuplicateKeyError:
         raise Conflict("That handle is taken.", {"handle": "That handle is taken."}) from None
 
 
 def find_account(db, account_id):
-    return outbox.strip(db[ACCOUNTS].find_one({"_id": account_id}))
+    account = outbox.strip(db[ACCOUNTS].find_one({"_id": account_id}))
+    return None if account is None or account["status"] == "deleted" else account
 
 
 def find_account_by_handle_key(db, key):
     return outbox.strip(db[ACCOUNTS].find_one({"handle_key": key}))
 
 
-def update_profile(db, account_id, profile, make_events):
-    """Replace the profile and bump the version, staging the events built from the new state.
+def update_account(db, account_id, change, make_events):
+    """Versioned update of a live account with its events (see outbox.update_with_events)."""
+    if find_account(db, account_id) is None:
+        return None
 
-    The version check makes a concurrent update lose cleanly (the caller retries) instead of two
-    writers producing two events with the same version.
-    """
-    for _ in range(5):
-        current = find_account(db, account_id)
-        if current is None:
-            return None
-        updated = dict(current, profile=profile, version=current["version"] + 1, updated_at=utcnow())
-        result = db[ACCOUNTS].update_one(
-            {"_id": account_id, "version": current["version"]},
-            {"$set": {"profile": profile, "version": updated["version"], "updated_at": updated["updated_at"]},
-             "$push": outbox.stage(make_events(updated))},
-        )
-        if result.modified_count == 1:
-            return updated
-    raise Conflict("The profile changed while saving; try again.")
+    def stamped(current):
+        return dict(change(current), updated_at=utcnow())
 
+    try:
+        return outbox.update_with_events(db[ACCOUNTS], account_id, stamped, make_events)
+    except outbox.ConcurrentUpdate:
+        raise Conflict("The account changed while saving; try again.") from None
+
+
+def replace_with_tombstone(db, account, tombstone, events):
+    """Forget an account in one write: the document becomes a tombstone carrying the events."""
+    try:
+        outbox.replace_with_events(db[ACCOUNTS], account, tombstone, events)
+    except outbox.ConcurrentUpdate:
+        raise Conflict("The account changed while deleting; try again.") from None
+
+
+def export_page(db, after_id, limit):
+    query = {"status": {"$ne": "deleted"}}
+    if after_id:
+        query["_id"] = {"$gt": after_id}
+    return [outbox.strip(a) for a in db[ACCOUNTS].find(query).sort("_id", 1).limit(limit)]
+
+
+# ---- sessions
 
 def insert_session(db, session):
     db[SESSIONS].insert_one(session)
@@ -63,12 +81,57 @@ def delete_session(db, session_id):
     db[SESSIONS].delete_one({"_id": session_id})
 
 
+def delete_sessions_of(db, account_id):
+    return db[SESSIONS].delete_many({"account_id": account_id}).deleted_count
+
+
 def purge_expired_sessions(db):
     # FerretDB has no TTL indexes; the service sweeps on a timer.
     return db[SESSIONS].delete_many({"expires_at": {"$lt": utcnow()}}).deleted_count
 
 
+# ---- login throttling, per handle (so it holds across gateway replicas and IP addresses)
+
+def recent_failures(db, handle_key, window_s):
+    doc = db[LOGIN_ATTEMPTS].find_one({"_id": handle_key})
+    if doc is None or doc["since"] < utcnow() - timedelta(seconds=window_s):
+        return 0
+    return doc["failures"]
+
+
+def record_failure(db, handle_key, window_s):
+    now = utcnow()
+    # A window that has passed starts over; otherwise count up.
+    db[LOGIN_ATTEMPTS].update_one({"_id": handle_key, "since": {"$lt": now - timedelta(seconds=window_s)}},
+                                  {"$set": {"failures": 0, "since": now}})
+    db[LOGIN_ATTEMPTS].update_one({"_id": handle_key}, {"$inc": {"failures": 1},
+                                                        "$setOnInsert": {"since": now}}, upsert=True)
+
+
+def clear_failures(db, handle_key):
+    db[LOGIN_ATTEMPTS].delete_one({"_id": handle_key})
+
+
+# ---- flags
+
+def insert_flag(db, flag):
+    db[FLAGS].insert_one(flag)
+
+
+def open_flags(db, limit=200):
+    return list(db[FLAGS].find({"status": "open"}).sort("created_at", 1).limit(limit))
+
+
+def resolve_flags(db, target_id, outcome):
+    db[FLAGS].update_many({"target_id": target_id, "status": "open"},
+                          {"$set": {"status": "resolved", "outcome": outcome, "resolved_at": utcnow()}})
+
+
+def forget_person_in_flags(db, account_id):
+    """A deleted person's flags go (those they raised, and those about them)."""
+    db[FLAGS].delete_many({"$or": [{"reporter_id": account_id}, {"target_id": account_id}]})
+
+
 def ping(db):
     db.command("ping")
     return True
-

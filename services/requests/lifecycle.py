@@ -23,6 +23,8 @@ def can_view(request, viewer):
     """`viewer` is None for an anonymous reader."""
     if viewer and (viewer["account_id"] == request["author_id"] or viewer["role"] == "moderator"):
         return True
+    if request.get("hidden"):  # hidden by a moderator: only its author and moderators
+        return False
     if request["visibility"] == "public":
         return True
     if request["visibility"] == "volunteers":
@@ -51,8 +53,19 @@ def event_data(request):
     }
 
 
-def public_view(request):
-    return {
+def is_author(request, viewer):
+    return viewer is not None and viewer["account_id"] == request["author_id"]
+
+
+def check_editable(request):
+    if request["status"] != "open":
+        raise Conflict(f"A request that is {request['status']} cannot be edited.",
+                       {"status": "Only open requests can be edited."})
+
+
+def public_view(request, viewer=None):
+    """The request as the viewer may see it; its author and moderators also see moderation state."""
+    view = {
         "id": request["_id"],
         "title": request["title"],
         "body": request["body"],
@@ -65,3 +78,6 @@ def public_view(request):
         "created_at": request["created_at"].isoformat(),
         "updated_at": request["updated_at"].isoformat(),
     }
+    if viewer and (is_author(request, viewer) or viewer["role"] == "moderator"):
+        view["hidden"] = request.get("hidden", False)
+    return view

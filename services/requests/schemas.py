@@ -4,12 +4,41 @@ from marshmallow import fields, validate
 from services.common.schemas import (URGENCIES, VISIBILITIES, Country, LanguageList, SkillList,
                                      StrictSchema)
 
+TITLE = dict(validate=validate.Length(min=5, max=200))
+BODY = dict(validate=validate.Length(min=10, max=5000))
+
 
 class NewRequest(StrictSchema):
-    title = fields.String(required=True, validate=validate.Length(min=5, max=200))
-    body = fields.String(required=True, validate=validate.Length(min=10, max=5000))
+    title = fields.String(required=True, **TITLE)
+    body = fields.String(required=True, **BODY)
     skills = SkillList(required=True, min_items=1)
     languages = LanguageList(required=True, min_items=1)
     country = Country(required=True)
     urgency = fields.String(load_default="normal", validate=validate.OneOf(URGENCIES))
     visibility = fields.String(load_default="public", validate=validate.OneOf(VISIBILITIES))
+    # The author read the warning that the text may identify someone, and publishes anyway.
+    confirm_public = fields.Boolean(load_default=False)
+
+
+class RequestEdit(StrictSchema):
+    """PATCH: every field optional, at least one."""
+    title = fields.String(**TITLE)
+    body = fields.String(**BODY)
+    skills = SkillList(min_items=1)
+    languages = LanguageList(min_items=1)
+    country = Country()
+    urgency = fields.String(validate=validate.OneOf(URGENCIES))
+    visibility = fields.String(validate=validate.OneOf(VISIBILITIES))
+    confirm_public = fields.Boolean(load_default=False)
+
+
+class CloseRequest(StrictSchema):
+    outcome = fields.String(required=True, validate=validate.OneOf(("fulfilled", "closed", "withdrawn")))
+
+
+class Flag(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=1000))
+
+
+class ModerationNote(StrictSchema):
+    reason = fields.String(load_default="", validate=validate.Length(max=1000))

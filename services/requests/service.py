@@ -6,15 +6,39 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.common import outbox
-from services.common.errors import DomainError, Forbidden, NotFound
-from services.common.events import make_event, utcnow
+from services.common.consumer import consumes
+from services.common.errors import ConfirmationRequired, DomainError, Forbidden, NotFound, ValidationFailed
+from services.common.events import data_schema, make_event, utcnow
 from services.common.mongo import ServiceDatabase
 from services.common.schemas import Viewer, load_or_fail
 
-from . import lifecycle, storage
-from .schemas import NewRequest
+from . import lifecycle, privacy, storage
+from .schemas import CloseRequest, Flag, ModerationNote, NewRequest, RequestEdit
 
 SOURCE = "requests"
+TERMINAL = ("fulfilled", "closed", "withdrawn")
+
+
+def _viewer(viewer, required=True):
+    if viewer is None and not required:
+        return None
+    return load_or_fail(Viewer(), viewer)
+
+
+def _check_public_text(data, request=None):
+    """Text that will be readable by others must not identify anyone unless the author confirms."""
+    visibility = data.get("visibility", request["visibility"] if request else "public")
+    if visibility == "private" or data.get("confirm_public"):
+        return
+    warnings = privacy.check_public_text({k: data[k] for k in ("title", "body") if k in data})
+    if warnings:
+        raise ConfirmationRequired(
+            "This text may identify someone, and anyone allowed to see the request can read it. "
+            "Edit it, or send it again with confirm_public: true.", warnings)
+
+
+def _events(event_type):
+    return lambda request: [make_event(SOURCE, event_type, lifecycle.event_data(request))]
 
 
 class RequestsService:
@@ -23,28 +47,155 @@ class RequestsService:
     db = ServiceDatabase(prepare=storage.prepare)
     dispatch = EventDispatcher()
 
+    def _publish(self, request_id):
+        outbox.flush(self.db[storage.REQUESTS], request_id, self.dispatch)
+
+    def _own_request(self, viewer, request_id):
+        request = storage.find_request(self.db, request_id)
+        if request is None or not lifecycle.can_view(request, viewer):
+            raise NotFound("No such request.")
+        if not lifecycle.is_author(request, viewer):
+            raise Forbidden("Only its author can change a request.")
+        return request
+
+    def _change(self, request_id, change, event_type):
+        request = storage.update_request(self.db, request_id, change, _events(event_type))
+        self._publish(request_id)
+        return request
+
+    # ---- the author's side
+
     @rpc(expected_exceptions=DomainError)
     def create_request(self, viewer, payload):
-        viewer = load_or_fail(Viewer(), viewer)
+        viewer = _viewer(viewer)
         if viewer["role"] != "activist":
             raise Forbidden("Only activists can post requests.")
         data = load_or_fail(NewRequest(), payload)
+        _check_public_text(data)
+        data.pop("confirm_public")
         now = utcnow()
         request = dict(data, _id=uuid.uuid4().hex, author_id=viewer["account_id"], status="open",
                        helper_ids=[], hidden=False, version=1, created_at=now, updated_at=now)
-        event = make_event(SOURCE, "request_created", lifecycle.event_data(request))
-        storage.insert_request(self.db, request, [event])
-        outbox.flush(self.db[storage.REQUESTS], request["_id"], self.dispatch)
-        return lifecycle.public_view(request)
+        storage.insert_request(self.db, request, _events("request_created")(request))
+        self._publish(request["_id"])
+        return lifecycle.public_view(request, viewer)
+
+    @rpc(expected_exceptions=DomainError)
+    def update_request(self, viewer, request_id, payload):
+        viewer = _viewer(viewer)
+        data = load_or_fail(RequestEdit(), payload)
+        request = self._own_request(viewer, request_id)
+        lifecycle.check_editable(request)
+        _check_public_text(data, request)
+        data.pop("confirm_public")
+        if not data:
+            raise ValidationFailed("Nothing to change.", {"_schema": "Send at least one field to change."})
+        return lifecycle.public_view(self._change(request_id, lambda _: data, "request_updated"), viewer)
+
+    @rpc(expected_exceptions=DomainError)
+    def close_request(self, viewer, request_id, payload):
+        viewer = _viewer(viewer)
+        outcome = load_or_fail(CloseRequest(), payload)["outcome"]
+        request = self._own_request(viewer, request_id)
+
+        def close(current):
+            lifecycle.check_transition(current["status"], outcome)
+            return {"status": outcome}
+
+        return lifecycle.public_view(self._change(request["_id"], close, "request_closed"), viewer)
+
+    @rpc(expected_exceptions=DomainError)
+    def my_requests(self, viewer):
+        viewer = _viewer(viewer)
+        return [lifecycle.public_view(r, viewer) for r in storage.requests_by(self.db, viewer["account_id"])]
+
+    # ---- anyone's side
 
     @rpc(expected_exceptions=DomainError)
     def get_request(self, viewer, request_id):
-        viewer = load_or_fail(Viewer(), viewer) if viewer else None
+        viewer = _viewer(viewer, required=False)
         request = storage.find_request(self.db, request_id)
         # A request the viewer may not see is reported as missing: its existence is private too.
         if request is None or not lifecycle.can_view(request, viewer):
             raise NotFound("No such request.")
-        return lifecycle.public_view(request)
+        return lifecycle.public_view(request, viewer)
+
+    @rpc(expected_exceptions=DomainError)
+    def flag_request(self, viewer, request_id, payload):
+        viewer = _viewer(viewer)
+        reason = load_or_fail(Flag(), payload)["reason"]
+        request = storage.find_request(self.db, request_id)
+        if request is None or not lifecycle.can_view(request, viewer):
+            raise NotFound("No such request.")
+        flag = {"_id": uuid.uuid4().hex, "target_type": "request", "target_id": request_id,
+                "reporter_id": viewer["account_id"], "reason": reason, "status": "open", "created_at": utcnow()}
+        storage.insert_flag(self.db, flag)
+        return {"id": flag["_id"], "status": "open"}
+
+    # ---- moderation
+
+    def _moderator(self, viewer):
+        viewer = _viewer(viewer)
+        if viewer["role"] != "moderator":
+            raise Forbidden("Only moderators can do this.")
+        return viewer
+
+    @rpc(expected_exceptions=DomainError)
+    def flagged_requests(self, viewer):
+        self._moderator(viewer)
+        return [{"id": f["_id"], "target_type": "request", "target_id": f["target_id"], "reason": f["reason"],
+                 "created_at": f["created_at"].isoformat()} for f in storage.open_flags(self.db)]
+
+    @rpc(expected_exceptions=DomainError)
+    def set_hidden(self, viewer, request_id, hidden, payload=None):
+        viewer = self._moderator(viewer)
+        load_or_fail(ModerationNote(), payload or {})
+        if storage.find_request(self.db, request_id) is None:
+            raise NotFound("No such request.")
+        request = self._change(request_id, lambda _: {"hidden": bool(hidden)}, "request_updated")
+        storage.resolve_flags(self.db, request_id, "hidden" if hidden else "dismissed")
+        return lifecycle.public_view(request, viewer)
+
+    @rpc(expected_exceptions=DomainError)
+    def dismiss_request_flags(self, viewer, request_id):
+        self._moderator(viewer)
+        storage.resolve_flags(self.db, request_id, "dismissed")
+        return True
+
+    # ---- events from other services
+
+    @consumes("matching", "match_accepted")
+    def on_match_accepted(self, event):
+        data = event.data
+        request = storage.find_request(self.db, data["request_id"])
+        if request is None or data["volunteer_id"] in request["helper_ids"]:
+            return  # gone, or already applied
+
+        def matched(current):
+            lifecycle.check_transition(current["status"], "matched")
+            return {"status": "matched", "helper_ids": current["helper_ids"] + [data["volunteer_id"]]}
+
+        if request["status"] == "open":
+            self._change(request["_id"], matched, "request_updated")
+
+    @consumes("profiles", "profile_deleted")
+    def on_profile_deleted(self, event):
+        """The author deleted their account: their requests go, text and all. The closing event
+        carries no text (as for a private request), so search drops them and matching withdraws."""
+        account_id = event.data["profile_id"]
+        for request in storage.requests_by(self.db, account_id):
+            closing = dict(request, visibility="private", status="withdrawn", version=request["version"] + 1)
+            storage.replace_with_tombstone(self.db, request, _events("request_closed")(closing))
+            self._publish(request["_id"])
+        storage.forget_flags_by(self.db, account_id)
+
+    # ---- for rebuilding other services' views (search), paged by id
+
+    @rpc
+    def export_requests(self, after_id=None, limit=500):
+        page = storage.export_page(self.db, after_id, max(1, min(int(limit), 1000)))
+        schema = data_schema(SOURCE, "request_created")
+        return [schema.dump(lifecycle.event_data(r)) for r in page]
 
     @rpc
     def health(self):

@@ -20,3 +20,16 @@ def platform(request, rabbit_manager, tmp_path_factory):
 def person(platform):
     """`person("handle", "volunteer")`: a signed-up, signed-in user of the platform."""
     return lambda handle, role, **kw: Client(platform).sign_up(handle, role, **kw)
+
+
+@pytest.fixture
+def appoint(platform):
+    """`appoint(client, "moderator")`: what an operator does with `services.profiles.admin`."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    def grant(client, role):
+        with ClusterRpcProxy(platform.config, timeout=20) as rpc:
+            rpc.profiles.grant_role({"handle": client.account["handle"], "role": role})
+        return client
+
+    return grant

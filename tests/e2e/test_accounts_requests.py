@@ -1,0 +1,182 @@
+"""Accounts, profiles, requests and moderation over HTTP, against the whole platform.
+
+Stories from SCENARIOS.md: a family member posts a need and edits it; a moderator vets a lawyer
+and hides a post that names a prisoner's relative; a person leaves and is forgotten.
+"""
+import uuid
+
+from tests.support import wait_until
+
+PLATFORM_OVERRIDES = {"LOGIN_MAX_FAILURES": 3}
+
+NEED = {
+    "title": "Journalist needed to cover a prisoner's case",
+    "body": "My brother has been held without charge for eight months; we want his case covered.",
+    "skills": ["press"], "languages": ["fa", "en"], "country": "IR", "urgency": "high",
+}
+
+
+def unique(handle):
+    return f"{handle}-{uuid.uuid4().hex[:6]}"
+
+
+# ---- accounts and sessions
+
+def test_sign_up_sign_in_profile_and_sign_out(platform, person):
+    lawyer = person(unique("nima-law"), "volunteer", email="nima@example.org")
+    me = lawyer.call("GET", "/api/me").json()
+    assert me["email"] == "nima@example.org" and me["role"] == "volunteer"
+
+    response = lawyer.call("PUT", "/api/me/profile", {
+        "skills": ["legal"], "languages": [{"code": "fa", "level": "native"}, "en"], "countries": ["IR", "US"],
+        "bio": "Immigration lawyer in New York.", "availability_hours": 8, "max_active_matches": 2})
+    assert response.status_code == 200, response.text
+    assert response.json()["profile"]["languages"] == [{"code": "fa", "level": "native"},
+                                                       {"code": "en", "level": "fluent"}]
+    public = lawyer.call("GET", f"/api/profiles/{me['id']}").json()
+    assert public["bio"] == "Immigration lawyer in New York." and "email" not in public
+
+    assert lawyer.call("DELETE", "/api/sessions").status_code == 204
+    assert lawyer.call("GET", "/api/me").status_code == 401  # the token is revoked
+
+
+def test_sign_out_everywhere_ends_every_session(platform, person):
+    first = person(unique("sara"), "volunteer")
+    second_token = first.call("POST", "/api/sessions", {"handle": first.account["handle"],
+                                                        "password": "correct horse battery staple"}).json()["token"]
+    assert first.call("DELETE", "/api/sessions", everywhere="true").status_code == 204
+    first.token = second_token
+    assert first.call("GET", "/api/me").status_code == 401
+
+
+def test_handles_are_unique_and_roles_cannot_be_self_granted(platform, person):
+    taken = person(unique("omid"), "activist")
+    response = taken.call("POST", "/api/accounts", {"handle": taken.account["handle"].upper(),
+                                                    "password": "correct horse battery", "role": "activist"})
+    assert response.status_code == 409 and response.json()["error"]["fields"] == {"handle": "That handle is taken."}
+    response = taken.call("POST", "/api/accounts", {"handle": unique("x"), "password": "correct horse battery",
+                                                    "role": "moderator"})
+    assert response.status_code == 400 and "role" in response.json()["error"]["fields"]
+
+
+def test_repeated_wrong_passwords_pause_sign_in_for_that_handle(platform, person):
+    victim = person(unique("leyla"), "activist")
+    handle = victim.account["handle"]
+    for _ in range(3):
+        assert victim.call("POST", "/api/sessions", {"handle": handle, "password": "wrong-password"}).status_code == 401
+    response = victim.call("POST", "/api/sessions", {"handle": handle, "password": "correct horse battery staple"})
+    assert response.status_code == 429  # even the right password waits out the window
+    assert response.json()["error"]["code"] == "too_many_requests"
+
+
+# ---- requests
+
+def test_public_text_that_identifies_someone_needs_confirmation(platform, person):
+    family = person(unique("omid-family"), "activist")
+    risky = dict(NEED, body="My brother Reza Tehrani is held in Evin; call me on +98 912 345 6789.")
+    response = family.call("POST", "/api/requests", risky)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "confirmation_required"
+    assert set(error["fields"]) == {"body"} and "phone number" in error["fields"]["body"]
+    assert family.call("GET", "/api/me/requests").json()["items"] == []  # nothing was published
+
+    assert family.call("POST", "/api/requests", dict(risky, visibility="private")).status_code == 201
+    assert family.call("POST", "/api/requests", dict(risky, confirm_public=True)).status_code == 201
+
+
+def test_the_author_edits_and_closes_a_request_through_its_lifecycle(platform, person):
+    family = person(unique("narges-family"), "activist")
+    stranger = person(unique("stranger"), "activist")
+    created = family.call("POST", "/api/requests", NEED).json()
+    path = f"/api/requests/{created['id']}"
+
+    edited = family.call("PATCH", path, {"urgency": "critical", "languages": ["fa"]})
+    assert edited.status_code == 200 and edited.json()["urgency"] == "critical"
+    assert stranger.call("PATCH", path, {"urgency": "low"}).status_code == 403
+    assert family.call("PATCH", path, {"urgency": "whenever"}).json()["error"]["fields"] == {
+        "urgency": "Must be one of: low, normal, high, critical."}
+    assert family.call("PATCH", path, {}).status_code == 400
+
+    # open -> fulfilled skips `matched`: refused, and nothing changes.
+    response = family.call("POST", f"{path}/close", {"outcome": "fulfilled"})
+    assert response.status_code == 409
+    assert family.call("GET", path).json()["status"] == "open"
+
+    assert family.call("POST", f"{path}/close", {"outcome": "withdrawn"}).json()["status"] == "withdrawn"
+    assert family.call("PATCH", path, {"urgency": "low"}).status_code == 409  # closed things stay closed
+    found = wait_until(lambda: _found(family, created["id"], "withdrawn"), message="search to see the withdrawal")
+    assert found
+
+
+def test_visibility_is_enforced_when_reading_a_request(platform, person):
+    family = person(unique("maryam"), "activist")
+    volunteer = person(unique("arash"), "volunteer")
+    other = person(unique("other"), "activist")
+    ids = {v: family.call("POST", "/api/requests", dict(NEED, visibility=v)).json()["id"]
+           for v in ("public", "volunteers", "private")}
+
+    def status(client, visibility):
+        return client.call("GET", f"/api/requests/{ids[visibility]}").status_code
+
+    anonymous = type(family)(platform)
+    assert [status(anonymous, v) for v in ("public", "volunteers", "private")] == [200, 404, 404]
+    assert [status(other, v) for v in ("public", "volunteers", "private")] == [200, 404, 404]
+    assert [status(volunteer, v) for v in ("public", "volunteers", "private")] == [200, 200, 404]
+    assert [status(family, v) for v in ("public", "volunteers", "private")] == [200, 200, 200]
+
+
+# ---- moderation and vetting
+
+def test_moderators_vet_volunteers_and_hide_what_endangers_someone(platform, person, appoint):
+    moderator = appoint(person(unique("mod"), "activist"), "moderator")
+    moderator.sign_in_again()
+    lawyer = person(unique("lawyer"), "volunteer")
+    family = person(unique("family"), "activist")
+    reader = person(unique("reader"), "volunteer")
+    request_id = family.call("POST", "/api/requests", NEED).json()["id"]
+
+    # Anyone may flag; only moderators see the queue.
+    assert reader.call("POST", f"/api/requests/{request_id}/flags",
+                       {"reason": "It names the prisoner's sister."}).status_code == 201
+    assert reader.call("POST", f"/api/profiles/{lawyer.account['id']}/flags",
+                       {"reason": "Is this really a lawyer?"}).status_code == 201
+    assert reader.call("GET", "/api/moderation/flags").status_code == 403
+    queue = moderator.call("GET", "/api/moderation/flags").json()["items"]
+    assert {(f["target_type"], f["target_id"]) for f in queue} == {("request", request_id),
+                                                                  ("profile", lawyer.account["id"])}
+
+    # Vetting: the lawyer is verified.
+    verified = moderator.call("POST", f"/api/moderation/accounts/{lawyer.account['id']}/verify")
+    assert verified.status_code == 200 and verified.json()["verified"] is True
+    assert reader.call("POST", f"/api/moderation/accounts/{lawyer.account['id']}/verify").status_code == 403
+
+    # Hiding: the request leaves search and other people's view; its author still sees it.
+    wait_until(lambda: _found(reader, request_id, "open"), message="the request in search")
+    assert moderator.call("POST", f"/api/moderation/requests/{request_id}/hide",
+                          {"reason": "names a relative"}).status_code == 200
+    assert reader.call("GET", f"/api/requests/{request_id}").status_code == 404
+    assert family.call("GET", f"/api/requests/{request_id}").json()["hidden"] is True
+    wait_until(lambda: not _found(reader, request_id), message="the hidden request to leave search")
+    assert moderator.call("GET", "/api/moderation/flags").json()["items"] == []
+
+
+def test_a_suspended_account_is_signed_out_and_cannot_sign_in(platform, person, appoint):
+    moderator = appoint(person(unique("mod2"), "activist"), "moderator")
+    moderator.sign_in_again()
+    troll = person(unique("troll"), "volunteer")
+    assert moderator.call("POST", f"/api/moderation/accounts/{troll.account['id']}/suspend",
+                          {"reason": "posing as a lawyer"}).json()["status"] == "suspended"
+    assert troll.call("GET", "/api/me").status_code == 401
+    assert troll.call("POST", "/api/sessions", {"handle": troll.account["handle"],
+                                                "password": "correct horse battery staple"}).status_code == 401
+    anonymous = type(troll)(platform)
+    assert anonymous.call("GET", f"/api/profiles/{troll.account['id']}").status_code == 404
+    assert moderator.call("POST", f"/api/moderation/accounts/{troll.account['id']}/reinstate").status_code == 200
+    assert troll.sign_in_again().call("GET", "/api/me").status_code == 200
+
+
+def _found(client, request_id, status=None):
+    items = client.call("GET", "/api/search/requests", size=50).json()["items"]
+    hit = [item for item in items if item["id"] == request_id]
+    return bool(hit) and (status is None or hit[0]["status"] == status)
