@@ -1,48 +1,96 @@
-"""search: owns Elasticsearch. Builds its index only from events; answers queries over RPC."""
-from elasticsearch import ConflictError, NotFoundError
+"""search: owns Elasticsearch. Builds its indices only from events; answers queries over RPC.
+
+Three indices, each a version behind an alias (indices.py): requests (public text of shared
+requests), volunteers (public profiles of active volunteers), analytics (request lifecycles, no
+text, no person's id). If Elasticsearch is down, a handler fails and `@consumes` requeues the
+event after a pause: events wait in the durable queue and the index catches up when it returns.
+"""
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
 from services.common.consumer import consumes
 from services.common.elastic import ElasticsearchClient
-from services.common.errors import DomainError
+from services.common.errors import DomainError, Forbidden
 from services.common.mongo import ServiceDatabase
 from services.common.schemas import Viewer, load_or_fail
 
-from . import indices, queries
+from . import analytics, indexing, indices, queries
+
+DEFAULT_MIN_BUCKET = 5
 
 
 class SearchService:
     name = "search"
 
     es = ElasticsearchClient(prepare=indices.ensure_indices)
-    db = ServiceDatabase()  # the ledger of handled events
+    db = ServiceDatabase()  # the ledger of handled events, request lifecycles
+    config = Config()
 
-    def _index_request(self, event):
+    # ---- requests
+
+    def _on_request(self, event):
         data = event.data
-        alias = indices.requests_alias(self.es.prefix)
-        try:
-            if data["visibility"] == "private":
-                # It may have been public before an edit: make sure it is gone.
-                self.es.client.delete(index=alias, id=data["request_id"], version=data["version"],
-                               version_type="external")
-            else:
-                # External versioning makes a duplicate or an older event a no-op (409).
-                self.es.client.index(index=alias, id=data["request_id"], document=indices.request_document(data),
-                              version=data["version"], version_type="external")
-        except (ConflictError, NotFoundError):
-            pass
+        document = indices.request_document(data) if indices.request_indexable(data) else None
+        # Private or hidden: delete, since it may have been shared before an edit.
+        indexing.put(self.es.client, indices.requests_alias(self.es.prefix), data["request_id"], document,
+                     data["version"])
+        self._put_lifecycle(analytics.merge_request(self.db[analytics.LIFECYCLES], data))
 
     @consumes("requests", "request_created")
     def on_request_created(self, event):
-        self._index_request(event)
+        self._on_request(event)
 
     @consumes("requests", "request_updated")
     def on_request_updated(self, event):
-        self._index_request(event)
+        self._on_request(event)
 
     @consumes("requests", "request_closed")
     def on_request_closed(self, event):
-        self._index_request(event)
+        self._on_request(event)
+
+    # ---- volunteers
+
+    def _on_profile(self, event):
+        data = event.data
+        document = indices.volunteer_document(data) if indices.volunteer_indexable(data) else None
+        indexing.put(self.es.client, indices.volunteers_alias(self.es.prefix), data["profile_id"], document,
+                     data["version"])
+
+    @consumes("profiles", "profile_registered")
+    def on_profile_registered(self, event):
+        self._on_profile(event)
+
+    @consumes("profiles", "profile_updated")
+    def on_profile_updated(self, event):
+        self._on_profile(event)
+
+    @consumes("profiles", "profile_deactivated")
+    def on_profile_deactivated(self, event):
+        self._on_profile(event)
+
+    @consumes("profiles", "profile_deleted")
+    def on_profile_deleted(self, event):
+        indexing.put(self.es.client, indices.volunteers_alias(self.es.prefix), event.data["profile_id"], None,
+                     event.data["version"])
+
+    # ---- analytics: request lifecycles
+
+    def _put_lifecycle(self, lifecycle):
+        indexing.put(self.es.client, indices.analytics_alias(self.es.prefix), lifecycle["_id"],
+                     indices.analytics_document(lifecycle), lifecycle["rev"])
+
+    @consumes("matching", "match_proposed")
+    def on_match_proposed(self, event):
+        data = event.data
+        self._put_lifecycle(analytics.merge_time(self.db[analytics.LIFECYCLES], data["request_id"],
+                                                 "first_proposed_at", data["proposed_at"]))
+
+    @consumes("matching", "match_accepted")
+    def on_match_accepted(self, event):
+        self._put_lifecycle(analytics.merge_time(self.db[analytics.LIFECYCLES], event.data["request_id"],
+                                                 "accepted_at", event.occurred_at))
+
+    # ---- queries
 
     @rpc(expected_exceptions=DomainError)
     def search_requests(self, viewer, params):
@@ -50,7 +98,26 @@ class SearchService:
         params = load_or_fail(queries.RequestSearch(), params)
         body = queries.build_request_query(params, viewer)
         response = self.es.client.search(index=indices.requests_alias(self.es.prefix), **body)
-        return queries.request_results(response.body)
+        return queries.request_results(response.body, params)
+
+    @rpc(expected_exceptions=DomainError)
+    def search_volunteers(self, viewer, params):
+        params = load_or_fail(queries.VolunteerSearch(), params)
+        body = queries.build_volunteer_query(params)
+        response = self.es.client.search(index=indices.volunteers_alias(self.es.prefix), **body)
+        return queries.volunteer_results(response.body, params)
+
+    @rpc(expected_exceptions=DomainError)
+    def analytics_report(self, viewer, report, params):
+        """Aggregates only, for analysts only (the gateway checks too)."""
+        viewer = load_or_fail(Viewer(), viewer) if viewer else None
+        if not viewer or viewer["role"] != "analyst":
+            raise Forbidden("Analytics are for analysts.")
+        params = load_or_fail(analytics.ReportParams(), params)
+        k = int(self.config.get("ANALYTICS_MIN_BUCKET", DEFAULT_MIN_BUCKET))
+        alias = indices.analytics_alias(self.es.prefix)
+        return analytics.run_report(lambda body: self.es.client.search(index=alias, **body).body,
+                                    report, params, k)
 
     @rpc
     def health(self):

@@ -1,0 +1,201 @@
+"""Analytics: request lifecycles from events, and aggregate reports with small buckets suppressed.
+
+A request's lifecycle is assembled in the search service's own database (collection
+`lifecycles`) from `request_*` events (what was asked, where, when, its status) and from
+`match_proposed` / `match_accepted` (the first proposal and the first acceptance). Events of one
+request arrive on different exchanges and in any order, so each is merged idempotently:
+request fields only from a newer request version, times only if earlier than what is held.
+Every change bumps `rev`, which is the external version of the analytics document, so the newest
+state wins in Elasticsearch whatever order the writes land in.
+
+Nothing in a lifecycle names a person: no author, no volunteer, no text. Private requests are
+counted (they are needs too) but carry nothing more than any other.
+
+Reports are Elasticsearch aggregations over that index (composite for the groupings, the core
+`percentiles` for response times; no scripts: this distribution has no painless, so durations are
+computed here when the document is written). Any bucket counting fewer than `k` requests is left
+out and only the number of such buckets is reported, so no individual can be singled out.
+"""
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from marshmallow import fields, validate
+
+from services.common.errors import ValidationFailed
+from services.common.schemas import StrictSchema
+
+LIFECYCLES = "lifecycles"
+REQUEST_FIELDS = ("skills", "country", "urgency", "visibility", "status", "hidden", "created_at")
+
+# ---- lifecycle merging (Mongo)
+
+
+def merge_request(collection, data):
+    """Apply a request event's facts if its version is newer. Returns the current lifecycle."""
+    fields_ = {key: data[key] for key in REQUEST_FIELDS}
+    try:
+        collection.update_one(
+            {"_id": data["request_id"], "$or": [{"version": None}, {"version": {"$lt": data["version"]}}]},
+            {"$set": dict(fields_, version=data["version"]), "$inc": {"rev": 1}},
+            upsert=True)
+    except DuplicateKeyError:
+        pass  # the stored version is as new or newer
+    return collection.find_one({"_id": data["request_id"]})
+
+
+def merge_time(collection, request_id, field, moment):
+    """Keep the earliest `moment` for `field` (first proposal, first acceptance)."""
+    try:
+        collection.update_one(
+            {"_id": request_id, "$or": [{field: None}, {field: {"$gt": moment}}]},
+            {"$set": {field: moment}, "$inc": {"rev": 1}},
+            upsert=True)
+    except DuplicateKeyError:
+        pass  # an earlier moment is already held
+    return collection.find_one({"_id": request_id})
+
+
+# ---- reports (pure: parameters -> aggregation body, response -> rows)
+
+DIMENSIONS = {
+    "skill": {"terms": {"field": "skills"}},
+    "country": {"terms": {"field": "country"}},
+    "month": {"date_histogram": {"field": "created_at", "calendar_interval": "month", "format": "yyyy-MM"}},
+    "urgency": {"terms": {"field": "urgency"}},
+}
+REPORTS = ("requests", "response-times", "fulfilment", "unmet-needs")
+DEFAULT_BY = {"requests": "skill", "response-times": "", "fulfilment": "", "unmet-needs": "skill,country"}
+COMPOSITE_PAGE = 500
+MAX_PAGES = 40  # at most 20,000 buckets per report: a bound, far above any real grouping
+
+
+class ReportParams(StrictSchema):
+    by = fields.String(load_default=None, validate=validate.Length(max=60))
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+
+
+def parse_by(report, params):
+    if report not in REPORTS:
+        raise ValidationFailed("There is no such report.", {"report": f"Must be one of: {', '.join(REPORTS)}."})
+    raw = DEFAULT_BY[report] if params.get("by") is None else params["by"]
+    by = [part.strip() for part in raw.split(",") if part.strip()]
+    unknown = [part for part in by if part not in DIMENSIONS]
+    if unknown or len(set(by)) != len(by):
+        raise ValidationFailed("Some fields are not valid.",
+                               {"by": f"A comma-separated list of distinct: {', '.join(DIMENSIONS)}."})
+    if report == "requests" and not by:
+        raise ValidationFailed("Some fields are not valid.", {"by": "Name at least one dimension."})
+    return by
+
+
+def base_filter(report):
+    """Requests whose creation we know of and that no moderator hid."""
+    clauses = [{"exists": {"field": "created_at"}}, {"term": {"hidden": False}}]
+    if report == "unmet-needs":
+        clauses.append({"term": {"status": "open"}})
+        clauses.append({"bool": {"must_not": {"exists": {"field": "accepted_at"}}}})
+    return {"bool": {"filter": clauses}}
+
+
+def _metrics(report):
+    if report == "response-times":
+        return {
+            "proposed": {"filter": {"exists": {"field": "hours_to_first_proposal"}}, "aggs": {
+                "p": {"percentiles": {"field": "hours_to_first_proposal", "percents": [50, 90]}}}},
+            "accepted": {"filter": {"exists": {"field": "hours_to_acceptance"}}, "aggs": {
+                "p": {"percentiles": {"field": "hours_to_acceptance", "percents": [50, 90]}}}},
+        }
+    if report == "fulfilment":
+        return {"fulfilled": {"filter": {"term": {"status": "fulfilled"}}},
+                "accepted": {"filter": {"exists": {"field": "accepted_at"}}}}
+    return {}
+
+
+def build_report_query(report, by, after=None):
+    """One page of the report's aggregation. Without dimensions: one overall bucket."""
+    body = {"size": 0, "track_total_hits": True, "query": base_filter(report)}
+    if by:
+        composite = {"size": COMPOSITE_PAGE, "sources": [{name: DIMENSIONS[name]} for name in by]}
+        if after:
+            composite["after"] = after
+        body["aggs"] = {"groups": {"composite": composite, "aggs": _metrics(report)}}
+    else:
+        body["aggs"] = _metrics(report)
+    return body
+
+
+def columns(report, by):
+    return by + {
+        "requests": ["requests"],
+        "unmet-needs": ["open_requests"],
+        "response-times": ["requests", "proposed", "hours_to_first_proposal_p50", "hours_to_first_proposal_p90",
+                           "accepted", "hours_to_acceptance_p50", "hours_to_acceptance_p90"],
+        "fulfilment": ["requests", "accepted", "fulfilled", "acceptance_rate", "fulfilment_rate"],
+    }[report]
+
+
+def _percentile(agg, which):
+    value = agg["p"]["values"].get(which)
+    return None if value is None else round(value, 2)
+
+
+def bucket_row(report, by, key, count, aggs, k):
+    """A row for one bucket, or None when it must be suppressed (fewer than k requests). Inner
+    figures over fewer than k requests (e.g. times of only 3 accepted requests) are blanked."""
+    if count < k:
+        return None
+    row = {name: key[name] for name in by}
+    if report == "requests":
+        row["requests"] = count
+    elif report == "unmet-needs":
+        row["open_requests"] = count
+    elif report == "response-times":
+        row["requests"] = count
+        for part, prefix in (("proposed", "hours_to_first_proposal"), ("accepted", "hours_to_acceptance")):
+            n = aggs[part]["doc_count"]
+            shown = n >= k
+            row[part] = n if shown else None
+            row[f"{prefix}_p50"] = _percentile(aggs[part], "50.0") if shown else None
+            row[f"{prefix}_p90"] = _percentile(aggs[part], "90.0") if shown else None
+    elif report == "fulfilment":
+        row["requests"] = count
+        for part in ("accepted", "fulfilled"):
+            n = aggs[part]["doc_count"]
+            shown = n >= k or n == 0
+            row[part] = n if shown else None
+            row[f"{'acceptance' if part == 'accepted' else 'fulfilment'}_rate"] = (
+                round(n / count, 4) if shown else None)
+    return row
+
+
+def report_rows(report, by, pages, k):
+    """All pages of aggregation responses -> (rows, number of suppressed buckets)."""
+    rows, suppressed = [], 0
+    for response in pages:
+        aggs = response["aggregations"]
+        if by:
+            buckets = [(b["key"], b["doc_count"], b) for b in aggs["groups"]["buckets"]]
+        else:
+            buckets = [({}, response["hits"]["total"]["value"], aggs)]
+        for key, count, bucket_aggs in buckets:
+            row = bucket_row(report, by, key, count, bucket_aggs, k)
+            if row is None:
+                suppressed += 1
+            else:
+                rows.append(row)
+    return rows, suppressed
+
+
+def run_report(search, report, params, k):
+    """`search(body) -> response dict`: pages through the composite aggregation (bounded)."""
+    by = parse_by(report, params)
+    pages, after = [], None
+    for _ in range(MAX_PAGES):
+        response = search(build_report_query(report, by, after))
+        pages.append(response)
+        after = response["aggregations"]["groups"].get("after_key") if by else None
+        if not after or len(response["aggregations"]["groups"]["buckets"]) < COMPOSITE_PAGE:
+            break
+    rows, suppressed = report_rows(report, by, pages, k)
+    return {"report": report, "by": by, "k": k, "columns": columns(report, by), "rows": rows,
+            "suppressed_buckets": suppressed}

@@ -1,0 +1,108 @@
+"""Analytics against the real Elasticsearch and broker: lifecycles from events, k-suppression."""
+from datetime import datetime, timezone
+
+import pytest
+
+from services.common.errors import Forbidden, ValidationFailed
+
+from .fixtures import ANALYST, VOLUNTEER, hours_after, match_event, request_event, search  # noqa: F401
+
+START = datetime(2024, 3, 4, 9, 0, tzinfo=timezone.utc)
+
+
+def populate(search):
+    """IR: 6 legal requests (March), 5 of them proposed 2..6 h after, and accepted at 10 h for 5;
+    SY: 2 requests (April): below k; a private request in IR counts without text; a hidden one
+    does not count."""
+    events = []
+    for n in range(6):
+        rid = f"ir-{n}"
+        events.append(request_event(rid, "Lawyer for an asylum claim", skills=["legal"], country="IR",
+                                    created_at=START))
+        if n < 5:
+            events.append(match_event("match_proposed", rid, hours_after(START, 2 + n)))
+            events.append(match_event("match_accepted", rid, hours_after(START, 2 + n),
+                                      occurred_at=hours_after(START, 10)))
+    # A proposal that reaches search before its request: merged all the same.
+    events.insert(0, match_event("match_proposed", "sy-0", hours_after(START.replace(month=4), 1)))
+    for n in range(2):
+        april = START.replace(month=4)
+        events.append(request_event(f"sy-{n}", "Journalist for a trial", skills=["press"], country="SY",
+                                    created_at=april))
+    events.append(request_event("ir-private", None, visibility="private", skills=["legal"], country="IR",
+                                created_at=START))
+    events.append(request_event("ir-hidden", "Spam", skills=["legal"], country="IR", hidden=True,
+                                created_at=START))
+    search.deliver(*events)
+
+
+def test_reports_count_what_was_asked_and_suppress_small_buckets(search):
+    populate(search)
+    by_skill = search.report("requests")
+    assert by_skill["rows"] == [{"skill": "legal", "requests": 7}]  # 6 + the private one
+    assert by_skill["suppressed_buckets"] == 1  # press: 2 < k
+    assert search.report("requests", by="country,month")["rows"] == [
+        {"country": "IR", "month": "2024-03", "requests": 7}]
+
+    times = search.report("response-times")["rows"]
+    assert len(times) == 1 and times[0]["requests"] == 9 and times[0]["proposed"] == 6
+    assert times[0]["hours_to_first_proposal_p50"] == pytest.approx(3.5, abs=1.01)
+    assert times[0]["accepted"] == 5 and times[0]["hours_to_acceptance_p50"] == pytest.approx(10.0)
+
+    fulfilment = search.report("fulfilment", by="country")
+    assert fulfilment["rows"] == [{"country": "IR", "requests": 7, "accepted": 5, "fulfilled": 0,
+                                   "acceptance_rate": round(5 / 7, 4), "fulfilment_rate": 0.0}]
+    assert fulfilment["suppressed_buckets"] == 1
+
+    # Unmet: open and never accepted. IR has 2 (one public, one private): below k, suppressed.
+    unmet = search.report("unmet-needs")
+    assert unmet["rows"] == [] and unmet["suppressed_buckets"] == 2
+
+
+def test_the_analytics_index_holds_no_text_and_no_person(search):
+    populate(search)
+    hits = search.es.search(index=search.alias("analytics"), size=100)["hits"]["hits"]
+    assert len(hits) == 10
+    text = str([hit["_source"] for hit in hits])
+    for secret in ("a1", "v1", "Lawyer", "Spam", "Journalist"):
+        assert secret not in text
+
+
+def test_status_changes_and_duplicates_keep_the_lifecycle_right(search):
+    events = [request_event(f"r{n}", "Lawyer needed", skills=["legal"], created_at=START) for n in range(5)]
+    search.deliver(*events)
+    # Each fulfilled later; one event delivered twice (a new event id, same data) and one stale.
+    for n in range(5):
+        search.deliver(request_event(f"r{n}", "Lawyer needed", version=3, status="fulfilled", skills=["legal"],
+                                     created_at=START, event_type="request_closed"))
+    search.deliver(request_event("r0", "Lawyer needed", version=3, status="fulfilled", skills=["legal"],
+                                 created_at=START, event_type="request_closed"),
+                   request_event("r1", "Lawyer needed", version=2, status="open", skills=["legal"],
+                                 created_at=START))
+    assert search.report("fulfilment")["rows"] == [{"requests": 5, "accepted": 0, "fulfilled": 5,
+                                                    "acceptance_rate": 0.0, "fulfilment_rate": 1.0}]
+
+
+def test_only_analysts_get_reports_and_bad_parameters_are_named(search):
+    for viewer in (None, VOLUNTEER, dict(VOLUNTEER, role="moderator")):
+        with pytest.raises(Forbidden):
+            search.report("requests", viewer=viewer)
+    with pytest.raises(ValidationFailed) as error:
+        search.report("requests", by="author_id")
+    assert set(error.value.fields) == {"by"}
+    with pytest.raises(ValidationFailed) as error:
+        search.report("requests", viewer=ANALYST, format="xml")
+    assert set(error.value.fields) == {"format"}
+
+
+def test_k_is_configurable(container_factory, config, es_client):
+    from services.search.service import SearchService
+
+    from .fixtures import Search
+    config = dict(config, ANALYTICS_MIN_BUCKET=2)
+    container = container_factory(SearchService, config)
+    container.start()
+    search = Search(container, config, es_client)
+    populate(search)
+    assert search.report("requests", by="country")["rows"] == [
+        {"country": "IR", "requests": 7}, {"country": "SY", "requests": 2}]
