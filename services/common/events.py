@@ -108,6 +108,7 @@ CONTRACT = {
     ("matching", "match_accepted"): MatchData,
     ("matching", "match_declined"): MatchData,
     ("matching", "match_expired"): MatchData,
+    ("matching", "match_withdrawn"): MatchData,
     ("notify", "message_sent"): MessageSentData,
 }
 

@@ -1,72 +1,173 @@
-"""The matching database: its read models of volunteers and requests, and its proposals."""
+"""The matching database: its read models of volunteers and requests, and its proposals.
+
+Every write of a volunteer document sets `touched_at`, so other replicas' candidate indexes can
+pick it up (`CandidateIndex.sync`). A volunteer's load and history (`open_proposals`,
+`active_matches`, `stats`) are recomputed from their matches (`refresh_load`) rather than counted
+up and down, so a crash between two writes cannot leave them wrong for good.
+"""
 import uuid
 
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from services.common import outbox
+from services.common.events import utcnow
+
+from . import lifecycle
 
 VOLUNTEERS = "volunteers"
 REQUESTS = "requests"
 MATCHES = "matches"
 
 _MATCH_NAMESPACE = uuid.UUID("6f1c2a44-5d0e-4f1b-9a7e-2c4d8b3e9f10")
+PROFILE_FIELDS = ("handle", "role", "status", "skills", "languages", "countries",
+                  "availability_hours", "max_active_matches", "verified")
 
 
 def prepare(db):
-    db[VOLUNTEERS].create_index("skills")
-    db[VOLUNTEERS].create_index("languages")
+    db[VOLUNTEERS].create_index("touched_at")
     db[REQUESTS].create_index("skills")
     db[MATCHES].create_index("request_id")
     db[MATCHES].create_index("volunteer_id")
+    db[MATCHES].create_index([("status", 1), ("expires_at", 1)])
 
 
 def match_id(request_id, volunteer_id):
     """Deterministic: proposing the same volunteer for the same request twice is the same match,
-    so a redelivered event cannot create a second proposal."""
+    so a volunteer never gets the same request twice, and a redelivered event cannot either."""
     return uuid.uuid5(_MATCH_NAMESPACE, f"{request_id}:{volunteer_id}").hex
 
 
-def upsert_newer(collection, doc_id, fields, version):
+def upsert_newer(collection, doc_id, fields, version, unset=None):
     """Apply `fields` only if `version` is newer than what is stored. Returns True if applied.
 
     Duplicate and out-of-order events are both no-ops: the filter does not match, and the upsert
     then collides with the existing `_id`.
     """
+    update = {"$set": dict(fields, version=version)}
+    if unset:
+        update["$unset"] = {name: "" for name in unset}
     try:
-        result = collection.update_one(
-            {"_id": doc_id, "version": {"$lt": version}},
-            {"$set": dict(fields, version=version)},
-            upsert=True,
-        )
+        result = collection.update_one({"_id": doc_id, "version": {"$lt": version}}, update, upsert=True)
     except DuplicateKeyError:
         return False
     return result.modified_count == 1 or result.upserted_id is not None
 
 
-def candidates(db, request):
-    """Volunteers who share at least one required skill, retrieved by the skills index."""
-    return db[VOLUNTEERS].find({"skills": {"$in": request["skills"]}, "status": "active"})
+# ---- volunteers
+
+def remember_profile(db, profile_id, fields, version):
+    return upsert_newer(db[VOLUNTEERS], profile_id, dict(fields, touched_at=utcnow(), deleted=False), version)
+
+
+def forget_profile(db, profile_id, version):
+    """Keep only a tombstone (id, version): a late, older profile event cannot bring them back."""
+    return upsert_newer(db[VOLUNTEERS], profile_id, {"deleted": True, "touched_at": utcnow()}, version,
+                        unset=PROFILE_FIELDS + ("open_proposals", "active_matches", "stats"))
+
+
+def volunteer(db, volunteer_id):
+    document = db[VOLUNTEERS].find_one({"_id": volunteer_id})
+    return None if document is None or document.get("deleted") else document
+
+
+def volunteers(db, ids):
+    return {doc["_id"]: doc for doc in db[VOLUNTEERS].find({"_id": {"$in": list(ids)}, "deleted": {"$ne": True}})}
+
+
+def refresh_load(db, volunteer_id):
+    """Recompute a volunteer's load and history from their matches. Returns the document."""
+    load = lifecycle.load_of(db[MATCHES].find(
+        {"volunteer_id": volunteer_id},
+        {"status": 1, "active": 1, "proposed_at": 1, "answered_at": 1}))
+    return db[VOLUNTEERS].find_one_and_update(
+        {"_id": volunteer_id, "deleted": {"$ne": True}}, {"$set": dict(load, touched_at=utcnow())},
+        return_document=ReturnDocument.AFTER)
+
+
+# ---- requests
+
+def remember_request(db, request_id, fields, version):
+    return upsert_newer(db[REQUESTS], request_id, fields, version)
+
+
+def request(db, request_id):
+    return db[REQUESTS].find_one({"_id": request_id})
+
+
+def take_request(db, request_id, taking_match_id):
+    """Mark the request taken by this match, if nobody took it. True if it is now this match's."""
+    db[REQUESTS].update_one({"_id": request_id, "taken_by": None}, {"$set": {"taken_by": taking_match_id}})
+    current = request(db, request_id)
+    return current is not None and current.get("taken_by") == taking_match_id
 
 
 def open_requests_needing(db, skills):
-    return db[REQUESTS].find({"status": "open", "skills": {"$in": list(skills)}})
+    """Open requests wanting one of `skills`, most urgent and oldest first."""
+    found = db[REQUESTS].find({"status": "open", "hidden": {"$ne": True}, "taken_by": None,
+                               "skills": {"$in": list(skills)}})
+    order = {"critical": 0, "high": 1, "normal": 2, "low": 3}
+    return sorted(found, key=lambda r: (order.get(r.get("urgency"), 2), r.get("created_at") or 0))
 
 
-def count_matches(db, request_id):
-    return db[MATCHES].count_documents({"request_id": request_id})
+# ---- matches
+
+def match(db, the_match_id):
+    return db[MATCHES].find_one({"_id": the_match_id}, {outbox.OUTBOX: 0})
 
 
-def insert_match(db, match, events):
+def insert_match(db, new_match, events):
     """Insert a proposal with its events. False if it already existed (a redelivery)."""
     try:
-        db[MATCHES].insert_one(dict(match, **{outbox.OUTBOX: list(events)}))
+        db[MATCHES].insert_one(dict(new_match, **{outbox.OUTBOX: list(events)}))
         return True
     except DuplicateKeyError:
         return False
 
 
+def move_match(db, current, target, changes, events):
+    """Move a match from its current state (and version) to `target`, with its events in the same
+    update. False if someone moved it first."""
+    result = db[MATCHES].update_one(
+        {"_id": current["_id"], "status": current["status"], "version": current["version"]},
+        {"$set": dict(changes, status=target, version=current["version"] + 1),
+         "$push": outbox.stage(events)})
+    return result.modified_count == 1
+
+
+def open_matches(db, **where):
+    return list(db[MATCHES].find(dict(where, status="proposed"), {outbox.OUTBOX: 0}))
+
+
+def count_open(db, request_id):
+    return db[MATCHES].count_documents({"request_id": request_id, "status": "proposed"})
+
+
+def proposed_volunteers(db, request_id):
+    """Everyone ever proposed for this request, whatever became of it: never proposed again."""
+    return {m["volunteer_id"] for m in db[MATCHES].find({"request_id": request_id}, {"volunteer_id": 1})}
+
+
+def due_matches(db, now, limit=200):
+    return list(db[MATCHES].find({"status": "proposed", "expires_at": {"$lte": now}},
+                                 {outbox.OUTBOX: 0}).limit(limit))
+
+
+def finish_accepted(db, request_id):
+    """The request is over: its accepted match no longer counts as active load. Returns the volunteers."""
+    done = list(db[MATCHES].find({"request_id": request_id, "status": "accepted", "active": {"$ne": False}},
+                                 {"volunteer_id": 1}))
+    if done:
+        db[MATCHES].update_many({"request_id": request_id, "status": "accepted"}, {"$set": {"active": False}})
+    return [m["volunteer_id"] for m in done]
+
+
+def forget_decline_reasons(db, volunteer_id):
+    db[MATCHES].update_many({"volunteer_id": volunteer_id}, {"$unset": {"decline_reason": ""}})
+
+
 def matches_for(db, field, account_id):
-    return [outbox.strip(m) for m in db[MATCHES].find({field: account_id}).sort("proposed_at", -1)]
+    return list(db[MATCHES].find({field: account_id}, {outbox.OUTBOX: 0}).sort("proposed_at", -1))
 
 
 def ping(db):

@@ -1,0 +1,288 @@
+"""The candidate index: who could help with a request, found without scanning every volunteer.
+
+An in-process inverted index over the volunteers who can take a proposal now (active, with room):
+
+    (skill, language)          -> bucket -> {slot}   every such volunteer
+    (skill, language, country) -> bucket -> {slot}   those of them who know the country
+
+A volunteer's *bucket* is their precomputed volunteer part of the score (hours, load, verified,
+acceptance, responsiveness; see scoring.py), cut into `buckets` equal steps. Every list bucket
+therefore has an upper bound on the score of anyone in it: the bucket's top plus the most the
+request parts can add (skills and languages, plus the country for a country list). `top` visits
+the buckets of the lists that can hold an eligible volunteer, best bound first, scores each
+volunteer exactly with the same functions as `scoring.rank`, and stops when the next bound is
+below the k-th best score found. The result is exactly `scoring.rank`'s (tests check it), but
+only the few best buckets are read, so the cost barely grows with the number of volunteers.
+
+A translation need wants every language of the request, so only the lists of its rarest language
+are read (anyone fluent in all of them is in those). A need without languages reads every
+language list of its skills.
+
+The index is rebuilt from the matching database at start (`CandidateIndexProvider`) and kept up
+to date by the handlers that change a volunteer (`put`, `remove`), and by `sync`, which re-reads
+the volunteers written since the last sync so that several replicas of the service agree.
+Everything here is plain Python and runs in one green thread at a time: no locks needed.
+"""
+import heapq
+import logging
+from array import array
+from datetime import timedelta
+
+from nameko.extensions import DependencyProvider
+
+from services.common import mongo
+from services.common.config import database_name
+from services.common.events import utcnow
+
+from . import scoring
+
+log = logging.getLogger(__name__)
+
+EPSILON = 1e-9
+NO_LANGUAGE = ""  # the key of a volunteer who named no language
+# Distinct weight profiles: low and normal weigh the same.
+PROFILES = {"low": "normal", "normal": "normal", "high": "high", "critical": "critical"}
+STATS = ("accepted", "declined", "expired", "answer_seconds")
+
+
+class CandidateIndex:
+    def __init__(self, buckets=256):
+        self.buckets = buckets
+        self.width = scoring.MAX_VOLUNTEER_PART / buckets
+        self.slot_of = {}
+        self.ids = []
+        self.skills = []
+        self.languages = []
+        self.countries = []
+        self.raw = []  # (hours, capacity, verified, active, open, accepted, declined, expired, answer_s)
+        self.bucket = array("i")
+        self.vpart = {profile: array("d") for profile in set(PROFILES.values())}
+        self.free = []
+        self.lists = {}   # key -> {bucket: set(slot)}
+        self.sizes = {}   # key -> number of slots
+        self.skill_languages = {}  # skill -> {language: None}
+        self._interned = {}
+
+    def __len__(self):
+        return len(self.slot_of)
+
+    def __contains__(self, volunteer_id):
+        return volunteer_id in self.slot_of
+
+    def _intern(self, values):
+        values = frozenset(values)
+        return self._interned.setdefault(values, values)
+
+    @staticmethod
+    def _keys(skills, languages, countries):
+        for skill in skills:
+            for language in (languages or (NO_LANGUAGE,)):
+                yield skill, language
+                for country in countries:
+                    yield skill, language, country
+
+    # ---- changes
+
+    def build(self, volunteers):
+        for volunteer in volunteers:
+            self.put(volunteer)
+        return self
+
+    def put(self, volunteer):
+        """Insert or update a volunteer from their read-model document. Returns True if indexed
+        (only volunteers who could take a proposal now are)."""
+        volunteer_id = volunteer["_id"]
+        self.remove(volunteer_id)
+        if (volunteer.get("deleted") or volunteer.get("status") != "active" or volunteer.get("role") != "volunteer"
+                or not volunteer.get("skills") or not scoring.has_room(volunteer)):
+            return False
+        parts = {profile: scoring.volunteer_part(volunteer, profile) for profile in self.vpart}
+        bucket = min(int(max(parts.values()) / self.width), self.buckets - 1)
+        stats = volunteer.get("stats") or {}
+        record = (volunteer.get("availability_hours", 0), volunteer.get("max_active_matches", 0),
+                  bool(volunteer.get("verified")), volunteer.get("active_matches", 0),
+                  volunteer.get("open_proposals", 0)) + tuple(stats.get(name, 0) for name in STATS)
+        skills = self._intern(volunteer["skills"])
+        languages = self._intern(volunteer["languages"])
+        countries = self._intern(volunteer.get("countries", ()))
+        if self.free:
+            slot = self.free.pop()
+            self.ids[slot], self.skills[slot], self.languages[slot] = volunteer_id, skills, languages
+            self.countries[slot], self.raw[slot], self.bucket[slot] = countries, record, bucket
+            for profile, value in parts.items():
+                self.vpart[profile][slot] = value
+        else:
+            slot = len(self.ids)
+            self.ids.append(volunteer_id)
+            self.skills.append(skills)
+            self.languages.append(languages)
+            self.countries.append(countries)
+            self.raw.append(record)
+            self.bucket.append(bucket)
+            for profile, value in parts.items():
+                self.vpart[profile].append(value)
+        self.slot_of[volunteer_id] = slot
+        for key in self._keys(skills, languages, countries):
+            self.lists.setdefault(key, {}).setdefault(bucket, set()).add(slot)
+            self.sizes[key] = self.sizes.get(key, 0) + 1
+            if len(key) == 2:
+                self.skill_languages.setdefault(key[0], {})[key[1]] = None
+        return True
+
+    def remove(self, volunteer_id):
+        slot = self.slot_of.pop(volunteer_id, None)
+        if slot is None:
+            return False
+        bucket = self.bucket[slot]
+        for key in self._keys(self.skills[slot], self.languages[slot], self.countries[slot]):
+            by_bucket = self.lists[key]
+            members = by_bucket[bucket]
+            members.discard(slot)
+            if not members:
+                del by_bucket[bucket]
+                if not by_bucket:
+                    del self.lists[key]
+            self.sizes[key] -= 1
+            if not self.sizes[key]:
+                del self.sizes[key]
+        self.ids[slot] = self.skills[slot] = self.languages[slot] = self.countries[slot] = self.raw[slot] = None
+        self.free.append(slot)
+        return True
+
+    # ---- queries
+
+    def volunteer(self, slot):
+        """A volunteer as a scoring dict, rebuilt from the index."""
+        hours, capacity, verified, active, open_, *stats = self.raw[slot]
+        return {"_id": self.ids[slot], "role": "volunteer", "status": "active",
+                "skills": sorted(self.skills[slot]), "languages": sorted(self.languages[slot]),
+                "countries": sorted(self.countries[slot]), "availability_hours": hours,
+                "max_active_matches": capacity, "verified": verified, "active_matches": active,
+                "open_proposals": open_, "stats": dict(zip(STATS, stats))}
+
+    def _source_languages(self, request, skill):
+        wanted = request["languages"]
+        if not wanted:
+            return list(self.skill_languages.get(skill, ()))
+        if "translation" in request["skills"]:
+            # Everyone who speaks all the languages is in the lists of the rarest one.
+            return [min(wanted, key=lambda language: sum(self.sizes.get((s, language), 0)
+                                                         for s in request["skills"]))]
+        return wanted
+
+    def _entries(self, request):
+        """(upper bound, members) of every bucket that may hold an eligible volunteer."""
+        weights = scoring.WEIGHTS[scoring.urgency_of(request)]
+        general = weights["skills"] + weights["languages"] + EPSILON
+        local = general + weights["country"]
+        width = self.width
+        entries = []
+        for skill in request["skills"]:
+            for language in self._source_languages(request, skill):
+                for key, bonus in (((skill, language), general), ((skill, language, request["country"]), local)):
+                    for bucket, members in self.lists.get(key, {}).items():
+                        entries.append(((bucket + 1) * width + bonus, members))
+        entries.sort(key=lambda entry: entry[0], reverse=True)
+        return entries
+
+    def top_slots(self, request, k, exclude=()):
+        """[(value, slot)] of the best `k` eligible volunteers, best first, and how many were scored."""
+        request_id, author = request["_id"], request["author_id"]
+        wanted = frozenset(request["languages"])
+        all_languages = bool(wanted) and "translation" in request["skills"]
+        vpart = self.vpart[PROFILES[scoring.urgency_of(request)]]
+        ids, skills, languages, countries = self.ids, self.skills, self.languages, self.countries
+        request_part = scoring.request_part
+        tiebreak = scoring.tiebreak
+        heap, seen, cache = [], set(), {}
+        for bound, members in self._entries(request):
+            if len(heap) >= k and bound < heap[0][0]:
+                break
+            for slot in members:
+                if slot in seen:
+                    continue
+                seen.add(slot)
+                volunteer_id = ids[slot]
+                if volunteer_id == author or volunteer_id in exclude:
+                    continue
+                spoken = languages[slot]
+                if all_languages and not wanted <= spoken:
+                    continue
+                shape = (skills[slot], spoken, countries[slot])
+                part = cache.get(shape)
+                if part is None:
+                    part = cache[shape] = request_part(request, *shape)
+                total = part + vpart[slot]
+                if len(heap) < k:
+                    heapq.heappush(heap, (total, -tiebreak(request_id, volunteer_id), slot))
+                elif total >= heap[0][0]:
+                    item = (total, -tiebreak(request_id, volunteer_id), slot)
+                    if item > heap[0]:
+                        heapq.heapreplace(heap, item)
+        return [(total, slot) for total, _, slot in sorted(heap, reverse=True)], len(seen)
+
+    def top(self, request, k, exclude=()):
+        """The best `k` eligible volunteers as `scoring.rank` gives them: [(volunteer, score, reasons)]."""
+        if k <= 0:
+            return []
+        best, _ = self.top_slots(request, k, exclude)
+        out = []
+        for _, slot in best:
+            volunteer = self.volunteer(slot)
+            out.append((volunteer, *scoring.score(request, volunteer)))
+        return out
+
+    # ---- keeping replicas in step
+
+    def sync(self, collection, since):
+        """Re-read the volunteers touched since `since`. Returns how many it read."""
+        count = 0
+        for document in collection.find({"touched_at": {"$gte": since}}):
+            self.put(document)
+            count += 1
+        return count
+
+
+class CandidateIndexProvider(DependencyProvider):
+    """Injects the service's `CandidateIndex`, built from its own volunteers read model at start."""
+
+    SYNC_OVERLAP = timedelta(seconds=30)  # re-read a margin: clocks and in-flight writes
+
+    def __init__(self, collection="volunteers"):
+        self.collection = collection
+        self.index = None
+        self.synced_at = None
+
+    def start(self):
+        config = self.container.config
+        client = mongo.connect(config)
+        try:
+            started = utcnow()
+            self.index = CandidateIndex(buckets=int(config.get("MATCH_INDEX_BUCKETS", 256)))
+            self.index.build(client[database_name(config, self.container.service_name)][self.collection]
+                             .find({"deleted": {"$ne": True}}))
+            self.synced_at = started
+            log.info("candidate index: %d volunteers can take proposals", len(self.index))
+        finally:
+            client.close()
+
+    def sync(self, collection):
+        started = utcnow()
+        self.index.sync(collection, self.synced_at - self.SYNC_OVERLAP)
+        self.synced_at = started
+
+    def get_dependency(self, worker_ctx):
+        return IndexHandle(self)
+
+
+class IndexHandle:
+    """What a worker sees: the index, plus `sync`."""
+
+    def __init__(self, provider):
+        self._provider = provider
+
+    def __getattr__(self, name):
+        return getattr(self._provider.index, name)
+
+    def sync(self, collection):
+        self._provider.sync(collection)
