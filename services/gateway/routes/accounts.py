@@ -3,7 +3,10 @@ from nameko.web.handlers import http
 
 from services.common.taxonomy import SKILLS
 
+from services.profiles.schemas import Credentials, EmailChange, Flag, NewAccount, PasswordConfirmation, ProfileInput
+
 from ..http import api, bearer_token, call, read_json
+from ..openapi import accepts
 from ..ratelimit import RateLimiter
 from .base import RoutesBase
 
@@ -13,13 +16,17 @@ class AccountRoutes(RoutesBase):
 
     @http("POST", "/api/accounts")
     @api
+    @accepts(body=NewAccount)
     def create_account(self, request):
+        """Sign up with a pseudonymous handle; the email is optional and sealed at rest."""
         self.rate_limit("sign_up", request.remote_addr)
         return 201, call(self.profiles.register, read_json(request))
 
     @http("POST", "/api/sessions")
     @api
+    @accepts(body=Credentials)
     def create_session(self, request):
+        """Sign in: returns a bearer token that expires."""
         self.rate_limit("sign_in", request.remote_addr)
         return call(self.profiles.login, read_json(request))
 
@@ -34,10 +41,12 @@ class AccountRoutes(RoutesBase):
     @http("GET", "/api/me")
     @api
     def me(self, request):
+        """One's own account, with one's own email."""
         return call(self.profiles.get_me, self._viewer(request)["account_id"])
 
     @http("DELETE", "/api/me")
     @api
+    @accepts(body=PasswordConfirmation)
     def delete_me(self, request):
         """Delete the account and everything the platform holds about the person. Body: {password}."""
         call(self.profiles.delete_account, self._viewer(request)["account_id"], read_json(request))
@@ -45,25 +54,33 @@ class AccountRoutes(RoutesBase):
 
     @http("PUT", "/api/me/profile")
     @api
+    @accepts(body=ProfileInput)
     def update_profile(self, request):
+        """Set one's skills, languages (with levels), countries, bio and availability."""
         return call(self.profiles.update_profile, self._viewer(request)["account_id"], read_json(request))
 
     @http("PUT", "/api/me/email")
     @api
+    @accepts(body=EmailChange)
     def change_email(self, request):
+        """Change or remove (null) one's email."""
         return call(self.profiles.change_email, self._viewer(request)["account_id"], read_json(request))
 
     @http("GET", "/api/profiles/<string:account_id>")
     @api
     def get_profile(self, request, account_id):
+        """A volunteer's public profile (others' only to moderators)."""
         return call(self.profiles.get_profile, self._viewer(request, required=False), account_id)
 
     @http("POST", "/api/profiles/<string:account_id>/flags")
     @api
+    @accepts(body=Flag)
     def flag_profile(self, request, account_id):
+        """Report a profile to the moderators."""
         return 201, call(self.profiles.flag_profile, self._viewer(request), account_id, read_json(request))
 
     @http("GET", "/api/skills")
     @api
     def skills(self, request):
+        """The skill taxonomy."""
         return {"items": [{"slug": slug, "label": label} for slug, label in SKILLS.items()]}

@@ -1,7 +1,10 @@
 """Moderation: the flag queue, hiding requests, suspending accounts, vetting volunteers."""
 from nameko.web.handlers import http
 
+from services.profiles.schemas import ModerationNote
+
 from ..http import api, call, read_json
+from ..openapi import accepts
 from .base import RoutesBase
 
 
@@ -9,48 +12,60 @@ class ModerationRoutes(RoutesBase):
     @http("GET", "/api/moderation/flags")
     @api
     def flags(self, request):
+        """The moderation queue: open flags on requests and profiles."""
         viewer = self._viewer(request)
         items = call(self.requests.flagged_requests, viewer) + call(self.profiles.flagged_profiles, viewer)
         return {"items": sorted(items, key=lambda flag: flag["created_at"])}
 
     @http("POST", "/api/moderation/requests/<string:request_id>/hide")
     @api
+    @accepts(body=ModerationNote)
     def hide_request(self, request, request_id):
+        """Hide a request from everyone but its author (it leaves search and matching)."""
         return call(self.requests.set_hidden, self._viewer(request), request_id, True, read_json(request))
 
     @http("POST", "/api/moderation/requests/<string:request_id>/unhide")
     @api
+    @accepts(body=ModerationNote)
     def unhide_request(self, request, request_id):
+        """Show a hidden request again."""
         return call(self.requests.set_hidden, self._viewer(request), request_id, False, read_json(request))
 
     @http("POST", "/api/moderation/requests/<string:request_id>/dismiss")
     @api
     def dismiss_request_flags(self, request, request_id):
+        """Dismiss the open flags on a request."""
         call(self.requests.dismiss_request_flags, self._viewer(request), request_id)
         return 204, None
 
     @http("POST", "/api/moderation/accounts/<string:account_id>/suspend")
     @api
+    @accepts(body=ModerationNote)
     def suspend(self, request, account_id):
+        """Suspend an account: signed out, out of search and matching."""
         return call(self.profiles.suspend, self._viewer(request), account_id, read_json(request))
 
     @http("POST", "/api/moderation/accounts/<string:account_id>/reinstate")
     @api
     def reinstate(self, request, account_id):
+        """Lift a suspension."""
         return call(self.profiles.reinstate, self._viewer(request), account_id)
 
     @http("POST", "/api/moderation/accounts/<string:account_id>/verify")
     @api
     def verify(self, request, account_id):
+        """Mark a volunteer as verified (e.g. a lawyer who is a lawyer)."""
         return call(self.profiles.set_verified, self._viewer(request), account_id, True)
 
     @http("POST", "/api/moderation/accounts/<string:account_id>/unverify")
     @api
     def unverify(self, request, account_id):
+        """Withdraw a volunteer's verification."""
         return call(self.profiles.set_verified, self._viewer(request), account_id, False)
 
     @http("POST", "/api/moderation/accounts/<string:account_id>/dismiss")
     @api
     def dismiss_profile_flags(self, request, account_id):
+        """Dismiss the open flags on a profile."""
         call(self.profiles.dismiss_profile_flags, self._viewer(request), account_id)
         return 204, None

@@ -1,38 +1,50 @@
 """Requests: post, read, edit, close, flag."""
 from nameko.web.handlers import http
 
+from services.requests.schemas import CloseRequest, Flag, NewRequest, RequestEdit
+
 from ..http import api, call, read_json
+from ..openapi import accepts
 from .base import RoutesBase
 
 
 class RequestRoutes(RoutesBase):
     @http("POST", "/api/requests")
     @api
+    @accepts(body=NewRequest)
     def create_request(self, request):
+        """Post a need (activists). Text that may identify someone needs `confirm_public: true`."""
         return 201, call(self.requests.create_request, self._viewer(request), read_json(request))
 
     @http("GET", "/api/me/requests")
     @api
     def my_requests(self, request):
+        """One's own requests, newest first."""
         return {"items": call(self.requests.my_requests, self._viewer(request))}
 
     @http("GET", "/api/requests/<string:request_id>")
     @api
     def get_request(self, request, request_id):
+        """A request, if the caller may see it (else 404)."""
         return call(self.requests.get_request, self._viewer(request, required=False), request_id)
 
     @http("PATCH", "/api/requests/<string:request_id>")
     @api
+    @accepts(body=RequestEdit)
     def update_request(self, request, request_id):
+        """Edit one's open request."""
         return call(self.requests.update_request, self._viewer(request), request_id, read_json(request))
 
     @http("POST", "/api/requests/<string:request_id>/close")
     @api
+    @accepts(body=CloseRequest)
     def close_request(self, request, request_id):
         """Body: {outcome: "fulfilled" | "closed" | "withdrawn"}."""
         return call(self.requests.close_request, self._viewer(request), request_id, read_json(request))
 
     @http("POST", "/api/requests/<string:request_id>/flags")
     @api
+    @accepts(body=Flag)
     def flag_request(self, request, request_id):
+        """Report a request to the moderators."""
         return 201, call(self.requests.flag_request, self._viewer(request), request_id, read_json(request))

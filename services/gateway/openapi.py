@@ -1,0 +1,101 @@
+"""The OpenAPI 3 document of the public API, generated from the gateway's own routes.
+
+Paths, methods and path parameters come from the nameko `@http` entrypoints; summaries from the
+handlers' docstrings; request bodies and query parameters from the marshmallow schemas declared
+with `@accepts`; whether a route needs a bearer token from the handler itself. Generated, so it
+cannot drift from the routes; `services/gateway/tests/test_openapi.py` checks it is valid and
+complete.
+"""
+import functools
+import inspect
+import re
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from nameko.web.handlers import HttpRequestHandler
+
+PATH_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
+
+
+def accepts(body=None, query=None):
+    """Declare the marshmallow schema of a route's JSON body and/or query string."""
+    def mark(handler):
+        handler.openapi = {"body": body, "query": query}
+        return handler
+    return mark
+
+
+def routes(service_cls):
+    """[(method, url, name, handler)] of every HTTP entrypoint of `service_cls`."""
+    found = []
+    for name in dir(service_cls):
+        handler = getattr(service_cls, name)
+        for entrypoint in getattr(handler, "nameko_entrypoints", ()):
+            if isinstance(entrypoint, HttpRequestHandler):
+                found.append((entrypoint.method, entrypoint.url, name, handler))
+    return sorted(found, key=lambda route: (route[1], route[0]))
+
+
+def _source(handler):
+    return inspect.getsource(inspect.unwrap(handler))
+
+
+def auth_of(handler):
+    source = _source(handler)
+    if "required=False" in source:
+        return "optional"
+    if "self._viewer(request)" in source or "bearer_token(request)" in source:
+        return "required"
+    return "none"
+
+
+def reads_body(handler):
+    return "read_json(request)" in _source(handler)
+
+
+def build(service_cls, version="1.0.0"):
+    spec = APISpec(title="Allies API", version=version, openapi_version="3.0.3",
+                   plugins=[MarshmallowPlugin()],
+                   info={"description": "Connects people at risk with people who can help. "
+                                        "Errors are {\"error\": {\"code\", \"message\", \"fields\"}}."})
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.schema("Error", {"type": "object", "properties": {"error": {
+        "type": "object", "required": ["code", "message"],
+        "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                       "fields": {"type": "object", "additionalProperties": {"type": "string"}}}}}})
+    error = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+    paths = {}
+    for method, url, name, handler in routes(service_cls):
+        path = PATH_PARAM.sub(r"{\1}", url)
+        declared = getattr(inspect.unwrap(handler), "openapi", getattr(handler, "openapi", {}))
+        doc = inspect.getdoc(inspect.unwrap(handler)) or name.replace("_", " ")
+        operation = {
+            "operationId": name,
+            "summary": doc.splitlines()[0],
+            "parameters": [{"in": "path", "name": param, "required": True, "schema": {"type": "string"}}
+                           for param in PATH_PARAM.findall(url)],
+            "responses": {"200": {"description": "OK"}, "400": error, "404": error, "409": error,
+                          "422": error, "429": error, "503": error},
+        }
+        if len(doc.splitlines()) > 1:
+            operation["description"] = doc
+        if declared.get("query"):
+            operation["parameters"].append({"in": "query", "schema": declared["query"]})
+        if reads_body(handler):
+            schema = declared.get("body") or {"type": "object"}
+            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+        auth = auth_of(handler)
+        if auth != "none":
+            operation["security"] = [{"bearer": []}] + ([{}] if auth == "optional" else [])
+            operation["responses"].update({"401": error, "403": error})
+        paths.setdefault(path, {})[method.lower()] = operation
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+@functools.lru_cache(maxsize=4)
+def document(service_cls):
+    """`build`, once per service class (routes do not change while it runs)."""
+    return build(service_cls)
