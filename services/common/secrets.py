@@ -7,7 +7,7 @@ from cryptography.fernet import Fernet
 
 from .sealing import generate_keypair
 
-SECRET_KEYS = ("CONTACT_KEY", "NOTIFY_PUBLIC_KEY", "NOTIFY_PRIVATE_KEY")
+SECRET_KEYS = ("CONTACT_KEY", "NOTIFY_PUBLIC_KEY", "NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS")
 
 
 def new_secrets():
@@ -16,6 +16,8 @@ def new_secrets():
         "CONTACT_KEY": Fernet.generate_key().decode(),
         "NOTIFY_PUBLIC_KEY": public,
         "NOTIFY_PRIVATE_KEY": private,
+        # notify's Fernet keys for message text at rest, comma-separated, current first.
+        "MESSAGE_KEYS": Fernet.generate_key().decode(),
     }
 
 

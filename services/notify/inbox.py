@@ -9,6 +9,9 @@ _NOTIFICATION_NAMESPACE = uuid.UUID("0b7d5f7e-3a51-4f0c-8a4e-93c1f2d6a8b1")
 
 TEXTS = {
     "match_proposed": "A request fits your skills. Open it to accept or decline.",
+    "match_accepted": "A volunteer accepted your request. You can now send each other messages.",
+    "match_expiring": "A request you were proposed for is waiting for your answer and will expire soon.",
+    "request_hidden": "A moderator hid one of your requests. Others no longer see it.",
 }
 
 
@@ -17,18 +20,42 @@ def notification_id(event_id, recipient_id):
     return uuid.uuid5(_NOTIFICATION_NAMESPACE, f"{event_id}:{recipient_id}").hex
 
 
-def for_match_proposed(event):
-    data = event.data
+def notification(kind, recipient_id, cause, created_at, match_id=None, request_id=None):
+    """`cause` (an event id, or another stable key) makes the id: one notification per cause."""
     return {
-        "_id": notification_id(event.event_id, data["volunteer_id"]),
-        "recipient_id": data["volunteer_id"],
-        "kind": "match_proposed",
-        "text": TEXTS["match_proposed"],
-        "match_id": data["match_id"],
-        "request_id": data["request_id"],
-        "created_at": event.occurred_at,
+        "_id": notification_id(cause, recipient_id),
+        "recipient_id": recipient_id,
+        "kind": kind,
+        "text": TEXTS[kind],
+        "match_id": match_id,
+        "request_id": request_id,
+        "created_at": created_at,
         "read": False,
     }
+
+
+def for_match_proposed(event):
+    data = event.data
+    return notification("match_proposed", data["volunteer_id"], event.event_id, event.occurred_at,
+                        data["match_id"], data["request_id"])
+
+
+def for_match_accepted(event):
+    data = event.data
+    return notification("match_accepted", data["author_id"], event.event_id, event.occurred_at,
+                        data["match_id"], data["request_id"])
+
+
+def for_expiring(proposal, now):
+    # One reminder per proposal, whichever worker or redelivery gets there.
+    return notification("match_expiring", proposal["volunteer_id"], f"expiring:{proposal['_id']}", now,
+                        proposal["_id"], proposal["request_id"])
+
+
+def for_request_hidden(event):
+    data = event.data
+    return notification("request_hidden", data["author_id"], f"hidden:{data['request_id']}:{data['version']}",
+                        event.occurred_at, None, data["request_id"])
 
 
 def view(notification):

@@ -1,28 +1,243 @@
-"""notify: turns events into what people are told (in-app inbox for now)."""
-from nameko.rpc import rpc
+"""notify: turns events into what people are told (inbox, email), carries private messages
+between matched people, and pushes public events to organizations' webhooks.
 
+A thin adapter: the rules live in inbox, mail, messages, webhooks, retry and outgoing."""
+import uuid
+
+from nameko.dependency_providers import Config
+from nameko.events import EventDispatcher
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from services.common import outbox
 from services.common.consumer import consumes
-from services.common.errors import DomainError
+from services.common.errors import DomainError, Forbidden, NotFound
+from services.common.events import make_event, utcnow
 from services.common.mongo import ServiceDatabase
 from services.common.schemas import Viewer, load_or_fail
 
-from . import inbox, storage
+from . import inbox, messages, outgoing, retry, storage
+from .dependencies import ContactOpener, MessageCipher, SmtpMailer, WebhookPoster
+from .schemas import MessagePaging, NewMessage, NewWebhook, Paging, Preferences
+
+SOURCE = "notify"
 
 
 class NotifyService:
-    name = "notify"
+    name = SOURCE
 
     db = ServiceDatabase(prepare=storage.prepare)
+    config = Config()
+    dispatch = EventDispatcher()
+    cipher = MessageCipher()
+    opener = ContactOpener()
+    mailer = SmtpMailer()
+    post = WebhookPoster()
+
+    # ---- helpers (not entrypoints)
+
+    def _tell(self, notification):
+        email_id = outgoing.notify(self.db, notification, utcnow(), self.config)
+        if email_id:
+            outgoing.send_email(self.db, email_id, utcnow(), self.config, self.mailer, self.opener)
+
+    def _publish(self, event):
+        for delivery_id in outgoing.fan_out(self.db, event, utcnow()):
+            outgoing.deliver(self.db, delivery_id, utcnow(), self.config, self.cipher, self.post)
+
+    # ---- profiles: sealed contacts, forgetting
+
+    def _remember_contact(self, event):
+        data = event.data
+        storage.remember_contact(self.db, data["profile_id"], data["contact_sealed"], data["version"])
+        self._publish(event)
+
+    @consumes("profiles", "profile_registered")
+    def on_profile_registered(self, event):
+        self._remember_contact(event)
+
+    @consumes("profiles", "profile_updated")
+    def on_profile_updated(self, event):
+        self._remember_contact(event)
+
+    @consumes("profiles", "profile_deactivated")
+    def on_profile_deactivated(self, event):
+        self._remember_contact(event)
+
+    @consumes("profiles", "profile_deleted")
+    def on_profile_deleted(self, event):
+        storage.forget_person(self.db, event.data["profile_id"], event.data["version"], utcnow())
+        self._publish(event)
+
+    # ---- requests
+
+    @consumes("requests", "request_created")
+    def on_request_created(self, event):
+        self._publish(event)
+
+    @consumes("requests", "request_updated")
+    def on_request_updated(self, event):
+        data = event.data
+        if storage.request_hidden_now(self.db, data["request_id"], data["hidden"], data["version"]):
+            self._tell(inbox.for_request_hidden(event))
+        self._publish(event)
+
+    @consumes("requests", "request_closed")
+    def on_request_closed(self, event):
+        self._publish(event)
+
+    # ---- matches
 
     @consumes("matching", "match_proposed")
     def on_match_proposed(self, event):
-        storage.insert_notification(self.db, inbox.for_match_proposed(event))
+        storage.remember_proposal(self.db, event.data, retry.remind_at(event.data["proposed_at"], self.config))
+        self._tell(inbox.for_match_proposed(event))
+        self._publish(event)
+
+    @consumes("matching", "match_accepted")
+    def on_match_accepted(self, event):
+        storage.close_proposal(self.db, event.data)
+        storage.open_channel(self.db, event.data, utcnow())
+        self._tell(inbox.for_match_accepted(event))
+        self._publish(event)
+
+    @consumes("matching", "match_declined")
+    def on_match_declined(self, event):
+        storage.close_proposal(self.db, event.data)
+        self._publish(event)
+
+    @consumes("matching", "match_expired")
+    def on_match_expired(self, event):
+        storage.close_proposal(self.db, event.data)
+        self._publish(event)
+
+    # ---- timers: reminders, emails and deliveries that are due (retries, digests, crashes)
+
+    @timer(interval=1)
+    def remind_expiring(self):
+        now = utcnow()
+        for proposal in storage.proposals_to_remind(self.db, now):
+            self._tell(inbox.for_expiring(proposal, now))
+            storage.mark_reminded(self.db, proposal["_id"])
+
+    @timer(interval=1)
+    def send_due_emails(self):
+        for email_id in storage.due(self.db[storage.EMAILS], utcnow()):
+            outgoing.send_email(self.db, email_id, utcnow(), self.config, self.mailer, self.opener)
+
+    @timer(interval=1)
+    def deliver_due_webhooks(self):
+        for delivery_id in storage.due(self.db[storage.DELIVERIES], utcnow()):
+            outgoing.deliver(self.db, delivery_id, utcnow(), self.config, self.cipher, self.post)
+
+    @timer(interval=5)
+    def relay_pending_events(self):
+        outbox.flush_pending(self.db[storage.MESSAGES], self.dispatch)
+
+    # ---- inbox
 
     @rpc(expected_exceptions=DomainError)
-    def list_notifications(self, viewer, limit=50):
+    def list_notifications(self, viewer, limit=50, before=None):
         viewer = load_or_fail(Viewer(), viewer)
-        items, unread = storage.notifications_for(self.db, viewer["account_id"], min(int(limit), 200))
-        return {"unread": unread, "items": [inbox.view(n) for n in items]}
+        paging = load_or_fail(Paging(), {"limit": limit, "before": before})
+        items, unread, more = storage.notifications_for(self.db, viewer["account_id"], paging["limit"],
+                                                        paging["before"])
+        page = {"unread": unread, "items": [inbox.view(n) for n in items]}
+        if more:
+            page["next"] = items[-1]["_id"]  # pass as ?before= for the next page
+        return page
+
+    @rpc(expected_exceptions=DomainError)
+    def mark_read(self, viewer, notification_id):
+        viewer = load_or_fail(Viewer(), viewer)
+        if not storage.mark_read(self.db, viewer["account_id"], str(notification_id), utcnow()):
+            raise NotFound("No such notification.")
+        return {"id": notification_id, "read": True}
+
+    @rpc(expected_exceptions=DomainError)
+    def mark_all_read(self, viewer):
+        viewer = load_or_fail(Viewer(), viewer)
+        return {"marked": storage.mark_all_read(self.db, viewer["account_id"], utcnow()), "unread": 0}
+
+    @rpc(expected_exceptions=DomainError)
+    def get_preferences(self, viewer):
+        viewer = load_or_fail(Viewer(), viewer)
+        return {"email": storage.email_mode(self.db, viewer["account_id"])}
+
+    @rpc(expected_exceptions=DomainError)
+    def set_preferences(self, viewer, body):
+        viewer = load_or_fail(Viewer(), viewer)
+        preferences = load_or_fail(Preferences(), body)
+        storage.set_email_mode(self.db, viewer["account_id"], preferences["email"], utcnow())
+        return preferences
+
+    # ---- messages
+
+    def _channel(self, viewer, match_id):
+        match_id = str(match_id)
+        return messages.channel_for(storage.channel(self.db, match_id), storage.proposal(self.db, match_id),
+                                    viewer["account_id"])
+
+    @rpc(expected_exceptions=DomainError)
+    def list_messages(self, viewer, match_id, after=None, limit=100):
+        viewer = load_or_fail(Viewer(), viewer)
+        paging = load_or_fail(MessagePaging(), {"limit": limit, "after": after})
+        channel = self._channel(viewer, match_id)
+        items, more = storage.messages_in(self.db, channel["_id"], paging["limit"], paging["after"])
+        page = {"items": [messages.view(m, self.cipher, viewer["account_id"]) for m in items]}
+        if more:
+            page["next"] = items[-1]["_id"]  # pass as ?after= for the next page
+        return page
+
+    @rpc(expected_exceptions=DomainError)
+    def send_message(self, viewer, match_id, body):
+        viewer = load_or_fail(Viewer(), viewer)
+        channel = self._channel(viewer, match_id)
+        text = load_or_fail(NewMessage(), body)["text"]
+        now = utcnow()
+        message_id = uuid.uuid4().hex
+        message = {"_id": message_id, "match_id": channel["_id"], "sender_id": viewer["account_id"],
+                   "sent_at": now, "ciphertext": messages.seal(self.cipher, message_id, text), "deleted": False}
+        event = make_event(SOURCE, "message_sent", {"match_id": channel["_id"], "message_id": message_id,
+                                                    "sender_id": viewer["account_id"], "sent_at": now})
+        storage.insert_message(self.db, message, [event])
+        outbox.flush(self.db[storage.MESSAGES], message_id, self.dispatch)
+        return messages.view(message, self.cipher, viewer["account_id"])
+
+    # ---- webhooks (moderators)
+
+    def _moderator(self, viewer):
+        viewer = load_or_fail(Viewer(), viewer)
+        if viewer["role"] != "moderator":
+            raise Forbidden("Only moderators manage webhooks.")
+        return viewer
+
+    @staticmethod
+    def _webhook_view(hook):
+        return {"id": hook["_id"], "url": hook["url"], "event_types": hook["event_types"],
+                "created_at": hook["created_at"].isoformat()}
+
+    @rpc(expected_exceptions=DomainError)
+    def create_webhook(self, viewer, body):
+        viewer = self._moderator(viewer)
+        data = load_or_fail(NewWebhook(), body)
+        hook = {"_id": uuid.uuid4().hex, "url": data["url"], "event_types": data["event_types"],
+                "secret_sealed": self.cipher.encrypt(data["secret"].encode()).decode(),
+                "created_by": viewer["account_id"], "created_at": utcnow()}
+        storage.insert_webhook(self.db, hook)
+        return self._webhook_view(hook)
+
+    @rpc(expected_exceptions=DomainError)
+    def list_webhooks(self, viewer):
+        self._moderator(viewer)
+        return {"items": [self._webhook_view(h) for h in storage.webhooks(self.db)]}
+
+    @rpc(expected_exceptions=DomainError)
+    def delete_webhook(self, viewer, webhook_id):
+        self._moderator(viewer)
+        if not storage.delete_webhook(self.db, str(webhook_id), utcnow()):
+            raise NotFound("No such webhook.")
+        return None
 
     @rpc
     def health(self):

@@ -1,26 +1,256 @@
-"""The notify database: in-app notifications."""
+"""The notify database: inbox, sealed contacts, preferences, pending emails, proposals awaiting an
+answer, conversations and their encrypted messages, webhooks and their deliveries."""
+from datetime import timedelta
+
 import pymongo
 from pymongo.errors import DuplicateKeyError
 
+from services.common import outbox
+
 NOTIFICATIONS = "notifications"
+CONTACTS = "contacts"          # profile id -> contact_sealed (only notify's private key opens it)
+PREFERENCES = "preferences"
+EMAILS = "emails"              # pending / sent / failed / dropped emails (no addresses)
+PROPOSALS = "proposals"        # open proposals, for expiry reminders and "no channel yet"
+CHANNELS = "channels"          # accepted matches: who may talk
+MESSAGES = "messages"
+HIDDEN = "hidden_requests"     # last known `hidden` flag per request, to tell its author once
+WEBHOOKS = "webhooks"
+DELIVERIES = "deliveries"
 
 
 def prepare(db):
     db[NOTIFICATIONS].create_index([("recipient_id", pymongo.ASCENDING), ("created_at", pymongo.DESCENDING)])
+    db[EMAILS].create_index([("status", pymongo.ASCENDING), ("next_attempt_at", pymongo.ASCENDING)])
+    db[EMAILS].create_index("recipient_id")
+    db[PROPOSALS].create_index([("status", pymongo.ASCENDING), ("remind_at", pymongo.ASCENDING)])
+    db[MESSAGES].create_index([("match_id", pymongo.ASCENDING), ("sent_at", pymongo.ASCENDING)])
+    db[MESSAGES].create_index("sender_id")
+    db[DELIVERIES].create_index([("status", pymongo.ASCENDING), ("next_attempt_at", pymongo.ASCENDING)])
 
 
-def insert_notification(db, notification):
+def insert_once(collection, document):
+    """Insert a document with a deterministic id; False if it was already there (a redelivery)."""
     try:
-        db[NOTIFICATIONS].insert_one(notification)
+        collection.insert_one(document)
         return True
     except DuplicateKeyError:
         return False
 
 
-def notifications_for(db, recipient_id, limit):
-    cursor = db[NOTIFICATIONS].find({"recipient_id": recipient_id}).sort("created_at", -1).limit(limit)
-    unread = db[NOTIFICATIONS].count_documents({"recipient_id": recipient_id, "read": False})
-    return list(cursor), unread
+def upsert_newer(collection, doc_id, update, version):
+    """Apply `update` ($set/$unset...) only if `version` is newer than the stored one."""
+    update = dict(update)
+    update["$set"] = dict(update.get("$set", {}), version=version)
+    try:
+        result = collection.update_one({"_id": doc_id, "version": {"$lt": version}}, update, upsert=True)
+    except DuplicateKeyError:
+        return False
+    return result.modified_count == 1 or result.upserted_id is not None
+
+
+# ---- inbox
+
+def insert_notification(db, notification):
+    return insert_once(db[NOTIFICATIONS], notification)
+
+
+def notifications_for(db, recipient_id, limit, before=None):
+    """A page of someone's notifications, newest first, and their unread count.
+
+    `before` is the id of the last notification of the previous page. Returns (items, unread,
+    more): `more` is True when another page follows."""
+    query = {"recipient_id": recipient_id}
+    if before:
+        anchor = db[NOTIFICATIONS].find_one({"_id": before, "recipient_id": recipient_id})
+        if anchor is None:
+            return [], _unread(db, recipient_id), False
+        query["$or"] = [{"created_at": {"$lt": anchor["created_at"]}},
+                        {"created_at": anchor["created_at"], "_id": {"$lt": before}}]
+    cursor = db[NOTIFICATIONS].find(query).sort([("created_at", -1), ("_id", -1)]).limit(limit + 1)
+    items = list(cursor)
+    return items[:limit], _unread(db, recipient_id), len(items) > limit
+
+
+def _unread(db, recipient_id):
+    return db[NOTIFICATIONS].count_documents({"recipient_id": recipient_id, "read": False})
+
+
+def mark_read(db, recipient_id, notification_id, now):
+    result = db[NOTIFICATIONS].update_one({"_id": notification_id, "recipient_id": recipient_id},
+                                          {"$set": {"read": True, "read_at": now}})
+    return result.matched_count == 1
+
+
+def mark_all_read(db, recipient_id, now):
+    return db[NOTIFICATIONS].update_many({"recipient_id": recipient_id, "read": False},
+                                         {"$set": {"read": True, "read_at": now}}).modified_count
+
+
+# ---- contacts and preferences
+
+def remember_contact(db, profile_id, contact_sealed, version):
+    update = {"$set": {"contact_sealed": contact_sealed}} if contact_sealed else {"$unset": {"contact_sealed": ""}}
+    return upsert_newer(db[CONTACTS], profile_id, update, version)
+
+
+def sealed_contact(db, profile_id):
+    document = db[CONTACTS].find_one({"_id": profile_id}, {"contact_sealed": 1})
+    return (document or {}).get("contact_sealed")
+
+
+def email_mode(db, profile_id):
+    document = db[PREFERENCES].find_one({"_id": profile_id})
+    return (document or {}).get("email", "instant")
+
+
+def set_email_mode(db, profile_id, mode, now):
+    db[PREFERENCES].update_one({"_id": profile_id}, {"$set": {"email": mode, "updated_at": now}}, upsert=True)
+
+
+# ---- pending emails (and webhook deliveries: the same claim / retry mechanics)
+
+def add_instant_email(db, email):
+    return insert_once(db[EMAILS], email)
+
+
+def add_to_digest(db, email_id, recipient_id, notification_id, slot, now):
+    """Put a notification into the person's digest for `slot`; idempotent ($addToSet)."""
+    try:
+        db[EMAILS].update_one(
+            {"_id": email_id, "status": "pending"},
+            {"$addToSet": {"notification_ids": notification_id},
+             "$setOnInsert": {"recipient_id": recipient_id, "kind": "digest", "attempts": 0,
+                              "next_attempt_at": slot, "created_at": now}},
+            upsert=True)
+        return True
+    except DuplicateKeyError:  # that digest went out already: a notification this late waits for
+        return False           # the inbox (the person was told there was news a moment ago)
+
+
+def due(collection, now, limit=50):
+    return [doc["_id"] for doc in collection.find(
+        {"status": "pending", "next_attempt_at": {"$lte": now}}, {"_id": 1}).sort("next_attempt_at", 1).limit(limit)]
+
+
+def claim(collection, doc_id, now, lease_s):
+    """Take a due item for `lease_s` seconds; only one worker (of any replica) gets it. The item,
+    or None when it is not due or someone else has it."""
+    result = collection.update_one(
+        {"_id": doc_id, "status": "pending", "next_attempt_at": {"$lte": now}},
+        {"$set": {"next_attempt_at": now + timedelta(seconds=lease_s)}})
+    return collection.find_one({"_id": doc_id}) if result.modified_count == 1 else None
+
+
+def settle(collection, doc_id, fields):
+    collection.update_one({"_id": doc_id}, {"$set": fields})
+
+
+# ---- proposals (for reminders) and conversations
+
+def remember_proposal(db, data, remind_at):
+    db[PROPOSALS].update_one(
+        {"_id": data["match_id"]},
+        {"$setOnInsert": {"volunteer_id": data["volunteer_id"], "author_id": data["author_id"],
+                          "request_id": data["request_id"], "proposed_at": data["proposed_at"],
+                          "remind_at": remind_at, "status": "open"}},
+        upsert=True)
+
+
+def close_proposal(db, data):
+    """An answer (or expiry) came: no reminder. Works even if it overtook the proposal event."""
+    db[PROPOSALS].update_one(
+        {"_id": data["match_id"]},
+        {"$set": {"status": "closed"},
+         "$setOnInsert": {"volunteer_id": data["volunteer_id"], "author_id": data["author_id"],
+                          "request_id": data["request_id"], "proposed_at": data["proposed_at"]}},
+        upsert=True)
+
+
+def proposals_to_remind(db, now, limit=100):
+    return list(db[PROPOSALS].find({"status": "open", "remind_at": {"$lte": now}}).limit(limit))
+
+
+def mark_reminded(db, match_id):
+    db[PROPOSALS].update_one({"_id": match_id, "status": "open"}, {"$set": {"status": "reminded"}})
+
+
+def proposal(db, match_id):
+    return db[PROPOSALS].find_one({"_id": match_id})
+
+
+def open_channel(db, data, now):
+    return insert_once(db[CHANNELS], {"_id": data["match_id"], "volunteer_id": data["volunteer_id"],
+                                      "author_id": data["author_id"], "request_id": data["request_id"],
+                                      "opened_at": now})
+
+
+def channel(db, match_id):
+    return db[CHANNELS].find_one({"_id": match_id})
+
+
+def insert_message(db, message, events):
+    db[MESSAGES].insert_one(dict(message, **{outbox.OUTBOX: list(events)}))
+
+
+def messages_in(db, match_id, limit, after=None):
+    query = {"match_id": match_id}
+    if after:
+        anchor = db[MESSAGES].find_one({"_id": after, "match_id": match_id})
+        if anchor is None:
+            return [], False
+        query["$or"] = [{"sent_at": {"$gt": anchor["sent_at"]}},
+                        {"sent_at": anchor["sent_at"], "_id": {"$gt": after}}]
+    items = list(db[MESSAGES].find(query, {outbox.OUTBOX: 0}).sort([("sent_at", 1), ("_id", 1)]).limit(limit + 1))
+    return items[:limit], len(items) > limit
+
+
+def request_hidden_now(db, request_id, hidden, version):
+    """Record the request's `hidden` flag; True only when this (newer) event hides it."""
+    before = db[HIDDEN].find_one({"_id": request_id})
+    if before is not None and before.get("version", 0) >= version:
+        return False
+    upsert_newer(db[HIDDEN], request_id, {"$set": {"hidden": hidden}}, version)
+    return hidden and not (before or {}).get("hidden", False)
+
+
+# ---- webhooks
+
+def insert_webhook(db, webhook):
+    db[WEBHOOKS].insert_one(webhook)
+
+
+def webhooks(db, event_type=None):
+    query = {"deleted": {"$ne": True}}
+    if event_type:
+        query["event_types"] = event_type
+    return list(db[WEBHOOKS].find(query).sort("created_at", 1))
+
+
+def webhook(db, webhook_id):
+    return db[WEBHOOKS].find_one({"_id": webhook_id, "deleted": {"$ne": True}})
+
+
+def delete_webhook(db, webhook_id, now):
+    """Forget the secret at once; pending deliveries to it are dropped."""
+    result = db[WEBHOOKS].update_one({"_id": webhook_id, "deleted": {"$ne": True}},
+                                     {"$set": {"deleted": True, "deleted_at": now}, "$unset": {"secret_sealed": ""}})
+    db[DELIVERIES].update_many({"webhook_id": webhook_id, "status": "pending"}, {"$set": {"status": "dropped"}})
+    return result.modified_count == 1
+
+
+# ---- a person deleted their account
+
+def forget_person(db, profile_id, version, now):
+    """Everything notify holds about a person goes; their messages lose their text (a tombstone
+    without text keeps the other person's conversation in order)."""
+    upsert_newer(db[CONTACTS], profile_id, {"$set": {"deleted": True}, "$unset": {"contact_sealed": ""}}, version)
+    db[PREFERENCES].delete_one({"_id": profile_id})
+    db[NOTIFICATIONS].delete_many({"recipient_id": profile_id})
+    db[EMAILS].delete_many({"recipient_id": profile_id})
+    db[PROPOSALS].delete_many({"$or": [{"volunteer_id": profile_id}, {"author_id": profile_id}]})
+    db[MESSAGES].update_many({"sender_id": profile_id, "deleted": {"$ne": True}},
+                             {"$set": {"deleted": True, "deleted_at": now}, "$unset": {"ciphertext": ""}})
 
 
 def ping(db):

@@ -1,32 +1,90 @@
-"""notify against the real broker and database: at-least-once delivery handled idempotently."""
-from datetime import datetime, timezone
+"""notify against the real broker, database and the project's SMTP server (a real process)."""
+import json
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
 from nameko.standalone.events import event_dispatcher
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 
+from services.common.config import ROOT
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.common.events import make_event
+from services.common.sealing import Sealer
+from services.notify import webhooks
 from services.notify.service import NotifyService
+from services.notify.tests.sink import SmtpSink
+from tests.support import wait_until
 
 VOLUNTEER = {"account_id": "vol-1", "role": "volunteer", "handle": "nima"}
+ACTIVIST = {"account_id": "act-1", "role": "activist", "handle": "omid"}
+STRANGER = {"account_id": "other-1", "role": "volunteer", "handle": "sara"}
+MODERATOR = {"account_id": "mod-1", "role": "moderator", "handle": "mod"}
+NOW = datetime.now(timezone.utc)
 
 
-def proposal(volunteer_id="vol-1"):
-    return make_event("matching", "match_proposed", {
-        "match_id": "m1", "request_id": "r1", "volunteer_id": volunteer_id, "author_id": "a1",
-        "status": "proposed", "score": 0.9, "reasons": ["Has the skills asked for: legal"],
-        "proposed_at": datetime.now(timezone.utc), "version": 1,
+def match_event(event_type="match_proposed", volunteer_id="vol-1", match_id="m1", proposed_at=None,
+                status=None):
+    return make_event("matching", event_type, {
+        "match_id": match_id, "request_id": f"r-{match_id}", "volunteer_id": volunteer_id, "author_id": "act-1",
+        "status": status or event_type.split("_")[1], "score": 0.9, "reasons": ["Has the skills asked for: legal"],
+        "proposed_at": proposed_at or datetime.now(timezone.utc), "version": 1,
     })
 
+
+def proposal(volunteer_id="vol-1", match_id="m1"):
+    return match_event("match_proposed", volunteer_id, match_id)
+
+
+def profile_event(config, profile_id, email, version=1, event_type="profile_registered", role="volunteer"):
+    sealed = Sealer(config["NOTIFY_PUBLIC_KEY"]).seal(email) if email else None
+    return make_event("profiles", event_type, {
+        "profile_id": profile_id, "handle": f"h-{profile_id}", "role": role, "status": "active",
+        "skills": ["legal"], "languages": ["fa"], "countries": ["IR"], "bio": "", "availability_hours": 5,
+        "max_active_matches": 3, "verified": False, "contact_sealed": sealed, "version": version,
+    })
+
+
+@pytest.fixture
+def sink(tmp_path):
+    running = SmtpSink(tmp_path / "mail").start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def notify(container_factory, config, sink):
+    """A running notify container wired to the test's SMTP sink, with fast retries."""
+    config.update(SMTP_PORT=sink.port, EMAIL_RETRY_BASE_S=0.5, EMAIL_RETRY_MAX_S=1, WEBHOOK_RETRY_BASE_S=0.5,
+                  WEBHOOK_RETRY_MAX_S=1, PUBLIC_URL="https://allies.example")
+    container = container_factory(NotifyService, config)
+    container.start()
+    return container
+
+
+def deliver(container, config, source, event_type, event, entrypoint=None):
+    with entrypoint_waiter(container, entrypoint or f"on_{event_type}"):
+        event_dispatcher(config)(source, event_type, event)
+
+
+def email_doc(db, **query):
+    return db.emails.find_one(query)
+
+
+# ---- inbox and idempotency
 
 def test_a_redelivered_event_makes_one_notification(container_factory, config, db_for):
     container = container_factory(NotifyService, config)
     container.start()
-    dispatch = event_dispatcher(config)
     event = proposal()
 
     for _ in range(3):  # the same event, delivered three times
-        with entrypoint_waiter(container, "on_match_proposed"):
-            dispatch("matching", "match_proposed", event)
+        deliver(container, config, "matching", "match_proposed", event)
 
     assert db_for("notify").notifications.count_documents({"recipient_id": "vol-1"}) == 1
     with entrypoint_hook(container, "list_notifications") as list_notifications:
@@ -38,14 +96,328 @@ def test_a_redelivered_event_makes_one_notification(container_factory, config, d
 def test_an_invalid_event_is_dropped_and_the_next_one_still_handled(container_factory, config, db_for):
     container = container_factory(NotifyService, config)
     container.start()
-    dispatch = event_dispatcher(config)
     broken = dict(proposal(), data={"match_id": "m1"})  # missing required fields
 
-    with entrypoint_waiter(container, "on_match_proposed"):
-        dispatch("matching", "match_proposed", broken)
-    with entrypoint_waiter(container, "on_match_proposed"):
-        dispatch("matching", "match_proposed", proposal("vol-2"))
+    deliver(container, config, "matching", "match_proposed", broken)
+    deliver(container, config, "matching", "match_proposed", proposal("vol-2"))
 
     notifications = db_for("notify").notifications
     assert notifications.count_documents({}) == 1
     assert notifications.find_one()["recipient_id"] == "vol-2"
+
+
+def test_inbox_pages_and_marks_read(container_factory, config):
+    container = container_factory(NotifyService, config)
+    container.start()
+    for number in range(5):
+        deliver(container, config, "matching", "match_proposed", proposal(match_id=f"m{number}"))
+
+    with entrypoint_hook(container, "list_notifications") as list_notifications:
+        first = list_notifications(VOLUNTEER, 2)
+        second = list_notifications(VOLUNTEER, 2, first["next"])
+        third = list_notifications(VOLUNTEER, 2, second["next"])
+        with pytest.raises(ValidationFailed):
+            list_notifications(VOLUNTEER, 0)
+    seen = [n["id"] for page in (first, second, third) for n in page["items"]]
+    assert len(seen) == len(set(seen)) == 5 and "next" not in third
+    assert first["unread"] == 5
+
+    with entrypoint_hook(container, "mark_read") as mark_read:
+        mark_read(VOLUNTEER, seen[0])
+        with pytest.raises(NotFound):  # someone else's notification is not there for them
+            mark_read(STRANGER, seen[1])
+    with entrypoint_hook(container, "list_notifications") as list_notifications:
+        assert list_notifications(VOLUNTEER)["unread"] == 4
+    with entrypoint_hook(container, "mark_all_read") as mark_all_read:
+        assert mark_all_read(VOLUNTEER)["marked"] == 4
+    with entrypoint_hook(container, "list_notifications") as list_notifications:
+        assert list_notifications(VOLUNTEER)["unread"] == 0
+
+
+# ---- email
+
+def test_a_proposal_reaches_the_volunteer_by_email_saying_nothing_more(notify, config, sink, db_for):
+    deliver(notify, config, "profiles", "profile_registered", profile_event(config, "vol-1", "nima@example.org"))
+    deliver(notify, config, "matching", "match_proposed", proposal())
+
+    [message] = sink.wait_for("nima@example.org")
+    body = message.get_content()
+    assert "https://allies.example/notifications" in body
+    assert "h-vol-1" not in body and "legal" not in body and "r-m1" not in body
+    # The address is kept only sealed; the pending email names the account, not the address.
+    db = db_for("notify")
+    assert "nima@example.org" not in json.dumps(list(db.contacts.find()), default=str)
+    assert "nima@example.org" not in json.dumps(list(db.emails.find()), default=str)
+    assert email_doc(db, recipient_id="vol-1")["status"] == "sent"
+
+
+def test_an_email_sent_while_the_smtp_server_was_down_arrives_once_it_is_back(notify, config, sink, db_for):
+    deliver(notify, config, "profiles", "profile_registered", profile_event(config, "vol-1", "nima@example.org"))
+    sink.stop()  # by pid
+    deliver(notify, config, "matching", "match_proposed", proposal())
+
+    db = db_for("notify")
+    wait_until(lambda: (email_doc(db, recipient_id="vol-1") or {}).get("attempts", 0) >= 2,
+               message="failed attempts while the SMTP server is down")
+    assert email_doc(db, recipient_id="vol-1")["status"] == "pending"
+
+    sink.start()
+    wait_until(lambda: email_doc(db, recipient_id="vol-1")["status"] == "sent", message="the retry to succeed")
+    assert len(sink.to("nima@example.org")) == 1
+
+
+def test_a_redelivered_event_sends_no_second_email(notify, config, sink, db_for):
+    deliver(notify, config, "profiles", "profile_registered", profile_event(config, "vol-1", "nima@example.org"))
+    event = proposal()
+    deliver(notify, config, "matching", "match_proposed", event)
+    db = db_for("notify")
+    wait_until(lambda: email_doc(db, recipient_id="vol-1")["status"] == "sent", message="the email")
+
+    deliver(notify, config, "matching", "match_proposed", event)  # skipped by the ledger
+    db.handled_events.delete_many({})  # even a consumer that forgot it handled the event ...
+    deliver(notify, config, "matching", "match_proposed", event)  # ... makes the same email id
+
+    assert db.emails.count_documents({}) == 1
+    assert db.notifications.count_documents({}) == 1
+    assert len(sink.to("nima@example.org")) == 1
+
+
+def test_preferences_off_daily_and_instant_are_respected(container_factory, config, sink, db_for):
+    config.update(SMTP_PORT=sink.port, DIGEST_INTERVAL_S=2)
+    container = container_factory(NotifyService, config)
+    container.start()
+    people = {"off-1": "off@example.org", "daily-1": "daily@example.org", "instant-1": "instant@example.org"}
+    for profile_id, address in people.items():
+        deliver(container, config, "profiles", "profile_registered", profile_event(config, profile_id, address))
+    with entrypoint_hook(container, "set_preferences") as set_preferences:
+        set_preferences({"account_id": "off-1", "role": "volunteer", "handle": "a"}, {"email": "off"})
+        set_preferences({"account_id": "daily-1", "role": "volunteer", "handle": "b"}, {"email": "daily"})
+        with pytest.raises(ValidationFailed) as error:
+            set_preferences(VOLUNTEER, {"email": "hourly", "sms": True})
+        assert set(error.value.fields) == {"email", "sms"}
+    with entrypoint_hook(container, "get_preferences") as get_preferences:
+        assert get_preferences({"account_id": "daily-1", "role": "volunteer", "handle": "b"}) == {"email": "daily"}
+        assert get_preferences(VOLUNTEER) == {"email": "instant"}
+
+    deliver(container, config, "matching", "match_proposed", proposal("off-1", "m0"))
+    for match_id in ("m1", "m2"):
+        deliver(container, config, "matching", "match_proposed", proposal("daily-1", match_id))
+    deliver(container, config, "matching", "match_proposed", proposal("instant-1", "m3"))
+
+    [digest] = sink.wait_for("daily@example.org")
+    assert digest["Subject"] == "Allies: 2 new notifications"
+    sink.wait_for("instant@example.org")
+    assert sink.to("off@example.org") == []  # its event was handled before the other two
+    assert db_for("notify").notifications.count_documents({"recipient_id": "off-1"}) == 1  # the inbox still has it
+
+
+def test_a_proposal_about_to_expire_is_reminded_once_unless_answered(notify, config, db_for):
+    config.update(MATCH_EXPIRY_S=3600, EXPIRY_REMINDER_BEFORE_S=600)  # the running container's config
+    long_ago = datetime.now(timezone.utc) - timedelta(hours=1)  # its reminder is due at once
+    # m2's answer overtakes its proposal on the bus; m3 was proposed just now (reminder far away).
+    deliver(notify, config, "matching", "match_declined", match_event("match_declined", match_id="m2",
+                                                                      proposed_at=long_ago))
+    deliver(notify, config, "matching", "match_proposed", match_event(match_id="m2", proposed_at=long_ago))
+    deliver(notify, config, "matching", "match_proposed", match_event(match_id="m3"))
+    deliver(notify, config, "matching", "match_proposed", match_event(match_id="m1", proposed_at=long_ago))
+
+    db = db_for("notify")
+    wait_until(lambda: db.notifications.find_one({"kind": "match_expiring"}), message="the reminder")
+    assert db.proposals.find_one({"_id": "m1"})["status"] == "reminded"
+    reminders = list(db.notifications.find({"kind": "match_expiring"}))
+    assert [n["match_id"] for n in reminders] == ["m1"]
+    assert db.proposals.find_one({"_id": "m2"})["status"] == "closed"
+
+
+def test_a_hidden_request_is_told_to_its_author_once(notify, config, db_for):
+    def update(version, hidden):
+        return make_event("requests", "request_updated", {
+            "request_id": "r1", "author_id": "act-1", "title": "t", "body": "b", "skills": ["legal"],
+            "languages": ["fa"], "country": "IR", "urgency": "high", "visibility": "public", "status": "open",
+            "hidden": hidden, "created_at": NOW, "version": version})
+
+    deliver(notify, config, "requests", "request_updated", update(2, False))
+    deliver(notify, config, "requests", "request_updated", update(3, True))
+    deliver(notify, config, "requests", "request_updated", update(4, True))  # still hidden: not news
+    deliver(notify, config, "requests", "request_updated", update(3, True))  # stale copy
+
+    told = list(db_for("notify").notifications.find({"recipient_id": "act-1"}))
+    assert [n["kind"] for n in told] == ["request_hidden"]
+    assert "b" not in told[0]["text"].split()
+
+
+# ---- private messages
+
+def test_only_the_matched_pair_talk_and_the_text_is_unreadable_at_rest(notify, config, db_for):
+    deliver(notify, config, "matching", "match_proposed", proposal())
+    with entrypoint_hook(notify, "send_message") as send:
+        with pytest.raises(Conflict):  # proposed, not accepted: no channel yet
+            send(ACTIVIST, "m1", {"text": "hello"})
+        with pytest.raises(NotFound):
+            send(STRANGER, "m1", {"text": "hello"})
+
+    deliver(notify, config, "matching", "match_accepted", match_event("match_accepted"))
+    secret = "My brother is held in Evin, ward 209"
+    with entrypoint_hook(notify, "send_message") as send:
+        sent = send(ACTIVIST, "m1", {"text": secret})
+        send(VOLUNTEER, "m1", {"text": "I can help with the case."})
+        with pytest.raises(NotFound):  # a third person cannot write into it ...
+            send(STRANGER, "m1", {"text": "hello"})
+        with pytest.raises(ValidationFailed):
+            send(ACTIVIST, "m1", {"text": "   "})
+    with entrypoint_hook(notify, "list_messages") as list_messages:
+        with pytest.raises(NotFound):  # ... nor read it, nor tell it from a match that does not exist
+            list_messages(STRANGER, "m1")
+        with pytest.raises(NotFound):
+            list_messages(STRANGER, "no-such-match")
+        conversation = list_messages(VOLUNTEER, "m1")
+    assert [m["text"] for m in conversation["items"]] == [secret, "I can help with the case."]
+    assert [m["mine"] for m in conversation["items"]] == [False, True]
+
+    db = db_for("notify")
+    raw = db.messages.find_one({"_id": sent["id"]})
+    assert "Evin" not in json.dumps(raw, default=str)
+    assert raw["ciphertext"] and raw.get("_outbox") == []  # message_sent published, metadata only
+    # The author was told the volunteer accepted.
+    assert db.notifications.find_one({"recipient_id": "act-1", "kind": "match_accepted"})
+
+
+def test_a_deleted_account_leaves_no_readable_text(notify, config, db_for):
+    deliver(notify, config, "profiles", "profile_registered",
+            profile_event(config, "act-1", "omid@example.org", role="activist"))
+    deliver(notify, config, "matching", "match_accepted", match_event("match_accepted"))
+    with entrypoint_hook(notify, "send_message") as send:
+        send(ACTIVIST, "m1", {"text": "My address is 12 Example Street"})
+        send(VOLUNTEER, "m1", {"text": "Noted, thank you."})
+    with entrypoint_hook(notify, "set_preferences") as set_preferences:
+        set_preferences(ACTIVIST, {"email": "daily"})
+
+    deliver(notify, config, "profiles", "profile_deleted",
+            make_event("profiles", "profile_deleted", {"profile_id": "act-1", "version": 2}))
+    # A stale profile event arriving later does not bring the contact back.
+    deliver(notify, config, "profiles", "profile_updated",
+            profile_event(config, "act-1", "omid@example.org", event_type="profile_updated"))
+
+    db = db_for("notify")
+    everything = json.dumps([list(db[name].find()) for name in db.list_collection_names()], default=str)
+    assert "Example Street" not in everything
+    assert all("ciphertext" not in m for m in db.messages.find({"sender_id": "act-1"}))
+    assert db.contacts.find_one({"_id": "act-1"}).get("contact_sealed") is None
+    assert db.preferences.count_documents({"_id": "act-1"}) == 0
+    assert db.notifications.count_documents({"recipient_id": "act-1"}) == 0
+    assert db.emails.count_documents({"recipient_id": "act-1"}) == 0
+    with entrypoint_hook(notify, "list_messages") as list_messages:
+        items = list_messages(VOLUNTEER, "m1")["items"]
+    assert [(m["deleted"], m["text"]) for m in items] == [(True, None), (False, "Noted, thank you.")]
+
+
+def test_rotating_keys_re_encrypts_every_message(notify, config, db_for):
+    deliver(notify, config, "matching", "match_accepted", match_event("match_accepted"))
+    with entrypoint_hook(notify, "send_message") as send:
+        for number in range(3):
+            send(ACTIVIST, "m1", {"text": f"message {number}"})
+    from cryptography.fernet import Fernet
+
+    from services.notify import messages
+
+    old, new = config["MESSAGE_KEYS"], Fernet.generate_key().decode()
+    env = dict(os.environ, MESSAGE_KEYS=f"{new},{old}", DB_PREFIX=config["DB_PREFIX"], PYTHONPATH=ROOT)
+    run = subprocess.run([sys.executable, "-m", "services.notify.rotate_keys"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "rotated: 3" in run.stdout and "remaining under old keys: 0" in run.stdout
+
+    only_new = messages.cipher_from_config(new)
+    texts = sorted(messages.open_text(only_new, m["_id"], m["ciphertext"]) for m in db_for("notify").messages.find())
+    assert texts == ["message 0", "message 1", "message 2"]
+
+
+# ---- webhooks
+
+class Receiver:
+    """A local HTTP endpoint an organization would run: records deliveries, can fail on purpose."""
+
+    def __init__(self, fail_first=0):
+        self.received, self.fail_first = [], fail_first
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((dict(self.headers), body))
+                failing = len(receiver.received) <= receiver.fail_first
+                self.send_response(500 if failing else 204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/allies"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    running = Receiver(fail_first=1)
+    yield running
+    running.stop()
+
+
+def test_webhooks_are_signed_retried_once_per_event_and_public_only(notify, config, receiver, db_for):
+    secret = "org-shared-secret-" + uuid.uuid4().hex
+    with entrypoint_hook(notify, "create_webhook") as create:
+        with pytest.raises(Forbidden):
+            create(VOLUNTEER, {"url": receiver.url, "secret": secret, "event_types": ["request_created"]})
+        with pytest.raises(ValidationFailed) as error:
+            create(MODERATOR, {"url": "ftp://example.org/x", "secret": "short", "event_types": ["message_sent"]})
+        assert set(error.value.fields) == {"url", "secret", "event_types"}
+        hook = create(MODERATOR, {"url": receiver.url, "secret": secret,
+                                  "event_types": ["request_created", "profile_registered"]})
+    assert "secret" not in hook
+
+    created = make_event("requests", "request_created", {
+        "request_id": "r1", "author_id": "act-1", "title": "Translator for an appeal", "body": "Public text.",
+        "skills": ["translation"], "languages": ["fa", "en"], "country": "IR", "urgency": "normal",
+        "visibility": "public", "status": "open", "hidden": False, "created_at": NOW, "version": 1})
+    deliver(notify, config, "requests", "request_created", created)
+    deliver(notify, config, "profiles", "profile_registered",
+            profile_event(config, "vol-9", "vol9@example.org"))  # a volunteer: public fields only
+    deliver(notify, config, "matching", "match_proposed", proposal())  # not subscribed
+
+    db = db_for("notify")
+    wait_until(lambda: db.deliveries.count_documents({"status": "sent"}) == 2, message="both deliveries")
+    db.handled_events.delete_many({})
+    deliver(notify, config, "requests", "request_created", created)  # redelivered: no new delivery
+    assert db.deliveries.count_documents({}) == 2
+
+    by_event = {}
+    for headers, body in receiver.received:
+        by_event.setdefault(headers["X-Allies-Event"], []).append((headers, body))
+    assert sorted(by_event) == ["profile_registered", "request_created"]
+    # The first attempt got a 500 and was retried with the same body and delivery id.
+    attempts = sorted(len(v) for v in by_event.values())
+    assert attempts == [1, 2]
+    for deliveries in by_event.values():
+        assert len({h["X-Allies-Delivery"] for h, _ in deliveries}) == 1
+        headers, body = deliveries[-1]
+        assert webhooks.verify(secret, headers, body)
+        assert not webhooks.verify(secret, headers, body.replace(b"Translator", b"Trans1ator").replace(b"h-vol-9", b"h-vol-8"))
+        assert not webhooks.verify("not-the-secret-at-all", headers, body)
+    profile_body = by_event["profile_registered"][-1][1].decode()
+    assert "contact_sealed" not in profile_body and "vol9@example.org" not in profile_body
+    assert json.loads(by_event["request_created"][-1][1])["data"]["title"] == "Translator for an appeal"
+    assert "author_id" not in by_event["request_created"][-1][1].decode()
+
+    with entrypoint_hook(notify, "list_webhooks") as list_webhooks:
+        assert [h["id"] for h in list_webhooks(MODERATOR)["items"]] == [hook["id"]]
+    with entrypoint_hook(notify, "delete_webhook") as delete:
+        delete(MODERATOR, hook["id"])
+        with pytest.raises(NotFound):
+            delete(MODERATOR, hook["id"])
+    assert "secret_sealed" not in db.webhooks.find_one({"_id": hook["id"]})

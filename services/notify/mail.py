@@ -1,0 +1,77 @@
+"""Email: what it says (as little as possible), when it is tried again, and the SMTP client.
+
+An email is first a *pending email* document in notify's database, with an id derived from what
+caused it (one per notification, or one per person and digest slot), so a redelivered event
+cannot make a second one. It holds the recipient's account id, never an address: the address is
+opened from its sealed form only at the moment of sending. A failed send is tried again later
+(retry.py).
+
+Bodies name no one and quote nothing: no request text, no handle, no name, only that there is
+something to read and a link back to the platform, where the person signs in to see it. A
+mailbox read by someone else reveals only that its owner uses the platform.
+"""
+import smtplib
+import uuid
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.utils import formatdate
+
+_EMAIL_NAMESPACE = uuid.UUID("d3c9a0e1-7b4f-4e8a-a1f6-0c2b5e9d7f42")
+
+
+def instant_id(notification_id):
+    return uuid.uuid5(_EMAIL_NAMESPACE, f"instant:{notification_id}").hex
+
+
+def digest_slot(now, interval_s):
+    """The end of the digest period `now` falls in: periods are aligned on the Unix epoch, so a
+    day-long period ends at midnight UTC."""
+    seconds = int(now.timestamp())
+    end = (seconds // interval_s + 1) * interval_s
+    return datetime.fromtimestamp(end, timezone.utc)
+
+
+def digest_id(recipient_id, slot):
+    return uuid.uuid5(_EMAIL_NAMESPACE, f"digest:{recipient_id}:{slot.isoformat()}").hex
+
+
+def compose(email, to_address, from_address, public_url):
+    message = EmailMessage()
+    count = len(email.get("notification_ids", [])) or 1
+    if email["kind"] == "digest":
+        message["Subject"] = f"Allies: {count} new notification{'s' if count != 1 else ''}"
+        lead = f"You have {count} new notification{'s' if count != 1 else ''} on Allies."
+    else:
+        message["Subject"] = "Allies: you have a new notification"
+        lead = "You have a new notification on Allies."
+    message["From"] = from_address
+    message["To"] = to_address
+    message["Date"] = formatdate(usegmt=True)
+    # Deterministic, so a receiver (or a test) can see one email is one email even if sent twice.
+    message["Message-ID"] = f"<{email['_id']}@notify.allies>"
+    message.set_content(
+        f"{lead}\n\n"
+        f"Sign in to read it: {public_url.rstrip('/')}/notifications\n\n"
+        "You can choose instant emails, a daily summary or no email at all in your settings.\n")
+    return message
+
+
+class PermanentFailure(Exception):
+    """The server refused the recipient: trying again would fail the same way."""
+
+
+class Mailer:
+    """A plain SMTP client (green under eventlet). Exceptions never carry the address."""
+
+    def __init__(self, host, port, from_address, timeout_s):
+        self.host, self.port, self.from_address, self.timeout_s = host, int(port), from_address, timeout_s
+
+    def send(self, message):
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout_s) as client:
+                client.send_message(message)
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused):
+            raise PermanentFailure("the SMTP server refused the message") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            # Re-raise without the original message: SMTP replies can echo the address back.
+            raise ConnectionError(f"SMTP send failed: {type(exc).__name__}") from None

@@ -1,0 +1,114 @@
+"""What leaves notify: notifications (inbox + email) and webhook deliveries.
+
+Plain functions over the database and injected senders, so the service's entrypoints stay thin.
+Everything here is safe to run twice (redeliveries, two replicas, a crash half-way): ids are
+deterministic and a due email or delivery is claimed before it is sent.
+"""
+import logging
+
+from . import mail, retry, storage, webhooks
+
+log = logging.getLogger(__name__)
+
+
+# ---- notifications
+
+def notify(db, notification, now, config):
+    """Put a notification in the inbox and queue its email according to the person's preference.
+
+    Returns the id of an email to try right away, or None."""
+    storage.insert_notification(db, notification)
+    recipient = notification["recipient_id"]
+    mode = storage.email_mode(db, recipient)
+    if mode == "off":
+        return None
+    if mode == "daily":
+        slot = mail.digest_slot(now, retry.setting(config, "DIGEST_INTERVAL_S"))
+        storage.add_to_digest(db, mail.digest_id(recipient, slot), recipient, notification["_id"], slot, now)
+        return None
+    email_id = mail.instant_id(notification["_id"])
+    storage.add_instant_email(db, {
+        "_id": email_id, "recipient_id": recipient, "kind": "notification",
+        "notification_ids": [notification["_id"]], "status": retry.PENDING, "attempts": 0,
+        "next_attempt_at": now, "created_at": now,
+    })
+    return email_id
+
+
+def send_email(db, email_id, now, config, mailer, opener):
+    """Try one due email. Returns what happened: sent, retry, failed, dropped, or None if it was
+    not due or another worker has it. Logs ids only, never an address."""
+    email = storage.claim(db[storage.EMAILS], email_id, now, retry.setting(config, "LEASE_S"))
+    if email is None:
+        return None
+    emails = db[storage.EMAILS]
+    if storage.email_mode(db, email["recipient_id"]) == "off":
+        storage.settle(emails, email_id, {"status": retry.DROPPED, "reason": "preference"})
+        return retry.DROPPED
+    address = opener.open(storage.sealed_contact(db, email["recipient_id"]))
+    if not address:
+        storage.settle(emails, email_id, {"status": retry.DROPPED, "reason": "no-contact"})
+        return retry.DROPPED
+    message = mail.compose(email, address, mailer.from_address, config.get("PUBLIC_URL") or "")
+    try:
+        mailer.send(message)
+    except mail.PermanentFailure:
+        log.warning("email %s refused by the SMTP server; giving up", email_id)
+        storage.settle(emails, email_id, {"status": retry.FAILED, "failed_at": now, "reason": "refused"})
+        return retry.FAILED
+    except Exception as exc:  # noqa: BLE001 - any failure to hand over: try again later
+        update = retry.after_failure(email, now, config, "EMAIL")
+        log.warning("email %s not sent (%s); attempt %d", email_id, type(exc).__name__, update["attempts"])
+        storage.settle(emails, email_id, update)
+        return update.get("status", "retry")
+    storage.settle(emails, email_id, {"status": retry.SENT, "sent_at": now, "attempts": email.get("attempts", 0) + 1})
+    return retry.SENT
+
+
+# ---- webhooks
+
+def fan_out(db, event, now):
+    """One delivery per webhook subscribed to this event type, with the public body fixed now.
+    Returns the ids of deliveries to try right away."""
+    body = webhooks.body_for(event)
+    if body is None:
+        return []
+    created = []
+    for hook in storage.webhooks(db, event.event_type):
+        delivery_id = webhooks.delivery_id(event.event_id, hook["_id"])
+        storage.insert_once(db[storage.DELIVERIES], {
+            "_id": delivery_id, "webhook_id": hook["_id"], "event_id": event.event_id,
+            "event_type": event.event_type, "body": body, "status": retry.PENDING, "attempts": 0,
+            "next_attempt_at": now, "created_at": now,
+        })
+        created.append(delivery_id)
+    return created
+
+
+def deliver(db, delivery_id, now, config, cipher, post):
+    """Try one due webhook delivery; returns sent, retry, failed, dropped or None (as send_email)."""
+    deliveries = db[storage.DELIVERIES]
+    delivery = storage.claim(deliveries, delivery_id, now, retry.setting(config, "LEASE_S"))
+    if delivery is None:
+        return None
+    hook = storage.webhook(db, delivery["webhook_id"])
+    if hook is None:
+        storage.settle(deliveries, delivery_id, {"status": retry.DROPPED, "reason": "webhook deleted"})
+        return retry.DROPPED
+    secret = cipher.decrypt(hook["secret_sealed"].encode()).decode()
+    headers = webhooks.headers_for(secret, delivery["body"], delivery_id, delivery["event_type"], now.timestamp())
+    try:
+        status = post(hook["url"], delivery["body"], headers)
+    except Exception as exc:  # noqa: BLE001 - unreachable, timeout, ...: try again later
+        status, failure = None, type(exc).__name__
+    else:
+        failure = f"HTTP {status}"
+    if status is not None and 200 <= status < 300:
+        storage.settle(deliveries, delivery_id, {"status": retry.SENT, "sent_at": now,
+                                                 "attempts": delivery.get("attempts", 0) + 1})
+        return retry.SENT
+    update = retry.after_failure(delivery, now, config, "WEBHOOK")
+    update["last_failure"] = failure
+    log.warning("webhook delivery %s failed (%s); attempt %d", delivery_id, failure, update["attempts"])
+    storage.settle(deliveries, delivery_id, update)
+    return update.get("status", "retry")

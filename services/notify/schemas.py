@@ -1,0 +1,63 @@
+"""What notify accepts over RPC (from the gateway): strict schemas, every bad field named."""
+from urllib.parse import urlparse
+
+from marshmallow import ValidationError, fields, validate, validates
+
+from services.common.schemas import StrictSchema
+
+from .webhooks import DELIVERABLE
+
+EMAIL_MODES = ("instant", "daily", "off")
+MAX_MESSAGE_CHARS = 4000
+
+
+class Paging(StrictSchema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    # The id of the last item of the previous page.
+    before = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+
+class MessagePaging(StrictSchema):
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    # The id of the last message already seen: the next page is what came after it.
+    after = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+
+class Preferences(StrictSchema):
+    """How a person wants email: each notification at once, one daily digest, or none.
+
+    The in-app inbox always gets every notification; this only governs email."""
+
+    email = fields.String(required=True, validate=validate.OneOf(EMAIL_MODES))
+
+
+class NewMessage(StrictSchema):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=MAX_MESSAGE_CHARS))
+
+    @validates("text")
+    def not_blank(self, value, **_):
+        if not value.strip():
+            raise ValidationError("Must not be blank.")
+
+
+class NewWebhook(StrictSchema):
+    url = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    secret = fields.String(required=True, validate=validate.Length(min=16, max=200))
+    event_types = fields.List(fields.String(), required=True, validate=validate.Length(min=1, max=20))
+
+    @validates("url")
+    def http_only(self, value, **_):
+        parsed = urlparse(value)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValidationError("Must be an http:// or https:// URL.")
+        if parsed.username or parsed.password:
+            raise ValidationError("Must not carry credentials; the signature authenticates us.")
+
+    @validates("event_types")
+    def deliverable(self, value, **_):
+        unknown = sorted(set(value) - set(DELIVERABLE))
+        if unknown:
+            raise ValidationError(f"Not deliverable: {', '.join(unknown)}. "
+                                  f"Choose from: {', '.join(sorted(DELIVERABLE))}.")
+        if len(set(value)) != len(value):
+            raise ValidationError("Must not repeat a value.")

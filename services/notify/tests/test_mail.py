@@ -1,0 +1,44 @@
+"""Email wording, digest periods and retry timing: plain functions, no I/O."""
+from datetime import datetime, timedelta, timezone
+
+from services.notify import mail, retry
+
+NOW = datetime(2025, 3, 1, 12, 30, tzinfo=timezone.utc)
+
+
+def test_an_email_says_only_that_there_is_something_and_links_back():
+    email = {"_id": "e1", "kind": "notification", "notification_ids": ["n1"]}
+    message = mail.compose(email, "nima@example.org", "Allies <no-reply@allies.invalid>", "https://allies.example")
+    body = message.get_content()
+    assert "https://allies.example/notifications" in body
+    assert "nima" not in body and "nima" not in message["Subject"]
+    assert message["Message-ID"] == "<e1@notify.allies>"
+
+
+def test_a_digest_counts_without_detail():
+    email = {"_id": "e2", "kind": "digest", "notification_ids": ["n1", "n2", "n3"]}
+    message = mail.compose(email, "a@example.org", "x@allies.invalid", "https://allies.example/")
+    assert message["Subject"] == "Allies: 3 new notifications"
+
+
+def test_daily_digests_close_at_midnight_utc_and_ids_follow_the_period():
+    assert mail.digest_slot(NOW, 86400) == datetime(2025, 3, 2, tzinfo=timezone.utc)
+    assert mail.digest_id("p1", mail.digest_slot(NOW, 86400)) == mail.digest_id(
+        "p1", mail.digest_slot(NOW + timedelta(hours=5), 86400))
+    assert mail.digest_id("p1", mail.digest_slot(NOW, 86400)) != mail.digest_id(
+        "p1", mail.digest_slot(NOW + timedelta(hours=12), 86400))
+
+
+def test_backoff_doubles_up_to_a_ceiling_then_gives_up():
+    assert [retry.backoff_s(n, 30, 3600) for n in (1, 2, 3, 8, 20)] == [30, 60, 120, 3600, 3600]
+    config = {"EMAIL_RETRY_BASE_S": 10, "EMAIL_MAX_ATTEMPTS": 3}
+    first = retry.after_failure({"attempts": 0}, NOW, config, "EMAIL")
+    assert first == {"attempts": 1, "next_attempt_at": NOW + timedelta(seconds=10)}
+    assert retry.after_failure({"attempts": 1}, NOW, config, "EMAIL")["next_attempt_at"] == NOW + timedelta(seconds=20)
+    assert retry.after_failure({"attempts": 2}, NOW, config, "EMAIL")["status"] == retry.FAILED
+
+
+def test_reminders_come_the_configured_time_before_expiry():
+    assert retry.remind_at(NOW, {}) == NOW + timedelta(hours=48)
+    assert retry.remind_at(NOW, {"MATCH_EXPIRY_S": 100, "EXPIRY_REMINDER_BEFORE_S": 40}) == NOW + timedelta(seconds=60)
+    assert retry.remind_at(NOW, {"MATCH_EXPIRY_S": 10, "EXPIRY_REMINDER_BEFORE_S": 40}) == NOW

@@ -1,0 +1,81 @@
+"""What a webhook may carry, and its signature: plain functions, no I/O."""
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from services.common.events import make_event, parse_event
+from services.notify import webhooks
+
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def event(source, event_type, data):
+    payload = make_event(source, event_type, data, occurred_at=NOW)
+    return parse_event(source, event_type, payload)
+
+
+def request_data(**overrides):
+    data = {"request_id": "r1", "author_id": "activist-1", "title": "Lawyer for an asylum claim",
+            "body": "Our family needs advice.", "skills": ["legal"], "languages": ["fa"], "country": "IR",
+            "urgency": "high", "visibility": "public", "status": "open", "hidden": False,
+            "created_at": NOW, "version": 1}
+    return {**data, **overrides}
+
+
+def profile_data(**overrides):
+    data = {"profile_id": "p1", "handle": "nima-law", "role": "volunteer", "status": "active",
+            "skills": ["legal"], "languages": ["fa"], "countries": ["IR"], "bio": "Asylum lawyer.",
+            "availability_hours": 5, "max_active_matches": 2, "verified": True,
+            "contact_sealed": "c2VhbGVk", "version": 1}
+    return {**data, **overrides}
+
+
+def test_a_public_request_goes_out_without_its_author():
+    body = json.loads(webhooks.body_for(event("requests", "request_created", request_data())))
+    assert body["event_type"] == "request_created"
+    assert body["data"]["title"] == "Lawyer for an asylum claim"
+    assert "author_id" not in body["data"]
+
+
+@pytest.mark.parametrize("overrides", [{"visibility": "volunteers"}, {"visibility": "private", "title": None,
+                                                                     "body": None}, {"hidden": True}])
+def test_text_that_is_not_public_never_goes_out(overrides):
+    body = json.loads(webhooks.body_for(event("requests", "request_updated", request_data(**overrides))))
+    assert body["data"]["title"] is None and body["data"]["body"] is None
+    assert "Our family" not in json.dumps(body)
+
+
+def test_a_volunteer_profile_goes_out_without_contact_or_bio_and_an_activist_not_at_all():
+    body = webhooks.body_for(event("profiles", "profile_registered", profile_data()))
+    assert "contact_sealed" not in body and "c2VhbGVk" not in body and "Asylum lawyer" not in body
+    assert json.loads(body)["data"]["handle"] == "nima-law"
+    assert webhooks.body_for(event("profiles", "profile_registered", profile_data(role="activist"))) is None
+
+
+def test_a_match_goes_out_without_the_people_in_it():
+    data = {"match_id": "m1", "request_id": "r1", "volunteer_id": "v1", "author_id": "a1", "status": "accepted",
+            "score": 0.8, "reasons": ["Speaks fa"], "proposed_at": NOW, "version": 2}
+    body = json.loads(webhooks.body_for(event("matching", "match_accepted", data)))
+    assert set(body["data"]) == {"match_id", "request_id", "status", "proposed_at"}
+
+
+def test_message_events_are_never_deliverable():
+    data = {"match_id": "m1", "message_id": "x", "sender_id": "v1", "sent_at": NOW}
+    assert webhooks.body_for(event("notify", "message_sent", data)) is None
+    assert "message_sent" not in webhooks.DELIVERABLE
+
+
+def test_a_signature_verifies_and_a_tampered_body_or_old_timestamp_does_not():
+    body = webhooks.body_for(event("requests", "request_created", request_data()))
+    headers = webhooks.headers_for("s3cret-shared-with-org", body, "d1", "request_created", now=1000)
+    assert webhooks.verify("s3cret-shared-with-org", headers, body, now=1010)
+    assert not webhooks.verify("s3cret-shared-with-org", headers, body.replace("asylum", "asylun"), now=1010)
+    assert not webhooks.verify("another-secret-entirely", headers, body, now=1010)
+    assert not webhooks.verify("s3cret-shared-with-org", {**headers, "X-Allies-Timestamp": "1001"}, body, now=1010)
+    assert not webhooks.verify("s3cret-shared-with-org", headers, body, now=1000 + webhooks.MAX_SKEW_S + 1)
+
+
+def test_delivery_ids_are_deterministic_per_event_and_webhook():
+    assert webhooks.delivery_id("e1", "w1") == webhooks.delivery_id("e1", "w1")
+    assert webhooks.delivery_id("e1", "w1") != webhooks.delivery_id("e1", "w2")

@@ -1,0 +1,105 @@
+"""Webhooks for organizations: what is sent (public fields only), how it is signed. No I/O.
+
+A delivery body is `{"event_id", "event_type", "occurred_at", "data"}` where `data` is the
+*public projection* of the event below: an allow-list per event type, so a field added to an
+event later is never sent until someone adds it here on purpose. Never sent: contact_sealed,
+the author or volunteer behind a match, an activist's profile, message metadata, scores and
+reasons, bios, and the title/body of a request that is not public (or was hidden).
+
+Signature: `X-Allies-Signature: sha256=<hex>` is HMAC-SHA256, keyed with the webhook's shared
+secret, of `<X-Allies-Timestamp>.<raw body>`. The receiver recomputes it, compares in constant
+time, and rejects a timestamp older than a few minutes, so a captured delivery cannot be
+replayed later.
+"""
+import hashlib
+import hmac
+import json
+import time
+import uuid
+
+_DELIVERY_NAMESPACE = uuid.UUID("a4b0c3e2-6f57-4c61-9d0e-5b7a1f2c8d93")
+
+REQUEST_TYPES = ("request_created", "request_updated", "request_closed")
+MATCH_TYPES = ("match_proposed", "match_accepted", "match_declined", "match_expired")
+PROFILE_TYPES = ("profile_registered", "profile_updated", "profile_deactivated")
+DELIVERABLE = REQUEST_TYPES + MATCH_TYPES + PROFILE_TYPES + ("profile_deleted",)
+
+REQUEST_PUBLIC = ("request_id", "skills", "languages", "country", "urgency", "visibility", "status",
+                  "created_at")
+REQUEST_TEXT = ("title", "body")
+MATCH_PUBLIC = ("match_id", "request_id", "status", "proposed_at")
+VOLUNTEER_PUBLIC = ("profile_id", "handle", "status", "skills", "languages", "countries", "verified")
+
+SIGNATURE_HEADER = "X-Allies-Signature"
+TIMESTAMP_HEADER = "X-Allies-Timestamp"
+MAX_SKEW_S = 300
+
+
+def delivery_id(event_id, webhook_id):
+    """Deterministic: a redelivered event makes no second delivery to the same webhook."""
+    return uuid.uuid5(_DELIVERY_NAMESPACE, f"{event_id}:{webhook_id}").hex
+
+
+def _iso(value):
+    return value.isoformat().replace("+00:00", "Z") if hasattr(value, "isoformat") else value
+
+
+def public_data(event_type, data):
+    """The part of an event an outside organization may see; None if nothing of it may be sent."""
+    if event_type in REQUEST_TYPES:
+        out = {key: _iso(data[key]) for key in REQUEST_PUBLIC}
+        readable = data["visibility"] == "public" and not data["hidden"]
+        out.update({key: (data[key] if readable else None) for key in REQUEST_TEXT})
+        return out
+    if event_type in MATCH_TYPES:
+        return {key: _iso(data[key]) for key in MATCH_PUBLIC}
+    if event_type in PROFILE_TYPES:
+        # Activists, moderators and analysts are not announced to anyone outside.
+        if data["role"] != "volunteer":
+            return None
+        return {key: data[key] for key in VOLUNTEER_PUBLIC}
+    if event_type == "profile_deleted":
+        # An id only, so a receiver that kept a volunteer's public profile can forget it too.
+        return {"profile_id": data["profile_id"]}
+    return None
+
+
+def body_for(event):
+    """The exact bytes to sign and send for `event` (a parsed Event); None if nothing may go."""
+    data = public_data(event.event_type, event.data)
+    if data is None:
+        return None
+    return json.dumps({
+        "event_id": event.event_id,
+        "event_type": event.event_type,
+        "occurred_at": _iso(event.occurred_at),
+        "data": data,
+    }, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def sign(secret, timestamp, body):
+    message = f"{timestamp}.".encode() + (body.encode() if isinstance(body, str) else body)
+    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def headers_for(secret, body, delivery, event_type, now=None):
+    timestamp = str(int(now if now is not None else time.time()))
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": "Allies-Webhooks/1",
+        "X-Allies-Event": event_type,
+        "X-Allies-Delivery": delivery,
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: sign(secret, timestamp, body),
+    }
+
+
+def verify(secret, headers, body, now=None, max_skew_s=MAX_SKEW_S):
+    """What a receiver does (and what docs/notify.md shows): True only for a fresh, intact body."""
+    timestamp = headers.get(TIMESTAMP_HEADER, "")
+    signature = headers.get(SIGNATURE_HEADER, "")
+    if not timestamp.isdigit():
+        return False
+    if abs((now if now is not None else time.time()) - int(timestamp)) > max_skew_s:
+        return False
+    return hmac.compare_digest(sign(secret, timestamp, body), signature)
