@@ -11,7 +11,7 @@ EMAIL_MODES = ("instant", "daily", "off")
 MAX_MESSAGE_CHARS = 4000
 
 
-class Paging(StrictSchema):
+class NotificationPaging(StrictSchema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     # The id of the last item of the previous page.
     before = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
@@ -23,7 +23,7 @@ class MessagePaging(StrictSchema):
     after = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
 
 
-class Preferences(StrictSchema):
+class NotificationPreferences(StrictSchema):
     """How a person wants email: each notification at once, one daily digest, or none.
 
     The in-app inbox always gets every notification; this only governs email."""

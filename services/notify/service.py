@@ -18,7 +18,7 @@ from services.common.schemas import Viewer, load_or_fail
 
 from . import inbox, messages, outgoing, retry, storage
 from .dependencies import ContactOpener, MessageCipher, SmtpMailer, WebhookPoster
-from .schemas import MessagePaging, NewMessage, NewWebhook, Paging, Preferences
+from .schemas import MessagePaging, NewMessage, NewWebhook, NotificationPaging, NotificationPreferences
 
 SOURCE = "notify"
 
@@ -111,6 +111,11 @@ class NotifyService:
         storage.close_proposal(self.db, event.data)
         self._publish(event)
 
+    @consumes("matching", "match_withdrawn")
+    def on_match_withdrawn(self, event):
+        storage.close_proposal(self.db, event.data)
+        self._publish(event)
+
     # ---- timers: reminders, emails and deliveries that are due (retries, digests, crashes)
 
     @timer(interval=1)
@@ -139,7 +144,7 @@ class NotifyService:
     @rpc(expected_exceptions=DomainError)
     def list_notifications(self, viewer, limit=50, before=None):
         viewer = load_or_fail(Viewer(), viewer)
-        paging = load_or_fail(Paging(), {"limit": limit, "before": before})
+        paging = load_or_fail(NotificationPaging(), {"limit": limit, "before": before})
         items, unread, more = storage.notifications_for(self.db, viewer["account_id"], paging["limit"],
                                                         paging["before"])
         page = {"unread": unread, "items": [inbox.view(n) for n in items]}
@@ -167,7 +172,7 @@ class NotifyService:
     @rpc(expected_exceptions=DomainError)
     def set_preferences(self, viewer, body):
         viewer = load_or_fail(Viewer(), viewer)
-        preferences = load_or_fail(Preferences(), body)
+        preferences = load_or_fail(NotificationPreferences(), body)
         storage.set_email_mode(self.db, viewer["account_id"], preferences["email"], utcnow())
         return preferences
 
