@@ -3,6 +3,7 @@
 Nothing here touches the network; the service wires it to storage and the bus.
 """
 import hashlib
+import hmac
 import secrets
 import uuid
 from datetime import timedelta
@@ -32,6 +33,12 @@ def new_id():
 def handle_key(handle):
     """Handles are unique regardless of case."""
     return handle.strip().lower()
+
+
+def attempt_key(secret, handle_key):
+    """What sign-in throttling stores instead of the handle: a keyed hash that cannot be turned
+    back into the handle without the server's key, and is forgotten with the account."""
+    return hmac.new(secret.encode(), handle_key.encode(), hashlib.sha256).hexdigest()
 
 
 def hash_password(password):

@@ -102,15 +102,16 @@ class ProfilesService:
     def login(self, payload):
         data = load_or_fail(Credentials(), payload)
         key = accounts.handle_key(data["handle"])
+        attempts = accounts.attempt_key(self.config["CONTACT_KEY"], key)
         window = int(self.config.get("LOGIN_WINDOW_S", 900))
-        if storage.recent_failures(self.db, key, window) >= int(self.config.get("LOGIN_MAX_FAILURES", 10)):
+        if storage.recent_failures(self.db, attempts, window) >= int(self.config.get("LOGIN_MAX_FAILURES", 10)):
             raise TooManyRequests("Too many failed sign-ins for this handle; wait and try again.")
         account = storage.find_account_by_handle_key(self.db, key)
         active = account is not None and account["status"] == "active"
         if not accounts.password_matches(account["password_hash"] if active else None, data["password"]):
-            storage.record_failure(self.db, key, window)
+            storage.record_failure(self.db, attempts, window)
             raise Unauthorized("Wrong handle or password.")
-        storage.clear_failures(self.db, key)
+        storage.clear_failures(self.db, attempts)
         token, session_id = accounts.new_session_token()
         expires_at = accounts.session_expiry(int(self.config.get("SESSION_TTL_S", 86400)))
         storage.insert_session(self.db, {"_id": session_id, "account_id": account["_id"],
@@ -176,6 +177,7 @@ class ProfilesService:
         storage.replace_with_tombstone(self.db, account, grave, [event])
         storage.delete_sessions_of(self.db, account_id)
         storage.forget_person_in_flags(self.db, account_id)
+        storage.clear_failures(self.db, accounts.attempt_key(self.config["CONTACT_KEY"], account["handle_key"]))
         self._publish(account_id)
         return True
 
@@ -272,3 +274,4 @@ class ProfilesService:
     @timer(interval=600)
     def sweep_sessions(self):
         storage.purge_expired_sessions(self.db)
+        storage.purge_stale_attempts(self.db, int(self.config.get("LOGIN_WINDOW_S", 900)))

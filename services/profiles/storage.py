@@ -112,6 +112,10 @@ def clear_failures(db, handle_key):
     db[LOGIN_ATTEMPTS].delete_one({"_id": handle_key})
 
 
+def purge_stale_attempts(db, window_s):
+    return db[LOGIN_ATTEMPTS].delete_many({"since": {"$lt": utcnow() - timedelta(seconds=window_s)}}).deleted_count
+
+
 # ---- flags
 
 def insert_flag(db, flag):
