@@ -3,6 +3,7 @@ answer, conversations and their encrypted messages, webhooks and their deliverie
 from datetime import timedelta
 
 import pymongo
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from services.common import outbox
@@ -136,10 +137,10 @@ def due(collection, now, limit=50):
 def claim(collection, doc_id, now, lease_s):
     """Take a due item for `lease_s` seconds; only one worker (of any replica) gets it. The item,
     or None when it is not due or someone else has it."""
-    result = collection.update_one(
+    return collection.find_one_and_update(
         {"_id": doc_id, "status": "pending", "next_attempt_at": {"$lte": now}},
-        {"$set": {"next_attempt_at": now + timedelta(seconds=lease_s)}})
-    return collection.find_one({"_id": doc_id}) if result.modified_count == 1 else None
+        {"$set": {"next_attempt_at": now + timedelta(seconds=lease_s)}},
+        return_document=ReturnDocument.AFTER)
 
 
 def settle(collection, doc_id, fields):

@@ -14,8 +14,7 @@ from services.notify.tests.sink import SmtpSink, free_port
 from tests.support import wait_until
 
 SMTP_PORT = free_port()
-PLATFORM_OVERRIDES = {"SMTP_PORT": SMTP_PORT, "PUBLIC_URL": "https://allies.example",
-                      "EMAIL_RETRY_BASE_S": 0.5, "EMAIL_RETRY_MAX_S": 1}
+PLATFORM_OVERRIDES = {"SMTP_PORT": SMTP_PORT, "PUBLIC_URL": "https://allies.example", "EMAIL_RETRY_BASE_S": 0.5}
 
 
 @pytest.fixture(scope="module")
