@@ -216,11 +216,12 @@ cmd_status() {
 }
 
 cmd_env() {
+  # Values already in the environment win (a test pointing a command at its own vhost).
   cat <<EOF
-export AMQP_URI=amqp://guest:guest@127.0.0.1:$AMQP_PORT/
-export RABBIT_MGMT_URI=http://guest:guest@127.0.0.1:$RABBIT_MGMT_PORT/
-export MONGO_URI=mongodb://127.0.0.1:$MONGO_PORT/
-export ES_URL=http://127.0.0.1:$ES_PORT
+export AMQP_URI=\${AMQP_URI:-amqp://guest:guest@127.0.0.1:$AMQP_PORT/}
+export RABBIT_MGMT_URI=\${RABBIT_MGMT_URI:-http://guest:guest@127.0.0.1:$RABBIT_MGMT_PORT/}
+export MONGO_URI=\${MONGO_URI:-mongodb://127.0.0.1:$MONGO_PORT/}
+export ES_URL=\${ES_URL:-http://127.0.0.1:$ES_PORT}
 EOF
 }
 
