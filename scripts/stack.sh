@@ -25,7 +25,8 @@ AMQP_PORT="${ALLIES_AMQP_PORT:-5673}"
 RABBIT_MGMT_PORT="${ALLIES_RABBIT_MGMT_PORT:-15673}"
 MONGO_PORT="${ALLIES_MONGO_PORT:-27018}"
 ES_PORT="${ALLIES_ES_PORT:-9201}"
-RABBIT_NODENAME="allies@localhost"
+# One node name per port, so a second stack (another checkout, CI beside a dev run) can coexist.
+RABBIT_NODENAME="allies-$AMQP_PORT@localhost"
 ES_USER="allies-es"
 ES_DIR="$HOME_DIR/elasticsearch-$ELASTICSEARCH_VERSION"
 
