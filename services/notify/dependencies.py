@@ -1,10 +1,13 @@
 """notify's nameko dependencies: keys and clients built once from configuration, injected."""
+import socket
+from urllib.parse import urlparse
+
 import requests
 from nameko.extensions import DependencyProvider
 
 from services.common.sealing import Opener
 
-from . import mail, messages, retry
+from . import mail, messages, retry, webhooks
 
 
 class MessageCipher(DependencyProvider):
@@ -43,10 +46,17 @@ class WebhookPoster(DependencyProvider):
     """POSTs a signed body; never follows redirects (a redirect could point anywhere)."""
 
     def setup(self):
-        self.timeout_s = float(self.container.config.get("WEBHOOK_TIMEOUT_S") or 5)
+        config = self.container.config
+        self.timeout_s = float(config.get("WEBHOOK_TIMEOUT_S") or 5)
+        # Only for local runs and tests, whose receivers listen on 127.0.0.1.
+        self.allow_private = str(config.get("WEBHOOK_ALLOW_PRIVATE") or "").lower() in ("1", "true", "yes")
 
     def get_dependency(self, worker_ctx):
         def post(url, body, headers):
+            parsed = urlparse(url)
+            port = parsed.port or (443 if parsed.scheme == "https" else 80)
+            resolved = {info[4][0] for info in socket.getaddrinfo(parsed.hostname, port, proto=socket.IPPROTO_TCP)}
+            webhooks.check_destination(resolved, self.allow_private)
             response = requests.post(url, data=body.encode(), headers=headers, timeout=self.timeout_s,
                                      allow_redirects=False)
             return response.status_code

@@ -99,6 +99,10 @@ def deliver(db, delivery_id, now, config, cipher, post):
     headers = webhooks.headers_for(secret, delivery["body"], delivery_id, delivery["event_type"], now.timestamp())
     try:
         status = post(hook["url"], delivery["body"], headers)
+    except webhooks.Refused:
+        log.warning("webhook delivery %s refused: the destination is not a public address", delivery_id)
+        storage.settle(deliveries, delivery_id, {"status": retry.FAILED, "failed_at": now, "reason": "destination"})
+        return retry.FAILED
     except Exception as exc:  # noqa: BLE001 - unreachable, timeout, ...: try again later
         status, failure = None, type(exc).__name__
     else:

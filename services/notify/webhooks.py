@@ -13,6 +13,7 @@ replayed later.
 """
 import hashlib
 import hmac
+import ipaddress
 import json
 import time
 import uuid
@@ -103,3 +104,18 @@ def verify(secret, headers, body, now=None, max_skew_s=MAX_SKEW_S):
     if abs((now if now is not None else time.time()) - int(timestamp)) > max_skew_s:
         return False
     return hmac.compare_digest(sign(secret, timestamp, body), signature)
+
+
+class Refused(Exception):
+    """The destination is not allowed (an internal address): not worth retrying."""
+
+
+def check_destination(addresses, allow_private):
+    """Refuse to POST into our own network: a webhook URL must not become a way to reach the
+    broker, the databases or cloud metadata. `addresses`: what the URL's host resolved to."""
+    if allow_private:
+        return
+    for address in addresses:
+        ip = ipaddress.ip_address(address)
+        if not ip.is_global or ip.is_multicast:
+            raise Refused("the webhook's host resolves to a non-public address")

@@ -61,7 +61,7 @@ def sink(tmp_path):
 def notify(container_factory, config, sink):
     """A running notify container wired to the test's SMTP sink, with fast retries."""
     config.update(SMTP_PORT=sink.port, EMAIL_RETRY_BASE_S=0.5, EMAIL_RETRY_MAX_S=1, WEBHOOK_RETRY_BASE_S=0.5,
-                  WEBHOOK_RETRY_MAX_S=1, PUBLIC_URL="https://allies.example")
+                  WEBHOOK_RETRY_MAX_S=1, PUBLIC_URL="https://allies.example", WEBHOOK_ALLOW_PRIVATE="true")
     container = container_factory(NotifyService, config)
     container.start()
     return container
@@ -421,3 +421,15 @@ def test_webhooks_are_signed_retried_once_per_event_and_public_only(notify, conf
         with pytest.raises(NotFound):
             delete(MODERATOR, hook["id"])
     assert "secret_sealed" not in db.webhooks.find_one({"_id": hook["id"]})
+
+
+def test_a_webhook_into_the_internal_network_is_refused(container_factory, config, receiver, db_for):
+    container = container_factory(NotifyService, config)  # WEBHOOK_ALLOW_PRIVATE not set
+    container.start()
+    with entrypoint_hook(container, "create_webhook") as create:
+        create(MODERATOR, {"url": receiver.url, "secret": "x" * 20, "event_types": ["profile_registered"]})
+    deliver(container, config, "profiles", "profile_registered", profile_event(config, "vol-9", None))
+
+    delivery = db_for("notify").deliveries.find_one()
+    assert delivery["status"] == "failed" and delivery["reason"] == "destination"
+    assert receiver.received == []

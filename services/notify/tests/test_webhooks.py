@@ -79,3 +79,14 @@ def test_a_signature_verifies_and_a_tampered_body_or_old_timestamp_does_not():
 def test_delivery_ids_are_deterministic_per_event_and_webhook():
     assert webhooks.delivery_id("e1", "w1") == webhooks.delivery_id("e1", "w1")
     assert webhooks.delivery_id("e1", "w1") != webhooks.delivery_id("e1", "w2")
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "10.1.2.3", "192.168.0.5", "169.254.169.254", "::1", "fd00::1"])
+def test_internal_destinations_are_refused_unless_allowed(address):
+    with pytest.raises(webhooks.Refused):
+        webhooks.check_destination({"93.184.216.34", address}, allow_private=False)
+    webhooks.check_destination({address}, allow_private=True)
+
+
+def test_public_destinations_are_allowed():
+    webhooks.check_destination({"93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"}, allow_private=False)
