@@ -7,8 +7,11 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from services.common.errors import DomainError, Forbidden
+from services.search.analytics import ReportParams
+from services.search.queries import RequestSearch, VolunteerSearch
 
 from ..http import api, call, json_response
+from ..openapi import accepts
 from .base import RoutesBase
 
 log = logging.getLogger(__name__)
@@ -27,35 +30,43 @@ def report_csv(report):
 class SearchRoutes(RoutesBase):
     @http("GET", "/api/search/requests")
     @api
+    @accepts(query=RequestSearch)
     def search_requests(self, request):
+        """Search shared requests: full text, filters, facets, sorting, paging (docs/search.md).
+
+        Anonymous callers find public requests; volunteers and moderators also volunteers-only ones.
+        """
         viewer = self._viewer(request, required=False)
         return call(self.search.search_requests, viewer, request.args.to_dict())
 
     @http("GET", "/api/search/volunteers")
     @api
+    @accepts(query=VolunteerSearch)
     def search_volunteers(self, request):
+        """Search the public profiles of active volunteers (public fields only)."""
         viewer = self._viewer(request, required=False)
         return call(self.search.search_volunteers, viewer, request.args.to_dict())
 
-    def _analytics_report(self, request, report):
-        viewer = self._viewer(request)
-        if viewer["role"] != "analyst":
-            raise Forbidden("Analytics are for analysts.")
-        return call(self.search.analytics_report, viewer, report, request.args.to_dict(), timeout=30)
-
     @http("GET", "/api/analytics/<string:report>")
+    @accepts(query=ReportParams)
     def analytics(self, request, report):
-        """`GET /api/analytics/<report>?by=...&format=json|csv`: aggregates only, analysts only."""
-        if request.args.get("format") != "csv":
-            return api(SearchRoutes._analytics_report)(self, request, report)
-        # CSV: errors still come back as the one JSON error format.
+        """Aggregate report for analysts: requests, response-times, fulfilment or unmet-needs.
+
+        `by` groups by skill, country, month, urgency; buckets under k requests are suppressed;
+        `format=csv` exports CSV (errors stay JSON).
+        """
         try:
-            data = self._analytics_report(request, report)
+            viewer = self._viewer(request)
+            if viewer["role"] != "analyst":
+                raise Forbidden("Analytics are for analysts.")
+            data = call(self.search.analytics_report, viewer, report, request.args.to_dict(), timeout=30)
         except DomainError as exc:
             return json_response(exc.status, exc.to_dict())
         except Exception:
             log.exception("unhandled error in analytics")
             return json_response(500, {"error": {"code": "internal", "message": "Something went wrong."}})
-        return Response(report_csv(data), status=200, mimetype="text/csv", headers={
-            "Cache-Control": "no-store",
-            "Content-Disposition": f'attachment; filename="{data["report"]}.csv"'})
+        if data.get("report") and request.args.get("format") == "csv":
+            return Response(report_csv(data), status=200, mimetype="text/csv", headers={
+                "Cache-Control": "no-store",
+                "Content-Disposition": f'attachment; filename="{data["report"]}.csv"'})
+        return json_response(200, data)
