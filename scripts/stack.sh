@@ -49,7 +49,10 @@ install_rabbitmq() {
 }
 
 install_ferretdb() {
-  if [ -x "$BIN/ferretdb" ] && "$BIN/ferretdb" --version 2>/dev/null | grep -q "$FERRETDB_VERSION"; then return; fi
+  # (No `| grep -q` here: under pipefail, grep quitting early fails the pipeline by SIGPIPE.)
+  if [ -x "$BIN/ferretdb" ] && [[ "$("$BIN/ferretdb" --version 2>/dev/null)" == *"version: $FERRETDB_VERSION"* ]]; then
+    return
+  fi
   command -v go >/dev/null || die "Go is needed to build FerretDB"
   log "building FerretDB $FERRETDB_VERSION with Go (a few minutes, once)"
   mkdir -p "$BIN"
