@@ -23,6 +23,7 @@ to date by the handlers that change a volunteer (`put`, `remove`), and by `sync`
 the volunteers written since the last sync so that several replicas of the service agree.
 Everything here is plain Python and runs in one green thread at a time: no locks needed.
 """
+import gc
 import heapq
 import logging
 from array import array
@@ -84,8 +85,15 @@ class CandidateIndex:
     # ---- changes
 
     def build(self, volunteers):
-        for volunteer in volunteers:
-            self.put(volunteer)
+        # Millions of small long-lived objects: the cyclic GC would rescan them over and over.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for volunteer in volunteers:
+                self.put(volunteer)
+        finally:
+            if enabled:
+                gc.enable()
         return self
 
     def put(self, volunteer):
@@ -192,9 +200,10 @@ class CandidateIndex:
         all_languages = bool(wanted) and "translation" in request["skills"]
         vpart = self.vpart[PROFILES[scoring.urgency_of(request)]]
         ids, skills, languages, countries = self.ids, self.skills, self.languages, self.countries
-        request_part = scoring.request_part
+        skill_part, language_part, country_part = scoring.skill_part, scoring.language_part, scoring.country_part
         tiebreak = scoring.tiebreak
-        heap, seen, cache = [], set(), {}
+        heap, seen = [], set()
+        by_skills, by_languages, by_countries = {}, {}, {}
         for bound, members in self._entries(request):
             if len(heap) >= k and bound < heap[0][0]:
                 break
@@ -208,11 +217,19 @@ class CandidateIndex:
                 spoken = languages[slot]
                 if all_languages and not wanted <= spoken:
                     continue
-                shape = (skills[slot], spoken, countries[slot])
-                part = cache.get(shape)
-                if part is None:
-                    part = cache[shape] = request_part(request, *shape)
-                total = part + vpart[slot]
+                # Volunteers share interned sets, so each term is computed once per distinct set.
+                has = skills[slot]
+                part_s = by_skills.get(has)
+                if part_s is None:
+                    part_s = by_skills[has] = skill_part(request, has)
+                part_l = by_languages.get(spoken)
+                if part_l is None:
+                    part_l = by_languages[spoken] = language_part(request, spoken)
+                knows = countries[slot]
+                part_c = by_countries.get(knows)
+                if part_c is None:
+                    part_c = by_countries[knows] = country_part(request, knows)
+                total = part_s + part_l + part_c + vpart[slot]
                 if len(heap) < k:
                     heapq.heappush(heap, (total, -tiebreak(request_id, volunteer_id), slot))
                 elif total >= heap[0][0]:
@@ -262,6 +279,7 @@ class CandidateIndexProvider(DependencyProvider):
             self.index.build(client[database_name(config, self.container.service_name)][self.collection]
                              .find({"deleted": {"$ne": True}}))
             self.synced_at = started
+            gc.freeze()  # what exists now lives as long as the process: keep it out of GC passes
             log.info("candidate index: %d volunteers can take proposals", len(self.index))
         finally:
             client.close()

@@ -65,12 +65,13 @@ class Platform:
         wait_until(self.healthy, timeout=60, interval=0.5, message="the platform to be healthy")
         return self
 
-    def start_service(self, name):
+    def start_service(self, name, **env):
+        """Start one service; `env` overrides config values for it (`MATCH_EXPIRY_S="2"`)."""
         log = open(os.path.join(self.log_dir, f"{name}.log"), "ab")
         self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", "nameko", "run", "--config", os.path.join(ROOT, "config.yaml"),
              f"services.{name}.service"],
-            cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=ROOT, env=dict(self.env(), **env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
 
     def stop_service(self, name):
