@@ -151,13 +151,17 @@ def test_moderators_vet_volunteers_and_hide_what_endangers_someone(platform, per
     assert verified.status_code == 200 and verified.json()["verified"] is True
     assert reader.call("POST", f"/api/moderation/accounts/{lawyer.account['id']}/verify").status_code == 403
 
-    # Hiding: the request leaves search and other people's view; its author still sees it.
+    # Hiding: the request leaves search, matching and other people's view; its author still sees it.
+    journalist = person(unique("journalist"), "volunteer")
+    assert journalist.call("PUT", "/api/me/profile", {"skills": ["press"], "languages": ["fa"]}).status_code == 200
     wait_until(lambda: _found(reader, request_id, "open"), message="the request in search")
+    wait_until(lambda: _match_status(journalist, request_id) == "proposed", message="a proposal for the journalist")
     assert moderator.call("POST", f"/api/moderation/requests/{request_id}/hide",
                           {"reason": "names a relative"}).status_code == 200
     assert reader.call("GET", f"/api/requests/{request_id}").status_code == 404
     assert family.call("GET", f"/api/requests/{request_id}").json()["hidden"] is True
     wait_until(lambda: not _found(reader, request_id), message="the hidden request to leave search")
+    wait_until(lambda: _match_status(journalist, request_id) == "withdrawn", message="the proposal to be withdrawn")
     assert moderator.call("GET", "/api/moderation/flags").json()["items"] == []
 
 
@@ -165,6 +169,9 @@ def test_a_suspended_account_is_signed_out_and_cannot_sign_in(platform, person, 
     moderator = appoint(person(unique("mod2"), "activist"), "moderator")
     moderator.sign_in_again()
     troll = person(unique("troll"), "volunteer")
+    assert troll.call("PUT", "/api/me/profile", {"skills": ["legal"], "languages": ["ru"],
+                                                 "bio": f"Lawyer {troll.account['handle']}"}).status_code == 200
+    wait_until(lambda: _volunteer_found(moderator, troll), message="the volunteer in search")
     assert moderator.call("POST", f"/api/moderation/accounts/{troll.account['id']}/suspend",
                           {"reason": "posing as a lawyer"}).json()["status"] == "suspended"
     assert troll.call("GET", "/api/me").status_code == 401
@@ -172,6 +179,7 @@ def test_a_suspended_account_is_signed_out_and_cannot_sign_in(platform, person, 
                                                 "password": "correct horse battery staple"}).status_code == 401
     anonymous = type(troll)(platform)
     assert anonymous.call("GET", f"/api/profiles/{troll.account['id']}").status_code == 404
+    wait_until(lambda: not _volunteer_found(moderator, troll), message="the suspended volunteer to leave search")
     assert moderator.call("POST", f"/api/moderation/accounts/{troll.account['id']}/reinstate").status_code == 200
     assert troll.sign_in_again().call("GET", "/api/me").status_code == 200
 
@@ -180,3 +188,13 @@ def _found(client, request_id, status=None):
     items = client.call("GET", "/api/search/requests", size=50).json()["items"]
     hit = [item for item in items if item["id"] == request_id]
     return bool(hit) and (status is None or hit[0]["status"] == status)
+
+
+def _match_status(client, request_id):
+    mine = [m for m in client.call("GET", "/api/matches").json()["items"] if m["request_id"] == request_id]
+    return mine[0]["status"] if mine else None
+
+
+def _volunteer_found(client, volunteer):
+    items = client.call("GET", "/api/search/volunteers", q=volunteer.account["handle"]).json()["items"]
+    return any(item["handle"] == volunteer.account["handle"] for item in items)
