@@ -149,3 +149,17 @@ def test_suspended_deactivated_and_deleted_volunteers_leave_the_index(search):
     # Reactivated later: back in.
     search.deliver(profile_event("p1", "one", version=3))
     assert [i["handle"] for i in search.volunteers()["items"]] == ["one"]
+
+
+@pytest.mark.parametrize("sort", ["relevance", "availability"])
+def test_volunteers_page_with_a_cursor_too(search, sort):
+    search.deliver(*[profile_event(f"p{n:02d}", f"lawyer-{n:02d}", availability_hours=n % 3, verified=n % 2 == 0)
+                     for n in range(11)])
+    seen, cursor = [], None
+    for _ in range(10):
+        page = search.volunteers(q="lawyer", sort=sort, size=4, **({"cursor": cursor} if cursor else {}))
+        seen += [item["handle"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert sorted(seen) == [f"lawyer-{n:02d}" for n in range(11)]
