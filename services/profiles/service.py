@@ -1,14 +1,12 @@
 """profiles: accounts, sessions, profiles, vetting. Publishes profile_* events through its outbox."""
 import logging
-import uuid
-
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from services.common import outbox
+from services.common import flags, outbox
 from services.common.errors import DomainError, Forbidden, NotFound, TooManyRequests, Unauthorized
 from services.common.events import make_event, utcnow
 from services.common.mongo import ServiceDatabase
@@ -176,7 +174,7 @@ class ProfilesService:
         event = make_event(SOURCE, "profile_deleted", {"profile_id": account_id, "version": grave["version"]})
         storage.replace_with_tombstone(self.db, account, grave, [event])
         storage.delete_sessions_of(self.db, account_id)
-        storage.forget_person_in_flags(self.db, account_id)
+        flags.forget_person(self.db, account_id)
         storage.clear_failures(self.db, accounts.attempt_key(self.config["CONTACT_KEY"], account["handle_key"]))
         self._publish(account_id)
         return True
@@ -199,18 +197,14 @@ class ProfilesService:
         reason = load_or_fail(Flag(), payload)["reason"]
         if storage.find_account(self.db, account_id) is None:
             raise NotFound("No such profile.")
-        flag = {"_id": uuid.uuid4().hex, "target_type": "profile", "target_id": account_id,
-                "reporter_id": viewer["account_id"], "reason": reason, "status": "open", "created_at": utcnow()}
-        storage.insert_flag(self.db, flag)
-        return {"id": flag["_id"], "status": "open"}
+        return flags.raise_flag(self.db, "profile", account_id, viewer["account_id"], reason)
 
     # ---- moderation
 
     @rpc(expected_exceptions=DomainError)
     def flagged_profiles(self, viewer):
         _moderator(viewer)
-        return [{"id": f["_id"], "target_type": "profile", "target_id": f["target_id"], "reason": f["reason"],
-                 "created_at": f["created_at"].isoformat()} for f in storage.open_flags(self.db)]
+        return flags.open_flags(self.db)
 
     @rpc(expected_exceptions=DomainError)
     def suspend(self, viewer, account_id, payload=None):
@@ -220,7 +214,7 @@ class ProfilesService:
             raise Forbidden("Moderators cannot suspend themselves.")
         account = self._update(account_id, lambda _: {"status": "suspended"})
         storage.delete_sessions_of(self.db, account_id)
-        storage.resolve_flags(self.db, account_id, "suspended")
+        flags.resolve(self.db, account_id, "suspended")
         return accounts.moderator_view(account)
 
     @rpc(expected_exceptions=DomainError)
@@ -235,13 +229,13 @@ class ProfilesService:
         if account is None or account["role"] != "volunteer":
             raise NotFound("No such volunteer.")
         account = self._update(account_id, lambda _: {"verified": bool(verified)})
-        storage.resolve_flags(self.db, account_id, "verified" if verified else "unverified")
+        flags.resolve(self.db, account_id, "verified" if verified else "unverified")
         return accounts.moderator_view(account)
 
     @rpc(expected_exceptions=DomainError)
     def dismiss_profile_flags(self, viewer, account_id):
         _moderator(viewer)
-        storage.resolve_flags(self.db, account_id, "dismissed")
+        flags.resolve(self.db, account_id, "dismissed")
         return True
 
     @rpc(expected_exceptions=DomainError)

@@ -1,23 +1,22 @@
-"""The profiles database: accounts (with their outbox), sessions, login attempts and flags."""
+"""The profiles database: accounts (with their outbox), sessions, login attempts (and flags,
+see services/common/flags.py)."""
 from datetime import timedelta
 
 from pymongo.errors import DuplicateKeyError
 
-from services.common import outbox
+from services.common import flags, outbox
 from services.common.errors import Conflict
 from services.common.events import utcnow
 
 ACCOUNTS = "accounts"
 SESSIONS = "sessions"
 LOGIN_ATTEMPTS = "login_attempts"
-FLAGS = "flags"
 
 
 def prepare(db):
     db[ACCOUNTS].create_index("handle_key", unique=True)
     db[SESSIONS].create_index("account_id")
-    db[FLAGS].create_index("target_id")
-    db[FLAGS].create_index("status")
+    flags.prepare(db)
 
 
 # ---- accounts
@@ -114,26 +113,6 @@ def clear_failures(db, handle_key):
 
 def purge_stale_attempts(db, window_s):
     return db[LOGIN_ATTEMPTS].delete_many({"since": {"$lt": utcnow() - timedelta(seconds=window_s)}}).deleted_count
-
-
-# ---- flags
-
-def insert_flag(db, flag):
-    db[FLAGS].insert_one(flag)
-
-
-def open_flags(db, limit=200):
-    return list(db[FLAGS].find({"status": "open"}).sort("created_at", 1).limit(limit))
-
-
-def resolve_flags(db, target_id, outcome):
-    db[FLAGS].update_many({"target_id": target_id, "status": "open"},
-                          {"$set": {"status": "resolved", "outcome": outcome, "resolved_at": utcnow()}})
-
-
-def forget_person_in_flags(db, account_id):
-    """A deleted person's flags go (those they raised, and those about them)."""
-    db[FLAGS].delete_many({"$or": [{"reporter_id": account_id}, {"target_id": account_id}]})
 
 
 def ping(db):

@@ -5,7 +5,7 @@ from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from services.common import outbox
+from services.common import flags, outbox
 from services.common.consumer import consumes
 from services.common.errors import ConfirmationRequired, DomainError, Forbidden, NotFound, ValidationFailed
 from services.common.events import data_schema, make_event, utcnow
@@ -127,10 +127,7 @@ class RequestsService:
         request = storage.find_request(self.db, request_id)
         if request is None or not lifecycle.can_view(request, viewer):
             raise NotFound("No such request.")
-        flag = {"_id": uuid.uuid4().hex, "target_type": "request", "target_id": request_id,
-                "reporter_id": viewer["account_id"], "reason": reason, "status": "open", "created_at": utcnow()}
-        storage.insert_flag(self.db, flag)
-        return {"id": flag["_id"], "status": "open"}
+        return flags.raise_flag(self.db, "request", request_id, viewer["account_id"], reason)
 
     # ---- moderation
 
@@ -143,8 +140,7 @@ class RequestsService:
     @rpc(expected_exceptions=DomainError)
     def flagged_requests(self, viewer):
         self._moderator(viewer)
-        return [{"id": f["_id"], "target_type": "request", "target_id": f["target_id"], "reason": f["reason"],
-                 "created_at": f["created_at"].isoformat()} for f in storage.open_flags(self.db)]
+        return flags.open_flags(self.db)
 
     @rpc(expected_exceptions=DomainError)
     def set_hidden(self, viewer, request_id, hidden, payload=None):
@@ -153,13 +149,13 @@ class RequestsService:
         if storage.find_request(self.db, request_id) is None:
             raise NotFound("No such request.")
         request = self._change(request_id, lambda _: {"hidden": bool(hidden)}, "request_updated")
-        storage.resolve_flags(self.db, request_id, "hidden" if hidden else "dismissed")
+        flags.resolve(self.db, request_id, "hidden" if hidden else "dismissed")
         return lifecycle.public_view(request, viewer)
 
     @rpc(expected_exceptions=DomainError)
     def dismiss_request_flags(self, viewer, request_id):
         self._moderator(viewer)
-        storage.resolve_flags(self.db, request_id, "dismissed")
+        flags.resolve(self.db, request_id, "dismissed")
         return True
 
     # ---- events from other services
@@ -187,7 +183,7 @@ class RequestsService:
             closing = dict(request, visibility="private", status="withdrawn", version=request["version"] + 1)
             storage.replace_with_tombstone(self.db, request, _events("request_closed")(closing))
             self._publish(request["_id"])
-        storage.forget_flags_by(self.db, account_id)
+        flags.forget_person(self.db, account_id)
 
     # ---- for rebuilding other services' views (search), paged by id
 

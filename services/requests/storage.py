@@ -1,17 +1,15 @@
 """The requests database: one document per request, with its outbox; and flags."""
-from services.common import outbox
+from services.common import flags, outbox
 from services.common.errors import Conflict
 from services.common.events import utcnow
 
 REQUESTS = "requests"
-FLAGS = "flags"
 
 
 def prepare(db):
     db[REQUESTS].create_index("author_id")
     db[REQUESTS].create_index("status")
-    db[FLAGS].create_index("target_id")
-    db[FLAGS].create_index("status")
+    flags.prepare(db)
 
 
 def insert_request(db, request, events):
@@ -51,23 +49,6 @@ def export_page(db, after_id, limit):
     if after_id:
         query["_id"] = {"$gt": after_id}
     return [outbox.strip(r) for r in db[REQUESTS].find(query).sort("_id", 1).limit(limit)]
-
-
-def insert_flag(db, flag):
-    db[FLAGS].insert_one(flag)
-
-
-def open_flags(db, limit=200):
-    return list(db[FLAGS].find({"status": "open"}).sort("created_at", 1).limit(limit))
-
-
-def resolve_flags(db, target_id, outcome):
-    db[FLAGS].update_many({"target_id": target_id, "status": "open"},
-                          {"$set": {"status": "resolved", "outcome": outcome, "resolved_at": utcnow()}})
-
-
-def forget_flags_by(db, account_id):
-    db[FLAGS].delete_many({"reporter_id": account_id})
 
 
 def ping(db):

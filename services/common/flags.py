@@ -1,0 +1,39 @@
+"""Reports to the moderators ("flags"), kept by the service that owns the flagged thing.
+
+profiles keeps flags on profiles and requests keeps flags on requests, each in its own database;
+the gateway merges the two queues for moderators. A flag's reason is seen by moderators only.
+"""
+import uuid
+
+from .events import utcnow
+
+FLAGS = "flags"
+
+
+def prepare(db):
+    db[FLAGS].create_index("target_id")
+    db[FLAGS].create_index("status")
+
+
+def raise_flag(db, target_type, target_id, reporter_id, reason):
+    flag = {"_id": uuid.uuid4().hex, "target_type": target_type, "target_id": target_id,
+            "reporter_id": reporter_id, "reason": reason, "status": "open", "created_at": utcnow()}
+    db[FLAGS].insert_one(flag)
+    return {"id": flag["_id"], "status": "open"}
+
+
+def open_flags(db, limit=200):
+    """The queue, oldest first, as moderators see it (not who raised each flag)."""
+    return [{"id": f["_id"], "target_type": f["target_type"], "target_id": f["target_id"], "reason": f["reason"],
+             "created_at": f["created_at"].isoformat()}
+            for f in db[FLAGS].find({"status": "open"}).sort("created_at", 1).limit(limit)]
+
+
+def resolve(db, target_id, outcome):
+    db[FLAGS].update_many({"target_id": target_id, "status": "open"},
+                          {"$set": {"status": "resolved", "outcome": outcome, "resolved_at": utcnow()}})
+
+
+def forget_person(db, account_id):
+    """A deleted person's flags go: those they raised, and those about them."""
+    db[FLAGS].delete_many({"$or": [{"reporter_id": account_id}, {"target_id": account_id}]})
