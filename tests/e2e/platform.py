@@ -36,7 +36,9 @@ class Platform:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # Tests sign many people up from one address; a module testing the limits sets its own.
-        overrides = {"SIGN_UP_LIMIT": 10_000, "SIGN_IN_LIMIT": 10_000, **overrides}
+        # Email goes to an unused port unless a module runs its own SMTP server: never to a
+        # developer's `./dev up` mail folder.
+        overrides = {"SIGN_UP_LIMIT": 10_000, "SIGN_IN_LIMIT": 10_000, "SMTP_PORT": free_port(), **overrides}
         self.overrides = {key: str(value) for key, value in overrides.items()}
         self.config = isolated_config(self.amqp_uri, WEB_SERVER_ADDRESS=f"127.0.0.1:{self.port}", **overrides)
         self.log_dir = log_dir
