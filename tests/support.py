@@ -9,7 +9,7 @@ from services.common.config import load_config
 from services.common.secrets import new_secrets
 
 
-def wait_until(check, timeout=15.0, interval=0.1, message="condition"):
+def wait_until(check, timeout=30.0, interval=0.1, message="condition"):
     """Poll `check` until it returns something truthy; the async hops of the bus need this."""
     deadline = time.monotonic() + timeout
     while True:
