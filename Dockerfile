@@ -1,6 +1,7 @@
 # One image for every service; `SERVICE` picks which one a container runs.
 #   docker build -t allies/platform:latest .
-#   docker run -e SERVICE=gateway -e CONTACT_KEY=... -p 8080:8080 allies/platform:latest
+#   docker run -e SERVICE=gateway -e AMQP_URI=... -e MONGO_URI=... -e ES_URL=... -p 8080:8080 allies/platform:latest
+# profiles and notify also need their secrets (compose.yaml and deploy/k8s/secrets.yaml say which).
 
 # ---- builder: compile the pinned dependencies into a venv that the final stage copies whole.
 FROM python:3.11-slim AS builder

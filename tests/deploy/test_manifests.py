@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,6 +21,9 @@ import yaml
 from cryptography.fernet import Fernet
 
 from services.common import probe
+from services.common.sealing import Opener, Sealer
+from services.common.secrets import SECRET_KEYS
+from services.notify.messages import cipher_from_config
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -29,6 +33,16 @@ IMAGE = "allies/platform:latest"
 # Every directory of services/ with a service.py is a service that must be deployed.
 SERVICES = sorted(p.parent.name for p in (ROOT / "services").glob("*/service.py"))
 STORES = {"rabbitmq", "mongodb", "elasticsearch"}
+
+# Least privilege: which Secret holds which keys, and which workload may use which Secret.
+# Every key of services.common.secrets.SECRET_KEYS is in exactly one of them.
+SECRETS = {
+    "allies-profiles-secrets": {"CONTACT_KEY", "NOTIFY_PUBLIC_KEY"},
+    "allies-notify-secrets": {"NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS"},
+}
+SECRET_USERS = {"profiles": {"allies-profiles-secrets"}, "notify": {"allies-notify-secrets"}}
+# Applied by hand, never by `kubectl apply -k` (which would put the placeholders back).
+SECRETS_FILE = "secrets.yaml"
 
 
 def load_manifests():
@@ -86,6 +100,28 @@ def secret_values(secret):
     return values
 
 
+def secret_refs(workload):
+    """Every Secret a workload's pods can read: envFrom, env valueFrom, volumes (also projected)."""
+    pod = workload["spec"]["template"]["spec"]
+    refs = set()
+    for container in pod.get("containers", []) + pod.get("initContainers", []):
+        refs |= {s["secretRef"]["name"] for s in container.get("envFrom", []) if "secretRef" in s}
+        refs |= {e["valueFrom"]["secretKeyRef"]["name"] for e in container.get("env", [])
+                 if "secretKeyRef" in e.get("valueFrom", {})}
+    for volume in pod.get("volumes", []):
+        if "secret" in volume:
+            refs.add(volume["secret"]["secretName"])
+        for source in volume.get("projected", {}).get("sources", []):
+            if "secret" in source:
+                refs.add(source["secret"]["name"])
+    return refs
+
+
+def config_yaml_keys():
+    """The environment variables config.yaml substitutes (`${NAME:default}`)."""
+    return set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*):", (ROOT / "config.yaml").read_text()))
+
+
 def test_the_services_are_found():
     # Guards the discovery above: a wrong glob would make every per-service test vacuous.
     assert SERVICES == sorted(["profiles", "requests", "matching", "notify", "search", "gateway"])
@@ -106,10 +142,13 @@ def test_manifest_validates_against_the_kubernetes_schema(name, doc):
         pytest.fail(f"{name}: {doc['kind']} {doc['metadata']['name']}: {exc.message} at {where}")
 
 
-def test_kustomization_lists_every_manifest():
+def test_kustomization_lists_every_manifest_but_the_secrets():
     kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
     files = {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
-    assert sorted(kustomization["resources"]) == sorted(files)
+    assert SECRETS_FILE in files
+    # Re-applying the kustomization must never overwrite the real Secrets with placeholders.
+    assert sorted(kustomization["resources"]) == sorted(files - {SECRETS_FILE})
+    assert all(doc["kind"] != "Secret" for name, doc in MANIFESTS if name != SECRETS_FILE)
 
 
 def test_everything_lives_in_the_allies_namespace():
@@ -143,7 +182,6 @@ def test_each_service_has_one_deployment_ready_for_production(service):
     assert container["image"] == IMAGE
     sources = container.get("envFrom", [])
     assert {"configMapRef": {"name": "allies-config"}} in sources
-    assert {"secretRef": {"name": "allies-secrets"}} in sources
 
     for kind in ("cpu", "memory"):
         assert container["resources"]["requests"][kind], f"{service}: no {kind} request"
@@ -202,14 +240,59 @@ def test_config_points_at_the_stores():
         assert url.port in {container_port(workload, p["targetPort"]) for p in service["spec"]["ports"]}, key
 
 
-def test_config_and_secret_keys_are_read_by_config_yaml():
+def test_configmap_keys_are_read_by_config_yaml():
     # A misspelt key (MONGO_URL) would be silently ignored and the default used instead.
-    read = set(re.findall(r"\$\{([A-Z_][A-Z0-9_]*):", (ROOT / "config.yaml").read_text()))
+    read = config_yaml_keys()
     config = one("ConfigMap", "allies-config")["data"]
-    secrets = secret_values(one("Secret", "allies-secrets"))
     assert set(config) <= read, set(config) - read
-    assert set(secrets) <= read, set(secrets) - read
-    assert "CONTACT_KEY" in secrets
+    # notify's email settings and matching's/analytics' tuning are set by the deployment.
+    for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_FROM", "PUBLIC_URL", "MATCH_TOP_K", "MATCH_EXPIRY_S",
+                "ANALYTICS_MIN_BUCKET"):
+        assert key in config, key
+
+
+def test_webhooks_cannot_reach_private_addresses():
+    # An organization's webhook URL must not be able to reach the stores or the cluster network.
+    assert one("ConfigMap", "allies-config")["data"]["WEBHOOK_ALLOW_PRIVATE"] == "false"
+    for name, service in compose_config()["services"].items():
+        assert "WEBHOOK_ALLOW_PRIVATE" not in (service.get("environment") or {}), name
+    # config.yaml's default, which compose relies on, is off.
+    assert "${WEBHOOK_ALLOW_PRIVATE:false}" in (ROOT / "config.yaml").read_text()
+
+
+def test_secret_keys_are_read_by_config_yaml():
+    read = config_yaml_keys()
+    for secret in objects("Secret"):
+        keys = set(secret_values(secret))
+        assert keys <= read, (secret["metadata"]["name"], keys - read)
+
+
+def test_each_secret_holds_exactly_its_keys():
+    assert {s["metadata"]["name"]: set(secret_values(s)) for s in objects("Secret")} == SECRETS
+
+
+def test_every_secret_key_is_in_exactly_one_secret():
+    # A key added to services.common.secrets must be given a home here, and only one.
+    for key in SECRET_KEYS:
+        holders = [s["metadata"]["name"] for s in objects("Secret") if key in secret_values(s)]
+        assert len(holders) == 1, f"{key} is in {holders}"
+    held = {k for s in objects("Secret") for k in secret_values(s)}
+    assert held == set(SECRET_KEYS), held ^ set(SECRET_KEYS)
+
+
+@pytest.mark.parametrize("workload", [w["metadata"]["name"] for w in
+                                      objects("Deployment") + objects("StatefulSet")])
+def test_each_workload_reads_only_its_own_secret(workload):
+    [found] = [w for w in objects("Deployment") + objects("StatefulSet")
+               if w["metadata"]["name"] == workload]
+    assert secret_refs(found) == SECRET_USERS.get(workload, set())
+
+
+def test_the_secret_users_exist():
+    # Guards the check above: a renamed Deployment would silently lose its expected Secret.
+    deployments = {d["metadata"]["name"] for d in objects("Deployment")}
+    assert set(SECRET_USERS) <= deployments
+    assert {name for names in SECRET_USERS.values() for name in names} == set(SECRETS)
 
 
 def test_no_secret_value_is_in_a_configmap():
@@ -222,13 +305,37 @@ def test_no_secret_value_is_in_a_configmap():
             assert not any(secret in str(value) for secret in secrets.values()), f"{key} holds a secret"
 
 
+def committed_secrets():
+    return {k: v for s in objects("Secret") for k, v in secret_values(s).items()}
+
+
+# A real key must never be committed, and a placeholder applied by mistake must stop the service
+# (each refuses a key it cannot load) rather than seal people's data with a published key.
+# Each check loads the value the way the service does.
 def test_committed_contact_key_is_a_placeholder_that_cannot_be_used():
-    # A real key must never be committed, and a forgotten placeholder must stop the platform
-    # (profiles refuses an invalid key) rather than seal contact details with a public key.
-    key = secret_values(one("Secret", "allies-secrets"))["CONTACT_KEY"]
+    key = committed_secrets()["CONTACT_KEY"]
     assert "REPLACE" in key
     with pytest.raises(ValueError):
         Fernet(key)
+
+
+def test_committed_message_keys_are_placeholders_that_cannot_be_used():
+    value = committed_secrets()["MESSAGE_KEYS"]
+    entries = [entry.strip() for entry in value.split(",")]
+    assert entries and all("REPLACE" in entry for entry in entries)
+    for entry in entries:
+        with pytest.raises(ValueError):
+            Fernet(entry)
+    with pytest.raises(ValueError):
+        cipher_from_config(value)
+
+
+@pytest.mark.parametrize("key,loader", [("NOTIFY_PUBLIC_KEY", Sealer), ("NOTIFY_PRIVATE_KEY", Opener)])
+def test_committed_rsa_keys_are_placeholders_that_cannot_be_used(key, loader):
+    value = committed_secrets()[key]
+    assert "REPLACE" in value
+    with pytest.raises(ValueError):  # not base64 of a PEM key
+        loader(value)
 
 
 # ---------------------------------------------------------------- compose.yaml
@@ -246,11 +353,28 @@ def compose_command():
     pytest.fail("no Compose implementation found: run scripts/install-deploy-tools.sh")
 
 
-def compose(*args, contact_key="test-key"):
-    env = {k: v for k, v in os.environ.items() if k != "CONTACT_KEY"}
-    if contact_key is not None:
-        env["CONTACT_KEY"] = contact_key
-    return subprocess.run([*compose_command(), "-f", str(ROOT / "compose.yaml"), *args],
+# Distinct values, so that where each one lands in the resolved file can be traced.
+TEST_SECRETS = {key: f"test-value-of-{key}" for key in SECRET_KEYS}
+COMPOSE_SECRETS = {"profiles": {"CONTACT_KEY", "NOTIFY_PUBLIC_KEY"},
+                   "notify": {"NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS"}}
+# Settings the tests set themselves; whatever the calling shell (or `./dev test`) has is dropped.
+COMPOSE_INPUTS = set(SECRET_KEYS) | {"SMTP_HOST", "SMTP_PORT", "SMTP_FROM", "PUBLIC_URL"}
+
+
+@functools.cache
+def empty_env_file():
+    """An empty file for --env-file, so that a developer's own .env cannot change the results."""
+    handle = tempfile.NamedTemporaryFile("w", prefix="compose-", suffix=".env", delete=False)
+    handle.close()
+    return handle.name
+
+
+def compose(*args, secrets=TEST_SECRETS, **settings):
+    env = {k: v for k, v in os.environ.items() if k not in COMPOSE_INPUTS}
+    env.update(secrets)
+    env.update(settings)
+    return subprocess.run([*compose_command(), "--env-file", empty_env_file(),
+                           "-f", str(ROOT / "compose.yaml"), *args],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -267,10 +391,58 @@ def test_compose_file_is_valid():
     assert result.returncode == 0, result.stderr
 
 
-def test_compose_refuses_to_start_without_a_contact_key():
-    result = compose("config", "-q", contact_key=None)
+@pytest.mark.parametrize("how", ["unset", "empty"])
+@pytest.mark.parametrize("key", SECRET_KEYS)
+def test_compose_refuses_to_start_without_each_secret(key, how):
+    secrets = {k: v for k, v in TEST_SECRETS.items() if k != key}
+    if how == "empty":
+        secrets[key] = ""
+    result = compose("config", "-q", secrets=secrets)
     assert result.returncode != 0
-    assert "CONTACT_KEY" in result.stderr
+    # The message of `${KEY:?KEY is not set...}` itself, not the raw `${...}` text that
+    # docker-compose v1 also prints (which names the service's other secrets too).
+    assert re.search(rf"(?<!\?){key} is not set", result.stderr), result.stderr
+
+
+def test_compose_gives_each_secret_only_to_its_container():
+    config = compose_config()
+    assert set(COMPOSE_SECRETS) <= set(config["services"])
+    for name, service in config["services"].items():
+        env = service.get("environment") or {}
+        given = {k for k in SECRET_KEYS if k in env}
+        assert given == COMPOSE_SECRETS.get(name, set()), name
+        for key in given:
+            assert env[key] == TEST_SECRETS[key], f"{name}: {key} is not taken from the environment"
+        # Nor anywhere else in its definition (a label, a command, another variable).
+        others = {k: v for k, v in env.items() if k not in given}
+        text = yaml.safe_dump({**service, "environment": others})
+        leaked = [k for k, v in TEST_SECRETS.items() if v in text]
+        assert not leaked, f"{name}: {leaked}"
+
+
+def test_compose_services_read_no_env_file():
+    # env_file would hand a container every line of the file, the secrets of the others too.
+    raw = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    for name, service in raw["services"].items():
+        assert "env_file" not in service, name
+
+
+def test_compose_gives_notify_its_mail_relay():
+    notify = compose_config()["services"]["notify"]["environment"]
+    # Defaults: a relay on the Docker host, which the container can resolve.
+    assert notify["SMTP_HOST"] == "host.docker.internal" and str(notify["SMTP_PORT"]) == "25"
+    assert notify["SMTP_FROM"] and notify["PUBLIC_URL"]
+    hosts = compose_config()["services"]["notify"].get("extra_hosts", [])
+    assert any(str(h).startswith("host.docker.internal") for h in hosts)
+    # And the operator's own, from the environment.
+    result = compose("config", SMTP_HOST="relay.example.org", SMTP_PORT="587",
+                     PUBLIC_URL="https://allies.example.org")
+    assert result.returncode == 0, result.stderr
+    notify = yaml.safe_load(result.stdout)["services"]["notify"]["environment"]
+    assert (notify["SMTP_HOST"], str(notify["SMTP_PORT"]), notify["PUBLIC_URL"]) == (
+        "relay.example.org", "587", "https://allies.example.org")
+    for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_FROM", "PUBLIC_URL"):
+        assert key in config_yaml_keys(), key
 
 
 def compose_stores(config):
@@ -336,8 +508,9 @@ def test_image_runs_as_the_unprivileged_user():
 def test_dockerignore_keeps_secrets_out_but_not_what_the_image_needs():
     patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
                 if line.strip() and not line.startswith("#")]
-    # .local holds secrets.env and server data: it must never reach a build context.
-    assert ".local" in patterns and ".git" in patterns
+    # .local holds secrets.env and server data, .env the secrets for Compose: neither may ever
+    # reach a build context.
+    assert ".local" in patterns and ".git" in patterns and ".env" in patterns
     copied = [arg.split()[:-1] for op, arg in dockerfile_instructions()
               if op == "COPY" and not arg.startswith("--from")]
     for sources in copied:
@@ -345,3 +518,9 @@ def test_dockerignore_keeps_secrets_out_but_not_what_the_image_needs():
             source = source.rstrip("/")
             assert (ROOT / source).exists(), source
             assert not any(fnmatch.fnmatch(source, p) for p in patterns), f"{source} is ignored"
+
+
+def test_env_file_for_compose_is_git_ignored():
+    # `python -m services.common.secrets > .env` must not end up in a commit.
+    result = subprocess.run(["git", "check-ignore", "-q", "--no-index", ".env"], cwd=ROOT)
+    assert result.returncode == 0, ".env is not git-ignored"
