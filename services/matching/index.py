@@ -5,6 +5,9 @@ An in-process inverted index over the volunteers who can take a proposal now (ac
     (skill, language)          -> bucket -> {slot}   every such volunteer
     (skill, language, country) -> bucket -> {slot}   those of them who know the country
 
+where a "skill" key is also each pair of the volunteer's skills ("legal&press"), so a need for
+two skills reads those who have both first, and bounds those who have one at half the skill part.
+
 A volunteer's *bucket* is their precomputed volunteer part of the score (hours, load, verified,
 acceptance, responsiveness; see scoring.py), cut into `buckets` equal steps. Every list bucket
 therefore has an upper bound on the score of anyone in it: the bucket's top plus the most the
@@ -46,8 +49,15 @@ PROFILES = {"low": "normal", "normal": "normal", "high": "high", "critical": "cr
 STATS = ("accepted", "declined", "expired", "answer_seconds")
 
 
+def skill_keys(skills):
+    """Each skill, then each pair of skills ("legal&press"): the pair lists let a need for two
+    skills find those who have both without reading everyone who has one."""
+    ordered = sorted(skills)
+    return ordered + [f"{a}&{b}" for i, a in enumerate(ordered) for b in ordered[i + 1:]]
+
+
 class CandidateIndex:
-    def __init__(self, buckets=256):
+    def __init__(self, buckets=64):
         self.buckets = buckets
         self.width = scoring.MAX_VOLUNTEER_PART / buckets
         self.slot_of = {}
@@ -76,7 +86,7 @@ class CandidateIndex:
 
     @staticmethod
     def _keys(skills, languages, countries):
-        for skill in skills:
+        for skill in skill_keys(skills):
             for language in (languages or (NO_LANGUAGE,)):
                 yield skill, language
                 for country in countries:
@@ -168,24 +178,35 @@ class CandidateIndex:
                 "max_active_matches": capacity, "verified": verified, "active_matches": active,
                 "open_proposals": open_, "stats": dict(zip(STATS, stats))}
 
-    def _source_languages(self, request, skill):
+    def _source_languages(self, request, skill_key):
         wanted = request["languages"]
         if not wanted:
-            return list(self.skill_languages.get(skill, ()))
+            return list(self.skill_languages.get(skill_key, ()))
         if "translation" in request["skills"]:
             # Everyone who speaks all the languages is in the lists of the rarest one.
             return [min(wanted, key=lambda language: sum(self.sizes.get((s, language), 0)
                                                          for s in request["skills"]))]
         return wanted
 
+    @staticmethod
+    def _skill_sources(request):
+        """(skill key, most of the skills a volunteer in its lists can cover, as a share).
+
+        Whoever has two or more of the skills asked for is in a pair list, so the lists of a
+        single skill only hold, among the unseen, people who cover one of them."""
+        skills = request["skills"]
+        pairs = skill_keys(skills)[len(skills):]
+        single = 1.0 / len(skills)
+        return [(skill, single) for skill in skills] + [(pair, 1.0) for pair in pairs]
+
     def _entries(self, request):
         """(upper bound, members) of every bucket that may hold an eligible volunteer."""
         weights = scoring.WEIGHTS[scoring.urgency_of(request)]
-        general = weights["skills"] + weights["languages"] + EPSILON
-        local = general + weights["country"]
         width = self.width
         entries = []
-        for skill in request["skills"]:
+        for skill, cover in self._skill_sources(request):
+            general = weights["skills"] * cover + weights["languages"] + EPSILON
+            local = general + weights["country"]
             for language in self._source_languages(request, skill):
                 for key, bonus in (((skill, language), general), ((skill, language, request["country"]), local)):
                     for bucket, members in self.lists.get(key, {}).items():
@@ -275,7 +296,7 @@ class CandidateIndexProvider(DependencyProvider):
         client = mongo.connect(config)
         try:
             started = utcnow()
-            self.index = CandidateIndex(buckets=int(config.get("MATCH_INDEX_BUCKETS", 256)))
+            self.index = CandidateIndex(buckets=int(config.get("MATCH_INDEX_BUCKETS", 64)))
             self.index.build(client[database_name(config, self.container.service_name)][self.collection]
                              .find({"deleted": {"$ne": True}}))
             self.synced_at = started
