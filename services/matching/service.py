@@ -4,7 +4,6 @@ A thin adapter: the rules live in scoring.py (who fits, how well), lifecycle.py 
 to a proposal) and index.py (finding candidates among a million volunteers without a scan).
 Every change to a match goes with its event in one document update (the outbox), then is flushed.
 """
-from marshmallow import fields, validate
 from nameko.dependency_providers import Config
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
@@ -15,24 +14,16 @@ from services.common.consumer import consumes
 from services.common.errors import Conflict, DomainError
 from services.common.events import make_event, utcnow
 from services.common.mongo import ServiceDatabase
-from services.common.schemas import StrictSchema, Viewer, load_or_fail
+from services.common.schemas import Viewer, load_or_fail
 
 from . import lifecycle, scoring, storage
 from .index import CandidateIndexProvider
+from .schemas import DeclineInput, MatchId
 
 SOURCE = "matching"
 REQUEST_FIELDS = ("author_id", "skills", "languages", "country", "urgency", "visibility", "status", "hidden",
                   "created_at")
 DEFAULT_EXPIRY_S = 72 * 3600
-
-
-class DeclineInput(StrictSchema):
-    # Private to matching: stored with the match, never published, never shown.
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
-
-
-class MatchId(StrictSchema):
-    match_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 
 class MatchingService:
