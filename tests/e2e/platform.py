@@ -97,8 +97,8 @@ class Platform:
             if process.poll() is not None:
                 raise AssertionError(f"{name} exited with {process.returncode}; see {self.log_dir}/{name}.log")
         try:
-            return requests.get(f"{self.url}/healthz", timeout=5).status_code == 200
-        except requests.ConnectionError:
+            return requests.get(f"{self.url}/healthz", timeout=10).status_code == 200
+        except requests.RequestException:  # not listening yet, or slow on a loaded machine
             return False
 
     def stop(self):

@@ -223,7 +223,7 @@ def test_a_proposal_about_to_expire_is_reminded_once_unless_answered(notify, con
 
     db = db_for("notify")
     wait_until(lambda: db.notifications.find_one({"kind": "match_expiring"}), message="the reminder")
-    assert db.proposals.find_one({"_id": "m1"})["status"] == "reminded"
+    wait_until(lambda: db.proposals.find_one({"_id": "m1"})["status"] == "reminded", message="m1 marked reminded")
     reminders = list(db.notifications.find({"kind": "match_expiring"}))
     assert [n["match_id"] for n in reminders] == ["m1"]
     assert db.proposals.find_one({"_id": "m2"})["status"] == "closed"
