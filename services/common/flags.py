@@ -5,9 +5,22 @@ the gateway merges the two queues for moderators. A flag's reason is seen by mod
 """
 import uuid
 
+from marshmallow import fields, validate
+
 from .events import utcnow
+from .schemas import StrictSchema
 
 FLAGS = "flags"
+
+
+class Flag(StrictSchema):
+    """A report: why this should be looked at."""
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=1000))
+
+
+class ModerationNote(StrictSchema):
+    """A moderator's note on an action (kept out of events)."""
+    reason = fields.String(load_default="", validate=validate.Length(max=1000))
 
 
 def prepare(db):

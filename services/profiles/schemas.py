@@ -70,12 +70,6 @@ class PasswordConfirmation(StrictSchema):
     password = fields.String(required=True, validate=validate.Length(min=1, max=256))
 
 
-class Flag(StrictSchema):
-    reason = fields.String(required=True, validate=validate.Length(min=3, max=1000))
-
-
-class ModerationNote(StrictSchema):
-    reason = fields.String(load_default="", validate=validate.Length(max=1000))
 
 
 class RoleGrant(StrictSchema):

@@ -14,8 +14,9 @@ from services.common.schemas import Viewer, load_or_fail
 from services.common.sealing import Sealer
 
 from . import accounts, storage
-from .schemas import (Credentials, EmailChange, Flag, ModerationNote, NewAccount, PasswordConfirmation,
-                      ProfileInput, RoleGrant)
+from services.common.flags import Flag, ModerationNote
+
+from .schemas import Credentials, EmailChange, NewAccount, PasswordConfirmation, ProfileInput, RoleGrant
 
 log = logging.getLogger(__name__)
 SOURCE = "profiles"

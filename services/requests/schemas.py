@@ -34,11 +34,3 @@ class RequestEdit(StrictSchema):
 
 class CloseRequest(StrictSchema):
     outcome = fields.String(required=True, validate=validate.OneOf(("fulfilled", "closed", "withdrawn")))
-
-
-class Flag(StrictSchema):
-    reason = fields.String(required=True, validate=validate.Length(min=3, max=1000))
-
-
-class ModerationNote(StrictSchema):
-    reason = fields.String(load_default="", validate=validate.Length(max=1000))

@@ -13,7 +13,9 @@ from services.common.mongo import ServiceDatabase
 from services.common.schemas import Viewer, load_or_fail
 
 from . import lifecycle, privacy, storage
-from .schemas import CloseRequest, Flag, ModerationNote, NewRequest, RequestEdit
+from services.common.flags import Flag, ModerationNote
+
+from .schemas import CloseRequest, NewRequest, RequestEdit
 
 SOURCE = "requests"
 TERMINAL = ("fulfilled", "closed", "withdrawn")

@@ -3,7 +3,8 @@ from nameko.web.handlers import http
 
 from services.common.taxonomy import SKILLS
 
-from services.profiles.schemas import Credentials, EmailChange, Flag, NewAccount, PasswordConfirmation, ProfileInput
+from services.common.flags import Flag
+from services.profiles.schemas import Credentials, EmailChange, NewAccount, PasswordConfirmation, ProfileInput
 
 from ..http import api, bearer_token, call, read_json
 from ..openapi import accepts

@@ -1,7 +1,7 @@
 """Moderation: the flag queue, hiding requests, suspending accounts, vetting volunteers."""
 from nameko.web.handlers import http
 
-from services.profiles.schemas import ModerationNote
+from services.common.flags import ModerationNote
 
 from ..http import api, call, read_json
 from ..openapi import accepts

@@ -1,7 +1,8 @@
 """Requests: post, read, edit, close, flag."""
 from nameko.web.handlers import http
 
-from services.requests.schemas import CloseRequest, Flag, NewRequest, RequestEdit
+from services.common.flags import Flag
+from services.requests.schemas import CloseRequest, NewRequest, RequestEdit
 
 from ..http import api, call, read_json
 from ..openapi import accepts
