@@ -49,7 +49,10 @@ class NotifyService:
 
     def _remember_contact(self, event):
         data = event.data
-        storage.remember_contact(self.db, data["profile_id"], data["contact_sealed"], data["version"])
+        # A suspended or deactivated person is not emailed: their address is not kept while so
+        # (a reinstatement's profile_updated brings it back).
+        contact = data["contact_sealed"] if data["status"] == "active" else None
+        storage.remember_contact(self.db, data["profile_id"], contact, data["version"])
         self._publish(event)
 
     @consumes("profiles", "profile_registered")
