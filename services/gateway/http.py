@@ -7,7 +7,11 @@ import functools
 import json
 import logging
 
+import socket
+
 import eventlet
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer
 from werkzeug.wrappers import Response
 
 from services.common.errors import DomainError, Unauthorized, ValidationFailed
@@ -26,6 +30,28 @@ class PayloadTooLarge(DomainError):
 
 
 MAX_BODY_BYTES = 64 * 1024
+
+
+class NoDelayWebServer(WebServer):
+    """nameko's web server with Nagle's algorithm off.
+
+    eventlet writes a response's headers and body in separate sends; with Nagle on, the body
+    waits for the client's delayed ACK of the headers (40 ms on Linux) on every kept-alive
+    connection. Measured on a 19 KB search response: 64 ms with Nagle, 26 ms on a fresh socket.
+    Accepted sockets inherit TCP_NODELAY from the listening one on Linux.
+    """
+
+    def get_wsgi_server(self, sock, wsgi_app, *args, **kwargs):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return super().get_wsgi_server(sock, wsgi_app, *args, **kwargs)
+
+
+class HttpEntrypoint(HttpRequestHandler):
+    server = NoDelayWebServer()
+
+
+# The gateway's route decorator: `@http("GET", "/api/...")`, as nameko's, on the server above.
+http = HttpEntrypoint.decorator
 
 
 def json_response(status, data, headers=None):

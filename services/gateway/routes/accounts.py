@@ -1,12 +1,10 @@
 """Accounts, sessions, profiles and the skill taxonomy."""
-from nameko.web.handlers import http
-
-from services.common.taxonomy import SKILLS
 
 from services.common.flags import Flag
+from services.common.taxonomy import SKILLS
 from services.profiles.schemas import Credentials, EmailChange, NewAccount, PasswordConfirmation, ProfileInput
 
-from ..http import api, bearer_token, call, read_json
+from ..http import api, bearer_token, call, http, read_json
 from ..openapi import accepts
 from ..ratelimit import RateLimiter
 from .base import RoutesBase

@@ -1,9 +1,8 @@
 """Matches: proposals, accept, decline."""
-from nameko.web.handlers import http
 
 from services.matching.schemas import DeclineInput
 
-from ..http import api, call, read_json
+from ..http import api, call, http, read_json
 from ..openapi import accepts
 from .base import RoutesBase
 

@@ -1,9 +1,8 @@
 """Moderation: the flag queue, hiding requests, suspending accounts, vetting volunteers."""
-from nameko.web.handlers import http
 
 from services.common.flags import ModerationNote
 
-from ..http import api, call, read_json
+from ..http import api, call, http, read_json
 from ..openapi import accepts
 from .base import RoutesBase
 

@@ -1,9 +1,8 @@
 """Notifications, email preferences, private messages and webhooks (served by notify)."""
-from nameko.web.handlers import http
 
 from services.notify.schemas import MessagePaging, NewMessage, NewWebhook, NotificationPaging, NotificationPreferences
 
-from ..http import api, call, read_json
+from ..http import api, call, http, read_json
 from ..openapi import accepts
 from .base import RoutesBase
 

@@ -1,8 +1,7 @@
 """Operations: health."""
-from nameko.web.handlers import http
 
 from .. import openapi
-from ..http import api, call
+from ..http import api, call, http
 from .base import RoutesBase
 
 SERVICES = ("profiles", "requests", "matching", "notify", "search")

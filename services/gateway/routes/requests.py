@@ -1,10 +1,9 @@
 """Requests: post, read, edit, close, flag."""
-from nameko.web.handlers import http
 
 from services.common.flags import Flag
 from services.requests.schemas import CloseRequest, NewRequest, RequestEdit
 
-from ..http import api, call, read_json
+from ..http import api, call, http, read_json
 from ..openapi import accepts
 from .base import RoutesBase
 

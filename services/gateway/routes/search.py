@@ -3,14 +3,13 @@ import csv
 import io
 import logging
 
-from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from services.common.errors import DomainError, Forbidden
 from services.search.analytics import ReportParams
 from services.search.queries import RequestSearch, VolunteerSearch
 
-from ..http import api, call, json_response
+from ..http import api, call, http, json_response
 from ..openapi import accepts
 from .base import RoutesBase
 
