@@ -75,7 +75,7 @@ install_elasticsearch() {
   command -v mvn >/dev/null || die "Maven is needed to fetch Elasticsearch"
   log "fetching Elasticsearch $ELASTICSEARCH_VERSION from Maven Central"
   local artifact="org.elasticsearch.distribution.integ-test-zip:elasticsearch:$ELASTICSEARCH_VERSION:zip"
-  mvn -q -B dependency:copy -Dartifact="$artifact" -DoutputDirectory="$HOME_DIR/dist" -Dmdep.overWriteIfNewer=true >/dev/null
+  mvn -q -B -Dstyle.color=never dependency:copy -Dartifact="$artifact" -DoutputDirectory="$HOME_DIR/dist" -Dmdep.overWriteIfNewer=true >/dev/null
   rm -rf "$ES_DIR.tmp" && mkdir -p "$ES_DIR.tmp"
   unzip -q "$HOME_DIR/dist/elasticsearch-$ELASTICSEARCH_VERSION.zip" -d "$ES_DIR.tmp"
   mv "$ES_DIR.tmp/elasticsearch-$ELASTICSEARCH_VERSION" "$ES_DIR" && rmdir "$ES_DIR.tmp"
