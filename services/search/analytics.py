@@ -33,26 +33,29 @@ REQUEST_FIELDS = ("skills", "country", "urgency", "visibility", "status", "hidde
 def merge_request(collection, data):
     """Apply a request event's facts if its version is newer. Returns the current lifecycle."""
     fields_ = {key: data[key] for key in REQUEST_FIELDS}
-    try:
-        collection.update_one(
-            {"_id": data["request_id"], "$or": [{"version": None}, {"version": {"$lt": data["version"]}}]},
-            {"$set": dict(fields_, version=data["version"]), "$inc": {"rev": 1}},
-            upsert=True)
-    except DuplicateKeyError:
-        pass  # the stored version is as new or newer
+    _upsert_where(collection, {"_id": data["request_id"], "$or": [{"version": None}, {"version": {"$lt": data["version"]}}]},
+                  {"$set": dict(fields_, version=data["version"]), "$inc": {"rev": 1}})
     return collection.find_one({"_id": data["request_id"]})
 
 
 def merge_time(collection, request_id, field, moment):
     """Keep the earliest `moment` for `field` (first proposal, first acceptance)."""
-    try:
-        collection.update_one(
-            {"_id": request_id, "$or": [{field: None}, {field: {"$gt": moment}}]},
-            {"$set": {field: moment}, "$inc": {"rev": 1}},
-            upsert=True)
-    except DuplicateKeyError:
-        pass  # an earlier moment is already held
+    _upsert_where(collection, {"_id": request_id, "$or": [{field: None}, {field: {"$gt": moment}}]},
+                  {"$set": {field: moment}, "$inc": {"rev": 1}})
     return collection.find_one({"_id": request_id})
+
+
+def _upsert_where(collection, condition, update):
+    """Apply `update` where `condition` holds, creating the lifecycle if there is none.
+
+    A duplicate key means the document exists and the condition did not hold for it; or that
+    another event of the same request created it at the same moment, in which case the update
+    is tried again against what is there now (losing it would lose a fact).
+    """
+    try:
+        collection.update_one(condition, update, upsert=True)
+    except DuplicateKeyError:
+        collection.update_one(condition, update)
 
 
 # ---- reports (pure: parameters -> aggregation body, response -> rows)
