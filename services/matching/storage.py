@@ -12,6 +12,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.common import outbox
 from services.common.events import utcnow
+from services.common.readmodel import apply_if_newer
 
 from . import lifecycle
 
@@ -44,14 +45,10 @@ def upsert_newer(collection, doc_id, fields, version, unset=None):
     Duplicate and out-of-order events are both no-ops: the filter does not match, and the upsert
     then collides with the existing `_id`.
     """
-    update = {"$set": dict(fields, version=version)}
+    update = {"$set": dict(fields)}
     if unset:
         update["$unset"] = {name: "" for name in unset}
-    try:
-        result = collection.update_one({"_id": doc_id, "version": {"$lt": version}}, update, upsert=True)
-    except DuplicateKeyError:
-        return False
-    return result.modified_count == 1 or result.upserted_id is not None
+    return apply_if_newer(collection, doc_id, update, version)
 
 
 # ---- volunteers

@@ -7,6 +7,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from services.common import outbox
+from services.common.readmodel import apply_if_newer
 
 NOTIFICATIONS = "notifications"
 CONTACTS = "contacts"          # profile id -> contact_sealed (only notify's private key opens it)
@@ -41,13 +42,7 @@ def insert_once(collection, document):
 
 def upsert_newer(collection, doc_id, update, version):
     """Apply `update` ($set/$unset...) only if `version` is newer than the stored one."""
-    update = dict(update)
-    update["$set"] = dict(update.get("$set", {}), version=version)
-    try:
-        result = collection.update_one({"_id": doc_id, "version": {"$lt": version}}, update, upsert=True)
-    except DuplicateKeyError:
-        return False
-    return result.modified_count == 1 or result.upserted_id is not None
+    return apply_if_newer(collection, doc_id, update, version)
 
 
 # ---- inbox
