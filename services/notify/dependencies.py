@@ -36,7 +36,10 @@ class SmtpMailer(DependencyProvider):
         config = self.container.config
         self.mailer = mail.Mailer(config.get("SMTP_HOST", "127.0.0.1"), config.get("SMTP_PORT", 8025),
                                   config.get("SMTP_FROM", "Allies <no-reply@allies.invalid>"),
-                                  retry.setting(config, "SMTP_TIMEOUT_S"))
+                                  retry.setting(config, "SMTP_TIMEOUT_S"),
+                                  starttls=bool(config.get("SMTP_STARTTLS", False)),
+                                  username=config.get("SMTP_USER") or None,
+                                  password=config.get("SMTP_PASSWORD") or None)
 
     def get_dependency(self, worker_ctx):
         return self.mailer

@@ -11,6 +11,7 @@ something to read and a link back to the platform, where the person signs in to 
 mailbox read by someone else reveals only that its owner uses the platform.
 """
 import smtplib
+import ssl
 import uuid
 from datetime import datetime, timezone
 from email.message import EmailMessage
@@ -61,14 +62,26 @@ class PermanentFailure(Exception):
 
 
 class Mailer:
-    """A plain SMTP client (green under eventlet). Exceptions never carry the address."""
+    """An SMTP client (green under eventlet). Exceptions never carry the address.
 
-    def __init__(self, host, port, from_address, timeout_s):
+    With `starttls` the connection is encrypted (and the server's certificate verified) before
+    anything is sent, so addresses do not cross the network in the clear; `username` logs in
+    after that. The local sink speaks plain SMTP on loopback, so both are off by default.
+    """
+
+    def __init__(self, host, port, from_address, timeout_s, starttls=False, username=None, password=None,
+                 smtp=smtplib.SMTP):
         self.host, self.port, self.from_address, self.timeout_s = host, int(port), from_address, timeout_s
+        self.starttls, self.username, self.password = starttls, username, password
+        self._smtp = smtp
 
     def send(self, message):
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout_s) as client:
+            with self._smtp(self.host, self.port, timeout=self.timeout_s) as client:
+                if self.starttls:
+                    client.starttls(context=ssl.create_default_context())
+                if self.username:
+                    client.login(self.username, self.password or "")
                 client.send_message(message)
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused):
             raise PermanentFailure("the SMTP server refused the message") from None
