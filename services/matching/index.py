@@ -6,7 +6,10 @@ An in-process inverted index over the volunteers who can take a proposal now (ac
     (skill, language, country) -> bucket -> {slot}   those of them who know the country
 
 where a "skill" key is also each pair of the volunteer's skills ("legal&press"), so a need for
-two skills reads those who have both first, and bounds those who have one at half the skill part.
+two skills reads those who have both first, and bounds those who have one at half the skill part;
+and a "language" key is likewise also each pair of the volunteer's languages ("en&fa"), so a need
+(not a translation) in two languages reads those who speak both first, and bounds those who speak
+one at half the language part (see `_skill_sources` and `_language_sources`).
 
 A volunteer's *bucket* is their precomputed volunteer part of the score (hours, load, verified,
 acceptance, responsiveness; see scoring.py), cut into `buckets` equal steps. Every list bucket
@@ -17,9 +20,9 @@ volunteer exactly with the same functions as `scoring.rank`, and stops when the 
 below the k-th best score found. The result is exactly `scoring.rank`'s (tests check it), but
 only the few best buckets are read, so the cost barely grows with the number of volunteers.
 
-A translation need wants every language of the request, so only the lists of its rarest language
-are read (anyone fluent in all of them is in those). A need without languages reads every
-language list of its skills.
+A translation need wants every language of the request, so only the single-language lists of
+its rarest language are read (anyone fluent in all of them is in those). A need without
+languages reads every single-language list of its skills.
 
 The index is rebuilt from the matching database at start (`CandidateIndexProvider`) and kept up
 to date by the handlers that change a volunteer (`put`, `remove`), and by `sync`, which re-reads
@@ -56,6 +59,24 @@ def skill_keys(skills):
     return ordered + [f"{a}&{b}" for i, a in enumerate(ordered) for b in ordered[i + 1:]]
 
 
+def language_keys(languages):
+    """Each language, then each pair of languages ("en&fa"), as for skills; NO_LANGUAGE if none."""
+    return skill_keys(languages) if languages else [NO_LANGUAGE]
+
+
+def _sources(wanted):
+    """(key, most of `wanted` a volunteer in its lists can cover, as a share), single keys first.
+
+    Whoever has two or more of the wanted values is in a pair list, bounded at all of them; the
+    lists of a single value then only hold, among the unseen, people who have exactly one of them,
+    which is 1/len(wanted). (With three or more wanted, the pair bound is loose but never low.)"""
+    distinct = set(wanted)
+    keys = skill_keys(distinct)
+    # (A value repeated in `wanted` counts as often in the score: bound it as often.)
+    return ([(key, wanted.count(key) / len(wanted)) for key in keys[:len(distinct)]]
+            + [(key, 1.0) for key in keys[len(distinct):]])
+
+
 class CandidateIndex:
     def __init__(self, buckets=64):
         self.buckets = buckets
@@ -71,7 +92,7 @@ class CandidateIndex:
         self.free = []
         self.lists = {}   # key -> {bucket: set(slot)}
         self.sizes = {}   # key -> number of slots
-        self.skill_languages = {}  # skill -> {language: None}
+        self.skill_languages = {}  # skill key -> {single language: None}
         self._interned = {}
 
     def __len__(self):
@@ -87,7 +108,7 @@ class CandidateIndex:
     @staticmethod
     def _keys(skills, languages, countries):
         for skill in skill_keys(skills):
-            for language in (languages or (NO_LANGUAGE,)):
+            for language in language_keys(languages):
                 yield skill, language
                 for country in countries:
                     yield skill, language, country
@@ -143,7 +164,7 @@ class CandidateIndex:
         for key in self._keys(skills, languages, countries):
             self.lists.setdefault(key, {}).setdefault(bucket, set()).add(slot)
             self.sizes[key] = self.sizes.get(key, 0) + 1
-            if len(key) == 2:
+            if len(key) == 2 and "&" not in key[1]:
                 self.skill_languages.setdefault(key[0], {})[key[1]] = None
         return True
 
@@ -178,26 +199,22 @@ class CandidateIndex:
                 "max_active_matches": capacity, "verified": verified, "active_matches": active,
                 "open_proposals": open_, "stats": dict(zip(STATS, stats))}
 
-    def _source_languages(self, request, skill_key):
+    def _language_sources(self, request, skill_key):
+        """(language key, most of the language part a volunteer in its lists can earn, as a share)."""
         wanted = request["languages"]
         if not wanted:
-            return list(self.skill_languages.get(skill_key, ()))
+            return [(language, 1.0) for language in self.skill_languages.get(skill_key, ())]
         if "translation" in request["skills"]:
-            # Everyone who speaks all the languages is in the lists of the rarest one.
-            return [min(wanted, key=lambda language: sum(self.sizes.get((s, language), 0)
-                                                         for s in request["skills"]))]
-        return wanted
+            # Everyone who speaks all the languages is in the lists of the rarest one; the
+            # language part of whoever fits is whole.
+            return [(min(wanted, key=lambda language: sum(self.sizes.get((s, language), 0)
+                                                          for s in request["skills"])), 1.0)]
+        return _sources(wanted)
 
     @staticmethod
     def _skill_sources(request):
-        """(skill key, most of the skills a volunteer in its lists can cover, as a share).
-
-        Whoever has two or more of the skills asked for is in a pair list, so the lists of a
-        single skill only hold, among the unseen, people who cover one of them."""
-        skills = request["skills"]
-        pairs = skill_keys(skills)[len(skills):]
-        single = 1.0 / len(skills)
-        return [(skill, single) for skill in skills] + [(pair, 1.0) for pair in pairs]
+        """(skill key, most of the skills a volunteer in its lists can cover, as a share)."""
+        return _sources(request["skills"])
 
     def _entries(self, request):
         """(upper bound, members) of every bucket that may hold an eligible volunteer."""
@@ -205,9 +222,9 @@ class CandidateIndex:
         width = self.width
         entries = []
         for skill, cover in self._skill_sources(request):
-            general = weights["skills"] * cover + weights["languages"] + EPSILON
-            local = general + weights["country"]
-            for language in self._source_languages(request, skill):
+            for language, spoken in self._language_sources(request, skill):
+                general = weights["skills"] * cover + weights["languages"] * spoken + EPSILON
+                local = general + weights["country"]
                 for key, bonus in (((skill, language), general), ((skill, language, request["country"]), local)):
                     for bucket, members in self.lists.get(key, {}).items():
                         entries.append(((bucket + 1) * width + bonus, members))

@@ -89,6 +89,55 @@ def test_a_translation_need_only_reads_the_rarest_language_but_finds_everyone():
     assert scored == 1  # the 50 English-only translators were never read
 
 
+def test_several_languages_agree_with_a_full_scan():
+    """Needs in two or three languages (and a repeated one) read the language-pair lists with the
+    whole language part and the single-language lists with one language's share of it."""
+    rng = random.Random(8)
+    pool = [random_volunteer(rng, n) for n in range(1500)]
+    index = CandidateIndex(buckets=16).build(pool)
+    for n in range(300):
+        request = random_request(rng, n)
+        request["languages"] = rng.sample(LANGUAGES, rng.randint(2, 4))
+        if n % 10 == 0:
+            request["languages"].append(request["languages"][0])
+        k = rng.choice([1, 5, 12])
+        assert ids(index.top(request, k)) == ids(scoring.rank(request, pool, k)), request
+
+
+def test_a_need_in_two_languages_reads_those_who_speak_both_first():
+    """50 volunteers who speak one of the two languages and are better on everything else, one
+    who speaks both: they are bounded at half the language part, so they are never read."""
+    pool = [{"_id": f"en{n}", "role": "volunteer", "status": "active", "skills": ["legal"],
+             "languages": ["en", "de"], "countries": [], "availability_hours": 20, "max_active_matches": 3,
+             "verified": True} for n in range(50)]
+    pool.append({"_id": "both", "role": "volunteer", "status": "active", "skills": ["legal"],
+                 "languages": ["en", "fa"], "countries": [], "availability_hours": 10, "max_active_matches": 3,
+                 "verified": True})
+    index = CandidateIndex().build(pool)
+    request = {"_id": "r", "author_id": "a", "skills": ["legal"], "languages": ["fa", "en"],
+               "country": "IR", "urgency": "normal"}
+    assert [v["_id"] for v, _, _ in index.top(request, 1)] == ["both"]
+    assert ids(index.top(request, 1)) == ids(scoring.rank(request, pool, 1))
+    _, scored = index.top_slots(request, 1)
+    assert scored == 1
+    assert ("legal", "en&fa") in index.lists and ("legal", "de&en") in index.lists
+
+
+def test_a_need_without_languages_reads_no_pair_list_twice():
+    pool = [{"_id": f"v{n}", "role": "volunteer", "status": "active", "skills": ["legal"],
+             "languages": ["en", "fa", "de"], "countries": ["IR"], "availability_hours": 5 * n,
+             "max_active_matches": 3} for n in range(5)]
+    index = CandidateIndex().build(pool)
+    assert set(index.skill_languages["legal"]) == {"de", "en", "fa"}
+    request = {"_id": "r", "author_id": "a", "skills": ["legal"], "languages": [], "country": "IR",
+               "urgency": "normal"}
+    assert ids(index.top(request, 3)) == ids(scoring.rank(request, pool, 3))
+    index.remove("v0")
+    for n in range(1, 5):
+        index.remove(f"v{n}")
+    assert index.lists == {} and index.sizes == {} and len(index) == 0
+
+
 def test_retrieval_reads_only_the_best_buckets():
     rng = random.Random(6)
     pool = [random_volunteer(rng, n) for n in range(20000)]
