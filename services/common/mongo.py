@@ -44,3 +44,9 @@ class ServiceDatabase(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.database
+
+
+def ping(db):
+    """True if the database answers (health checks); raises otherwise."""
+    db.command("ping")
+    return True

@@ -1,7 +1,7 @@
 """Base schema and field types shared by every boundary (HTTP, RPC, events)."""
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from .errors import ValidationFailed
+from .errors import Forbidden, ValidationFailed
 from .taxonomy import COUNTRIES, LANGUAGES, SKILLS
 
 
@@ -60,3 +60,13 @@ class Viewer(StrictSchema):
     account_id = fields.String(required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     handle = fields.String(required=True)
+
+
+def require_role(viewer, role, message):
+    """The validated viewer if they hold `role`; Forbidden (with `message`) for anyone else."""
+    if viewer is None:
+        raise Forbidden(message)
+    viewer = load_or_fail(Viewer(), viewer)
+    if viewer["role"] != role:
+        raise Forbidden(message)
+    return viewer

@@ -13,7 +13,7 @@ from services.common import outbox
 from services.common.consumer import consumes
 from services.common.errors import Conflict, DomainError
 from services.common.events import make_event, utcnow
-from services.common.mongo import ServiceDatabase
+from services.common.mongo import ServiceDatabase, ping
 from services.common.schemas import Viewer, load_or_fail
 
 from . import lifecycle, scoring, storage
@@ -237,7 +237,7 @@ class MatchingService:
 
     @rpc
     def health(self):
-        return {"database": storage.ping(self.db)}
+        return {"database": ping(self.db)}
 
     # ---- timers
 

@@ -165,8 +165,3 @@ def forget_decline_reasons(db, volunteer_id):
 
 def matches_for(db, field, account_id):
     return list(db[MATCHES].find({field: account_id}, {outbox.OUTBOX: 0}).sort("proposed_at", -1))
-
-
-def ping(db):
-    db.command("ping")
-    return True

@@ -11,10 +11,10 @@ from nameko.timer import timer
 
 from services.common import outbox
 from services.common.consumer import consumes
-from services.common.errors import DomainError, Forbidden, NotFound
+from services.common.errors import DomainError, NotFound
 from services.common.events import make_event, utcnow
-from services.common.mongo import ServiceDatabase
-from services.common.schemas import Viewer, load_or_fail
+from services.common.mongo import ServiceDatabase, ping
+from services.common.schemas import Viewer, load_or_fail, require_role
 
 from . import inbox, messages, outgoing, retry, storage
 from .dependencies import ContactOpener, MessageCipher, SmtpMailer, WebhookPoster
@@ -215,10 +215,7 @@ class NotifyService:
     # ---- webhooks (moderators)
 
     def _moderator(self, viewer):
-        viewer = load_or_fail(Viewer(), viewer)
-        if viewer["role"] != "moderator":
-            raise Forbidden("Only moderators manage webhooks.")
-        return viewer
+        return require_role(viewer, "moderator", "Only moderators manage webhooks.")
 
     @staticmethod
     def _webhook_view(hook):
@@ -249,4 +246,4 @@ class NotifyService:
 
     @rpc
     def health(self):
-        return {"database": storage.ping(self.db)}
+        return {"database": ping(self.db)}

@@ -247,8 +247,3 @@ def forget_person(db, profile_id, version, now):
     db[PROPOSALS].delete_many({"$or": [{"volunteer_id": profile_id}, {"author_id": profile_id}]})
     db[MESSAGES].update_many({"sender_id": profile_id, "deleted": {"$ne": True}},
                              {"$set": {"deleted": True, "deleted_at": now}, "$unset": {"ciphertext": ""}})
-
-
-def ping(db):
-    db.command("ping")
-    return True

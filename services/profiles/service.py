@@ -9,13 +9,12 @@ from nameko.timer import timer
 from services.common import flags, outbox
 from services.common.errors import DomainError, Forbidden, NotFound, TooManyRequests, Unauthorized
 from services.common.events import make_event, utcnow
-from services.common.mongo import ServiceDatabase
-from services.common.schemas import Viewer, load_or_fail
+from services.common.flags import Flag, ModerationNote
+from services.common.mongo import ServiceDatabase, ping
+from services.common.schemas import Viewer, load_or_fail, require_role
 from services.common.sealing import Sealer
 
 from . import accounts, storage
-from services.common.flags import Flag, ModerationNote
-
 from .schemas import Credentials, EmailChange, NewAccount, PasswordConfirmation, ProfileInput, RoleGrant
 
 log = logging.getLogger(__name__)
@@ -47,10 +46,7 @@ def _event_for(account, event_type="profile_updated"):
 
 
 def _moderator(viewer):
-    viewer = load_or_fail(Viewer(), viewer)
-    if viewer["role"] != "moderator":
-        raise Forbidden("Only moderators can do this.")
-    return viewer
+    return require_role(viewer, "moderator", "Only moderators can do this.")
 
 
 class ProfilesService:
@@ -260,7 +256,7 @@ class ProfilesService:
 
     @rpc
     def health(self):
-        return {"database": storage.ping(self.db)}
+        return {"database": ping(self.db)}
 
     @timer(interval=5)
     def relay_pending_events(self):

@@ -113,8 +113,3 @@ def clear_failures(db, handle_key):
 
 def purge_stale_attempts(db, window_s):
     return db[LOGIN_ATTEMPTS].delete_many({"since": {"$lt": utcnow() - timedelta(seconds=window_s)}}).deleted_count
-
-
-def ping(db):
-    db.command("ping")
-    return True

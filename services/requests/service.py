@@ -9,12 +9,11 @@ from services.common import flags, outbox
 from services.common.consumer import consumes
 from services.common.errors import ConfirmationRequired, DomainError, Forbidden, NotFound, ValidationFailed
 from services.common.events import data_schema, make_event, utcnow
-from services.common.mongo import ServiceDatabase
-from services.common.schemas import Viewer, load_or_fail
+from services.common.flags import Flag, ModerationNote
+from services.common.mongo import ServiceDatabase, ping
+from services.common.schemas import Viewer, load_or_fail, require_role
 
 from . import lifecycle, privacy, storage
-from services.common.flags import Flag, ModerationNote
-
 from .schemas import CloseRequest, NewRequest, RequestEdit
 
 SOURCE = "requests"
@@ -134,10 +133,7 @@ class RequestsService:
     # ---- moderation
 
     def _moderator(self, viewer):
-        viewer = _viewer(viewer)
-        if viewer["role"] != "moderator":
-            raise Forbidden("Only moderators can do this.")
-        return viewer
+        return require_role(viewer, "moderator", "Only moderators can do this.")
 
     @rpc(expected_exceptions=DomainError)
     def flagged_requests(self, viewer):
@@ -197,7 +193,7 @@ class RequestsService:
 
     @rpc
     def health(self):
-        return {"database": storage.ping(self.db)}
+        return {"database": ping(self.db)}
 
     @timer(interval=5)
     def relay_pending_events(self):

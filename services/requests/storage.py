@@ -49,8 +49,3 @@ def export_page(db, after_id, limit):
     if after_id:
         query["_id"] = {"$gt": after_id}
     return [outbox.strip(r) for r in db[REQUESTS].find(query).sort("_id", 1).limit(limit)]
-
-
-def ping(db):
-    db.command("ping")
-    return True

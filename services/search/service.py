@@ -10,9 +10,9 @@ from nameko.rpc import rpc
 
 from services.common.consumer import consumes
 from services.common.elastic import ElasticsearchClient
-from services.common.errors import DomainError, Forbidden
+from services.common.errors import DomainError
 from services.common.mongo import ServiceDatabase
-from services.common.schemas import Viewer, load_or_fail
+from services.common.schemas import Viewer, load_or_fail, require_role
 
 from . import analytics, indexing, indices, queries
 
@@ -110,9 +110,7 @@ class SearchService:
     @rpc(expected_exceptions=DomainError)
     def analytics_report(self, viewer, report, params):
         """Aggregates only, for analysts only (the gateway checks too)."""
-        viewer = load_or_fail(Viewer(), viewer) if viewer else None
-        if not viewer or viewer["role"] != "analyst":
-            raise Forbidden("Analytics are for analysts.")
+        viewer = require_role(viewer, "analyst", "Analytics are for analysts.")
         params = load_or_fail(analytics.ReportParams(), params)
         k = int(self.config.get("ANALYTICS_MIN_BUCKET", DEFAULT_MIN_BUCKET))
         alias = indices.analytics_alias(self.es.prefix)
