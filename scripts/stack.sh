@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The local backing stack without Docker: RabbitMQ, FerretDB (MongoDB wire, SQLite backend) and
-# Elasticsearch, installed from the registries this machine reaches and run from .local/.
+# The local backing stack without Docker: RabbitMQ, FerretDB (MongoDB wire) on a PostgreSQL cluster
+# of its own, and Elasticsearch, installed from the registries this machine reaches and run from
+# .local/. (FerretDB's SQLite backend scans every document for every query but `_id`; on
+# PostgreSQL, with the GIN indexes the services declare, equality queries are index lookups:
+# docs/performance.md.)
 #
 #   scripts/stack.sh install   install whatever is missing (idempotent)
 #   scripts/stack.sh start     install, then start whatever is not running, and wait until healthy
@@ -25,10 +28,36 @@ AMQP_PORT="${ALLIES_AMQP_PORT:-5673}"
 RABBIT_MGMT_PORT="${ALLIES_RABBIT_MGMT_PORT:-15673}"
 MONGO_PORT="${ALLIES_MONGO_PORT:-27018}"
 ES_PORT="${ALLIES_ES_PORT:-9201}"
+PG_PORT="${ALLIES_PG_PORT:-$((MONGO_PORT + 27000))}"
 # One node name per port, so a second stack (another checkout, CI beside a dev run) can coexist.
 RABBIT_NODENAME="allies-$AMQP_PORT@localhost"
 ES_USER="allies-es"
-ES_DIR="$HOME_DIR/elasticsearch-$ELASTICSEARCH_VERSION"
+PG_USER="allies-pg"
+
+# Elasticsearch and PostgreSQL refuse root, so they run as system users of their own, which must
+# pass through every parent folder of their files. A clone under a 0700 home (root's, or a new
+# user's on Debian 12) does not let them, so their files then live in a folder of this checkout's
+# own under /var/lib instead (`stop` leaves it; `forget` removes it with the rest).
+world_traversable() { # folder: every existing folder from it up to / lets others through
+  local dir="$1" mode
+  while [ "$dir" != "/" ]; do
+    if [ -d "$dir" ]; then
+      mode="$(stat -c %a "$dir")"
+      [ $((0$mode & 1)) -eq 1 ] || return 1
+    fi
+    dir="$(dirname "$dir")"
+  done
+}
+if [ "$(id -u)" -ne 0 ] || world_traversable "$HOME_DIR"; then
+  UNPRIV="$HOME_DIR"
+else
+  UNPRIV="/var/lib/allies/$(printf %s "$HOME_DIR" | sha256sum | cut -c1-16)"
+fi
+ES_DIR="$UNPRIV/elasticsearch-$ELASTICSEARCH_VERSION"
+ES_DATA="$UNPRIV/data/elasticsearch"
+ES_LOGS="$UNPRIV/log/elasticsearch"
+PG_DATA="$UNPRIV/data/postgresql"
+PG_PASSWORD_FILE="$DATA/postgresql.password"
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
@@ -46,6 +75,21 @@ install_rabbitmq() {
   # The package tries to start a system-wide broker; we run our own node instead.
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rabbitmq-server >/dev/null
   as_root sh -c 'command -v systemctl >/dev/null && systemctl disable --now rabbitmq-server 2>/dev/null || service rabbitmq-server stop 2>/dev/null || true'
+}
+
+pg_bin() { # the newest PostgreSQL server Debian installed
+  local dir
+  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  [ -n "$dir" ] && [ -x "$dir/initdb" ] && echo "$dir"
+}
+
+install_postgresql() {
+  if pg_bin >/dev/null; then return; fi
+  log "installing postgresql from Debian"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  # The package may start a system-wide cluster on 5432; we run our own, on our own port.
+  as_root sh -c 'command -v systemctl >/dev/null && systemctl disable --now postgresql 2>/dev/null || service postgresql stop 2>/dev/null || true'
 }
 
 install_ferretdb() {
@@ -82,18 +126,24 @@ install_elasticsearch() {
   rm -f "$HOME_DIR/dist/elasticsearch-$ELASTICSEARCH_VERSION.zip"
 }
 
-ensure_es_user() {
-  # Elasticsearch refuses to run as root.
+ensure_user() { # name: for the servers that refuse to run as root
   [ "$(id -u)" -eq 0 ] || return 0
-  id "$ES_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$ES_USER"
+  id "$1" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$1"
+}
+
+run_as() { # user command...: as that user when we are root, as ourselves otherwise
+  if [ "$(id -u)" -eq 0 ]; then exec setpriv --reuid="$1" --regid="$1" --init-groups "${@:2}"; else exec "${@:2}"; fi
 }
 
 cmd_install() {
   mkdir -p "$BIN" "$DATA" "$LOGS" "$RUN"
+  mkdir -p "$UNPRIV" && chmod 755 "$UNPRIV"
   install_rabbitmq
+  install_postgresql
   install_ferretdb
   install_elasticsearch
-  ensure_es_user
+  ensure_user "$ES_USER"
+  ensure_user "$PG_USER"
 }
 
 # ---------------------------------------------------------------- start / stop
@@ -141,11 +191,64 @@ EOF
   wait_for rabbitmq 90 curl -fsS -u guest:guest "http://127.0.0.1:$RABBIT_MGMT_PORT/api/overview"
 }
 
+pg_password() {
+  [ -s "$PG_PASSWORD_FILE" ] || (umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$PG_PASSWORD_FILE")
+  cat "$PG_PASSWORD_FILE"
+}
+
+pg_psql() { # sql: as the cluster's owner, over TCP
+  PGPASSWORD="$(pg_password)" "$(pg_bin)/psql" -h 127.0.0.1 -p "$PG_PORT" -U ferretdb -d postgres -Atqc "$1"
+}
+
+start_postgresql() {
+  if pid_alive postgresql; then return; fi
+  local bin; bin="$(pg_bin)" || die "PostgreSQL is not installed"
+  if [ ! -s "$PG_DATA/PG_VERSION" ]; then
+    log "creating a PostgreSQL cluster in $PG_DATA"
+    rm -rf "$PG_DATA" && mkdir -p "$PG_DATA" && chmod 700 "$PG_DATA"
+    local pwfile="$PG_DATA.pw"
+    (umask 077 && pg_password >"$pwfile")
+    [ "$(id -u)" -ne 0 ] || chown "$PG_USER" "$PG_DATA" "$pwfile"
+    # FerretDB wants UTF8 with a C-like collation. One role, the project's, with a password.
+    (run_as "$PG_USER" "$bin/initdb" -D "$PG_DATA" -U ferretdb --pwfile="$pwfile" --auth=scram-sha-256 \
+      --encoding=UTF8 --locale=C.UTF-8) >"$LOGS/postgresql-initdb.log" 2>&1 ||
+      { rm -f "$pwfile"; die "initdb failed; see $LOGS/postgresql-initdb.log"; }
+    rm -f "$pwfile"
+    cat >>"$PG_DATA/postgresql.conf" <<EOF
+
+# The project's own settings (scripts/stack.sh).
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = ''
+# FerretDB sends equality as the prepared "_jsonb -> \$1 @> \$2": only a plan made with the actual
+# field name can use the GIN expression indexes the services declare; a generic plan scans.
+plan_cache_mode = force_custom_plan
+# As MongoDB's default write concern (w:1, journal flushed every 100 ms): a crashed process loses
+# nothing, a power cut may lose the last fraction of a second.
+synchronous_commit = off
+shared_buffers = 256MB
+max_connections = 300
+EOF
+  fi
+  log "starting PostgreSQL on 127.0.0.1:$PG_PORT ($PG_DATA)"
+  setsid bash -c "$(declare -f run_as); run_as \"\$@\"" _ "$PG_USER" "$bin/postgres" -D "$PG_DATA" >"$LOGS/postgresql.log" 2>&1 &
+  echo $! >"$RUN/postgresql.pid"
+  wait_for postgresql 60 pg_psql 'select 1'
+  [ "$(pg_psql "select count(*) from pg_database where datname = 'ferretdb'")" = 1 ] ||
+    pg_psql 'create database ferretdb'
+}
+
+pg_url() { echo "postgres://ferretdb:$(pg_password)@127.0.0.1:$PG_PORT/ferretdb"; }
+
 start_ferretdb() {
   if pid_alive ferretdb; then return; fi
   mkdir -p "$DATA/ferretdb"
-  log "starting FerretDB on 127.0.0.1:$MONGO_PORT (SQLite in $DATA/ferretdb)"
-  setsid "$BIN/ferretdb" --handler=sqlite --sqlite-url="file:$DATA/ferretdb/" \
+  if compgen -G "$DATA/ferretdb/*.sqlite" >/dev/null; then
+    log "note: $DATA/ferretdb holds data of the old SQLite backend, which is no longer read;"
+    log "      'python -m scripts.migrate_sqlite' copies it into PostgreSQL (or delete those files to start afresh)"
+  fi
+  log "starting FerretDB on 127.0.0.1:$MONGO_PORT (PostgreSQL on :$PG_PORT)"
+  setsid "$BIN/ferretdb" --handler=postgresql --postgresql-url="$(pg_url)" \
     --listen-addr="127.0.0.1:$MONGO_PORT" --telemetry=disable --debug-addr=- \
     --state-dir="$DATA/ferretdb" --log-level=WARN >"$LOGS/ferretdb.log" 2>&1 &
   echo $! >"$RUN/ferretdb.pid"
@@ -154,12 +257,12 @@ start_ferretdb() {
 
 start_elasticsearch() {
   if pid_alive elasticsearch; then return; fi
-  mkdir -p "$DATA/elasticsearch" "$LOGS/elasticsearch"
+  mkdir -p "$ES_DATA" "$ES_LOGS"
   cat >"$ES_DIR/config/elasticsearch.yml" <<EOF
 cluster.name: allies-local
 node.name: local
-path.data: $DATA/elasticsearch
-path.logs: $LOGS/elasticsearch
+path.data: $ES_DATA
+path.logs: $ES_LOGS
 network.host: 127.0.0.1
 http.port: $ES_PORT
 transport.port: $((ES_PORT + 100))
@@ -169,15 +272,11 @@ action.destructive_requires_name: false
 # A laptop or CI disk is often fuller than a server's; do not go read-only at 90%.
 cluster.routing.allocation.disk.threshold_enabled: false
 EOF
-  local run_as=()
-  if [ "$(id -u)" -eq 0 ]; then
-    chown -R "$ES_USER" "$ES_DIR" "$DATA/elasticsearch" "$LOGS/elasticsearch"
-    run_as=(setpriv --reuid="$ES_USER" --regid="$ES_USER" --init-groups)
-  fi
+  [ "$(id -u)" -ne 0 ] || chown -R "$ES_USER" "$ES_DIR" "$ES_DATA" "$ES_LOGS"
   log "starting Elasticsearch $ELASTICSEARCH_VERSION on 127.0.0.1:$ES_PORT"
   ES_JAVA_HOME="${ES_JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")}" \
     ES_JAVA_OPTS="${ES_JAVA_OPTS:--Xms512m -Xmx512m}" \
-    setsid "${run_as[@]}" "$ES_DIR/bin/elasticsearch" >"$LOGS/elasticsearch.log" 2>&1 &
+    setsid bash -c "$(declare -f run_as); run_as \"\$@\"" _ "$ES_USER" "$ES_DIR/bin/elasticsearch" >"$LOGS/elasticsearch.log" 2>&1 &
   echo $! >"$RUN/elasticsearch.pid"
   wait_for elasticsearch 180 curl -fsS "http://127.0.0.1:$ES_PORT/_cluster/health?wait_for_status=yellow&timeout=1s"
 }
@@ -198,6 +297,7 @@ stop_one() { # name
 cmd_start() {
   cmd_install
   start_rabbitmq
+  start_postgresql
   start_ferretdb
   start_elasticsearch
   cmd_status
@@ -206,6 +306,7 @@ cmd_start() {
 cmd_stop() {
   stop_one elasticsearch
   stop_one ferretdb
+  stop_one postgresql
   stop_one rabbitmq
   # epmd is started on demand by the Erlang VM and outlives it; it holds no data.
   rabbit_env
@@ -214,7 +315,7 @@ cmd_stop() {
 
 cmd_status() {
   local name
-  for name in rabbitmq ferretdb elasticsearch; do
+  for name in rabbitmq postgresql ferretdb elasticsearch; do
     if pid_alive "$name"; then echo "$name: running (pid $(cat "$RUN/$name.pid"))"; else echo "$name: stopped"; fi
   done
 }
@@ -226,6 +327,7 @@ export AMQP_URI=\${AMQP_URI:-amqp://guest:guest@127.0.0.1:$AMQP_PORT/}
 export RABBIT_MGMT_URI=\${RABBIT_MGMT_URI:-http://guest:guest@127.0.0.1:$RABBIT_MGMT_PORT/}
 export MONGO_URI=\${MONGO_URI:-mongodb://127.0.0.1:$MONGO_PORT/}
 export ES_URL=\${ES_URL:-http://127.0.0.1:$ES_PORT}
+export FERRETDB_POSTGRESQL_URL=\${FERRETDB_POSTGRESQL_URL:-$(pg_url)}
 EOF
 }
 

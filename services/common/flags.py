@@ -26,6 +26,7 @@ class ModerationNote(StrictSchema):
 def prepare(db):
     db[FLAGS].create_index("target_id")
     db[FLAGS].create_index("status")
+    db[FLAGS].create_index("reporter_id")
 
 
 def raise_flag(db, target_type, target_id, reporter_id, reason):
@@ -49,4 +50,6 @@ def resolve(db, target_id, outcome):
 
 def forget_person(db, account_id):
     """A deleted person's flags go: those they raised, and those about them."""
-    db[FLAGS].delete_many({"$or": [{"reporter_id": account_id}, {"target_id": account_id}]})
+    # Two equality deletes, which indexes serve, rather than one `$or`, which scans.
+    db[FLAGS].delete_many({"reporter_id": account_id})
+    db[FLAGS].delete_many({"target_id": account_id})

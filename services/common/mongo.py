@@ -1,7 +1,9 @@
 """MongoDB (wire protocol; FerretDB locally) as a nameko dependency: the service's own database."""
 import pymongo
+import pymongo.errors
 from nameko.extensions import DependencyProvider
 
+from . import pgindex, queryshapes
 from .config import database_name
 
 
@@ -12,13 +14,39 @@ def connect(config):
         serverSelectionTimeoutMS=int(config.get("MONGO_TIMEOUT_MS", 5000)),
         # Acknowledged writes: an outbox entry is on the server before we publish it.
         w=1,
+        event_listeners=queryshapes.listeners(config),
     )
+
+
+def create_collections(db, *names):
+    """Make sure these collections exist, so start-up can index them before the first query."""
+    have = set(db.list_collection_names())
+    for name in names:
+        if name not in have:
+            try:
+                db.create_collection(name)
+            except pymongo.errors.CollectionInvalid:
+                pass  # another replica created it
+
+
+def prepare_database(db, prepare, config):
+    """Create a service's collections and declared indexes, and (on the local FerretDB stack) the
+    PostgreSQL indexes that serve them. Every collection a service queries must exist by now."""
+    from . import outbox
+    from .consumer import LEDGER  # the ledger of handled events, read by `_id` for every event
+    create_collections(db, LEDGER)
+    outbox.prepare(db)
+    if prepare:
+        prepare(db)
+    if config.get("FERRETDB_POSTGRESQL_URL"):
+        pgindex.mirror(config["FERRETDB_POSTGRESQL_URL"], db)
 
 
 class ServiceDatabase(DependencyProvider):
     """Injects `pymongo.database.Database` named `<DB_PREFIX>_<service>`.
 
-    `prepare` (optional) is called once with the database at start-up to create indexes.
+    `prepare` (optional) is called once with the database at start-up to create its collections
+    and indexes (`prepare_database`).
     """
 
     def __init__(self, prepare=None):
@@ -32,8 +60,7 @@ class ServiceDatabase(DependencyProvider):
         self.database = self.client[database_name(config, self.container.service_name)]
 
     def start(self):
-        if self.prepare:
-            self.prepare(self.database)
+        prepare_database(self.database, self.prepare, self.container.config)
 
     def stop(self):
         if self.client is not None:

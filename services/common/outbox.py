@@ -6,24 +6,77 @@ its `_outbox` array in the same update. After the write, `flush` publishes them 
 one out once the broker confirmed it. A process that dies in between leaves the events in the
 document, and `flush_pending` (run at start-up and on a timer) publishes them later. Events may
 therefore be published more than once; consumers are idempotent on `event_id`.
+
+Finding what a crash left behind must not scan the data: `_outbox.0 $exists` is a full scan on
+every backend but MongoDB's (on FerretDB, every document decoded on every tick). So each write
+first puts a marker for its document in the small `outbox_pending` collection, with a fresh
+token, and writes the same token into the document together with its events. A flush deletes the
+marker only when the document carries that marker's token, i.e. once it has published the events
+of the very write that made the marker. A write that died before landing leaves a marker whose
+token never arrives; it is dropped after `STALE_AFTER`. The timer reads the markers, never the
+data.
 """
 import logging
+import uuid
+from datetime import timedelta
+
+from .events import utcnow
 
 log = logging.getLogger(__name__)
 
 OUTBOX = "_outbox"
-PENDING = {f"{OUTBOX}.0": {"$exists": True}}
+TOKEN = "_outbox_token"
+PENDING = "outbox_pending"
+# Far longer than any write takes to land after its marker.
+STALE_AFTER = timedelta(seconds=60)
+# The projection that reads a document without its outbox.
+HIDE = {OUTBOX: 0, TOKEN: 0}
 
 
-def stage(events):
-    """The `$push` clause that appends `events` to a document's outbox in the same update."""
-    return {OUTBOX: {"$each": list(events)}}
+def prepare(db):
+    """The markers are found by collection on every tick."""
+    db[PENDING].create_index("collection")
+
+
+def _key(collection, doc_id):
+    return f"{collection.name}:{doc_id}"
+
+
+def mark(collection, doc_id):
+    """Record that `doc_id` is about to get events; returns the token to write with them."""
+    token = uuid.uuid4().hex
+    collection.database[PENDING].update_one(
+        {"_id": _key(collection, doc_id)},
+        {"$set": {"collection": collection.name, "doc_id": doc_id, "token": token, "since": utcnow()}},
+        upsert=True)
+    return token
+
+
+def stage(update, events, token):
+    """`update` with `events` appended to the document's outbox, and the marker's token."""
+    update = dict(update)
+    update["$push"] = dict(update.get("$push", {}), **{OUTBOX: {"$each": list(events)}})
+    update["$set"] = dict(update.get("$set", {}), **{TOKEN: token})
+    return update
+
+
+def insert_with_events(collection, document, events):
+    """Insert a document with its events (raises DuplicateKeyError if it exists)."""
+    token = mark(collection, document["_id"])
+    collection.insert_one(dict(document, **{OUTBOX: list(events), TOKEN: token}))
+
+
+def update_one_with_events(collection, condition, update, events):
+    """`update_one(condition, update)` with `events` in the same write; True if it matched."""
+    token = mark(collection, condition["_id"])
+    return collection.update_one(condition, stage(update, events, token)).modified_count == 1
 
 
 def strip(document):
     """A stored document without its outbox, for returning to callers."""
     if document is not None:
         document.pop(OUTBOX, None)
+        document.pop(TOKEN, None)
     return document
 
 
@@ -42,9 +95,8 @@ def update_with_events(collection, doc_id, change, make_events, retries=5):
             return None
         fields = dict(change(current), version=current["version"] + 1)
         updated = dict(current, **fields)
-        result = collection.update_one({"_id": doc_id, "version": current["version"]},
-                                       {"$set": fields, "$push": stage(make_events(updated))})
-        if result.modified_count == 1:
+        if update_one_with_events(collection, {"_id": doc_id, "version": current["version"]},
+                                  {"$set": fields}, make_events(updated)):
             return updated
     raise ConcurrentUpdate(f"{collection.name}/{doc_id} kept changing while being updated")
 
@@ -52,8 +104,9 @@ def update_with_events(collection, doc_id, change, make_events, retries=5):
 def replace_with_events(collection, current, replacement, events):
     """Replace a whole document (e.g. by a tombstone that keeps no personal data) together with
     the events announcing it, if nobody changed it since `current` was read."""
+    token = mark(collection, current["_id"])
     result = collection.replace_one({"_id": current["_id"], "version": current["version"]},
-                                    dict(replacement, **{OUTBOX: list(events)}))
+                                    dict(replacement, **{OUTBOX: list(events), TOKEN: token}))
     if result.modified_count != 1:
         raise ConcurrentUpdate(f"{collection.name}/{current['_id']} changed while being replaced")
 
@@ -64,7 +117,10 @@ class ConcurrentUpdate(Exception):
 
 def flush(collection, doc_id, dispatch):
     """Publish the pending events of one document, oldest first. Returns how many it published."""
-    document = collection.find_one({"_id": doc_id}, {OUTBOX: 1})
+    pending = collection.database[PENDING]
+    key = _key(collection, doc_id)
+    marker = pending.find_one({"_id": key})  # read before the document: see the module's note
+    document = collection.find_one({"_id": doc_id}, {OUTBOX: 1, TOKEN: 1})
     published = 0
     for event in (document or {}).get(OUTBOX, []):
         # nameko's dispatcher publishes with confirms and persistent delivery: when it returns
@@ -72,15 +128,19 @@ def flush(collection, doc_id, dispatch):
         dispatch(event["event_type"], event)
         collection.update_one({"_id": doc_id}, {"$pull": {OUTBOX: event}})
         published += 1
+    if marker is not None and ((document or {}).get(TOKEN) == marker["token"]
+                               or marker["since"] < utcnow() - STALE_AFTER):
+        pending.delete_one({"_id": key, "token": marker["token"]})
     return published
 
 
 def flush_pending(collection, dispatch, limit=500):
     """Publish whatever a crash (or a broker outage) left in any outbox of `collection`."""
     total = 0
-    for document in collection.find(PENDING, {"_id": 1}).limit(limit):
+    markers = collection.database[PENDING].find({"collection": collection.name}, {"doc_id": 1}).limit(limit)
+    for marker in list(markers):
         try:
-            total += flush(collection, document["_id"], dispatch)
+            total += flush(collection, marker["doc_id"], dispatch)
         except Exception:  # the broker is away; the timer will try again
             log.warning("outbox flush of %s failed; will retry", collection.name, exc_info=True)
             break

@@ -9,6 +9,7 @@ A request, its author or a volunteer that stops fitting withdraws the open propo
 """
 from datetime import timedelta
 
+from services.common import due
 from services.common.errors import Conflict, Forbidden, NotFound
 
 from . import scoring
@@ -71,6 +72,7 @@ def new_match(match_id, request, volunteer_id, value, reasons, now, expiry_s):
         "reasons": reasons,
         "proposed_at": now,
         "expires_at": now + timedelta(seconds=expiry_s),
+        "expires_slot": due.slot(now + timedelta(seconds=expiry_s)),
         "version": 1,
     }
 

@@ -9,7 +9,7 @@ from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from services.common import outbox
+from services.common import due, outbox
 from services.common.consumer import consumes
 from services.common.errors import Conflict, DomainError
 from services.common.events import make_event, utcnow
@@ -244,7 +244,15 @@ class MatchingService:
     @timer(interval=5)
     def expire_due(self):
         """Proposals nobody answered in time expire; the next candidate is proposed."""
-        for match in storage.due_matches(self.db, utcnow()):
+        self._expire(storage.due_matches(self.db, utcnow()))
+
+    @timer(interval=due.SWEEP_INTERVAL_S, eager=True)
+    def expire_overdue(self):
+        """What the quick timer cannot see: proposals that fell due while no process was looking."""
+        self._expire(storage.overdue_matches(self.db, utcnow()))
+
+    def _expire(self, matches):
+        for match in matches:
             if self._move(match, "expired"):
                 self._refresh_volunteers([match["volunteer_id"]])
                 self._top_up(storage.request(self.db, match["request_id"]))

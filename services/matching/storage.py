@@ -1,7 +1,7 @@
 """The matching database: its read models of volunteers and requests, and its proposals.
 
-Every write of a volunteer document sets `touched_at`, so other replicas' candidate indexes can
-pick it up (`CandidateIndex.sync`). A volunteer's load and history (`open_proposals`,
+Every write of a volunteer document sets `touched_at` (and its minute, `touched_slot`, which an
+index serves), so other replicas' candidate indexes can pick it up (`CandidateIndex.sync`). A volunteer's load and history (`open_proposals`,
 `active_matches`, `stats`) are recomputed from their matches (`refresh_load`) rather than counted
 up and down, so a crash between two writes cannot leave them wrong for good.
 """
@@ -10,8 +10,9 @@ import uuid
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from services.common import outbox
+from services.common import due, outbox
 from services.common.events import utcnow
+from services.common.mongo import create_collections
 from services.common.readmodel import apply_if_newer
 
 from . import lifecycle
@@ -26,11 +27,13 @@ PROFILE_FIELDS = ("handle", "role", "status", "skills", "languages", "countries"
 
 
 def prepare(db):
-    db[VOLUNTEERS].create_index("touched_at")
+    create_collections(db, VOLUNTEERS, REQUESTS, MATCHES)
+    db[VOLUNTEERS].create_index("touched_slot")
     db[REQUESTS].create_index("skills")
     db[MATCHES].create_index("request_id")
     db[MATCHES].create_index("volunteer_id")
     db[MATCHES].create_index([("status", 1), ("expires_at", 1)])
+    db[MATCHES].create_index("expires_slot")
 
 
 def match_id(request_id, volunteer_id):
@@ -53,13 +56,18 @@ def upsert_newer(collection, doc_id, fields, version, unset=None):
 
 # ---- volunteers
 
+def touched():
+    now = utcnow()
+    return {"touched_at": now, "touched_slot": due.slot(now)}
+
+
 def remember_profile(db, profile_id, fields, version):
-    return upsert_newer(db[VOLUNTEERS], profile_id, dict(fields, touched_at=utcnow(), deleted=False), version)
+    return upsert_newer(db[VOLUNTEERS], profile_id, dict(fields, **touched(), deleted=False), version)
 
 
 def forget_profile(db, profile_id, version):
     """Keep only a tombstone (id, version): a late, older profile event cannot bring them back."""
-    return upsert_newer(db[VOLUNTEERS], profile_id, {"deleted": True, "touched_at": utcnow()}, version,
+    return upsert_newer(db[VOLUNTEERS], profile_id, dict(touched(), deleted=True), version,
                         unset=PROFILE_FIELDS + ("open_proposals", "active_matches", "stats"))
 
 
@@ -69,7 +77,9 @@ def volunteer(db, volunteer_id):
 
 
 def volunteers(db, ids):
-    return {doc["_id"]: doc for doc in db[VOLUNTEERS].find({"_id": {"$in": list(ids)}, "deleted": {"$ne": True}})}
+    """By id, one indexed lookup each (`$in` is not pushed down to FerretDB's backend)."""
+    found = (volunteer(db, volunteer_id) for volunteer_id in set(ids))
+    return {doc["_id"]: doc for doc in found if doc is not None}
 
 
 def refresh_load(db, volunteer_id):
@@ -78,7 +88,7 @@ def refresh_load(db, volunteer_id):
         {"volunteer_id": volunteer_id},
         {"status": 1, "active": 1, "proposed_at": 1, "answered_at": 1}))
     return db[VOLUNTEERS].find_one_and_update(
-        {"_id": volunteer_id, "deleted": {"$ne": True}}, {"$set": dict(load, touched_at=utcnow())},
+        {"_id": volunteer_id, "deleted": {"$ne": True}}, {"$set": dict(load, **touched())},
         return_document=ReturnDocument.AFTER)
 
 
@@ -101,22 +111,25 @@ def take_request(db, request_id, taking_match_id):
 
 def open_requests_needing(db, skills):
     """Open requests wanting one of `skills`, most urgent and oldest first."""
-    found = db[REQUESTS].find({"status": "open", "hidden": {"$ne": True}, "taken_by": None,
-                               "skills": {"$in": list(skills)}})
+    found = {}
+    for skill in set(skills):  # one indexed lookup per skill: `$in` is not pushed down to FerretDB's backend
+        for request in db[REQUESTS].find({"skills": skill, "status": "open"}):
+            if not request.get("hidden") and request.get("taken_by") is None:
+                found[request["_id"]] = request
     order = {"critical": 0, "high": 1, "normal": 2, "low": 3}
-    return sorted(found, key=lambda r: (order.get(r.get("urgency"), 2), r.get("created_at") or 0))
+    return sorted(found.values(), key=lambda r: (order.get(r.get("urgency"), 2), r.get("created_at") or 0))
 
 
 # ---- matches
 
 def match(db, the_match_id):
-    return db[MATCHES].find_one({"_id": the_match_id}, {outbox.OUTBOX: 0})
+    return db[MATCHES].find_one({"_id": the_match_id}, outbox.HIDE)
 
 
 def insert_match(db, new_match, events):
     """Insert a proposal with its events. False if it already existed (a redelivery)."""
     try:
-        db[MATCHES].insert_one(dict(new_match, **{outbox.OUTBOX: list(events)}))
+        outbox.insert_with_events(db[MATCHES], new_match, events)
         return True
     except DuplicateKeyError:
         return False
@@ -125,15 +138,13 @@ def insert_match(db, new_match, events):
 def move_match(db, current, target, changes, events):
     """Move a match from its current state (and version) to `target`, with its events in the same
     update. False if someone moved it first."""
-    result = db[MATCHES].update_one(
-        {"_id": current["_id"], "status": current["status"], "version": current["version"]},
-        {"$set": dict(changes, status=target, version=current["version"] + 1),
-         "$push": outbox.stage(events)})
-    return result.modified_count == 1
+    return outbox.update_one_with_events(
+        db[MATCHES], {"_id": current["_id"], "status": current["status"], "version": current["version"]},
+        {"$set": dict(changes, status=target, version=current["version"] + 1)}, events)
 
 
 def open_matches(db, **where):
-    return list(db[MATCHES].find(dict(where, status="proposed"), {outbox.OUTBOX: 0}))
+    return list(db[MATCHES].find(dict(where, status="proposed"), outbox.HIDE))
 
 
 def count_open(db, request_id):
@@ -146,8 +157,14 @@ def proposed_volunteers(db, request_id):
 
 
 def due_matches(db, now, limit=200):
-    return list(db[MATCHES].find({"status": "proposed", "expires_at": {"$lte": now}},
-                                 {outbox.OUTBOX: 0}).limit(limit))
+    """Open proposals past their expiry, from the last few minutes (see services/common/due.py)."""
+    return [outbox.strip(m) for m in due.due_in_recent_slots(db[MATCHES], {"status": "proposed"}, "expires_slot",
+                                                              "expires_at", now, limit)]
+
+
+def overdue_matches(db, now, limit=200):
+    """Every open proposal past its expiry, however long ago: the slow sweep."""
+    return list(db[MATCHES].find({"status": "proposed", "expires_at": {"$lte": now}}, outbox.HIDE).limit(limit))
 
 
 def finish_accepted(db, request_id):
@@ -164,4 +181,4 @@ def forget_decline_reasons(db, volunteer_id):
 
 
 def matches_for(db, field, account_id):
-    return list(db[MATCHES].find({field: account_id}, {outbox.OUTBOX: 0}).sort("proposed_at", -1))
+    return list(db[MATCHES].find({field: account_id}, outbox.HIDE).sort("proposed_at", -1))

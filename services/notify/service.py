@@ -9,7 +9,7 @@ from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from services.common import outbox
+from services.common import due, outbox
 from services.common.consumer import consumes
 from services.common.errors import DomainError, NotFound
 from services.common.events import make_event, utcnow
@@ -124,7 +124,16 @@ class NotifyService:
     @timer(interval=1)
     def remind_expiring(self):
         now = utcnow()
-        for proposal in storage.proposals_to_remind(self.db, now):
+        self._remind(storage.proposals_to_remind(self.db, now), now)
+
+    @timer(interval=due.SWEEP_INTERVAL_S, eager=True)
+    def remind_overdue(self):
+        """What the quick timer cannot see: reminders that fell due while no process was looking."""
+        now = utcnow()
+        self._remind(storage.overdue_reminders(self.db, now), now)
+
+    def _remind(self, proposals, now):
+        for proposal in proposals:
             self._tell(inbox.for_expiring(proposal, now))
             storage.mark_reminded(self.db, proposal["_id"])
 

@@ -7,6 +7,9 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from services.common import outbox
+from services.common.due import due_in_recent_slots, slot_for
+from services.common.events import utcnow
+from services.common.mongo import create_collections
 from services.common.readmodel import apply_if_newer
 
 NOTIFICATIONS = "notifications"
@@ -22,10 +25,15 @@ DELIVERIES = "deliveries"
 
 
 def prepare(db):
+    create_collections(db, NOTIFICATIONS, CONTACTS, PREFERENCES, EMAILS, PROPOSALS, CHANNELS, MESSAGES, HIDDEN,
+                       WEBHOOKS, DELIVERIES)
     db[NOTIFICATIONS].create_index([("recipient_id", pymongo.ASCENDING), ("created_at", pymongo.DESCENDING)])
     db[EMAILS].create_index([("status", pymongo.ASCENDING), ("next_attempt_at", pymongo.ASCENDING)])
     db[EMAILS].create_index("recipient_id")
     db[PROPOSALS].create_index([("status", pymongo.ASCENDING), ("remind_at", pymongo.ASCENDING)])
+    db[PROPOSALS].create_index("remind_slot")
+    db[PROPOSALS].create_index("volunteer_id")
+    db[PROPOSALS].create_index("author_id")
     db[MESSAGES].create_index([("match_id", pymongo.ASCENDING), ("sent_at", pymongo.ASCENDING)])
     db[MESSAGES].create_index("sender_id")
     db[DELIVERIES].create_index([("status", pymongo.ASCENDING), ("next_attempt_at", pymongo.ASCENDING)])
@@ -149,7 +157,7 @@ def remember_proposal(db, data, remind_at):
         {"_id": data["match_id"]},
         {"$setOnInsert": {"volunteer_id": data["volunteer_id"], "author_id": data["author_id"],
                           "request_id": data["request_id"], "proposed_at": data["proposed_at"],
-                          "remind_at": remind_at, "status": "open"}},
+                          "remind_at": remind_at, "remind_slot": slot_for(remind_at, utcnow()), "status": "open"}},
         upsert=True)
 
 
@@ -164,6 +172,12 @@ def close_proposal(db, data):
 
 
 def proposals_to_remind(db, now, limit=100):
+    """Open proposals whose reminder is due, from the last few minutes (services/common/due.py)."""
+    return due_in_recent_slots(db[PROPOSALS], {"status": "open"}, "remind_slot", "remind_at", now, limit)
+
+
+def overdue_reminders(db, now, limit=100):
+    """Every reminder past due, however long ago: the slow sweep."""
     return list(db[PROPOSALS].find({"status": "open", "remind_at": {"$lte": now}}).limit(limit))
 
 
@@ -186,7 +200,7 @@ def channel(db, match_id):
 
 
 def insert_message(db, message, events):
-    db[MESSAGES].insert_one(dict(message, **{outbox.OUTBOX: list(events)}))
+    outbox.insert_with_events(db[MESSAGES], message, events)
 
 
 def messages_in(db, match_id, limit, after=None):
@@ -197,7 +211,7 @@ def messages_in(db, match_id, limit, after=None):
             return [], False
         query["$or"] = [{"sent_at": {"$gt": anchor["sent_at"]}},
                         {"sent_at": anchor["sent_at"], "_id": {"$gt": after}}]
-    items = list(db[MESSAGES].find(query, {outbox.OUTBOX: 0}).sort([("sent_at", 1), ("_id", 1)]).limit(limit + 1))
+    items = list(db[MESSAGES].find(query, outbox.HIDE).sort([("sent_at", 1), ("_id", 1)]).limit(limit + 1))
     return items[:limit], len(items) > limit
 
 
@@ -244,6 +258,8 @@ def forget_person(db, profile_id, version, now):
     db[PREFERENCES].delete_one({"_id": profile_id})
     db[NOTIFICATIONS].delete_many({"recipient_id": profile_id})
     db[EMAILS].delete_many({"recipient_id": profile_id})
-    db[PROPOSALS].delete_many({"$or": [{"volunteer_id": profile_id}, {"author_id": profile_id}]})
+    # Two equality deletes, which indexes serve, rather than one `$or`, which scans.
+    db[PROPOSALS].delete_many({"volunteer_id": profile_id})
+    db[PROPOSALS].delete_many({"author_id": profile_id})
     db[MESSAGES].update_many({"sender_id": profile_id, "deleted": {"$ne": True}},
                              {"$set": {"deleted": True, "deleted_at": now}, "$unset": {"ciphertext": ""}})

@@ -7,6 +7,7 @@ from pymongo.errors import DuplicateKeyError
 from services.common import flags, outbox
 from services.common.errors import Conflict
 from services.common.events import utcnow
+from services.common.mongo import create_collections
 
 ACCOUNTS = "accounts"
 SESSIONS = "sessions"
@@ -14,6 +15,7 @@ LOGIN_ATTEMPTS = "login_attempts"
 
 
 def prepare(db):
+    create_collections(db, ACCOUNTS, SESSIONS, LOGIN_ATTEMPTS)
     db[ACCOUNTS].create_index("handle_key", unique=True)
     db[SESSIONS].create_index("account_id")
     flags.prepare(db)
@@ -23,7 +25,7 @@ def prepare(db):
 
 def insert_account(db, account, events):
     try:
-        db[ACCOUNTS].insert_one(dict(account, **{outbox.OUTBOX: list(events)}))
+        outbox.insert_with_events(db[ACCOUNTS], account, events)
     except DuplicateKeyError:
         raise Conflict("That handle is taken.", {"handle": "That handle is taken."}) from None
 

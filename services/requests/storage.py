@@ -13,7 +13,7 @@ def prepare(db):
 
 
 def insert_request(db, request, events):
-    db[REQUESTS].insert_one(dict(request, **{outbox.OUTBOX: list(events)}))
+    outbox.insert_with_events(db[REQUESTS], request, events)
 
 
 def find_request(db, request_id):

@@ -22,9 +22,14 @@ from pymongo.errors import DuplicateKeyError
 from marshmallow import fields, validate
 
 from services.common.errors import ValidationFailed
+from services.common.mongo import create_collections
 from services.common.schemas import StrictSchema
 
 LIFECYCLES = "lifecycles"
+
+
+def prepare(db):
+    create_collections(db, LIFECYCLES)
 REQUEST_FIELDS = ("skills", "country", "urgency", "visibility", "status", "hidden", "created_at")
 
 # ---- lifecycle merging (Mongo)

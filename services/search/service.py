@@ -23,7 +23,7 @@ class SearchService:
     name = "search"
 
     es = ElasticsearchClient(prepare=indices.ensure_indices)
-    db = ServiceDatabase()  # the ledger of handled events, request lifecycles
+    db = ServiceDatabase(prepare=analytics.prepare)  # the ledger of handled events, request lifecycles
     config = Config()
 
     # ---- requests

@@ -48,7 +48,7 @@ def test_events_left_pending_by_a_crash_are_published_on_restart(container_facto
                "password_hash": accounts.hash_password("correct horse battery"), "email_sealed": None,
                "status": "active", "verified": False, "profile": dict(accounts.EMPTY_PROFILE), "version": 1}
     event = make_event("profiles", "profile_registered", accounts.profile_event_data(account))
-    db_for("profiles").accounts.insert_one(dict(account, **{outbox.OUTBOX: [event]}))
+    outbox.insert_with_events(db_for("profiles").accounts, account, [event])
 
     listener = container_factory(Listener, config)
     listener.start()
@@ -58,6 +58,8 @@ def test_events_left_pending_by_a_crash_are_published_on_restart(container_facto
     assert [e["event_id"] for e in RECEIVED] == [event["event_id"]]
     wait_until(lambda: db_for("profiles").accounts.find_one({"_id": "a-crashed"})[outbox.OUTBOX] == [],
                message="the outbox to be emptied")
+    wait_until(lambda: db_for("profiles")[outbox.PENDING].count_documents({}) == 0,
+               message="the pending marker to be cleared")
 
 
 def test_a_taken_handle_is_a_conflict_whatever_its_case(container_factory, config):
