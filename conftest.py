@@ -3,10 +3,30 @@
 Each test that needs the stack gets its own RabbitMQ vhost (nameko's `rabbit_config`), its own
 database prefix and its own Elasticsearch index prefix, and leaves nothing behind.
 """
+import os
+
 import pytest
 
 from services.common import elastic, mongo
+from services.common.config import ROOT
 from tests.support import drop_test_data, isolated_config
+
+LAST = "tests/test_query_plans.py"
+
+
+def pytest_configure(config):
+    """Services record the shape of every query they send, for the query-plan test (which runs
+    last: it checks what the rest of the run sent). A fresh file each run; processes the tests
+    start inherit the variable, and `load_config` reads it."""
+    folder = os.environ.get("ALLIES_HOME", os.path.join(ROOT, ".local"))
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "query-shapes.jsonl")
+    open(path, "w").close()
+    os.environ["QUERY_SHAPES_FILE"] = path
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: item.nodeid.startswith(LAST))  # stable: only moves those to the end
 
 
 @pytest.fixture

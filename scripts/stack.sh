@@ -245,7 +245,7 @@ start_ferretdb() {
   mkdir -p "$DATA/ferretdb"
   if compgen -G "$DATA/ferretdb/*.sqlite" >/dev/null; then
     log "note: $DATA/ferretdb holds data of the old SQLite backend, which is no longer read;"
-    log "      'python -m scripts.migrate_sqlite' copies it into PostgreSQL (or delete those files to start afresh)"
+    log "      delete those *.sqlite files to start afresh (README: set-up)"
   fi
   log "starting FerretDB on 127.0.0.1:$MONGO_PORT (PostgreSQL on :$PG_PORT)"
   setsid "$BIN/ferretdb" --handler=postgresql --postgresql-url="$(pg_url)" \

@@ -7,14 +7,16 @@ from . import pgindex, queryshapes
 from .config import database_name
 
 
-def connect(config):
+def connect(config, record_shapes=False):
+    """A client for the configured server. `record_shapes`: the services' own connections, whose
+    query shapes the query-plan test checks (services/common/queryshapes.py)."""
     return pymongo.MongoClient(
         config["MONGO_URI"],
         tz_aware=True,
         serverSelectionTimeoutMS=int(config.get("MONGO_TIMEOUT_MS", 5000)),
         # Acknowledged writes: an outbox entry is on the server before we publish it.
         w=1,
-        event_listeners=queryshapes.listeners(config),
+        event_listeners=queryshapes.listeners(config) if record_shapes else [],
     )
 
 
@@ -56,7 +58,7 @@ class ServiceDatabase(DependencyProvider):
 
     def setup(self):
         config = self.container.config
-        self.client = connect(config)
+        self.client = connect(config, record_shapes=True)
         self.database = self.client[database_name(config, self.container.service_name)]
 
     def start(self):

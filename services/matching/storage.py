@@ -32,6 +32,7 @@ def prepare(db):
     db[REQUESTS].create_index("skills")
     db[MATCHES].create_index("request_id")
     db[MATCHES].create_index("volunteer_id")
+    db[MATCHES].create_index("author_id")
     db[MATCHES].create_index([("status", 1), ("expires_at", 1)])
     db[MATCHES].create_index("expires_slot")
 

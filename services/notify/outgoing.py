@@ -17,7 +17,8 @@ def notify(db, notification, now, config):
     """Put a notification in the inbox and queue its email according to the person's preference.
 
     Returns the id of an email to try right away, or None."""
-    storage.insert_notification(db, notification)
+    # When it reached the inbox (`created_at` is when its cause happened): the notify hop's end.
+    storage.insert_notification(db, dict(notification, stored_at=now))
     recipient = notification["recipient_id"]
     mode = storage.email_mode(db, recipient)
     if mode == "off":

@@ -1,0 +1,304 @@
+"""`./dev bench pipeline`: the whole path a person waits on, with a store already full.
+
+In one run, on the running local stack:
+ 1. seeds the services' databases straight to production-like sizes (default 100,000 matches,
+    10,000 volunteers, 20,000 requests, with the notifications and proposals they imply), with a
+    progress bar; the platform's start-up then indexes them as it always does;
+ 2. starts the whole platform as processes (tests/e2e/platform.py), on a vhost of its own;
+ 3. measures the raw broker round trip in the same run: persistent messages published with
+    confirms, then consumed with acks (kombu, the client the services use);
+ 4. posts requests through the gateway at increasing rates, and reads each hop's end from what
+    the services stored: the gateway's answer (`POST /api/requests`), the request stored
+    (requests), the first proposal (matching), its notification in the inbox (notify), and the
+    request found in Elasticsearch (search; polled every 100 ms);
+ 5. prints p50/p99 per hop and the sustained rate at each offered rate, each as a ratio to the
+    broker baseline, and writes them with an SVG plot to docs/performance-pipeline.svg and
+    the table to stdout (docs/performance.md quotes a run).
+
+    ./dev bench pipeline [--matches 100000] [--rates 5,10,20,40] [--seconds 20]
+"""
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import kombu
+import requests
+from nameko.testing.rabbit import Client as RabbitClient
+from tqdm import tqdm
+
+from services.common import due, elastic, mongo
+from services.common.events import utcnow
+from services.common.taxonomy import SKILLS
+from tests.e2e.platform import Client, Platform
+
+COUNTRIES = ["IR", "SY", "RU", "CN", "SA", "CU", "BY", "VE", "EG", "TR"]
+LANGUAGES = ["fa", "ar", "ru", "zh", "en", "es", "tr", "fr"]
+URGENCY = ["low", "normal", "high", "critical"]
+BATCH = 2000
+
+
+def percentile(values, fraction):
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+# ---------------------------------------------------------------- seeding
+
+def seed(config, volunteers, requests_, matches):
+    """Documents shaped as the services write them, straight into their databases."""
+    client = mongo.connect(config)
+    prefix = config["DB_PREFIX"]
+    matching, requests_db, notify = client[f"{prefix}_matching"], client[f"{prefix}_requests"], client[f"{prefix}_notify"]
+    now = utcnow()
+    skills = sorted(SKILLS)
+    volunteer_ids = [uuid.uuid4().hex for _ in range(volunteers)]
+    request_ids = [uuid.uuid4().hex for _ in range(requests_)]
+    authors = [uuid.uuid4().hex for _ in range(max(1, requests_ // 4))]
+    bar = tqdm(total=volunteers + 2 * requests_ + 3 * matches, desc="seeding", unit="doc", file=sys.stderr)
+
+    def insert(collection, documents):
+        for start in range(0, len(documents), BATCH):
+            chunk = documents[start:start + BATCH]
+            collection.insert_many(chunk, ordered=False)
+            bar.update(len(chunk))
+
+    insert(matching.volunteers, [{
+        "_id": vid, "handle": f"seed-{vid[:8]}", "role": "volunteer", "status": "active",
+        # Seeded skills avoid "legal", the skill the run's requests ask for: the run's own
+        # volunteers then meet the full candidate index without being outranked at random.
+        "skills": random.sample([s for s in skills if s != "legal"], 2),
+        "languages": random.sample(LANGUAGES, 2), "countries": random.sample(COUNTRIES, 2),
+        "availability_hours": 5, "max_active_matches": 3, "verified": random.random() < 0.3, "version": 1,
+        "deleted": False, "touched_at": now, "touched_slot": due.slot(now), "open_proposals": 0,
+        "active_matches": 0, "stats": {"accepted": 0, "declined": 0, "expired": 0, "answer_seconds": 0}}
+        for vid in volunteer_ids])
+    seeded_requests = [{
+        "_id": rid, "author_id": random.choice(authors), "title": "Seeded need", "body": "Seeded for the benchmark.",
+        "skills": random.sample(skills, 2), "languages": random.sample(LANGUAGES, 1),
+        "country": random.choice(COUNTRIES), "urgency": random.choice(URGENCY), "visibility": "public",
+        "status": random.choice(["fulfilled", "closed", "withdrawn"]), "hidden": False, "helper_ids": [],
+        "version": 2, "created_at": now - timedelta(days=random.randint(1, 700)), "updated_at": now}
+        for rid in request_ids]
+    insert(requests_db.requests, seeded_requests)
+    insert(matching.requests, [{k: r[k] for k in ("_id", "author_id", "skills", "languages", "country", "urgency",
+                                                   "visibility", "status", "hidden", "created_at", "version")}
+                               for r in seeded_requests])
+    match_docs = []
+    for _ in range(matches):
+        request = random.choice(seeded_requests)
+        volunteer_id = random.choice(volunteer_ids)
+        proposed_at = request["created_at"] + timedelta(hours=1)
+        match_docs.append({
+            "_id": uuid.uuid4().hex, "request_id": request["_id"], "volunteer_id": volunteer_id,
+            "author_id": request["author_id"], "status": random.choice(["declined", "expired", "accepted", "withdrawn"]),
+            "score": round(random.random(), 3), "reasons": ["skill"], "proposed_at": proposed_at,
+            "expires_at": proposed_at + timedelta(hours=72),
+            "expires_slot": due.slot(proposed_at + timedelta(hours=72)), "version": 2, "active": False})
+    insert(matching.matches, match_docs)
+    insert(notify.notifications, [{
+        "_id": uuid.uuid4().hex, "recipient_id": m["volunteer_id"], "kind": "match_proposed", "text": "",
+        "match_id": m["_id"], "request_id": m["request_id"], "created_at": m["proposed_at"],
+        "stored_at": m["proposed_at"], "read": True} for m in match_docs])
+    insert(notify.proposals, [{
+        "_id": m["_id"], "volunteer_id": m["volunteer_id"], "author_id": m["author_id"],
+        "request_id": m["request_id"], "proposed_at": m["proposed_at"], "remind_at": m["proposed_at"],
+        "remind_slot": due.slot(m["proposed_at"]), "status": "closed"} for m in match_docs])
+    bar.close()
+    client.close()
+
+
+# ---------------------------------------------------------------- broker baseline
+
+def broker_round_trip(amqp_uri, count=2000):
+    """Messages per second: persistent, published with confirms, then consumed with acks."""
+    queue_name = f"bench-{uuid.uuid4().hex[:8]}"
+    with kombu.Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
+        queue = kombu.Queue(queue_name, durable=True, auto_delete=False)
+        producer = connection.Producer()
+        body = {"event_id": str(uuid.uuid4()), "data": "x" * 600}  # about an event's size
+        received = []
+        started = time.perf_counter()
+        for _ in range(count):
+            producer.publish(body, routing_key=queue_name, declare=[queue], delivery_mode=2)
+        with connection.Consumer(queue, callbacks=[lambda b, m: (received.append(1), m.ack())], prefetch_count=100):
+            while len(received) < count:
+                connection.drain_events(timeout=10)
+        elapsed = time.perf_counter() - started
+        queue(connection.default_channel).delete()
+    return count / elapsed
+
+
+# ---------------------------------------------------------------- the run
+
+class Run:
+    def __init__(self, platform, author, es):
+        self.platform, self.author, self.es = platform, author, es
+        self.posted = {}  # request id -> (sent, answered) wall-clock seconds
+        self.lock = threading.Lock()
+
+    def post(self, index):
+        body = {"title": f"Asylum lawyer needed {index}", "body": "A family needs advice on an asylum claim.",
+                "skills": ["legal"], "languages": ["fa"], "country": "IR", "urgency": "high", "visibility": "public"}
+        sent = time.time()
+        response = self.author.call("POST", "/api/requests", body)
+        answered = time.time()
+        if response.status_code == 201:
+            with self.lock:
+                self.posted[response.json()["id"]] = (sent, answered)
+
+    def offer(self, rate, seconds):
+        """Post at `rate`/s for `seconds`, on a fixed schedule (an open loop: late answers do not slow it)."""
+        total = int(rate * seconds)
+        start = time.time()
+        with ThreadPoolExecutor(max_workers=64) as pool:
+            for index in range(total):
+                delay = start + index / rate - time.time()
+                if delay > 0:
+                    time.sleep(delay)
+                pool.submit(self.post, f"{rate}-{index}")
+
+
+def hop_times(platform, es, ids, helpers, deadline):
+    """When each request reached each hop, read from the services' own records."""
+    prefix = platform.config["DB_PREFIX"]
+    client = mongo.connect(platform.config)
+    stored, proposed, notified, searchable = {}, {}, {}, {}
+    alias = f"{platform.config['ES_INDEX_PREFIX']}-requests"
+    pending = set(ids)
+    while time.time() < deadline and (pending or len(notified) < len(ids)):
+        found = es.mget(index=alias, ids=list(pending)[:1000], source=False)["docs"] if pending else []
+        now = time.time()
+        for doc in found:
+            if doc.get("found"):
+                searchable[doc["_id"]] = now
+                pending.discard(doc["_id"])
+        time.sleep(0.1)
+        if not pending:
+            break
+    # The stored times, once the flow has settled.
+    while time.time() < deadline:
+        notified = {n["request_id"]: n["stored_at"].timestamp() for n in client[f"{prefix}_notify"].notifications.find(
+            {"kind": "match_proposed", "recipient_id": {"$in": helpers}}) if n["request_id"] in ids}
+        if len(notified) >= len(ids):
+            break
+        time.sleep(1)
+    for request_id in ids:
+        document = client[f"{prefix}_requests"].requests.find_one({"_id": request_id}, {"created_at": 1})
+        if document:
+            stored[request_id] = document["created_at"].timestamp()
+        first = list(client[f"{prefix}_matching"].matches.find({"request_id": request_id}, {"proposed_at": 1}))
+        if first:
+            proposed[request_id] = min(m["proposed_at"] for m in first).timestamp()
+    client.close()
+    return stored, proposed, notified, searchable
+
+
+def report_rate(rate, run, ids, times, window):
+    stored, proposed, notified, searchable = times
+    sent = {rid: run.posted[rid][0] for rid in ids}
+    hops = {
+        "POST answered (gateway)": [run.posted[rid][1] - sent[rid] for rid in ids],
+        "stored (requests)": [stored[r] - sent[r] for r in ids if r in stored],
+        "first proposal (matching)": [proposed[r] - sent[r] for r in ids if r in proposed],
+        "in the inbox (notify)": [notified[r] - sent[r] for r in ids if r in notified],
+        "searchable (search)": [searchable[r] - sent[r] for r in ids if r in searchable],
+    }
+    done = [notified[r] for r in ids if r in notified]
+    sustained = len(done) / max(max(done) - min(sent.values()), window) if done else 0.0
+    return {"rate": rate, "posted": len(ids), "notified": len(done), "sustained": sustained,
+            "hops": {name: (percentile(v, 0.5), percentile(v, 0.99), len(v)) for name, v in hops.items()}}
+
+
+def svg_plot(results, baseline, path):
+    """p99 from POST to the inbox, and the sustained rate, against the offered rate."""
+    width, height, pad = 640, 320, 50
+    rates = [r["rate"] for r in results]
+    p99 = [r["hops"]["in the inbox (notify)"][1] * 1000 for r in results]
+    top = max([v for v in p99 if v == v] + [1])
+    right = max(rates) * 1.1
+
+    def x(rate):
+        return pad + (width - 2 * pad) * rate / right
+
+    def y(value):
+        return height - pad - (height - 2 * pad) * value / top
+
+    points = " ".join(f"{x(r):.1f},{y(v):.1f}" for r, v in zip(rates, p99) if v == v)
+    labels = "".join(f'<text x="{x(r):.1f}" y="{height - pad + 16}" font-size="11" text-anchor="middle">{r:g}/s</text>'
+                     for r in rates)
+    dots = "".join(f'<circle cx="{x(r):.1f}" cy="{y(v):.1f}" r="3"/>' for r, v in zip(rates, p99) if v == v)
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif">'
+           f'<text x="{pad}" y="20" font-size="13">p99 from POST to the inbox (ms, max {top:.0f}) against offered '
+           f'rate; broker baseline {baseline:.0f} msg/s</text>'
+           f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="black"/>'
+           f'<line x1="{pad}" y1="{pad}" x2="{pad}" y2="{height - pad}" stroke="black"/>'
+           f'<polyline fill="none" stroke="#1f5fa8" stroke-width="2" points="{points}"/>{dots}{labels}</svg>')
+    with open(path, "w") as handle:
+        handle.write(svg)
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="./dev bench pipeline")
+    parser.add_argument("--matches", type=int, default=100_000)
+    parser.add_argument("--volunteers", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--rates", default="5,10,20,40")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--plot", default=os.path.join(os.path.dirname(__file__), "..", "docs",
+                                                       "performance-pipeline.svg"))
+    args = parser.parse_args(argv)
+
+    amqp_uri = os.environ["AMQP_URI"]
+    management = os.environ["RABBIT_MGMT_URI"].rstrip("/") + "/api/"
+    with tempfile.TemporaryDirectory() as logs:
+        platform = Platform(RabbitClient(management), amqp_uri, logs, MATCH_TOP_K=5)
+        print(f"seeding {args.volunteers} volunteers, {args.requests} requests, {args.matches} matches",
+              file=sys.stderr)
+        seed(platform.config, args.volunteers, args.requests, args.matches)
+        try:
+            platform.start()
+            baseline = broker_round_trip(platform.amqp_uri)
+            print(f"broker round trip (persistent, confirms, acks): {baseline:.0f} msg/s", file=sys.stderr)
+            author = Client(platform).sign_up(f"bench-author-{uuid.uuid4().hex[:6]}", "activist")
+            helpers = []
+            for index in range(20):
+                helper = Client(platform).sign_up(f"bench-lawyer-{index}-{uuid.uuid4().hex[:6]}", "volunteer")
+                helper.call("PUT", "/api/me/profile", {
+                    "skills": ["legal"], "languages": ["fa", "en"], "countries": ["IR"], "bio": "Asylum lawyer.",
+                    "availability_hours": 40, "max_active_matches": 100_000})
+                helpers.append(helper.account["id"])
+            time.sleep(3)  # their profiles reach matching's candidate index
+            es = elastic.connect(platform.config)
+            run = Run(platform, author, es)
+            results = []
+            for rate in [float(r) for r in args.rates.split(",")]:
+                before = set(run.posted)
+                run.offer(rate, args.seconds)
+                ids = set(run.posted) - before
+                times = hop_times(platform, es, ids, helpers, time.time() + 120)
+                results.append(report_rate(rate, run, ids, times, args.seconds))
+                print_result(results[-1], baseline)
+            svg_plot(results, baseline, args.plot)
+            print(f"plot: {os.path.abspath(args.plot)}", file=sys.stderr)
+        finally:
+            platform.stop()
+    return 0
+
+
+def print_result(result, baseline):
+    print(f"\noffered {result['rate']:g}/s: posted {result['posted']}, notified {result['notified']}, "
+          f"sustained {result['sustained']:.1f}/s = 1/{baseline / max(result['sustained'], 1e-9):.0f} of the broker")
+    print(f"  {'hop (time since POST sent)':32} {'p50 ms':>8} {'p99 ms':>8} {'n':>5}")
+    for name, (p50, p99, n) in result["hops"].items():
+        print(f"  {name:32} {p50 * 1000:8.0f} {p99 * 1000:8.0f} {n:5d}")
+    sys.stdout.flush()
