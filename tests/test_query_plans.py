@@ -19,6 +19,7 @@ import pytest
 
 from services.common import mongo, pgindex
 from services.common.config import load_config
+from services.common.queryshapes import shape
 from services.matching import storage as matching_storage
 from services.notify import storage as notify_storage
 from services.profiles import storage as profiles_storage
@@ -102,15 +103,15 @@ def test_every_recorded_query_is_served_by_an_index(scratch):
     problems = []
     with psycopg.connect(config["FERRETDB_POSTGRESQL_URL"], autocommit=True) as connection:
         connection.execute("SET enable_seqscan = off")
-        for service, collection, command, shape in sorted(shapes):
-            if collection in BOUNDED or (service, collection, command, shape) in RARE:
+        for service, collection, command, keys in sorted(shapes):
+            if collection in BOUNDED or (service, collection, command, keys) in RARE:
                 continue
-            what = f"{service}.{collection} {command} {dict(shape)}"
+            what = f"{service}.{collection} {command} {dict(keys)}"
             schema, table_of = tables[service]
             if collection not in table_of:
                 problems.append(f"{what}: the collection is not created (nor indexed) at start-up")
                 continue
-            where = where_clause(shape)
+            where = where_clause(keys)
             if not where:
                 problems.append(f"{what}: no top-level equality, so FerretDB decodes every document")
                 continue
@@ -132,7 +133,6 @@ def test_the_rule_agrees_with_ferretdbs_own_explain(scratch):
         cases = [({"request_id": "r1"}, True), ({"request_id": {"$eq": "r1"}, "status": "proposed"}, True),
                  ({"request_id": {"$in": ["r1"]}}, False), ({"expires_at": {"$lte": 1}}, False),
                  ({"$or": [{"request_id": "r1"}]}, False), ({"taken_by": None}, False)]
-        from services.common.queryshapes import shape
         for query, pushed in cases:
             explained = db.command("explain", {"find": "matches", "filter": query})
             assert explained["filterPushdown"] is pushed, query

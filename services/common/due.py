@@ -27,10 +27,6 @@ def slot_for(due_at, now):
     return slot(max(due_at, now))
 
 
-def recent_slots(now):
-    return [slot(now - timedelta(minutes=back)) for back in range(LOOK_BACK_MINUTES)]
-
-
 def slots_between(start, end):
     """Every minute from `start`'s to `end`'s, oldest first."""
     minute = start.astimezone(timezone.utc).replace(second=0, microsecond=0)
@@ -41,11 +37,11 @@ def slots_between(start, end):
     return found
 
 
-def due_in_recent_slots(collection, condition, slot_field, time_field, now, limit):
+def due_in_recent_slots(collection, condition, slot_field, time_field, now, limit, projection=None):
     """The items matching `condition` whose `time_field` is past, from the last few minutes' slots."""
     found = []
-    for minute in recent_slots(now):
-        for item in collection.find(dict(condition, **{slot_field: minute})):
+    for minute in slots_between(now - timedelta(minutes=LOOK_BACK_MINUTES - 1), now):
+        for item in collection.find(dict(condition, **{slot_field: minute}), projection):
             if item[time_field] <= now:
                 found.append(item)
                 if len(found) >= limit:

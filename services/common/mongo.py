@@ -3,8 +3,9 @@ import pymongo
 import pymongo.errors
 from nameko.extensions import DependencyProvider
 
-from . import pgindex, queryshapes
+from . import outbox, pgindex, queryshapes
 from .config import database_name
+from .consumer import LEDGER
 
 
 def connect(config, record_shapes=False):
@@ -34,9 +35,7 @@ def create_collections(db, *names):
 def prepare_database(db, prepare, config):
     """Create a service's collections and declared indexes, and (on the local FerretDB stack) the
     PostgreSQL indexes that serve them. Every collection a service queries must exist by now."""
-    from . import outbox
-    from .consumer import LEDGER  # the ledger of handled events, read by `_id` for every event
-    create_collections(db, LEDGER)
+    create_collections(db, LEDGER)  # the ledger of handled events, read by `_id` for every event
     outbox.prepare(db)
     if prepare:
         prepare(db)

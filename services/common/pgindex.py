@@ -4,8 +4,10 @@ Locally the MongoDB-wire server is FerretDB on PostgreSQL. FerretDB pushes a top
 down as `_jsonb -> 'field' @> 'value'` (and `_jsonb #> '{a,b}' @> ...` for a dotted field), which
 the btree indexes it makes for `createIndexes` cannot serve: every query, even by `_id`, would
 scan the table. A GIN index on that very expression can (docs/performance.md has the figures), so
-at start-up each service's database gets one per field of each index it declared through pymongo,
-and one on `_id` of every collection. Array fields work too: `["a", "b"] @> "a"` holds.
+at start-up each service's database gets one on the leading field of each index it declared
+through pymongo, and one on `_id` of every collection. (The later fields of a compound index serve
+ranges and sorts, which FerretDB never pushes down: an index on them would only slow writes.)
+Array fields work too: `["a", "b"] @> "a"` holds.
 
 Production runs real MongoDB, where the declared indexes are all there is; there
 `FERRETDB_POSTGRESQL_URL` is unset and this module does nothing.
@@ -19,11 +21,8 @@ METADATA = "_ferretdb_database_metadata"
 
 
 def fields_of(index_information):
-    """The fields a collection's declared indexes cover, `_id` always among them."""
-    fields = {"_id"}
-    for spec in index_information.values():
-        fields.update(name for name, _direction in spec["key"])
-    return sorted(fields)
+    """The leading field of each of a collection's declared indexes, `_id` always among them."""
+    return sorted({"_id"} | {spec["key"][0][0] for spec in index_information.values()})
 
 
 def expression(field):

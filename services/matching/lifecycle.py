@@ -62,6 +62,7 @@ def check_can_take(match, request, volunteer):
 
 
 def new_match(match_id, request, volunteer_id, value, reasons, now, expiry_s):
+    expires_at = now + timedelta(seconds=expiry_s)
     return {
         "_id": match_id,
         "request_id": request["_id"],
@@ -71,8 +72,8 @@ def new_match(match_id, request, volunteer_id, value, reasons, now, expiry_s):
         "score": value,
         "reasons": reasons,
         "proposed_at": now,
-        "expires_at": now + timedelta(seconds=expiry_s),
-        "expires_slot": due.slot(now + timedelta(seconds=expiry_s)),
+        "expires_at": expires_at,
+        "expires_slot": due.slot(expires_at),
         "version": 1,
     }
 

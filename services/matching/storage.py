@@ -1,8 +1,8 @@
 """The matching database: its read models of volunteers and requests, and its proposals.
 
 Every write of a volunteer document sets `touched_at` (and its minute, `touched_slot`, which an
-index serves), so other replicas' candidate indexes can pick it up (`CandidateIndex.sync`). A volunteer's load and history (`open_proposals`,
-`active_matches`, `stats`) are recomputed from their matches (`refresh_load`) rather than counted
+index serves), so other replicas' candidate indexes can pick it up (`CandidateIndex.sync`). A
+volunteer's load and history (`open_proposals`, `active_matches`, `stats`) are recomputed from their matches (`refresh_load`) rather than counted
 up and down, so a crash between two writes cannot leave them wrong for good.
 """
 import uuid
@@ -159,8 +159,8 @@ def proposed_volunteers(db, request_id):
 
 def due_matches(db, now, limit=200):
     """Open proposals past their expiry, from the last few minutes (see services/common/due.py)."""
-    return [outbox.strip(m) for m in due.due_in_recent_slots(db[MATCHES], {"status": "proposed"}, "expires_slot",
-                                                              "expires_at", now, limit)]
+    return due.due_in_recent_slots(db[MATCHES], {"status": "proposed"}, "expires_slot", "expires_at", now, limit,
+                                   outbox.HIDE)
 
 
 def overdue_matches(db, now, limit=200):
