@@ -9,12 +9,14 @@ therefore be published more than once; consumers are idempotent on `event_id`.
 
 Finding what a crash left behind must not scan the data: `_outbox.0 $exists` is a full scan on
 every backend but MongoDB's (on FerretDB, every document decoded on every tick). So each write
-first puts a marker for its document in the small `outbox_pending` collection, with a fresh
-token, and writes the same token into the document together with its events. A flush deletes the
-marker only when the document carries that marker's token, i.e. once it has published the events
-of the very write that made the marker. A write that died before landing leaves a marker whose
-token never arrives; it is dropped after `STALE_AFTER`. The timer reads the markers, never the
-data.
+first inserts a marker of its own, `<collection>:<document>:<token>` with a fresh token, into the
+small `outbox_pending` collection, and writes the same token into the document together with its
+events. A flush reads the document, publishes its events, and deletes the marker of the token the
+document carries: that write's events were just published, and so were those of any earlier write
+(they were in the same outbox). A marker whose token was overwritten by a later write, or whose
+write never landed, stays until the timer, which flushes its document on every tick, drops it
+after `STALE_AFTER`, by which time its write has landed or failed. The timer reads the markers,
+never the data.
 """
 import logging
 import uuid
@@ -38,17 +40,15 @@ def prepare(db):
     db[PENDING].create_index("collection")
 
 
-def _key(collection, doc_id):
-    return f"{collection.name}:{doc_id}"
+def _key(collection, doc_id, token):
+    return f"{collection.name}:{doc_id}:{token}"
 
 
 def mark(collection, doc_id):
     """Record that `doc_id` is about to get events; returns the token to write with them."""
     token = uuid.uuid4().hex
-    collection.database[PENDING].update_one(
-        {"_id": _key(collection, doc_id)},
-        {"$set": {"collection": collection.name, "doc_id": doc_id, "token": token, "since": utcnow()}},
-        upsert=True)
+    collection.database[PENDING].insert_one({"_id": _key(collection, doc_id, token), "collection": collection.name,
+                                             "doc_id": doc_id, "since": utcnow()})
     return token
 
 
@@ -117,33 +117,36 @@ class ConcurrentUpdate(Exception):
 
 def flush(collection, doc_id, dispatch):
     """Publish the pending events of one document, oldest first. Returns how many it published."""
-    pending = collection.database[PENDING]
-    key = _key(collection, doc_id)
-    marker = pending.find_one({"_id": key})  # read before the document: see the module's note
     document = collection.find_one({"_id": doc_id}, {OUTBOX: 1, TOKEN: 1})
+    if document is None:
+        return 0
     published = 0
-    for event in (document or {}).get(OUTBOX, []):
+    for event in document.get(OUTBOX, []):
         # nameko's dispatcher publishes with confirms and persistent delivery: when it returns
         # the broker has the event.
         dispatch(event["event_type"], event)
         collection.update_one({"_id": doc_id}, {"$pull": {OUTBOX: event}})
         published += 1
-    if marker is not None and ((document or {}).get(TOKEN) == marker["token"]
-                               or marker["since"] < utcnow() - STALE_AFTER):
-        pending.delete_one({"_id": key, "token": marker["token"]})
+    if document.get(TOKEN):
+        collection.database[PENDING].delete_one({"_id": _key(collection, doc_id, document[TOKEN])})
     return published
 
 
 def flush_pending(collection, dispatch, limit=500):
     """Publish whatever a crash (or a broker outage) left in any outbox of `collection`."""
     total = 0
-    markers = collection.database[PENDING].find({"collection": collection.name}, {"doc_id": 1}).limit(limit)
-    for marker in list(markers):
+    pending = collection.database[PENDING]
+    markers = list(pending.find({"collection": collection.name}, {"doc_id": 1, "since": 1}).limit(limit))
+    stale = utcnow() - STALE_AFTER
+    for doc_id in dict.fromkeys(marker["doc_id"] for marker in markers):
         try:
-            total += flush(collection, marker["doc_id"], dispatch)
+            total += flush(collection, doc_id, dispatch)
         except Exception:  # the broker is away; the timer will try again
             log.warning("outbox flush of %s failed; will retry", collection.name, exc_info=True)
-            break
+            return total
+    for marker in markers:  # their documents were just flushed: whatever they marked is out
+        if marker["since"] < stale:
+            pending.delete_one({"_id": marker["_id"]})
     if total:
         log.info("outbox: published %d pending event(s) from %s", total, collection.name)
     return total

@@ -104,9 +104,7 @@ class MatchingService:
                     or volunteer["_id"] in storage.proposed_volunteers(self.db, request["_id"])):
                 continue
             value, reasons = scoring.score(request, volunteer)
-            self._propose_one(request, volunteer["_id"], value, reasons)
-            volunteer = storage.refresh_load(self.db, volunteer["_id"])
-            self.index.put(volunteer)
+            volunteer = self._propose_one(request, volunteer["_id"], value, reasons) or volunteer
 
     # ---- requests, from request events
 
@@ -162,15 +160,23 @@ class MatchingService:
         exclude = storage.proposed_volunteers(self.db, request["_id"])
         for volunteer, value, reasons in self.index.top(request, wanted, exclude):
             self._propose_one(request, volunteer["_id"], value, reasons)
-            self._refresh_volunteers([volunteer["_id"]])
 
     def _propose_one(self, request, volunteer_id, value, reasons):
+        """Propose, and count it in the volunteer's load. Returns the volunteer as now stored, or
+        None if this proposal already existed (a redelivery) or the volunteer is gone."""
         match = lifecycle.new_match(storage.match_id(request["_id"], volunteer_id), request, volunteer_id,
                                     value, reasons, utcnow(), self.expiry_s)
-        storage.insert_match(self.db, match, [make_event(SOURCE, "match_proposed", lifecycle.event_data(match))])
+        new = storage.insert_match(self.db, match, [make_event(SOURCE, "match_proposed",
+                                                                 lifecycle.event_data(match))])
         # Flush even when the match already existed: a redelivery after a crash that came
         # between insert and publish must still get the event out.
         outbox.flush(self.db[storage.MATCHES], match["_id"], self.dispatch)
+        if not new:
+            return None
+        volunteer = storage.count_proposal(self.db, volunteer_id)
+        if volunteer is not None:
+            self.index.put(volunteer)
+        return volunteer
 
     def _move(self, match, target, **changes):
         """Move a match to `target` with its event; False if it had already moved."""

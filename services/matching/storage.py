@@ -2,8 +2,10 @@
 
 Every write of a volunteer document sets `touched_at` (and its minute, `touched_slot`, which an
 index serves), so other replicas' candidate indexes can pick it up (`CandidateIndex.sync`). A
-volunteer's load and history (`open_proposals`, `active_matches`, `stats`) are recomputed from their matches (`refresh_load`) rather than counted
-up and down, so a crash between two writes cannot leave them wrong for good.
+volunteer's load and history (`open_proposals`, `active_matches`, `stats`) are recomputed from their
+matches (`refresh_load`) whenever one of their matches changes, so a crash between two writes
+cannot leave them wrong for good. The one exception is the hot path: a new proposal only adds one
+to `open_proposals` (`count_proposal`), which the next recomputation confirms.
 """
 import uuid
 
@@ -90,6 +92,13 @@ def refresh_load(db, volunteer_id):
         {"status": 1, "active": 1, "proposed_at": 1, "answered_at": 1}))
     return db[VOLUNTEERS].find_one_and_update(
         {"_id": volunteer_id, "deleted": {"$ne": True}}, {"$set": dict(load, **touched())},
+        return_document=ReturnDocument.AFTER)
+
+
+def count_proposal(db, volunteer_id):
+    """One more open proposal for this volunteer (no re-read of their matches). Returns the document."""
+    return db[VOLUNTEERS].find_one_and_update(
+        {"_id": volunteer_id, "deleted": {"$ne": True}}, {"$inc": {"open_proposals": 1}, "$set": touched()},
         return_document=ReturnDocument.AFTER)
 
 

@@ -54,7 +54,7 @@ class Platform:
             "GATEWAY_ADDRESS": self.config["WEB_SERVER_ADDRESS"],
             "PYTHONPATH": ROOT,
             "MAX_WORKERS": "10",
-            "QUERY_SHAPES_FILE": self.config["QUERY_SHAPES_FILE"],
+            "QUERY_SHAPES_FILE": self.config.get("QUERY_SHAPES_FILE") or "",
         })
         env.update(self.overrides)
         return env
