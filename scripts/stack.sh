@@ -9,6 +9,7 @@
 #   scripts/stack.sh start     install, then start whatever is not running, and wait until healthy
 #   scripts/stack.sh stop      stop what start started, by the process ids it recorded
 #   scripts/stack.sh status    one line per server
+#   scripts/stack.sh forget    stop, then delete everything the stack keeps (all local data)
 #   scripts/stack.sh env       the environment variables that point the services at this stack
 #
 # Everything lives under $ALLIES_HOME (default: <repo>/.local), which git ignores.
@@ -313,6 +314,16 @@ cmd_stop() {
   pkill -f "epmd -daemon" 2>/dev/null || true
 }
 
+cmd_forget() {
+  cmd_stop
+  if [ "$UNPRIV" != "$HOME_DIR" ]; then
+    log "deleting $UNPRIV"
+    rm -rf "$UNPRIV"
+  fi
+  log "deleting $HOME_DIR"
+  rm -rf "$HOME_DIR"
+}
+
 cmd_status() {
   local name
   for name in rabbitmq postgresql ferretdb elasticsearch; do
@@ -336,6 +347,7 @@ case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
+  forget) cmd_forget ;;
   env) cmd_env ;;
-  *) echo "usage: $0 install|start|stop|status|env" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|stop|status|env|forget" >&2; exit 2 ;;
 esac
