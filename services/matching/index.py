@@ -90,6 +90,9 @@ class CandidateIndex:
         self.bucket = array("i")
         self.vpart = {profile: array("d") for profile in set(PROFILES.values())}
         self.free = []
+        # Volunteer id -> `touched_at` of the document this process last indexed, for the last
+        # minute or so: `sync` need not re-read what this very process wrote.
+        self.recent_puts = {}
         self.lists = {}   # key -> {bucket: set(slot)}
         self.sizes = {}   # key -> number of slots
         self.skill_languages = {}  # skill key -> {single language: None}
@@ -131,6 +134,7 @@ class CandidateIndex:
         """Insert or update a volunteer from their read-model document. Returns True if indexed
         (only volunteers who could take a proposal now are)."""
         volunteer_id = volunteer["_id"]
+        self.recent_puts[volunteer_id] = volunteer.get("touched_at")
         self.remove(volunteer_id)
         if (volunteer.get("deleted") or volunteer.get("status") != "active" or volunteer.get("role") != "volunteer"
                 or not volunteer.get("skills") or not scoring.has_room(volunteer)):
@@ -290,14 +294,18 @@ class CandidateIndex:
     # ---- keeping replicas in step
 
     def sync(self, collection, since):
-        """Re-read the volunteers touched since `since`. Returns how many it read."""
+        """Re-read the volunteers another process touched since `since`. Returns how many it read."""
         count = 0
-        # By the minute they were touched in, which an index serves (a range on `touched_at` scans).
+        # By the minute they were touched in, which an index serves (a range on `touched_at` scans);
+        # first only when, then whole documents for the changes this process did not make itself.
         for minute in due.slots_between(since, utcnow()):
-            for document in collection.find({"touched_slot": minute}):
-                if document["touched_at"] >= since:
-                    self.put(document)
-                    count += 1
+            for stub in collection.find({"touched_slot": minute}, {"touched_at": 1}):
+                if stub["touched_at"] >= since and self.recent_puts.get(stub["_id"]) != stub["touched_at"]:
+                    document = collection.find_one({"_id": stub["_id"]})
+                    if document is not None:
+                        self.put(document)
+                        count += 1
+        self.recent_puts = {vid: at for vid, at in self.recent_puts.items() if at is not None and at >= since}
         return count
 
 

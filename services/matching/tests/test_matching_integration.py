@@ -91,3 +91,32 @@ def test_a_volunteer_who_joins_later_is_proposed_for_open_requests(container_fac
 
     (match,) = db_for("matching").matches.find({})
     assert (match["request_id"], match["volunteer_id"]) == ("r-early", "late-lawyer")
+
+
+def test_replicas_keep_their_candidate_indexes_in_step_through_the_database(db_for):
+    """Each replica indexes its own writes at once and reads only the others' on `sync`."""
+    from datetime import timedelta
+
+    from services.common.events import utcnow
+    from services.matching import storage
+    from services.matching.index import CandidateIndex
+
+    db = db_for("matching")
+    storage.prepare(db)
+    fields = {"handle": "v", "role": "volunteer", "status": "active", "skills": ["legal"], "languages": ["fa"],
+              "countries": ["IR"], "availability_hours": 5, "max_active_matches": 3, "verified": False}
+    mine, theirs = CandidateIndex(), CandidateIndex()
+    since = utcnow() - timedelta(seconds=1)
+
+    storage.remember_profile(db, "lawyer", fields, version=1)  # written by "mine"
+    mine.put(storage.volunteer(db, "lawyer"))
+    assert "lawyer" not in theirs
+
+    assert theirs.sync(db[storage.VOLUNTEERS], since) == 1  # the other replica's write: read
+    assert "lawyer" in theirs
+    assert mine.sync(db[storage.VOLUNTEERS], since) == 0  # its own write: not read again
+
+    storage.remember_profile(db, "lawyer", dict(fields, status="suspended"), version=2)  # by "theirs"
+    theirs.put(storage.volunteer(db, "lawyer"))
+    assert mine.sync(db[storage.VOLUNTEERS], since) == 1
+    assert "lawyer" not in mine  # suspended: no longer a candidate
