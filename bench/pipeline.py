@@ -118,6 +118,45 @@ def seed(config, volunteers, requests_, matches):
     client.close()
 
 
+# ---------------------------------------------------------------- CPU per request
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_groups(platform):
+    """Name -> process group id: each service (started in a session of its own) and each server of
+    the local stack (scripts/stack.sh starts each with setsid and records its pid)."""
+    groups = {name: process.pid for name, process in platform.processes.items()}
+    run = os.path.join(os.environ.get("ALLIES_HOME", ".local"), "run")
+    for server in ("ferretdb", "postgresql", "rabbitmq", "elasticsearch"):
+        try:
+            with open(os.path.join(run, f"{server}.pid")) as handle:
+                groups[server] = int(handle.read().strip())
+        except (OSError, ValueError):
+            pass
+    return groups
+
+
+def cpu_seconds(groups):
+    """CPU seconds (user + system) used so far by the live processes of each group."""
+    used = dict.fromkeys(groups, 0.0)
+    name_of = {pgid: name for name, pgid in groups.items()}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        # fields[2]: the process group; fields[1]: the parent (PostgreSQL's backends leave the
+        # postmaster's group with setsid, but stay its children).
+        name = name_of.get(int(fields[2])) or name_of.get(int(fields[1]))
+        if name is not None:
+            used[name] += (int(fields[11]) + int(fields[12])) / TICKS
+    return used
+
+
 # ---------------------------------------------------------------- broker baseline
 
 def broker_round_trip(amqp_uri, count=2000):
@@ -228,7 +267,7 @@ def hop_times(platform, run, ids, deadline):
     return stored, proposed, notified, searchable
 
 
-def report_rate(rate, run, ids, times, window):
+def report_rate(rate, run, ids, times, window, cpu):
     stored, proposed, notified, searchable = times
     sent = {rid: run.posted[rid][0] for rid in ids}
     hops = {
@@ -241,6 +280,7 @@ def report_rate(rate, run, ids, times, window):
     done = [notified[r] for r in ids if r in notified]
     sustained = len(done) / max(max(done) - min(sent.values()), window) if done else 0.0
     return {"rate": rate, "posted": len(ids), "notified": len(done), "sustained": sustained,
+            "cpu_ms": {name: 1000 * seconds / max(len(ids), 1) for name, seconds in cpu.items()},
             "hops": {name: (percentile(v, 0.5), percentile(v, 0.99), len(v)) for name, v in hops.items()}}
 
 
@@ -304,11 +344,15 @@ def main(argv):
             results = []
             for rate in [float(r) for r in args.rates.split(",")]:
                 before = set(run.posted)
+                groups = process_groups(platform)
+                cpu_before = cpu_seconds(groups)
                 with run:
                     run.offer(rate, args.seconds)
                     ids = set(run.posted) - before
                     times = hop_times(platform, run, ids, time.time() + 120)
-                results.append(report_rate(rate, run, ids, times, args.seconds))
+                cpu_after = cpu_seconds(groups)
+                cpu = {name: cpu_after[name] - cpu_before[name] for name in groups}
+                results.append(report_rate(rate, run, ids, times, args.seconds, cpu))
                 print_result(results[-1], baseline)
             svg_plot(results, baseline, args.plot)
             print(f"plot: {os.path.abspath(args.plot)}", file=sys.stderr)
@@ -323,4 +367,7 @@ def print_result(result, baseline):
     print(f"  {'hop (time since POST sent)':32} {'p50 ms':>8} {'p99 ms':>8} {'n':>5}")
     for name, (p50, p99, n) in result["hops"].items():
         print(f"  {name:32} {p50 * 1000:8.0f} {p99 * 1000:8.0f} {n:5d}")
+    cpu = sorted(result["cpu_ms"].items(), key=lambda item: -item[1])
+    print(f"  CPU ms per request: {sum(v for _, v in cpu):.0f} in all; "
+          + ", ".join(f"{name} {value:.0f}" for name, value in cpu))
     sys.stdout.flush()

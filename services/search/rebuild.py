@@ -5,7 +5,9 @@
 Steps (indices.py has the names):
 1. Create the next version `<alias>-v<n+1>` and point `<alias>-rebuilding` at it. From then on
    the search service writes every event to both the live version and the new one
-   (indexing.py), so nothing that happens during the rebuild is missed.
+   (indexing.py), so nothing that happens during the rebuild is missed. A search process may go
+   on believing for `indexing.NO_REBUILD_TTL_S` that no rebuild is under way, so the export
+   starts only after that long.
 2. Page through the owning service's export RPC (`requests.export_requests` or
    `profiles.export_profiles`, sorted by id) and bulk-load the new version. Every document
    carries its aggregate version as an external version: a newer version written by a live event
@@ -24,6 +26,7 @@ Reads the same config.yaml as the services (environment variables override it).
 import argparse
 import logging
 import sys
+import time
 
 from elasticsearch import NotFoundError
 from elasticsearch.helpers import streaming_bulk
@@ -31,7 +34,7 @@ from tqdm import tqdm
 
 from services.common.events import ProfileData, RequestData
 
-from . import indices
+from . import indexing, indices
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +127,8 @@ def export_pages(export, page_size, schema, id_field):
     raise RuntimeError("export did not end within the page bound")
 
 
-def rebuild(es, prefix, kind, export, page_size=500, keep_old=False, progress=True, after_page=None):
+def rebuild(es, prefix, kind, export, page_size=500, keep_old=False, progress=True, after_page=None,
+            notice_s=indexing.NO_REBUILD_TTL_S):
     """Rebuild `kind` from `export(after_id=, limit=)`. `after_page(n)` is called after each page
     is loaded (tests use it to deliver events mid-rebuild). Returns (new index, documents loaded)."""
     _, _, id_field, indexable, document, schema = SOURCES[kind]
@@ -132,6 +136,7 @@ def rebuild(es, prefix, kind, export, page_size=500, keep_old=False, progress=Tr
     if not es.indices.exists_alias(name=alias):
         indices.ensure_indices(es, prefix)
     new = start(es, alias, kind)
+    time.sleep(notice_s)  # every search process now writes to the new version too
     bar = tqdm(desc=f"rebuilding {alias} into {new}", unit="doc", disable=not progress, file=sys.stderr)
     try:
         loaded = 0
