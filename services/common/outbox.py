@@ -22,6 +22,8 @@ import logging
 import uuid
 from datetime import timedelta
 
+from pymongo.errors import BulkWriteError
+
 from .events import utcnow
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ PENDING = "outbox_pending"
 STALE_AFTER = timedelta(seconds=60)
 # The projection that reads a document without its outbox.
 HIDE = {OUTBOX: 0, TOKEN: 0}
+DUPLICATE_KEY = 11000
 
 
 def prepare(db):
@@ -64,6 +67,38 @@ def insert_with_events(collection, document, events):
     """Insert a document with its events (raises DuplicateKeyError if it exists)."""
     token = mark(collection, document["_id"])
     collection.insert_one(dict(document, **{OUTBOX: list(events), TOKEN: token}))
+
+
+def insert_many_with_events(collection, documents, events_of):
+    """Insert several documents, each with its events (`events_of[document id]`), in two writes:
+    their markers, then the documents, all under one token. Returns (token, ids inserted); a
+    document that already existed (a redelivery) is skipped, as `insert_with_events` would raise."""
+    token = uuid.uuid4().hex
+    now = utcnow()
+    collection.database[PENDING].insert_many(
+        [{"_id": _key(collection, d["_id"], token), "collection": collection.name, "doc_id": d["_id"],
+          "token": token, "since": now} for d in documents])
+    try:
+        collection.insert_many([dict(d, **{OUTBOX: list(events_of[d["_id"]]), TOKEN: token}) for d in documents],
+                               ordered=False)
+        return token, [d["_id"] for d in documents]
+    except BulkWriteError as error:
+        if any(e.get("code") != DUPLICATE_KEY for e in error.details.get("writeErrors", [])):
+            raise
+        duplicates = {documents[e["index"]]["_id"] for e in error.details["writeErrors"]}
+        return token, [d["_id"] for d in documents if d["_id"] not in duplicates]
+
+
+def publish_inserted(collection, token, inserted, events_of, group, dispatch):
+    """Publish the events `insert_many_with_events` wrote, from memory, then clear them in one
+    write: `group` (e.g. `{"request_id": r}`, an indexed equality) names the documents, and only
+    those still carrying `token` are cleared. One another writer changed meanwhile keeps its
+    outbox for that writer's flush (our event then goes out twice: consumers are idempotent)."""
+    for doc_id in inserted:
+        for event in events_of[doc_id]:
+            dispatch(event["event_type"], event)
+    collection.update_many(dict(group, **{TOKEN: token}), {"$set": {OUTBOX: []}})
+    collection.database[PENDING].delete_many({"collection": collection.name, "token": token})
 
 
 def update_one_with_events(collection, condition, update, events):

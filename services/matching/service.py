@@ -104,7 +104,7 @@ class MatchingService:
                     or volunteer["_id"] in storage.proposed_volunteers(self.db, request["_id"])):
                 continue
             value, reasons = scoring.score(request, volunteer)
-            volunteer = self._propose_one(request, volunteer["_id"], value, reasons) or volunteer
+            volunteer = self._propose(request, [(volunteer, value, reasons)]).get(volunteer["_id"], volunteer)
 
     # ---- requests, from request events
 
@@ -158,25 +158,36 @@ class MatchingService:
         if wanted <= 0:
             return
         exclude = storage.proposed_volunteers(self.db, request["_id"])
-        for volunteer, value, reasons in self.index.top(request, wanted, exclude):
-            self._propose_one(request, volunteer["_id"], value, reasons)
+        self._propose(request, self.index.top(request, wanted, exclude))
 
-    def _propose_one(self, request, volunteer_id, value, reasons):
-        """Propose, and count it in the volunteer's load. Returns the volunteer as now stored, or
-        None if this proposal already existed (a redelivery) or the volunteer is gone."""
-        match = lifecycle.new_match(storage.match_id(request["_id"], volunteer_id), request, volunteer_id,
-                                    value, reasons, utcnow(), self.expiry_s)
-        new = storage.insert_match(self.db, match, [make_event(SOURCE, "match_proposed",
-                                                                 lifecycle.event_data(match))])
-        # Flush even when the match already existed: a redelivery after a crash that came
-        # between insert and publish must still get the event out.
-        outbox.flush(self.db[storage.MATCHES], match["_id"], self.dispatch)
-        if not new:
-            return None
-        volunteer = storage.count_proposal(self.db, volunteer_id)
-        if volunteer is not None:
-            self.index.put(volunteer)
-        return volunteer
+    def _propose(self, request, candidates):
+        """Propose `[(volunteer, score, reasons)]` for one request, in one batch of writes, and
+        count each in the volunteer's load. Returns {volunteer id: volunteer as now stored} for the
+        proposals that are new (not a redelivery's)."""
+        if not candidates:
+            return {}
+        now = utcnow()
+        matches = [lifecycle.new_match(storage.match_id(request["_id"], volunteer["_id"]), request,
+                                       volunteer["_id"], value, reasons, now, self.expiry_s)
+                   for volunteer, value, reasons in candidates]
+        events_of = {m["_id"]: [make_event(SOURCE, "match_proposed", lifecycle.event_data(m))] for m in matches}
+        collection = self.db[storage.MATCHES]
+        token, inserted = outbox.insert_many_with_events(collection, matches, events_of)
+        outbox.publish_inserted(collection, token, inserted, events_of, {"request_id": request["_id"]},
+                                self.dispatch)
+        for match in matches:
+            if match["_id"] not in inserted:
+                # It already existed: a redelivery after a crash between insert and publish must
+                # still get its event out.
+                outbox.flush(collection, match["_id"], self.dispatch)
+        stored = {}
+        for match in matches:
+            if match["_id"] in inserted:
+                volunteer = storage.count_proposal(self.db, match["volunteer_id"])
+                if volunteer is not None:
+                    self.index.put(volunteer)
+                    stored[volunteer["_id"]] = volunteer
+        return stored
 
     def _move(self, match, target, **changes):
         """Move a match to `target` with its event; False if it had already moved."""

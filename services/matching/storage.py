@@ -10,7 +10,6 @@ to `open_proposals` (`count_proposal`), which the next recomputation confirms.
 import uuid
 
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
 
 from services.common import due, outbox
 from services.common.events import utcnow
@@ -134,15 +133,6 @@ def open_requests_needing(db, skills):
 
 def match(db, the_match_id):
     return db[MATCHES].find_one({"_id": the_match_id}, outbox.HIDE)
-
-
-def insert_match(db, new_match, events):
-    """Insert a proposal with its events. False if it already existed (a redelivery)."""
-    try:
-        outbox.insert_with_events(db[MATCHES], new_match, events)
-        return True
-    except DuplicateKeyError:
-        return False
 
 
 def move_match(db, current, target, changes, events):
