@@ -5,6 +5,7 @@ Everything here is safe to run twice (redeliveries, two replicas, a crash half-w
 deterministic and a due email or delivery is claimed before it is sent.
 """
 import logging
+from datetime import timedelta
 
 from . import mail, retry, storage, webhooks
 
@@ -16,7 +17,9 @@ log = logging.getLogger(__name__)
 def notify(db, notification, now, config):
     """Put a notification in the inbox and queue its email according to the person's preference.
 
-    Returns the id of an email to try right away, or None."""
+    Returns an email to try right away, already leased to the caller (`deliver_email`), or None.
+    A new email is written leased, so the timer leaves it alone while the caller sends it (and
+    sends it if the caller dies first); a redelivery's email is claimed, if it is still due."""
     # When it reached the inbox (`created_at` is when its cause happened): the notify hop's end.
     storage.insert_notification(db, dict(notification, stored_at=now))
     recipient = notification["recipient_id"]
@@ -28,12 +31,13 @@ def notify(db, notification, now, config):
         storage.add_to_digest(db, mail.digest_id(recipient, slot), recipient, notification["_id"], slot, now)
         return None
     email_id = mail.instant_id(notification["_id"])
-    storage.add_instant_email(db, {
-        "_id": email_id, "recipient_id": recipient, "kind": "notification",
-        "notification_ids": [notification["_id"]], "status": retry.PENDING, "attempts": 0,
-        "next_attempt_at": now, "created_at": now,
-    })
-    return email_id
+    lease_s = retry.setting(config, "LEASE_S")
+    email = {"_id": email_id, "recipient_id": recipient, "kind": "notification",
+             "notification_ids": [notification["_id"]], "status": retry.PENDING, "attempts": 0,
+             "next_attempt_at": now + timedelta(seconds=lease_s), "created_at": now}
+    if storage.add_instant_email(db, email):
+        return email
+    return storage.claim(db[storage.EMAILS], email_id, now, lease_s)
 
 
 def send_email(db, email_id, now, config, mailer, opener):
@@ -42,8 +46,15 @@ def send_email(db, email_id, now, config, mailer, opener):
     email = storage.claim(db[storage.EMAILS], email_id, now, retry.setting(config, "LEASE_S"))
     if email is None:
         return None
+    return deliver_email(db, email, now, config, mailer, opener)
+
+
+def deliver_email(db, email, now, config, mailer, opener, preference_checked=False):
+    """Send an email this worker holds the lease of. `preference_checked`: the person's email
+    preference was read a moment ago (by `notify`), so it is not read again."""
+    email_id = email["_id"]
     emails = db[storage.EMAILS]
-    if storage.email_mode(db, email["recipient_id"]) == "off":
+    if not preference_checked and storage.email_mode(db, email["recipient_id"]) == "off":
         storage.settle(emails, email_id, {"status": retry.DROPPED, "reason": "preference"})
         return retry.DROPPED
     address = opener.open(storage.sealed_contact(db, email["recipient_id"]))

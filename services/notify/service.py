@@ -37,9 +37,10 @@ class NotifyService:
     # ---- helpers (not entrypoints)
 
     def _tell(self, notification):
-        email_id = outgoing.notify(self.db, notification, utcnow(), self.config)
-        if email_id:
-            outgoing.send_email(self.db, email_id, utcnow(), self.config, self.mailer, self.opener)
+        email = outgoing.notify(self.db, notification, utcnow(), self.config)
+        if email is not None:
+            outgoing.deliver_email(self.db, email, utcnow(), self.config, self.mailer, self.opener,
+                                   preference_checked=True)
 
     def _publish(self, event):
         for delivery_id in outgoing.fan_out(self.db, event, utcnow()):

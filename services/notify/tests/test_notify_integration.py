@@ -457,3 +457,24 @@ def test_a_webhook_into_the_internal_network_is_refused(container_factory, confi
     delivery = db_for("notify").deliveries.find_one()
     assert delivery["status"] == "failed" and delivery["reason"] == "destination"
     assert receiver.received == []
+
+
+def test_an_email_queued_to_send_at_once_is_left_to_its_sender_then_to_the_timer(config, db_for):
+    """`notify` writes a new email leased to the worker about to send it: the timer does not take
+    it meanwhile (no double send), and does once the lease is over (that worker died)."""
+    from services.notify import inbox, outgoing, retry, storage
+
+    db = db_for("notify")
+    storage.prepare(db)
+    now = datetime.now(timezone.utc)
+    notification = inbox.notification("match_proposed", "vol-1", "cause-1", now, "m1", "r1")
+
+    email = outgoing.notify(db, notification, now, config)
+    assert email is not None and email["status"] == retry.PENDING
+    assert storage.due(db[storage.EMAILS], now + timedelta(seconds=1)) == []
+    later = now + timedelta(seconds=retry.setting(config, "LEASE_S") + 1)
+    assert storage.due(db[storage.EMAILS], later) == [email["_id"]]
+
+    # A redelivery of the same cause does not queue it again, and gets it only when it is due.
+    assert outgoing.notify(db, notification, now, config) is None
+    assert outgoing.notify(db, notification, later, config)["_id"] == email["_id"]
