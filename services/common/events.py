@@ -72,6 +72,9 @@ class RequestData(StrictSchema):
     status = fields.String(required=True, validate=validate.OneOf(REQUEST_STATUSES))
     # Hidden by a moderator: out of search and matching, still visible to its author.
     hidden = fields.Boolean(required=True)
+    # The author wants only moderator-verified helpers, even on a public request (always so for
+    # `volunteers` and `private`). Absent in events written before it existed: False.
+    verified_only = fields.Boolean(load_default=False)
     created_at = fields.AwareDateTime(required=True, format="iso")
     version = fields.Integer(required=True, validate=validate.Range(min=1))
 
@@ -106,6 +109,8 @@ CONTRACT = {
     ("requests", "request_closed"): RequestData,
     ("matching", "match_proposed"): MatchData,
     ("matching", "match_accepted"): MatchData,
+    ("matching", "match_confirmed"): MatchData,
+    ("matching", "match_rejected"): MatchData,
     ("matching", "match_declined"): MatchData,
     ("matching", "match_expired"): MatchData,
     ("matching", "match_withdrawn"): MatchData,

@@ -51,7 +51,7 @@ PROFILE_STATUSES = ("active", "suspended", "deactivated")
 URGENCIES = ("low", "normal", "high", "critical")
 VISIBILITIES = ("public", "volunteers", "private")
 REQUEST_STATUSES = ("open", "matched", "fulfilled", "closed", "withdrawn")
-MATCH_STATUSES = ("proposed", "accepted", "declined", "expired", "withdrawn")
+MATCH_STATUSES = ("proposed", "accepted", "confirmed", "rejected", "declined", "expired", "withdrawn")
 
 
 class Viewer(StrictSchema):
@@ -60,6 +60,8 @@ class Viewer(StrictSchema):
     account_id = fields.String(required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     handle = fields.String(required=True)
+    # Vetted by a moderator: only such volunteers read `volunteers` requests (DESIGN, "Trust").
+    verified = fields.Boolean(load_default=False)
 
 
 def require_role(viewer, role, message):

@@ -244,6 +244,9 @@ class CandidateIndex:
         ids, skills, languages, countries = self.ids, self.skills, self.languages, self.countries
         skill_part, language_part, country_part = scoring.skill_part, scoring.language_part, scoring.country_part
         tiebreak = scoring.tiebreak
+        # Unverified volunteers are skipped, not scored: nobody a moderator did not vet is asked.
+        verified_only = scoring.needs_verified(request)
+        raw = self.raw
         heap, seen = [], set()
         by_skills, by_languages, by_countries = {}, {}, {}
         for bound, members in self._entries(request):
@@ -255,6 +258,8 @@ class CandidateIndex:
                 seen.add(slot)
                 volunteer_id = ids[slot]
                 if volunteer_id == author or volunteer_id in exclude:
+                    continue
+                if verified_only and not raw[slot][2]:
                     continue
                 spoken = languages[slot]
                 if all_languages and not wanted <= spoken:

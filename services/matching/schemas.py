@@ -11,3 +11,12 @@ class DeclineInput(StrictSchema):
 
 class MatchId(StrictSchema):
     match_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class RequestId(StrictSchema):
+    request_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class Invitation(StrictSchema):
+    """An author invites a volunteer they found in the directory."""
+    volunteer_id = fields.String(required=True, validate=validate.Length(min=1, max=64))

@@ -65,9 +65,17 @@ def language_fit(request, volunteer):
     return bool(shared), len(shared) / len(wanted)
 
 
+def needs_verified(request):
+    """Who may be proposed, offer or be invited (DESIGN, "Trust"): only moderator-verified
+    volunteers for a request that is not public, or whose author asked for them."""
+    return request.get("visibility") in ("volunteers", "private") or bool(request.get("verified_only"))
+
+
 def fits(request, volunteer):
     """Skills, languages and standing; not capacity. A proposal stays valid while this holds."""
     if volunteer.get("status") != "active" or volunteer.get("role") != "volunteer":
+        return False
+    if needs_verified(request) and not volunteer.get("verified"):
         return False
     if volunteer["_id"] == request["author_id"]:
         return False

@@ -10,6 +10,7 @@ to `open_proposals` (`count_proposal`), which the next recomputation confirms.
 import uuid
 
 from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from services.common import due, outbox
 from services.common.events import utcnow
@@ -23,7 +24,7 @@ REQUESTS = "requests"
 MATCHES = "matches"
 
 _MATCH_NAMESPACE = uuid.UUID("6f1c2a44-5d0e-4f1b-9a7e-2c4d8b3e9f10")
-PROFILE_FIELDS = ("handle", "role", "status", "skills", "languages", "countries",
+PROFILE_FIELDS = ("handle", "role", "status", "skills", "languages", "countries", "bio",
                   "availability_hours", "max_active_matches", "verified")
 
 
@@ -118,6 +119,12 @@ def take_request(db, request_id, taking_match_id):
     return current is not None and current.get("taken_by") == taking_match_id
 
 
+def release_request(db, request_id, taking_match_id):
+    """Undo `take_request` when the confirmation it was for did not happen (the match moved
+    meanwhile): a request left taken by nobody would never be proposed or confirmed again."""
+    db[REQUESTS].update_one({"_id": request_id, "taken_by": taking_match_id}, {"$set": {"taken_by": None}})
+
+
 def open_requests_needing(db, skills):
     """Open requests wanting one of `skills`, most urgent and oldest first."""
     found = {}
@@ -147,8 +154,30 @@ def open_matches(db, **where):
     return list(db[MATCHES].find(dict(where, status="proposed"), outbox.HIDE))
 
 
-def count_open(db, request_id):
-    return db[MATCHES].count_documents({"request_id": request_id, "status": "proposed"})
+def waiting_matches(db, **where):
+    """Volunteers' yeses the author has not decided on yet."""
+    return list(db[MATCHES].find(dict(where, status="accepted"), outbox.HIDE))
+
+
+def pending_matches(db, **where):
+    """Open proposals and waiting yeses: two indexed equalities (`$in` is not pushed down)."""
+    return open_matches(db, **where) + waiting_matches(db, **where)
+
+
+def insert_match(db, document, events):
+    """A new match with its events (the outbox). False if it already exists (a redelivery, a
+    double click)."""
+    try:
+        outbox.insert_with_events(db[MATCHES], document, events)
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+def count_in_play(db, request_id):
+    """Open proposals and waiting yeses of a request (two indexed counts: `$in` is not pushed down)."""
+    return sum(db[MATCHES].count_documents({"request_id": request_id, "status": status})
+               for status in lifecycle.PENDING)
 
 
 def proposed_volunteers(db, request_id):
@@ -167,12 +196,12 @@ def overdue_matches(db, now, limit=200):
     return list(db[MATCHES].find({"status": "proposed", "expires_at": {"$lte": now}}, outbox.HIDE).limit(limit))
 
 
-def finish_accepted(db, request_id):
-    """The request is over: its accepted match no longer counts as active load. Returns the volunteers."""
-    done = list(db[MATCHES].find({"request_id": request_id, "status": "accepted", "active": {"$ne": False}},
+def finish_confirmed(db, request_id):
+    """The request is over: its confirmed match no longer counts as active load. Returns the volunteers."""
+    done = list(db[MATCHES].find({"request_id": request_id, "status": "confirmed", "active": {"$ne": False}},
                                  {"volunteer_id": 1}))
     if done:
-        db[MATCHES].update_many({"request_id": request_id, "status": "accepted"}, {"$set": {"active": False}})
+        db[MATCHES].update_many({"request_id": request_id, "status": "confirmed"}, {"$set": {"active": False}})
     return [m["volunteer_id"] for m in done]
 
 

@@ -9,7 +9,10 @@ _NOTIFICATION_NAMESPACE = uuid.UUID("0b7d5f7e-3a51-4f0c-8a4e-93c1f2d6a8b1")
 
 TEXTS = {
     "match_proposed": "A request fits your skills. Open it to accept or decline.",
-    "match_accepted": "A volunteer accepted your request. You can now send each other messages.",
+    "match_accepted": "A volunteer offers to help with your request. Open it to see who they are, then confirm "
+                      "or decline.",
+    "match_confirmed": "The author of a request chose you to help. You can now send each other messages.",
+    "match_rejected": "The author of a request you offered to help with chose another way. Thank you for offering.",
     "match_expiring": "A request you were proposed for is waiting for your answer and will expire soon.",
     "request_hidden": "A moderator hid one of your requests. Others no longer see it.",
 }
@@ -43,6 +46,18 @@ def for_match_proposed(event):
 def for_match_accepted(event):
     data = event.data
     return notification("match_accepted", data["author_id"], event.event_id, event.occurred_at,
+                        data["match_id"], data["request_id"])
+
+
+def for_match_confirmed(event):
+    data = event.data
+    return notification("match_confirmed", data["volunteer_id"], event.event_id, event.occurred_at,
+                        data["match_id"], data["request_id"])
+
+
+def for_match_rejected(event):
+    data = event.data
+    return notification("match_rejected", data["volunteer_id"], event.event_id, event.occurred_at,
                         data["match_id"], data["request_id"])
 
 

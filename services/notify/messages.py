@@ -42,14 +42,14 @@ def rotate(cipher, token):
 def channel_for(channel, proposal, viewer_id):
     """Who may use a match's conversation.
 
-    The two matched people, once the match is accepted. Before that there is no conversation
-    (409 for the two of them: they know the match exists). Anyone else gets 404, exactly as for a
-    match that does not exist, so they learn nothing.
+    The two matched people, once the author confirmed the volunteer (DESIGN, "Trust"). Before
+    that there is no conversation (409 for the two of them: they know the match exists). Anyone
+    else gets 404, exactly as for a match that does not exist, so they learn nothing.
     """
     if channel and viewer_id in (channel["volunteer_id"], channel["author_id"]):
         return channel
     if proposal and viewer_id in (proposal["volunteer_id"], proposal["author_id"]):
-        raise Conflict("There is no conversation until the volunteer accepts.")
+        raise Conflict("There is no conversation until the author confirms the volunteer.")
     raise NotFound("No such conversation.")
 
 

@@ -100,9 +100,23 @@ class NotifyService:
 
     @consumes("matching", "match_accepted")
     def on_match_accepted(self, event):
+        """A volunteer's yes (or offer): the author is asked to decide. No channel yet."""
+        storage.close_proposal(self.db, event.data)
+        self._tell(inbox.for_match_accepted(event))
+        self._publish(event)
+
+    @consumes("matching", "match_confirmed")
+    def on_match_confirmed(self, event):
+        """The author chose this helper: only now may the two talk."""
         storage.close_proposal(self.db, event.data)
         storage.open_channel(self.db, event.data, utcnow())
-        self._tell(inbox.for_match_accepted(event))
+        self._tell(inbox.for_match_confirmed(event))
+        self._publish(event)
+
+    @consumes("matching", "match_rejected")
+    def on_match_rejected(self, event):
+        storage.close_proposal(self.db, event.data)
+        self._tell(inbox.for_match_rejected(event))
         self._publish(event)
 
     @consumes("matching", "match_declined")

@@ -21,7 +21,8 @@ import uuid
 _DELIVERY_NAMESPACE = uuid.UUID("a4b0c3e2-6f57-4c61-9d0e-5b7a1f2c8d93")
 
 REQUEST_TYPES = ("request_created", "request_updated", "request_closed")
-MATCH_TYPES = ("match_proposed", "match_accepted", "match_declined", "match_expired", "match_withdrawn")
+MATCH_TYPES = ("match_proposed", "match_accepted", "match_confirmed", "match_rejected", "match_declined",
+               "match_expired", "match_withdrawn")
 PROFILE_TYPES = ("profile_registered", "profile_updated", "profile_deactivated")
 DELIVERABLE = REQUEST_TYPES + MATCH_TYPES + PROFILE_TYPES + ("profile_deleted",)
 

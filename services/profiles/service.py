@@ -116,14 +116,15 @@ class ProfilesService:
 
     @rpc(expected_exceptions=DomainError)
     def resolve_session(self, token):
-        """Bearer token -> viewer {account_id, role, handle}. Raises Unauthorized."""
+        """Bearer token -> viewer {account_id, role, handle, verified}. Raises Unauthorized."""
         session = storage.find_session(self.db, accounts.token_id(token or ""))
         if session is None or session["expires_at"] < utcnow():
             raise Unauthorized("The session is missing or has expired; sign in again.")
         account = storage.find_account(self.db, session["account_id"])
         if account is None or account["status"] != "active":
             raise Unauthorized("The account is not active.")
-        return {"account_id": account["_id"], "role": account["role"], "handle": account["handle"]}
+        return {"account_id": account["_id"], "role": account["role"], "handle": account["handle"],
+                "verified": bool(account.get("verified"))}
 
     @rpc(expected_exceptions=DomainError)
     def logout(self, token, everywhere=False):

@@ -1,6 +1,6 @@
 """The request lifecycle and who may see a request: plain rules, no I/O.
 
-open -> matched (a volunteer accepted) -> fulfilled | closed;  open -> withdrawn | closed.
+open -> matched (the author confirmed a helper) -> fulfilled | closed;  open -> withdrawn | closed.
 """
 from services.common.errors import Conflict
 
@@ -28,8 +28,9 @@ def can_view(request, viewer):
     if request["visibility"] == "public":
         return True
     if request["visibility"] == "volunteers":
-        return viewer is not None and viewer["role"] == "volunteer"
-    # private: the author, moderators, and the volunteer who accepted it.
+        # A self-registered stranger is not enough: a moderator must have vetted them.
+        return viewer is not None and viewer["role"] == "volunteer" and bool(viewer.get("verified"))
+    # private: the author, moderators, and the helper the author confirmed.
     return viewer is not None and viewer["account_id"] in request.get("helper_ids", [])
 
 
@@ -48,6 +49,7 @@ def event_data(request):
         "visibility": request["visibility"],
         "status": request["status"],
         "hidden": request.get("hidden", False),
+        "verified_only": request.get("verified_only", False),
         "created_at": request["created_at"],
         "version": request["version"],
     }
@@ -74,6 +76,7 @@ def public_view(request, viewer=None):
         "country": request["country"],
         "urgency": request["urgency"],
         "visibility": request["visibility"],
+        "verified_only": request.get("verified_only", False),
         "status": request["status"],
         "created_at": request["created_at"].isoformat(),
         "updated_at": request["updated_at"].isoformat(),

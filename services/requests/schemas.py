@@ -16,6 +16,9 @@ class NewRequest(StrictSchema):
     country = Country(required=True)
     urgency = fields.String(load_default="normal", validate=validate.OneOf(URGENCIES))
     visibility = fields.String(load_default="public", validate=validate.OneOf(VISIBILITIES))
+    # Only moderator-verified volunteers may be proposed, offer or be invited (always so for
+    # `volunteers` and `private` requests; this asks it of a public one too).
+    verified_only = fields.Boolean(load_default=False)
     # The author read the warning that the text may identify someone, and publishes anyway.
     confirm_public = fields.Boolean(load_default=False)
 
@@ -29,8 +32,10 @@ class RequestEdit(StrictSchema):
     country = Country()
     urgency = fields.String(validate=validate.OneOf(URGENCIES))
     visibility = fields.String(validate=validate.OneOf(VISIBILITIES))
+    verified_only = fields.Boolean()
     confirm_public = fields.Boolean(load_default=False)
 
 
 class CloseRequest(StrictSchema):
-    outcome = fields.String(required=True, validate=validate.OneOf(("fulfilled", "closed", "withdrawn")))
+    """No body (or no outcome) closes the request as `closed`."""
+    outcome = fields.String(load_default="closed", validate=validate.OneOf(("fulfilled", "closed", "withdrawn")))

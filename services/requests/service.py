@@ -31,7 +31,12 @@ def _check_public_text(data, request=None):
     visibility = data.get("visibility", request["visibility"] if request else "public")
     if visibility == "private" or data.get("confirm_public"):
         return
-    warnings = privacy.check_public_text({k: data[k] for k in ("title", "body") if k in data})
+    text = {k: data[k] for k in ("title", "body") if k in data}
+    if request is not None and request["visibility"] == "private":
+        # Widened from private: the stored text, written for the author's chosen helper only, is
+        # about to become readable by others, so it is checked as if it were new.
+        text = {k: data.get(k, request[k]) for k in ("title", "body")}
+    warnings = privacy.check_public_text(text)
     if warnings:
         raise ConfirmationRequired(
             "This text may identify someone, and anyone allowed to see the request can read it. "
@@ -94,9 +99,9 @@ class RequestsService:
         return lifecycle.public_view(self._change(request_id, lambda _: data, "request_updated"), viewer)
 
     @rpc(expected_exceptions=DomainError)
-    def close_request(self, viewer, request_id, payload):
+    def close_request(self, viewer, request_id, payload=None):
         viewer = _viewer(viewer)
-        outcome = load_or_fail(CloseRequest(), payload)["outcome"]
+        outcome = load_or_fail(CloseRequest(), payload if payload is not None else {})["outcome"]
         request = self._own_request(viewer, request_id)
 
         def close(current):
@@ -158,8 +163,10 @@ class RequestsService:
 
     # ---- events from other services
 
-    @consumes("matching", "match_accepted")
-    def on_match_accepted(self, event):
+    @consumes("matching", "match_confirmed")
+    def on_match_confirmed(self, event):
+        """The author confirmed a helper: the request is matched, and a private request's text
+        becomes readable by that helper (and only them)."""
         data = event.data
         request = storage.find_request(self.db, data["request_id"])
         if request is None or data["volunteer_id"] in request["helper_ids"]:

@@ -2,7 +2,8 @@
 
 A request's lifecycle is assembled in the search service's own database (collection
 `lifecycles`) from `request_*` events (what was asked, where, when, its status) and from
-`match_proposed` / `match_accepted` (the first proposal and the first acceptance). Events of one
+`match_proposed` / `match_confirmed` (the first proposal, and when the author confirmed a helper:
+`accepted_at`, the need met; a volunteer's yes alone is not). Events of one
 request arrive on different exchanges and in any order, so each is merged idempotently:
 request fields only from a newer request version, times only if earlier than what is held.
 Every change bumps `rev`, which is the external version of the analytics document, so the newest

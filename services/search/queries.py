@@ -65,7 +65,7 @@ class VolunteerSearch(_Paged):
 
 def visible_to(viewer):
     """Which visibilities a viewer may find. `private` is never in the index at all."""
-    if viewer and viewer["role"] in ("volunteer", "moderator"):
+    if viewer and (viewer["role"] == "moderator" or (viewer["role"] == "volunteer" and viewer.get("verified"))):
         return ["public", "volunteers"]
     return ["public"]
 

@@ -85,8 +85,9 @@ class SearchService:
         self._put_lifecycle(analytics.merge_time(self.db[analytics.LIFECYCLES], data["request_id"],
                                                  "first_proposed_at", data["proposed_at"]))
 
-    @consumes("matching", "match_accepted")
-    def on_match_accepted(self, event):
+    @consumes("matching", "match_confirmed")
+    def on_match_confirmed(self, event):
+        """A need is met when its author confirms a helper (a volunteer's yes alone is not enough)."""
         self._put_lifecycle(analytics.merge_time(self.db[analytics.LIFECYCLES], event.data["request_id"],
                                                  "accepted_at", event.occurred_at))
 

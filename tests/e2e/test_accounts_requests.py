@@ -109,10 +109,13 @@ def test_the_author_edits_and_closes_a_request_through_its_lifecycle(platform, p
     assert found
 
 
-def test_visibility_is_enforced_when_reading_a_request(platform, person):
+def test_visibility_is_enforced_when_reading_a_request(platform, person, appoint):
     family = person(unique("maryam"), "activist")
     volunteer = person(unique("arash"), "volunteer")
+    unvetted = person(unique("new-here"), "volunteer")
     other = person(unique("other"), "activist")
+    moderator = appoint(person(unique("mod"), "activist"), "moderator").sign_in_again()
+    assert moderator.call("POST", f"/api/moderation/accounts/{volunteer.account['id']}/verify").ok
     ids = {v: family.call("POST", "/api/requests", dict(NEED, visibility=v)).json()["id"]
            for v in ("public", "volunteers", "private")}
 
@@ -123,6 +126,8 @@ def test_visibility_is_enforced_when_reading_a_request(platform, person):
     assert [status(anonymous, v) for v in ("public", "volunteers", "private")] == [200, 404, 404]
     assert [status(other, v) for v in ("public", "volunteers", "private")] == [200, 404, 404]
     assert [status(volunteer, v) for v in ("public", "volunteers", "private")] == [200, 200, 404]
+    # Signing up as a volunteer is not enough: a moderator must have vetted them (DESIGN, "Trust").
+    assert [status(unvetted, v) for v in ("public", "volunteers", "private")] == [200, 404, 404]
     assert [status(family, v) for v in ("public", "volunteers", "private")] == [200, 200, 200]
 
 

@@ -33,9 +33,9 @@ MATRIX = [
     (("POST", "/api/requests", {"title": ""}),
      {"anonymous": 401, "activist": ALLOW, "volunteer": 403, "moderator": 403, "analyst": 403}),
     (("GET", "/api/requests/{public_id}", None), dict.fromkeys(ROLES, ALLOW)),
-    (("GET", "/api/requests/{volunteers_id}", None),
+    (("GET", "/api/requests/{volunteers_id}", None),  # the volunteer is verified by a moderator
      {"anonymous": 404, "activist": ALLOW, "volunteer": ALLOW, "moderator": ALLOW, "analyst": 404}),
-    (("GET", "/api/requests/{private_id}", None),  # its author, moderators, and the helper who accepted
+    (("GET", "/api/requests/{private_id}", None),  # its author, moderators, and the confirmed helper
      {"anonymous": 404, "activist": ALLOW, "volunteer": ALLOW, "moderator": ALLOW, "analyst": 404}),
     (("PATCH", "/api/requests/{public_id}", {"urgency": "high"}),
      {"anonymous": 401, "activist": ALLOW, "volunteer": 403, "moderator": 403, "analyst": 403}),
@@ -52,7 +52,15 @@ MATRIX = [
     (("POST", "/api/matches/{match_id}/decline", {"reason": 5}),
      {"anonymous": 401, "activist": (400, 403, 404), "volunteer": ALLOW, "moderator": (400, 403, 404),
       "analyst": (400, 403, 404)}),
-    (("GET", "/api/matches/{match_id}/messages", None),  # the two matched people only, once accepted
+    (("POST", "/api/matches/{match_id}/confirm", None),  # only the request's author
+     {"anonymous": 401, "activist": ALLOW, "volunteer": 403, "moderator": 404, "analyst": 404}),
+    (("POST", "/api/matches/{match_id}/reject", None),  # (409 for the author: already confirmed)
+     {"anonymous": 401, "activist": ALLOW, "volunteer": 403, "moderator": 404, "analyst": 404}),
+    (("POST", "/api/requests/{volunteers_id}/offers", None),  # volunteers (verified, for this one)
+     {"anonymous": 401, "activist": 403, "volunteer": ALLOW, "moderator": 403, "analyst": 403}),
+    (("POST", "/api/requests/{public_id}/invitations", {"volunteer_id": "{volunteer_id}"}),  # its author
+     {"anonymous": 401, "activist": ALLOW, "volunteer": 404, "moderator": 404, "analyst": 404}),
+    (("GET", "/api/matches/{match_id}/messages", None),  # the two matched people only, once confirmed
      {"anonymous": 401, "activist": ALLOW, "volunteer": ALLOW, "moderator": 404, "analyst": 404}),
     (("GET", "/api/notifications", None), {"anonymous": 401, **dict.fromkeys(ROLES[1:], ALLOW)}),
     (("GET", "/api/me/notification-preferences", None), {"anonymous": 401, **dict.fromkeys(ROLES[1:], ALLOW)}),
@@ -87,6 +95,8 @@ def world(platform):
             rpc.profiles.grant_role({"handle": people[role].account["handle"], "role": role})
             people[role].sign_in_again()
     volunteer, activist = people["volunteer"], people["activist"]
+    # Vetted by a moderator: only such a volunteer is proposed what is not public.
+    assert people["moderator"].call("POST", f"/api/moderation/accounts/{volunteer.account['id']}/verify").ok
     assert volunteer.call("PUT", "/api/me/profile", {"skills": ["translation"], "languages": ["fa", "en"]}).ok
     need = {"title": "Translate an appeal for a prisoner", "body": "An appeal from Persian into English.",
             "skills": ["translation"], "languages": ["fa", "en"], "country": "IR"}
@@ -96,6 +106,9 @@ def world(platform):
                          and volunteer.call("GET", "/api/matches").json()["items"], message="three proposals")
     private_match = next(m for m in matches if m["request_id"] == ids["private_id"])
     assert volunteer.call("POST", f"/api/matches/{private_match['id']}/accept").status_code == 200
+    assert activist.call("POST", f"/api/matches/{private_match['id']}/confirm").status_code == 200
+    wait_until(lambda: volunteer.call("GET", f"/api/requests/{ids['private_id']}").ok,
+               message="the confirmed helper to read the private request")
     ids.update(match_id=private_match["id"], volunteer_id=volunteer.account["id"],
                activist_id=activist.account["id"])
     return people, ids
@@ -107,7 +120,8 @@ def test_authorization_matrix(world, call, expected):
     method, template, body = call
     outcomes = {}
     for role in ROLES:
-        response = people[role].call(method, template.format(**ids), body)
+        filled = {k: v.format(**ids) if isinstance(v, str) else v for k, v in body.items()} if body else body
+        response = people[role].call(method, template.format(**ids), filled)
         outcomes[role] = response.status_code
     failures = {}
     for role, want in expected.items():

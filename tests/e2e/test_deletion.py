@@ -24,6 +24,7 @@ def test_deleting_an_account_leaves_nothing_of_theirs_anywhere(platform, person)
     request_id = family.call("POST", "/api/requests", family_need).json()["id"]
     match = wait_until(lambda: leaving.call("GET", "/api/matches").json()["items"], message="a proposal")[0]
     assert leaving.call("POST", f"/api/matches/{match['id']}/accept").status_code == 200
+    assert family.call("POST", f"/api/matches/{match['id']}/confirm").status_code == 200
     wait_until(lambda: leaving.call("POST", f"/api/matches/{match['id']}/messages",
                                     {"text": f"I can help {message}"}).status_code == 201, message="a message")
     wait_until(lambda: family.call("GET", "/api/search/volunteers", q=bio).json().get("total"),

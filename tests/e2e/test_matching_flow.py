@@ -1,4 +1,4 @@
-"""Matching end to end over HTTP: propose, decline, re-propose, accept, expire, re-match, edit.
+"""Matching end to end over HTTP: propose, decline, re-propose, accept, confirm, expire, re-match, edit.
 
 Every test here uses its own skills and languages, so the volunteers of one story never fit the
 requests of another. The matching service runs with k = 2 (fewer sign-ups for the same story);
@@ -59,7 +59,7 @@ def status_of(client, request_id, match_id):
     return next((m["status"] for m in matches(client, request_id) if m["id"] == match_id), None)
 
 
-def test_decline_proposes_the_next_and_the_first_accept_takes_the_request(platform, person):
+def test_decline_proposes_the_next_and_the_authors_confirmation_takes_the_request(platform, person):
     # Ranked by fit: knows Iran and offers 20 hours > knows Iran > neither. k = 2.
     first = volunteer(person, "arash-law", countries=["IR"], availability_hours=20)
     second = volunteer(person, "mina-law", countries=["IR"], availability_hours=5)
@@ -86,26 +86,32 @@ def test_decline_proposes_the_next_and_the_first_accept_takes_the_request(platfo
     c = proposal_for(third, request_id)
     assert first.call("POST", f"/api/matches/{a['id']}/accept").status_code == 409
 
-    # Accept: the request is taken, the other open proposal is withdrawn, nobody else can take it.
+    # A yes waits for the author; the author confirms it: the request is taken, the other open
+    # proposal is withdrawn, nobody else can take it.
     response = second.call("POST", f"/api/matches/{b['id']}/accept")
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "accepted"
+    assert status_of(third, request_id, c["id"]) == "proposed"
+    response = family.call("POST", f"/api/matches/{b['id']}/confirm")
+    assert response.status_code == 200 and response.json()["status"] == "confirmed", response.text
     assert status_of(third, request_id, c["id"]) == "withdrawn"
     assert third.call("POST", f"/api/matches/{c['id']}/accept").status_code == 409
 
     # The author sees every match of their request, never a decline reason.
     seen = family.call("GET", "/api/matches").json()["items"]
-    assert {m["status"] for m in seen if m["request_id"] == request_id} == {"declined", "accepted", "withdrawn"}
+    assert {m["status"] for m in seen if m["request_id"] == request_id} == {"declined", "confirmed", "withdrawn"}
     assert reason not in str(seen)
     assert reason not in platform.logs()
 
 
-def test_an_accepted_request_becomes_matched(platform, person):
+def test_a_confirmed_request_becomes_matched(platform, person):
     helper = volunteer(person, "dara-press", skills=["press"], languages=["ku"])
     family = person(unique("rojin-family"), "activist")
     request_id = post_request(family, skills=["press"], languages=["ku"])
     proposal = proposal_for(helper, request_id)
     assert helper.call("POST", f"/api/matches/{proposal['id']}/accept").status_code == 200
+    assert family.call("GET", f"/api/requests/{request_id}").json()["status"] == "open"  # a yes is not a match
+    assert family.call("POST", f"/api/matches/{proposal['id']}/confirm").status_code == 200
     wait_until(lambda: family.call("GET", f"/api/requests/{request_id}").json()["status"] == "matched",
                message="the request to become matched")
 

@@ -1,8 +1,8 @@
 """Notifications, email and private messages, end to end over HTTP on real servers.
 
 Story (SCENARIOS.md): a family member of a prisoner in Iran needs a translator for an appeal.
-A translator is proposed, told in the app and by an email that says nothing but "sign in", accepts,
-and the two talk privately. A third volunteer can never read what they say, and nothing they say
+A translator is proposed, told in the app and by an email that says nothing but "sign in", accepts;
+the family is told a volunteer offers help, confirms them, and only then do the two talk privately. A third volunteer can never read what they say, and nothing they say
 reaches a log, an email, or the database in clear.
 """
 import uuid
@@ -28,7 +28,7 @@ def unique(handle):
     return f"{handle}-{uuid.uuid4().hex[:6]}"
 
 
-def test_proposal_email_acceptance_and_a_private_conversation(platform, person, sink):
+def test_proposal_email_acceptance_and_a_private_conversation(platform, person, sink, appoint):
     translator_email = f"{uuid.uuid4().hex[:8]}@example.org"
     family_email = f"{uuid.uuid4().hex[:8]}@example.org"
     translator = person(unique("roya-translates"), "volunteer", email=translator_email)
@@ -41,6 +41,9 @@ def test_proposal_email_acceptance_and_a_private_conversation(platform, person, 
 
     profile = {"skills": ["translation"], "languages": ["fa", "en"], "countries": ["IR"],
                "availability_hours": 10, "max_active_matches": 3}
+    # A request for volunteers only reaches those a moderator vetted.
+    moderator = appoint(person(unique("mod"), "activist"), "moderator").sign_in_again()
+    assert moderator.call("POST", f"/api/moderation/accounts/{translator.account['id']}/verify").ok
     assert translator.call("PUT", "/api/me/profile", profile).status_code == 200
     assert stranger.call("PUT", "/api/me/profile", dict(profile, skills=["press"])).status_code == 200
 
@@ -74,10 +77,19 @@ def test_proposal_email_acceptance_and_a_private_conversation(platform, person, 
 
     accepted = translator.call("POST", f"/api/matches/{match_id}/accept")
     assert accepted.status_code == 200, accepted.text
-    # The family learns someone accepted (app + email), then the channel is open.
+    # The family learns a volunteer offers help (app + email); the channel stays shut until they confirm.
     wait_until(lambda: any(n["kind"] == "match_accepted" for n in family.call("GET", "/api/notifications").json()["items"]),
                message="the family's acceptance notification")
     sink.wait_for(family_email)
+    assert family.call("POST", f"/api/matches/{match_id}/messages", {"text": "hello?"}).status_code == 409
+    assert translator.call("POST", f"/api/matches/{match_id}/confirm").status_code == 403
+    confirmed = family.call("POST", f"/api/matches/{match_id}/confirm")
+    assert confirmed.status_code == 200, confirmed.text
+    wait_until(lambda: any(n["kind"] == "match_confirmed"
+                           for n in translator.call("GET", "/api/notifications").json()["items"]),
+               message="the translator's confirmation notification")
+    wait_until(lambda: translator.call("GET", f"/api/matches/{match_id}/messages").status_code == 200,
+               message="the channel to open")
 
     private = "His case number is 1402-77; the hearing is on the 3rd."
     sent = family.call("POST", f"/api/matches/{match_id}/messages", {"text": private})

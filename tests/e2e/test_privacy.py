@@ -14,7 +14,7 @@ def canary(kind):
     return f"canary{kind}{uuid.uuid4().hex[:12]}"
 
 
-def test_private_things_stay_private_across_bus_index_logs_and_databases(platform, person):
+def test_private_things_stay_private_across_bus_index_logs_and_databases(platform, person, appoint):
     email_user, password = canary("mail"), canary("pass")
     email = f"{email_user}@example.org"
     private_text, message_text = canary("private"), canary("message")
@@ -22,6 +22,9 @@ def test_private_things_stay_private_across_bus_index_logs_and_databases(platfor
     with EventTap(platform.config, uuid.uuid4().hex[:8]) as tap:
         lawyer = person(f"lawyer-{uuid.uuid4().hex[:6]}", "volunteer", email=email, password=password)
         family = person(f"family-{uuid.uuid4().hex[:6]}", "activist", email=f"x{email}", password=password)
+        moderator = appoint(person(f"mod-{uuid.uuid4().hex[:6]}", "activist"), "moderator")
+        moderator.sign_in_again()
+        assert moderator.call("POST", f"/api/moderation/accounts/{lawyer.account['id']}/verify").ok
         assert lawyer.call("PUT", "/api/me/profile", {"skills": ["legal"], "languages": ["fa", "en"],
                                                       "countries": ["IR"]}).status_code == 200
         need = {"title": f"Asylum case {private_text}", "body": f"Details only for the helper {private_text}",
@@ -30,6 +33,7 @@ def test_private_things_stay_private_across_bus_index_logs_and_databases(platfor
 
         match = wait_until(lambda: lawyer.call("GET", "/api/matches").json()["items"], message="a proposal")[0]
         assert lawyer.call("POST", f"/api/matches/{match['id']}/accept").status_code == 200
+        assert family.call("POST", f"/api/matches/{match['id']}/confirm").status_code == 200
         wait_until(lambda: family.call("POST", f"/api/matches/{match['id']}/messages",
                                        {"text": f"Hello {message_text}"}).status_code == 201,
                    message="the private channel to open")
@@ -38,7 +42,7 @@ def test_private_things_stay_private_across_bus_index_logs_and_databases(platfor
         events = wait_until(lambda: [b for b in tap.drain() if "message_sent" in b] and tap.bodies,
                             message="the message_sent event")
 
-    assert len(events) >= 6  # registered x2, updated, request_created, proposed, accepted, sent...
+    assert len(events) >= 6  # registered x2, updated, request_created, proposed, accepted, confirmed, sent...
     stores = stored_text(platform.config)
     logs = platform.logs()
     for secret in (email_user, password, private_text, message_text):

@@ -21,7 +21,7 @@ def test_the_readme_curl_walkthrough_runs(platform):
                             text=True, timeout=240)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout
-    for marker in ('"confirmation_required"', '"validation_failed"', '"status": "accepted"',
+    for marker in ('"confirmation_required"', '"validation_failed"', '"status": "accepted"', '"status": "confirmed"',
                    '"status": "fulfilled"', '"verified": true', '"code": "unauthorized"', "is now moderator"):
         assert marker in out, f"{marker} not in the walkthrough's output:\n{out[-3000:]}"
     assert '"code": "internal"' not in out

@@ -43,6 +43,9 @@ def test_search_visibility_volunteer_profiles_and_analytics(platform, person, ap
     lawyer = person(unique("nima-law"), "volunteer", email="nima-law@example.org")
     researcher = appoint(person(unique("hr-researcher"), "activist"), "analyst")
     anonymous = type(family)(platform)
+    moderator = appoint(person(unique("mod"), "activist"), "moderator").sign_in_again()
+    assert moderator.call("POST", f"/api/moderation/accounts/{lawyer.account['id']}/verify").ok
+    unvetted = person(unique("new-here"), "volunteer")
 
     assert lawyer.call("PUT", "/api/me/profile", {
         "skills": ["legal", "translation"], "languages": ["fa", "en"], "countries": ["DE"],
@@ -64,6 +67,7 @@ def test_search_visibility_volunteer_profiles_and_analytics(platform, person, ap
     assert {i["id"] for i in everyone["items"]} == set(public) | {syria}
     seen_by_volunteer = {i["id"] for i in search(lawyer)["items"]}
     assert seen_by_volunteer == set(public) | {syria, for_volunteers}
+    assert {i["id"] for i in search(unvetted)["items"]} == set(public) | {syria}  # not vetted: public only
     assert {i["id"] for i in search(family)["items"]} == set(public) | {syria}
     assert private not in seen_by_volunteer
     found = search(anonymous, q="پناهندگی")
@@ -113,7 +117,7 @@ def test_search_visibility_volunteer_profiles_and_analytics(platform, person, ap
     assert {i["id"] for i in search(lawyer)["items"]} == seen_by_volunteer
     assert private not in {i["id"] for i in search(lawyer)["items"]}
     rebuilt = search(anonymous, "/api/search/volunteers")
-    assert [v["handle"] for v in rebuilt["items"]] == [lawyer.account["handle"]]
+    assert {v["handle"] for v in rebuilt["items"]} == {lawyer.account["handle"], unvetted.account["handle"]}
     assert "example.org" not in str(rebuilt)
 
 

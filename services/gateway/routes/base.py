@@ -12,6 +12,6 @@ class RoutesBase:
     search = RpcProxy("search")
 
     def _viewer(self, request, required=True):
-        """The caller as {account_id, role, handle}, from their bearer token; None if anonymous."""
+        """The caller as {account_id, role, handle, verified}, from their bearer token; None if anonymous."""
         token = bearer_token(request, required)
         return call(self.profiles.resolve_session, token) if token else None

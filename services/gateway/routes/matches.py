@@ -1,6 +1,6 @@
-"""Matches: proposals, accept, decline."""
+"""Matches: proposals and offers; the volunteer accepts or declines, the author confirms or rejects."""
 
-from services.matching.schemas import DeclineInput
+from services.matching.schemas import DeclineInput, Invitation
 
 from ..http import api, call, http, read_json
 from ..openapi import accepts
@@ -11,13 +11,17 @@ class MatchRoutes(RoutesBase):
     @http("GET", "/api/matches")
     @api
     def matches(self, request):
-        """A volunteer's proposals, or the matches of an activist's requests: status, score, reasons."""
+        """A volunteer's proposals and offers (with each request's skills, languages, country and
+        urgency, never a private request's text); or the matches of an activist's requests, with
+        handle, verification, skills, languages, countries, bio and history of each volunteer who
+        said yes, and the reasons of the score."""
         return {"items": call(self.matching.list_matches, self._viewer(request))}
 
     @http("POST", "/api/matches/<string:match_id>/accept")
     @api
     def accept_match(self, request, match_id):
-        """Accept a proposal (the proposed volunteer only). 409 if the request is already taken."""
+        """Say yes to a proposal (the proposed volunteer only). The author then confirms or rejects;
+        409 if the author already chose a helper."""
         return call(self.matching.accept_match, self._viewer(request), match_id)
 
     @http("POST", "/api/matches/<string:match_id>/decline")
@@ -27,3 +31,30 @@ class MatchRoutes(RoutesBase):
         """Decline a proposal (the proposed volunteer only); the optional reason stays private."""
         viewer = self._viewer(request)
         return call(self.matching.decline_match, viewer, match_id, read_json(request))
+
+    @http("POST", "/api/matches/<string:match_id>/confirm")
+    @api
+    def confirm_match(self, request, match_id):
+        """The author chooses this volunteer (who said yes): the request is matched, the private
+        conversation opens, the other proposals and offers are withdrawn."""
+        return call(self.matching.confirm_match, self._viewer(request), match_id)
+
+    @http("POST", "/api/matches/<string:match_id>/reject")
+    @api
+    def reject_match(self, request, match_id):
+        """The author declines this volunteer's offer; the next candidate is asked."""
+        return call(self.matching.reject_match, self._viewer(request), match_id)
+
+    @http("POST", "/api/requests/<string:request_id>/offers")
+    @api
+    def offer_help(self, request, request_id):
+        """A volunteer offers help with a request they can read; it reaches the author to confirm.
+        Requests that are not public need a moderator-verified volunteer."""
+        return 201, call(self.matching.offer_help, self._viewer(request), request_id)
+
+    @http("POST", "/api/requests/<string:request_id>/invitations")
+    @api
+    @accepts(body=Invitation)
+    def invite_volunteer(self, request, request_id):
+        """The author invites a volunteer from the directory; it reaches them as a proposal."""
+        return 201, call(self.matching.invite_volunteer, self._viewer(request), request_id, read_json(request))

@@ -39,7 +39,7 @@ class RequestRoutes(RoutesBase):
     @api
     @accepts(body=CloseRequest)
     def close_request(self, request, request_id):
-        """Body: {outcome: "fulfilled" | "closed" | "withdrawn"}."""
+        """Close one's request: no body closes it as `closed`; `{outcome}` may say `fulfilled` or `withdrawn`."""
         return call(self.requests.close_request, self._viewer(request), request_id, read_json(request))
 
     @http("POST", "/api/requests/<string:request_id>/flags")

@@ -23,7 +23,21 @@ def random_volunteer(rng, n):
 def random_request(rng, n, author="v3"):
     return {"_id": f"r{n}", "author_id": author, "skills": rng.sample(SKILLS, rng.randint(1, 2)),
             "languages": rng.sample(LANGUAGES, rng.randint(0, 2)), "country": rng.choice(COUNTRIES),
-            "urgency": rng.choice(scoring.URGENCIES)}
+            "urgency": rng.choice(scoring.URGENCIES),
+            # Not public, or asked by its author: moderator-verified volunteers only.
+            "visibility": rng.choice(["public", "public", "public", "volunteers", "private"]),
+            "verified_only": rng.random() < 0.1}
+
+
+def test_only_verified_volunteers_are_candidates_for_what_is_not_public():
+    rng = random.Random(7)
+    pool = [random_volunteer(rng, n) for n in range(800)]
+    index = CandidateIndex(buckets=16).build(pool)
+    verified = {v["_id"] for v in pool if v["verified"]}
+    for n in range(50):
+        request = dict(random_request(rng, n), visibility="private")
+        found = [volunteer["_id"] for volunteer, _, _ in index.top(request, 10)]
+        assert found and set(found) <= verified
 
 
 def ids(ranked):

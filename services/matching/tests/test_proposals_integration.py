@@ -1,4 +1,5 @@
-"""The proposal lifecycle against the real broker and database: decline, accept, expire, withdraw."""
+"""The match lifecycle against the real broker and database: decline, accept, confirm, reject,
+offer, invite, expire, withdraw."""
 from datetime import datetime, timezone
 
 import pytest
@@ -23,6 +24,14 @@ class Listener:
 
     @event_handler("matching", "match_declined")
     def declined(self, payload):
+        SEEN.append(payload)
+
+    @event_handler("matching", "match_accepted")
+    def accepted(self, payload):
+        SEEN.append(payload)
+
+    @event_handler("matching", "match_confirmed")
+    def confirmed(self, payload):
         SEEN.append(payload)
 
 
@@ -50,7 +59,7 @@ HANDLERS = {"profile_registered": "on_profile_registered", "profile_updated": "o
 @pytest.fixture
 def matching(container_factory, config):
     def start(**overrides):
-        container = container_factory(MatchingService, dict(config, MATCH_TOP_K=2, **overrides))
+        container = container_factory(MatchingService, dict(config, **{"MATCH_TOP_K": 2, **overrides}))
         container.start()
         return container
     return start
@@ -66,8 +75,11 @@ def deliver(config):
     return send
 
 
-def viewer(account_id, role="volunteer"):
-    return {"account_id": account_id, "role": role, "handle": account_id}
+def viewer(account_id, role="volunteer", verified=False):
+    return {"account_id": account_id, "role": role, "handle": account_id, "verified": verified}
+
+
+AUTHOR = viewer("activist-1", "activist")
 
 
 def proposed(db, request_id="r1"):
@@ -108,7 +120,8 @@ def test_decline_proposes_the_next_and_keeps_the_reason_private(matching, delive
     assert "I know this family" not in str(SEEN)
 
 
-def test_accept_takes_the_request_and_withdraws_the_others(matching, deliver, config, db_for, container_factory):
+def test_a_yes_waits_for_the_author_while_proposals_keep_flowing(matching, deliver, config, db_for,
+                                                                 container_factory):
     SEEN.clear()
     listener = container_factory(Listener, config)
     listener.start()
@@ -118,27 +131,176 @@ def test_accept_takes_the_request_and_withdraws_the_others(matching, deliver, co
     ids = {m["volunteer_id"]: m["_id"] for m in db.matches.find({})}
 
     with ServiceRpcProxy("matching", config) as rpc:
-        with entrypoint_waiter(listener, "withdrawn"):
+        with entrypoint_waiter(listener, "accepted"):
             view = rpc.accept_match(viewer("b"), ids["b"])
         assert view["status"] == "accepted"
+        assert view["request"] == {"skills": ["legal"], "languages": ["fa"], "country": "IR", "urgency": "high",
+                                   "visibility": "public"}
         assert rpc.accept_match(viewer("b"), ids["b"])["status"] == "accepted"  # idempotent
+        with pytest.raises(Forbidden):
+            rpc.confirm_match(viewer("b"), ids["b"])  # not the volunteer's to decide
+        with pytest.raises(NotFound):
+            rpc.confirm_match(viewer("c"), ids["b"])
+        authors = rpc.list_matches(AUTHOR)
+
+    assert proposed(db) == ["a"]  # b is still in play, awaiting the author
+    assert db.requests.find_one({"_id": "r1"}).get("taken_by") is None  # nobody took it yet
+    assert [e["data"]["volunteer_id"] for e in SEEN if e["event_type"] == "match_accepted"] == ["b"]
+    assert db.volunteers.find_one({"_id": "b"})["active_matches"] == 1  # a yes is a commitment
+    by_volunteer = {m["volunteer_id"]: m for m in authors}
+    assert by_volunteer["b"]["volunteer"] == {"handle": "b", "verified": False, "skills": ["legal"],
+                                              "languages": ["fa"], "countries": [], "bio": "", "helped": 0,
+                                              "declined": 0}
+    assert by_volunteer["b"]["reasons"]
+    assert "volunteer" not in by_volunteer["a"]  # only who said yes is shown to the author
+
+
+def test_confirming_one_takes_the_request_and_withdraws_the_others(matching, deliver, config, db_for,
+                                                                   container_factory):
+    SEEN.clear()
+    listener = container_factory(Listener, config)
+    listener.start()
+    container = matching()
+    three_lawyers(container, deliver)
+    db = db_for("matching")
+    with ServiceRpcProxy("matching", config) as rpc:
+        ids = {m["volunteer_id"]: m["_id"] for m in db.matches.find({})}
+        rpc.accept_match(viewer("a"), ids["a"])
+        rpc.reject_match(AUTHOR, ids["a"])  # c is asked in a's place
+        ids = {m["volunteer_id"]: m["_id"] for m in db.matches.find({})}
+        rpc.accept_match(viewer("c"), ids["c"])
         with pytest.raises(Conflict):
-            rpc.accept_match(viewer("a"), ids["a"])  # withdrawn: already taken
-        mine = rpc.list_matches(viewer("b"))
-        authors = rpc.list_matches(viewer("activist-1", "activist"))
+            rpc.confirm_match(AUTHOR, ids["b"])  # b has not said yes
+        with entrypoint_waiter(listener, "confirmed"):
+            view = rpc.confirm_match(AUTHOR, ids["c"])
+        assert view["status"] == "confirmed" and view["volunteer"]["handle"] == "c"
+        assert rpc.confirm_match(AUTHOR, ids["c"])["status"] == "confirmed"  # idempotent
+        with pytest.raises(Conflict):
+            rpc.confirm_match(AUTHOR, ids["a"])  # rejected: final
+        with pytest.raises(Conflict):
+            rpc.accept_match(viewer("b"), ids["b"])  # withdrawn: one helper only
 
-    assert db.matches.find_one({"_id": ids["a"]})["status"] == "withdrawn"
-    assert [e["data"]["volunteer_id"] for e in SEEN if e["event_type"] == "match_withdrawn"] == ["a"]
-    assert proposed(db) == []  # taken: nobody else is asked
-    assert db.volunteers.find_one({"_id": "b"})["active_matches"] == 1
-    assert [(m["request_id"], m["status"]) for m in mine] == [("r1", "accepted")]
-    assert {m["status"] for m in authors} == {"accepted", "withdrawn"}
-    assert all(set(m) == {"id", "request_id", "volunteer_id", "status", "score", "reasons", "proposed_at",
-                          "expires_at", "answered_at"} for m in authors)
+    assert {m["volunteer_id"]: m["status"] for m in db.matches.find({})} == {
+        "a": "rejected", "b": "withdrawn", "c": "confirmed"}
+    assert db.requests.find_one({"_id": "r1"})["taken_by"] == ids["c"]
+    assert [e["data"]["volunteer_id"] for e in SEEN if e["event_type"] == "match_confirmed"] == ["c"]
+    assert db.volunteers.find_one({"_id": "a"})["active_matches"] == 0
+    assert db.volunteers.find_one({"_id": "c"})["active_matches"] == 1
 
-    # The request is done: the match no longer counts as load.
+    # The request is done: the match no longer counts as load, and counts as help given.
     deliver(container, "requests", request_event("request_closed", version=3, status="fulfilled"))
+    helper = db.volunteers.find_one({"_id": "c"})
+    assert helper["active_matches"] == 0 and helper["stats"]["confirmed"] == 1
+
+
+def test_a_rejection_asks_the_next(matching, deliver, config, db_for):
+    container = matching()
+    three_lawyers(container, deliver)
+    deliver(container, "profiles", profile("d"))
+    db = db_for("matching")
+    with ServiceRpcProxy("matching", config) as rpc:
+        match_id = db.matches.find_one({"volunteer_id": "b"})["_id"]
+        rpc.accept_match(viewer("b"), match_id)
+        assert proposed(db) == ["a"]
+        view = rpc.reject_match(AUTHOR, match_id)
+        assert view["status"] == "rejected"
+        with pytest.raises(Conflict):
+            rpc.confirm_match(AUTHOR, match_id)
+    assert len(proposed(db)) == 2 and "a" in proposed(db)  # the next best of c and d is asked
+    assert db.volunteers.find_one({"_id": "b"})["stats"]["rejected"] == 1
     assert db.volunteers.find_one({"_id": "b"})["active_matches"] == 0
+
+
+def test_a_confirmation_that_loses_a_race_gives_the_request_back(matching, deliver, config, db_for, monkeypatch):
+    """The match moved (withdrawn: the volunteer left) between the author's read and the write:
+    the request must not stay taken by nobody, never to be proposed or confirmed again."""
+    from services.matching import storage
+    container = matching()
+    three_lawyers(container, deliver)
+    db = db_for("matching")
+    with ServiceRpcProxy("matching", config) as rpc:
+        match_id = db.matches.find_one({"volunteer_id": "b"})["_id"]
+        rpc.accept_match(viewer("b"), match_id)
+        stale = storage.match(db, match_id)
+        db.matches.update_one({"_id": match_id}, {"$set": {"status": "withdrawn"}, "$inc": {"version": 1}})
+        monkeypatch.setattr(storage, "match", lambda _db, _id: dict(stale))
+        with pytest.raises(Conflict):
+            rpc.confirm_match(AUTHOR, match_id)
+    assert db.requests.find_one({"_id": "r1"})["taken_by"] is None
+
+
+def test_what_is_not_public_goes_to_verified_volunteers_only(matching, deliver, config, db_for):
+    container = matching(MATCH_TOP_K=5)
+    db = db_for("matching")
+    deliver(container, "profiles", profile("stranger", availability_hours=40))  # signed up a minute ago
+    deliver(container, "profiles", profile("vetted", verified=True))
+    for visibility, request_id in (("private", "r-private"), ("volunteers", "r-volunteers")):
+        deliver(container, "requests", request_event(request_id=request_id, visibility=visibility, title=None,
+                                                     body=None))
+        assert proposed(db, request_id) == ["vetted"]
+    deliver(container, "requests", request_event(request_id="r-asked", verified_only=True))
+    assert proposed(db, "r-asked") == ["vetted"]
+    deliver(container, "requests", request_event(request_id="r-public"))
+    assert proposed(db, "r-public") == ["stranger", "vetted"]
+
+    with ServiceRpcProxy("matching", config) as rpc:
+        with pytest.raises(NotFound):
+            rpc.offer_help(viewer("stranger"), "r-private")  # never found, never offered on
+        with pytest.raises(NotFound):
+            rpc.offer_help(viewer("vetted", verified=True), "r-private")
+        with pytest.raises(NotFound):
+            rpc.offer_help(viewer("stranger"), "r-volunteers")  # cannot read it
+        with pytest.raises(Forbidden):
+            rpc.offer_help(viewer("stranger"), "r-asked")
+        with pytest.raises(Forbidden):
+            rpc.invite_volunteer(AUTHOR, "r-private", {"volunteer_id": "stranger"})
+        # A volunteer who loses their verification loses what needed it.
+        deliver(container, "profiles", profile("vetted", version=2, verified=False))
+    assert proposed(db, "r-private") == [] and proposed(db, "r-volunteers") == []
+    assert proposed(db, "r-public") == ["stranger", "vetted"]
+
+
+def test_a_volunteer_offers_help_and_an_author_invites(matching, deliver, config, db_for, container_factory):
+    SEEN.clear()
+    listener = container_factory(Listener, config)
+    listener.start()
+    container = matching(MATCH_TOP_K=1)
+    db = db_for("matching")
+    deliver(container, "profiles", profile("lawyer"))
+    deliver(container, "profiles", profile("journalist", skills=["press"], languages=["en"]))
+    deliver(container, "profiles", profile("artist", skills=["art"], languages=["en"]))
+    deliver(container, "requests", request_event())
+    assert proposed(db) == ["lawyer"]
+
+    with ServiceRpcProxy("matching", config) as rpc:
+        with entrypoint_waiter(listener, "accepted"):
+            offer = rpc.offer_help(viewer("journalist"), "r1")  # found it in search; skills need not fit
+        assert offer["status"] == "accepted" and offer["origin"] == "offer"
+        assert rpc.offer_help(viewer("journalist"), "r1")["id"] == offer["id"]  # twice: one offer
+        with pytest.raises(Forbidden):
+            rpc.offer_help(AUTHOR, "r1")
+        with pytest.raises(ValidationFailed):
+            rpc.invite_volunteer(AUTHOR, "r1", {"volunteer": "artist"})
+        with pytest.raises(NotFound):
+            rpc.invite_volunteer(viewer("someone", "activist"), "r1", {"volunteer_id": "artist"})
+        with pytest.raises(NotFound):
+            rpc.invite_volunteer(AUTHOR, "r1", {"volunteer_id": "nobody"})
+        invitation = rpc.invite_volunteer(AUTHOR, "r1", {"volunteer_id": "artist"})
+        assert invitation["status"] == "proposed" and invitation["origin"] == "invitation"
+        # The lawyer's proposal becomes a yes through an offer too.
+        lawyer = rpc.offer_help(viewer("lawyer"), "r1")
+        assert lawyer["status"] == "accepted" and lawyer["origin"] == "matching"
+        authors = {m["volunteer_id"]: m for m in rpc.list_matches(AUTHOR)}
+
+    assert [e["data"]["volunteer_id"] for e in SEEN if e["event_type"] == "match_accepted"][0] == "journalist"
+    assert authors["journalist"]["volunteer"]["skills"] == ["press"]
+    assert db.volunteers.find_one({"_id": "journalist"})["active_matches"] == 1
+    # An edit of the request keeps the offer: the volunteer chose it, not the skills.
+    deliver(container, "requests", request_event("request_updated", version=2, urgency="low"))
+    assert db.matches.find_one({"_id": offer["id"]})["status"] == "accepted"
+    # Closing the request withdraws every pending yes and proposal.
+    deliver(container, "requests", request_event("request_closed", version=3, status="withdrawn"))
+    assert {m["status"] for m in db.matches.find({})} == {"withdrawn"}
 
 
 def test_unanswered_proposals_expire_and_the_next_is_asked(matching, deliver, db_for):

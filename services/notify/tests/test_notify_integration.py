@@ -281,6 +281,10 @@ def test_only_the_matched_pair_talk_and_the_text_is_unreadable_at_rest(notify, c
             send(STRANGER, "m1", {"text": "hello"})
 
     deliver(notify, config, "matching", "match_accepted", match_event("match_accepted"))
+    with entrypoint_hook(notify, "send_message") as send:
+        with pytest.raises(Conflict):  # the volunteer said yes, the author has not: still shut
+            send(VOLUNTEER, "m1", {"text": "hello"})
+    deliver(notify, config, "matching", "match_confirmed", match_event("match_confirmed"))
     secret = "My brother is held in Evin, ward 209"
     with entrypoint_hook(notify, "send_message") as send:
         sent = send(ACTIVIST, "m1", {"text": secret})
@@ -302,14 +306,15 @@ def test_only_the_matched_pair_talk_and_the_text_is_unreadable_at_rest(notify, c
     raw = db.messages.find_one({"_id": sent["id"]})
     assert "Evin" not in json.dumps(raw, default=str)
     assert raw["ciphertext"] and raw.get("_outbox") == []  # message_sent published, metadata only
-    # The author was told the volunteer accepted.
+    # The author was told a volunteer offers help, the volunteer that the author chose them.
     assert db.notifications.find_one({"recipient_id": "act-1", "kind": "match_accepted"})
+    assert db.notifications.find_one({"recipient_id": "vol-1", "kind": "match_confirmed"})
 
 
 def test_a_deleted_account_leaves_no_readable_text(notify, config, db_for):
     deliver(notify, config, "profiles", "profile_registered",
             profile_event(config, "act-1", "omid@example.org", role="activist"))
-    deliver(notify, config, "matching", "match_accepted", match_event("match_accepted"))
+    deliver(notify, config, "matching", "match_confirmed", match_event("match_confirmed"))
     with entrypoint_hook(notify, "send_message") as send:
         send(ACTIVIST, "m1", {"text": "My address is 12 Example Street"})
         send(VOLUNTEER, "m1", {"text": "Noted, thank you."})
@@ -336,7 +341,7 @@ def test_a_deleted_account_leaves_no_readable_text(notify, config, db_for):
 
 
 def test_rotating_keys_re_encrypts_every_message(notify, config, db_for):
-    deliver(notify, config, "matching", "match_accepted", match_event("match_accepted"))
+    deliver(notify, config, "matching", "match_confirmed", match_event("match_confirmed"))
     with entrypoint_hook(notify, "send_message") as send:
         for number in range(3):
             send(ACTIVIST, "m1", {"text": f"message {number}"})

@@ -5,7 +5,8 @@ from services.requests import lifecycle
 
 REQUEST = {"_id": "r1", "author_id": "author", "visibility": "public", "helper_ids": ["helper"]}
 AUTHOR = {"account_id": "author", "role": "activist", "handle": "a"}
-VOLUNTEER = {"account_id": "v", "role": "volunteer", "handle": "v"}
+VOLUNTEER = {"account_id": "v", "role": "volunteer", "handle": "v", "verified": True}
+UNVETTED = {"account_id": "u", "role": "volunteer", "handle": "u", "verified": False}
 HELPER = {"account_id": "helper", "role": "volunteer", "handle": "h"}
 ANALYST = {"account_id": "x", "role": "analyst", "handle": "x"}
 
@@ -25,6 +26,7 @@ def test_allowed_and_forbidden_transitions():
     ("volunteers", None, False),
     ("volunteers", ANALYST, False),
     ("volunteers", VOLUNTEER, True),
+    ("volunteers", UNVETTED, False),  # signed up a minute ago: not enough (DESIGN, "Trust")
     ("volunteers", AUTHOR, True),
     ("private", VOLUNTEER, False),
     ("private", None, False),

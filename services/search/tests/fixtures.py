@@ -9,7 +9,7 @@ from services.common.events import make_event
 from services.search import indices
 from services.search.service import SearchService
 
-VOLUNTEER = {"account_id": "v", "role": "volunteer", "handle": "v"}
+VOLUNTEER = {"account_id": "v", "role": "volunteer", "handle": "v", "verified": True}
 ANALYST = {"account_id": "a", "role": "analyst", "handle": "a"}
 SOURCES = {"request": "requests", "profile": "profiles", "match": "matching"}
 
@@ -41,11 +41,11 @@ def profile_event(profile_id, handle, version=1, event_type=None, **overrides):
 
 
 def match_event(event_type, request_id, proposed_at, occurred_at=None, volunteer_id="v1"):
-    status = {"match_proposed": "proposed", "match_accepted": "accepted"}[event_type]
+    status = {"match_proposed": "proposed", "match_accepted": "accepted", "match_confirmed": "confirmed"}[event_type]
     return make_event("matching", event_type, {
         "match_id": f"m-{request_id}-{volunteer_id}", "request_id": request_id, "volunteer_id": volunteer_id,
         "author_id": "a1", "status": status, "score": 1.0, "reasons": [], "proposed_at": proposed_at,
-        "version": 1 if status == "proposed" else 2}, occurred_at=occurred_at)
+        "version": {"proposed": 1, "accepted": 2, "confirmed": 3}[status]}, occurred_at=occurred_at)
 
 
 def hours_after(moment, hours):

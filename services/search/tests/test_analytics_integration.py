@@ -11,7 +11,7 @@ START = datetime(2024, 3, 4, 9, 0, tzinfo=timezone.utc)
 
 
 def populate(search):
-    """IR: 6 legal requests (March), 5 of them proposed 2..6 h after, and accepted at 10 h for 5;
+    """IR: 6 legal requests (March), 5 of them proposed 2..6 h after, and a helper confirmed by the author at 10 h for 5;
     SY: 2 requests (April): below k; a private request in IR counts without text; a hidden one
     does not count."""
     events = []
@@ -21,7 +21,7 @@ def populate(search):
                                     created_at=START))
         if n < 5:
             events.append(match_event("match_proposed", rid, hours_after(START, 2 + n)))
-            events.append(match_event("match_accepted", rid, hours_after(START, 2 + n),
+            events.append(match_event("match_confirmed", rid, hours_after(START, 2 + n),
                                       occurred_at=hours_after(START, 10)))
     # A proposal that reaches search before its request: merged all the same.
     events.insert(0, match_event("match_proposed", "sy-0", hours_after(START.replace(month=4), 1)))

@@ -4,7 +4,7 @@ from services.common.errors import ValidationFailed
 from services.common.schemas import load_or_fail
 from services.search import queries
 
-VOLUNTEER = {"account_id": "v", "role": "volunteer", "handle": "v"}
+VOLUNTEER = {"account_id": "v", "role": "volunteer", "handle": "v", "verified": True}
 
 
 def params(**overrides):
@@ -16,6 +16,9 @@ def test_anonymous_readers_only_find_public_requests():
     assert {"terms": {"visibility": ["public"]}} in body["query"]["bool"]["filter"]
     body = queries.build_request_query(params(), VOLUNTEER)
     assert {"terms": {"visibility": ["public", "volunteers"]}} in body["query"]["bool"]["filter"]
+    # A volunteer no moderator vetted reads what anyone reads (DESIGN, "Trust").
+    unvetted = dict(VOLUNTEER, verified=False)
+    assert {"terms": {"visibility": ["public"]}} in queries.build_request_query(params(), unvetted)["query"]["bool"]["filter"]
     activist = dict(VOLUNTEER, role="activist")
     assert {"terms": {"visibility": ["public"]}} in queries.build_request_query(params(), activist)["query"]["bool"]["filter"]
 

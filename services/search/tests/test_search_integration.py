@@ -88,6 +88,7 @@ def test_visibility_is_enforced_and_private_requests_are_never_indexed(search):
 
     assert {i["id"] for i in search.requests()["items"]} == {"r-public"}
     assert {i["id"] for i in search.requests(VOLUNTEER)["items"]} == {"r-public", "r-volunteers"}
+    assert {i["id"] for i in search.requests(dict(VOLUNTEER, verified=False))["items"]} == {"r-public"}
     assert {i["id"] for i in search.requests(dict(VOLUNTEER, role="moderator"))["items"]} == {
         "r-public", "r-volunteers"}
     assert {i["id"] for i in search.requests(dict(VOLUNTEER, role="activist"))["items"]} == {"r-public"}
