@@ -64,11 +64,19 @@ class Viewer(StrictSchema):
     verified = fields.Boolean(load_default=False)
 
 
+def trusted_viewer(signed):
+    """The viewer an RPC acts for, once the gateway's signature on it is checked: an unsigned,
+    forged or expired viewer is refused (403). Returns the claims {account_id, role, handle,
+    verified}."""
+    from .trust import keyring  # here, not at import: trust reads the config
+    return load_or_fail(Viewer(), keyring().verify_viewer(signed))
+
+
 def require_role(viewer, role, message):
     """The validated viewer if they hold `role`; Forbidden (with `message`) for anyone else."""
     if viewer is None:
         raise Forbidden(message)
-    viewer = load_or_fail(Viewer(), viewer)
+    viewer = trusted_viewer(viewer)
     if viewer["role"] != role:
         raise Forbidden(message)
     return viewer

@@ -5,9 +5,10 @@ to .local/secrets.env. Production takes them from a Kubernetes Secret.
 """
 from cryptography.fernet import Fernet
 
+from . import trust
 from .sealing import generate_keypair
 
-SECRET_KEYS = ("CONTACT_KEY", "NOTIFY_PUBLIC_KEY", "NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS")
+SECRET_KEYS = ("CONTACT_KEY", "NOTIFY_PUBLIC_KEY", "NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS") + trust.KEY_NAMES
 
 
 def new_secrets():
@@ -18,9 +19,24 @@ def new_secrets():
         "NOTIFY_PRIVATE_KEY": private,
         # notify's Fernet keys for message text at rest, comma-separated, current first.
         "MESSAGE_KEYS": Fernet.generate_key().decode(),
+        # Sealed payloads, signed viewers and operator commands on the bus (services/common/trust.py).
+        **trust.new_keys(),
     }
 
 
+# The secrets of the deployment that are not about the bus, by the one workload holding each.
+OTHER_KEYS_OF = {"profiles": ("CONTACT_KEY", "NOTIFY_PUBLIC_KEY"), "notify": ("NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS")}
+
+
+def keys_of(workload):
+    """Every secret one workload holds (its Secret in deploy/k8s, its environment in compose)."""
+    return OTHER_KEYS_OF.get(workload, ()) + trust.HELD_BY.get(workload, ())
+
+
 if __name__ == "__main__":
-    for key, value in new_secrets().items():
-        print(f"{key}={value}")
+    import sys
+    if sys.argv[1:2] == ["--keys-of"]:  # for shell scripts: KEY1|KEY2|...
+        print("|".join(keys_of(sys.argv[2])))
+    else:
+        for key, value in new_secrets().items():
+            print(f"{key}={value}")

@@ -14,7 +14,7 @@ from services.common.consumer import consumes
 from services.common.errors import Conflict, DomainError, Forbidden, NotFound
 from services.common.events import make_event, utcnow
 from services.common.mongo import ServiceDatabase, ping
-from services.common.schemas import Viewer, load_or_fail
+from services.common.schemas import load_or_fail, trusted_viewer
 
 from . import lifecycle, scoring, storage
 from .index import CandidateIndexProvider
@@ -208,7 +208,7 @@ class MatchingService:
                 self.index.put(volunteer)
 
     def _match_for(self, viewer, match_id, check):
-        viewer = load_or_fail(Viewer(), viewer)
+        """`viewer`: the claims of a viewer already trusted."""
         match_id = load_or_fail(MatchId(), {"match_id": match_id})["match_id"]
         match = storage.match(self.db, match_id)
         check(match, viewer)
@@ -223,6 +223,9 @@ class MatchingService:
     @rpc(expected_exceptions=DomainError)
     def accept_match(self, viewer, match_id):
         """The volunteer's yes. It offers help; the author decides (`confirm_match`)."""
+        return self._accept(trusted_viewer(viewer), match_id)
+
+    def _accept(self, viewer, match_id):
         match = self._match_for(viewer, match_id, lifecycle.check_answerable)
         if match["status"] == "accepted":
             return self._view(match["_id"])  # a repeated click changes nothing
@@ -236,7 +239,7 @@ class MatchingService:
 
     @rpc(expected_exceptions=DomainError)
     def decline_match(self, viewer, match_id, payload=None):
-        match = self._match_for(viewer, match_id, lifecycle.check_answerable)
+        match = self._match_for(trusted_viewer(viewer), match_id, lifecycle.check_answerable)
         answer = load_or_fail(DeclineInput(), payload if payload is not None else {})
         if match["status"] == "declined":
             return self._view(match["_id"])
@@ -254,7 +257,7 @@ class MatchingService:
     def offer_help(self, viewer, request_id):
         """A volunteer offers help with a request they found. It reaches the author as a yes to
         confirm or reject, exactly like an accepted proposal."""
-        viewer = load_or_fail(Viewer(), viewer)
+        viewer = trusted_viewer(viewer)
         request_id = load_or_fail(RequestId(), {"request_id": request_id})["request_id"]
         if viewer["role"] != "volunteer":
             raise Forbidden("Only volunteers can offer help.")
@@ -269,7 +272,7 @@ class MatchingService:
         existing = storage.match(self.db, match_id)
         if existing is not None:
             if existing["status"] == "proposed":
-                return self.accept_match(viewer, match_id)
+                return self._accept(viewer, match_id)
             if existing["status"] in ("accepted", "confirmed"):
                 return self._view(match_id)
             raise Conflict(f"You were already asked about this request (it is {existing['status']}).",
@@ -289,7 +292,7 @@ class MatchingService:
     @rpc(expected_exceptions=DomainError)
     def invite_volunteer(self, viewer, request_id, payload):
         """The author asks a volunteer found in the directory; it reaches them as a proposal."""
-        viewer = load_or_fail(Viewer(), viewer)
+        viewer = trusted_viewer(viewer)
         request_id = load_or_fail(RequestId(), {"request_id": request_id})["request_id"]
         volunteer_id = load_or_fail(Invitation(), payload)["volunteer_id"]
         request = storage.request(self.db, request_id)
@@ -321,7 +324,7 @@ class MatchingService:
     def confirm_match(self, viewer, match_id):
         """The author's yes: the request is taken by this helper, the channel opens (notify), a
         private request's text becomes theirs to read (requests), every other pending match goes."""
-        match = self._match_for(viewer, match_id, lifecycle.check_decidable)
+        match = self._match_for(trusted_viewer(viewer), match_id, lifecycle.check_decidable)
         if match["status"] == "confirmed":
             return self._author_view(match)
         lifecycle.check_transition(match, "confirmed")
@@ -346,7 +349,7 @@ class MatchingService:
     @rpc(expected_exceptions=DomainError)
     def reject_match(self, viewer, match_id):
         """The author's no: the volunteer is thanked, the next candidate is asked."""
-        match = self._match_for(viewer, match_id, lifecycle.check_decidable)
+        match = self._match_for(trusted_viewer(viewer), match_id, lifecycle.check_decidable)
         if match["status"] == "rejected":
             return self._author_view(match)
         lifecycle.check_transition(match, "rejected")
@@ -366,7 +369,7 @@ class MatchingService:
     def list_matches(self, viewer):
         """A volunteer's proposals and offers (with each request's summary, never a private text);
         an author's matches, with what they need to decide on each volunteer who said yes."""
-        viewer = load_or_fail(Viewer(), viewer)
+        viewer = trusted_viewer(viewer)
         if viewer["role"] == "volunteer":
             requests = {}
             out = []

@@ -14,7 +14,8 @@ from services.common.consumer import consumes
 from services.common.errors import DomainError, NotFound
 from services.common.events import make_event, utcnow
 from services.common.mongo import ServiceDatabase, ping
-from services.common.schemas import Viewer, load_or_fail, require_role
+from services.common.schemas import load_or_fail, require_role, trusted_viewer
+from services.common.trust import keyring, sealed_reply
 
 from . import inbox, messages, outgoing, retry, storage
 from .dependencies import ContactOpener, MessageCipher, SmtpMailer, WebhookPoster
@@ -170,7 +171,7 @@ class NotifyService:
 
     @rpc(expected_exceptions=DomainError)
     def list_notifications(self, viewer, limit=50, before=None):
-        viewer = load_or_fail(Viewer(), viewer)
+        viewer = trusted_viewer(viewer)
         paging = load_or_fail(NotificationPaging(), {"limit": limit, "before": before})
         items, unread, more = storage.notifications_for(self.db, viewer["account_id"], paging["limit"],
                                                         paging["before"])
@@ -181,24 +182,24 @@ class NotifyService:
 
     @rpc(expected_exceptions=DomainError)
     def mark_read(self, viewer, notification_id):
-        viewer = load_or_fail(Viewer(), viewer)
+        viewer = trusted_viewer(viewer)
         if not storage.mark_read(self.db, viewer["account_id"], str(notification_id), utcnow()):
             raise NotFound("No such notification.")
         return {"id": notification_id, "read": True}
 
     @rpc(expected_exceptions=DomainError)
     def mark_all_read(self, viewer):
-        viewer = load_or_fail(Viewer(), viewer)
+        viewer = trusted_viewer(viewer)
         return {"marked": storage.mark_all_read(self.db, viewer["account_id"], utcnow()), "unread": 0}
 
     @rpc(expected_exceptions=DomainError)
     def get_preferences(self, viewer):
-        viewer = load_or_fail(Viewer(), viewer)
+        viewer = trusted_viewer(viewer)
         return {"email": storage.email_mode(self.db, viewer["account_id"])}
 
     @rpc(expected_exceptions=DomainError)
     def set_preferences(self, viewer, body):
-        viewer = load_or_fail(Viewer(), viewer)
+        viewer = trusted_viewer(viewer)
         preferences = load_or_fail(NotificationPreferences(), body)
         storage.set_email_mode(self.db, viewer["account_id"], preferences["email"], utcnow())
         return preferences
@@ -211,8 +212,9 @@ class NotifyService:
                                     viewer["account_id"])
 
     @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
     def list_messages(self, viewer, match_id, after=None, limit=100):
-        viewer = load_or_fail(Viewer(), viewer)
+        viewer = trusted_viewer(viewer)
         paging = load_or_fail(MessagePaging(), {"limit": limit, "after": after})
         channel = self._channel(viewer, match_id)
         items, more = storage.messages_in(self.db, channel["_id"], paging["limit"], paging["after"])
@@ -222,10 +224,11 @@ class NotifyService:
         return page
 
     @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
     def send_message(self, viewer, match_id, body):
-        viewer = load_or_fail(Viewer(), viewer)
+        viewer = trusted_viewer(viewer)
         channel = self._channel(viewer, match_id)
-        text = load_or_fail(NewMessage(), body)["text"]
+        text = load_or_fail(NewMessage(), keyring().open(SOURCE, body, field="body"))["text"]
         now = utcnow()
         message_id = uuid.uuid4().hex
         message = {"_id": message_id, "match_id": channel["_id"], "sender_id": viewer["account_id"],

@@ -2,7 +2,9 @@
 
     python -m services.profiles.admin grant-role HANDLE moderator|analyst|volunteer|activist
 
-Moderators and analysts cannot sign themselves up; an operator appoints them with this.
+Moderators and analysts cannot sign themselves up; an operator appoints them with this. The
+command is signed with the operator's key (OPERATOR_SIGNING_KEY), which only the operator's
+environment holds: profiles refuses a grant from anyone else (services/common/trust.py).
 """
 import argparse
 import sys
@@ -11,6 +13,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.config import load_config
 from services.common.errors import DomainError
+from services.common.trust import keyring
 
 
 def main(argv=None):
@@ -23,7 +26,7 @@ def main(argv=None):
 
     with ClusterRpcProxy(load_config(), timeout=30) as rpc:
         try:
-            result = rpc.profiles.grant_role({"handle": args.handle, "role": args.role})
+            result = rpc.profiles.grant_role(keyring().sign_command({"handle": args.handle, "role": args.role}))
         except DomainError as exc:
             print(f"error: {exc.message} {exc.fields or ''}".strip(), file=sys.stderr)
             return 1

@@ -11,8 +11,9 @@ from services.common.errors import DomainError, Forbidden, NotFound, TooManyRequ
 from services.common.events import make_event, utcnow
 from services.common.flags import Flag, ModerationNote
 from services.common.mongo import ServiceDatabase, ping
-from services.common.schemas import Viewer, load_or_fail, require_role
+from services.common.schemas import load_or_fail, require_role, trusted_viewer
 from services.common.sealing import Sealer
+from services.common.trust import keyring, sealed_reply
 
 from . import accounts, storage
 from .schemas import Credentials, EmailChange, NewAccount, PasswordConfirmation, ProfileInput, RoleGrant
@@ -45,6 +46,13 @@ def _event_for(account, event_type="profile_updated"):
     return [make_event(SOURCE, event_type, accounts.profile_event_data(account))]
 
 
+def _token(sealed):
+    token = keyring().open(SOURCE, sealed, field="token")
+    if not isinstance(token, str) or not token:
+        raise Unauthorized("The session is missing or has expired; sign in again.")
+    return token
+
+
 def _moderator(viewer):
     return require_role(viewer, "moderator", "Only moderators can do this.")
 
@@ -71,8 +79,10 @@ class ProfilesService:
     # ---- accounts and sessions
 
     @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
     def register(self, payload):
-        data = load_or_fail(NewAccount(), payload)
+        """`payload` sealed to profiles (a password, an email); the reply sealed to the gateway."""
+        data = load_or_fail(NewAccount(), keyring().open(SOURCE, payload))
         now = utcnow()
         account = {
             "_id": accounts.new_id(),
@@ -94,8 +104,10 @@ class ProfilesService:
         return accounts.owner_view(account, self.vault)
 
     @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
     def login(self, payload):
-        data = load_or_fail(Credentials(), payload)
+        """`payload` sealed to profiles; the reply (a session token) sealed to the gateway."""
+        data = load_or_fail(Credentials(), keyring().open(SOURCE, payload))
         key = accounts.handle_key(data["handle"])
         attempts = accounts.attempt_key(self.config["CONTACT_KEY"], key)
         window = int(self.config.get("LOGIN_WINDOW_S", 900))
@@ -115,9 +127,11 @@ class ProfilesService:
                 "role": account["role"]}
 
     @rpc(expected_exceptions=DomainError)
-    def resolve_session(self, token):
-        """Bearer token -> viewer {account_id, role, handle, verified}. Raises Unauthorized."""
-        session = storage.find_session(self.db, accounts.token_id(token or ""))
+    def resolve_session(self, sealed_token):
+        """Bearer token (sealed to profiles: it is a credential) -> viewer {account_id, role,
+        handle, verified}, for the gateway to sign. Raises Unauthorized."""
+        token = _token(sealed_token)
+        session = storage.find_session(self.db, accounts.token_id(token))
         if session is None or session["expires_at"] < utcnow():
             raise Unauthorized("The session is missing or has expired; sign in again.")
         account = storage.find_account(self.db, session["account_id"])
@@ -127,8 +141,8 @@ class ProfilesService:
                 "verified": bool(account.get("verified"))}
 
     @rpc(expected_exceptions=DomainError)
-    def logout(self, token, everywhere=False):
-        session = storage.find_session(self.db, accounts.token_id(token or ""))
+    def logout(self, sealed_token, everywhere=False):
+        session = storage.find_session(self.db, accounts.token_id(_token(sealed_token)))
         if session is None:
             raise Unauthorized("The session is missing or has expired.")
         if everywhere:
@@ -140,29 +154,36 @@ class ProfilesService:
     # ---- one's own account
 
     @rpc(expected_exceptions=DomainError)
-    def get_me(self, account_id):
-        account = storage.find_account(self.db, account_id)
+    @sealed_reply()
+    def get_me(self, viewer):
+        account = storage.find_account(self.db, trusted_viewer(viewer)["account_id"])
         if account is None:
             raise NotFound("No such account.")
         return accounts.owner_view(account, self.vault)
 
     @rpc(expected_exceptions=DomainError)
-    def update_profile(self, account_id, payload):
+    @sealed_reply()
+    def update_profile(self, viewer, payload):
+        account_id = trusted_viewer(viewer)["account_id"]
         profile = load_or_fail(ProfileInput(), payload)
         return accounts.owner_view(self._update(account_id, lambda _: {"profile": profile}), self.vault)
 
     @rpc(expected_exceptions=DomainError)
-    def change_email(self, account_id, payload):
-        email = load_or_fail(EmailChange(), payload)["email"]
+    @sealed_reply()
+    def change_email(self, viewer, payload):
+        """`payload` sealed to profiles."""
+        account_id = trusted_viewer(viewer)["account_id"]
+        email = load_or_fail(EmailChange(), keyring().open(SOURCE, payload))["email"]
         account = self._update(account_id, lambda _: {"email_sealed": self.vault.seal(email),
                                                       "contact_sealed": self.sealer.seal(email)})
         return accounts.owner_view(account, self.vault)
 
     @rpc(expected_exceptions=DomainError)
-    def delete_account(self, account_id, payload):
-        """Forget a person. Their password confirms it is them. Every other service forgets them
-        on `profile_deleted`."""
-        password = load_or_fail(PasswordConfirmation(), payload)["password"]
+    def delete_account(self, viewer, payload):
+        """Forget a person. Their password (sealed to profiles) confirms it is them. Every other
+        service forgets them on `profile_deleted`."""
+        account_id = trusted_viewer(viewer)["account_id"]
+        password = load_or_fail(PasswordConfirmation(), keyring().open(SOURCE, payload))["password"]
         account = storage.find_account(self.db, account_id)
         if account is None:
             raise NotFound("No such account.")
@@ -182,7 +203,7 @@ class ProfilesService:
     @rpc(expected_exceptions=DomainError)
     def get_profile(self, viewer, account_id):
         """Volunteers' profiles are public; anyone else's only to moderators."""
-        viewer = load_or_fail(Viewer(), viewer) if viewer else None
+        viewer = trusted_viewer(viewer) if viewer else None
         account = storage.find_account(self.db, account_id)
         is_moderator = viewer is not None and viewer["role"] == "moderator"
         if account is None or not (is_moderator or (account["role"] == "volunteer" and account["status"] == "active")):
@@ -191,7 +212,7 @@ class ProfilesService:
 
     @rpc(expected_exceptions=DomainError)
     def flag_profile(self, viewer, account_id, payload):
-        viewer = load_or_fail(Viewer(), viewer)
+        viewer = trusted_viewer(viewer)
         reason = load_or_fail(Flag(), payload)["reason"]
         if storage.find_account(self.db, account_id) is None:
             raise NotFound("No such profile.")
@@ -237,10 +258,11 @@ class ProfilesService:
         return True
 
     @rpc(expected_exceptions=DomainError)
-    def grant_role(self, payload):
-        """Appoint a moderator or analyst. Not reachable over HTTP: operators run
+    def grant_role(self, command):
+        """Appoint a moderator or analyst. Not reachable over HTTP, and refused unless signed with
+        the operator's key (no service or gateway holds it): operators run
         `python -m services.profiles.admin grant-role HANDLE ROLE`."""
-        data = load_or_fail(RoleGrant(), payload)
+        data = load_or_fail(RoleGrant(), keyring().verify_command(command))
         account = storage.find_account_by_handle_key(self.db, accounts.handle_key(data["handle"]))
         if account is None or account["status"] == "deleted":
             raise NotFound("No such account.", {"handle": "No such account."})

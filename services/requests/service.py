@@ -1,4 +1,7 @@
-"""requests: activists' needs and their lifecycle. Publishes request_* events through its outbox."""
+"""requests: activists' needs and their lifecycle. Publishes request_* events through its outbox.
+
+A request's text may be private, so it arrives sealed to this service and every reply holding a
+request leaves sealed to the gateway (services/common/trust.py)."""
 import uuid
 
 from nameko.events import EventDispatcher
@@ -11,7 +14,8 @@ from services.common.errors import ConfirmationRequired, DomainError, Forbidden,
 from services.common.events import data_schema, make_event, utcnow
 from services.common.flags import Flag, ModerationNote
 from services.common.mongo import ServiceDatabase, ping
-from services.common.schemas import Viewer, load_or_fail, require_role
+from services.common.schemas import load_or_fail, require_role, trusted_viewer
+from services.common.trust import keyring, sealed_reply
 
 from . import lifecycle, privacy, storage
 from .schemas import CloseRequest, NewRequest, RequestEdit
@@ -23,7 +27,7 @@ TERMINAL = ("fulfilled", "closed", "withdrawn")
 def _viewer(viewer, required=True):
     if viewer is None and not required:
         return None
-    return load_or_fail(Viewer(), viewer)
+    return trusted_viewer(viewer)
 
 
 def _check_public_text(data, request=None):
@@ -72,11 +76,12 @@ class RequestsService:
     # ---- the author's side
 
     @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
     def create_request(self, viewer, payload):
         viewer = _viewer(viewer)
         if viewer["role"] != "activist":
             raise Forbidden("Only activists can post requests.")
-        data = load_or_fail(NewRequest(), payload)
+        data = load_or_fail(NewRequest(), keyring().open(SOURCE, payload))
         _check_public_text(data)
         data.pop("confirm_public")
         now = utcnow()
@@ -87,9 +92,10 @@ class RequestsService:
         return lifecycle.public_view(request, viewer)
 
     @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
     def update_request(self, viewer, request_id, payload):
         viewer = _viewer(viewer)
-        data = load_or_fail(RequestEdit(), payload)
+        data = load_or_fail(RequestEdit(), keyring().open(SOURCE, payload))
         request = self._own_request(viewer, request_id)
         lifecycle.check_editable(request)
         _check_public_text(data, request)
@@ -99,6 +105,7 @@ class RequestsService:
         return lifecycle.public_view(self._change(request_id, lambda _: data, "request_updated"), viewer)
 
     @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
     def close_request(self, viewer, request_id, payload=None):
         viewer = _viewer(viewer)
         outcome = load_or_fail(CloseRequest(), payload if payload is not None else {})["outcome"]
@@ -111,6 +118,7 @@ class RequestsService:
         return lifecycle.public_view(self._change(request["_id"], close, "request_closed"), viewer)
 
     @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
     def my_requests(self, viewer):
         viewer = _viewer(viewer)
         return [lifecycle.public_view(r, viewer) for r in storage.requests_by(self.db, viewer["account_id"])]
@@ -118,6 +126,7 @@ class RequestsService:
     # ---- anyone's side
 
     @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
     def get_request(self, viewer, request_id):
         viewer = _viewer(viewer, required=False)
         request = storage.find_request(self.db, request_id)
@@ -146,6 +155,7 @@ class RequestsService:
         return flags.open_flags(self.db)
 
     @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
     def set_hidden(self, viewer, request_id, hidden, payload=None):
         viewer = self._moderator(viewer)
         load_or_fail(ModerationNote(), payload or {})

@@ -12,7 +12,7 @@ from services.common.consumer import consumes
 from services.common.elastic import ElasticsearchClient
 from services.common.errors import DomainError
 from services.common.mongo import ServiceDatabase
-from services.common.schemas import Viewer, load_or_fail, require_role
+from services.common.schemas import load_or_fail, require_role, trusted_viewer
 
 from . import analytics, indexing, indices, queries
 
@@ -95,7 +95,7 @@ class SearchService:
 
     @rpc(expected_exceptions=DomainError)
     def search_requests(self, viewer, params):
-        viewer = load_or_fail(Viewer(), viewer) if viewer else None
+        viewer = trusted_viewer(viewer) if viewer else None
         params = load_or_fail(queries.RequestSearch(), params)
         body = queries.build_request_query(params, viewer)
         response = self.es.client.search(index=indices.requests_alias(self.es.prefix), **body)

@@ -22,7 +22,8 @@ from cryptography.fernet import Fernet
 
 from services.common import probe
 from services.common.sealing import Opener, Sealer
-from services.common.secrets import SECRET_KEYS
+from services.common.secrets import SECRET_KEYS, keys_of
+from services.common.trust import OPERATOR_ONLY
 from services.notify.messages import cipher_from_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,11 +37,14 @@ STORES = {"rabbitmq", "mongodb", "elasticsearch"}
 
 # Least privilege: which Secret holds which keys, and which workload may use which Secret.
 # Every key of services.common.secrets.SECRET_KEYS is in exactly one of them.
-SECRETS = {
-    "allies-profiles-secrets": {"CONTACT_KEY", "NOTIFY_PUBLIC_KEY"},
-    "allies-notify-secrets": {"NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS"},
-}
-SECRET_USERS = {"profiles": {"allies-profiles-secrets"}, "notify": {"allies-notify-secrets"}}
+# Each workload holds its own Secret, with exactly the keys `keys_of` gives it; a private key
+# (one that opens or signs) is in one Secret only; the operator's signing key is in none.
+WORKLOADS_WITH_SECRETS = ("gateway", "profiles", "requests", "matching", "notify", "search")
+SECRETS = {f"allies-{w}-secrets": set(keys_of(w)) for w in WORKLOADS_WITH_SECRETS}
+SECRET_USERS = {w: {f"allies-{w}-secrets"} for w in WORKLOADS_WITH_SECRETS}
+PRIVATE_KEYS = {"CONTACT_KEY", "NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS", "VIEWER_SIGNING_KEY"} | {
+    k for k in SECRET_KEYS if k.startswith("SEAL_KEY_")}
+DEPLOYED_KEYS = tuple(k for k in SECRET_KEYS if k not in OPERATOR_ONLY)
 # Applied by hand, never by `kubectl apply -k` (which would put the placeholders back).
 SECRETS_FILE = "secrets.yaml"
 
@@ -271,13 +275,19 @@ def test_each_secret_holds_exactly_its_keys():
     assert {s["metadata"]["name"]: set(secret_values(s)) for s in objects("Secret")} == SECRETS
 
 
-def test_every_secret_key_is_in_exactly_one_secret():
-    # A key added to services.common.secrets must be given a home here, and only one.
+def test_every_secret_key_has_a_home_and_a_private_one_only_one():
+    # A key added to services.common.secrets must be given a home here; one that opens or signs,
+    # exactly one; the operator's signing key none at all.
     for key in SECRET_KEYS:
         holders = [s["metadata"]["name"] for s in objects("Secret") if key in secret_values(s)]
-        assert len(holders) == 1, f"{key} is in {holders}"
+        if key in OPERATOR_ONLY:
+            assert holders == [], f"{key} is in {holders}"
+        elif key in PRIVATE_KEYS:
+            assert len(holders) == 1, f"{key} is in {holders}"
+        else:
+            assert holders, f"{key} is in no Secret"
     held = {k for s in objects("Secret") for k in secret_values(s)}
-    assert held == set(SECRET_KEYS), held ^ set(SECRET_KEYS)
+    assert held == set(DEPLOYED_KEYS), held ^ set(DEPLOYED_KEYS)
 
 
 @pytest.mark.parametrize("workload", [w["metadata"]["name"] for w in
@@ -355,8 +365,7 @@ def compose_command():
 
 # Distinct values, so that where each one lands in the resolved file can be traced.
 TEST_SECRETS = {key: f"test-value-of-{key}" for key in SECRET_KEYS}
-COMPOSE_SECRETS = {"profiles": {"CONTACT_KEY", "NOTIFY_PUBLIC_KEY"},
-                   "notify": {"NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS"}}
+COMPOSE_SECRETS = {w: set(keys_of(w)) for w in WORKLOADS_WITH_SECRETS}
 # Settings the tests set themselves; whatever the calling shell (or `./dev test`) has is dropped.
 COMPOSE_INPUTS = set(SECRET_KEYS) | {"SMTP_HOST", "SMTP_PORT", "SMTP_FROM", "PUBLIC_URL"}
 
@@ -392,7 +401,7 @@ def test_compose_file_is_valid():
 
 
 @pytest.mark.parametrize("how", ["unset", "empty"])
-@pytest.mark.parametrize("key", SECRET_KEYS)
+@pytest.mark.parametrize("key", DEPLOYED_KEYS)
 def test_compose_refuses_to_start_without_each_secret(key, how):
     secrets = {k: v for k, v in TEST_SECRETS.items() if k != key}
     if how == "empty":

@@ -1,6 +1,7 @@
 import pytest
 
 from tests.e2e.platform import Client, Platform
+from tests.support import operator_command
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +30,8 @@ def appoint(platform):
 
     def grant(client, role):
         with ClusterRpcProxy(platform.config, timeout=20) as rpc:
-            rpc.profiles.grant_role({"handle": client.account["handle"], "role": role})
+            rpc.profiles.grant_role(operator_command({"handle": client.account["handle"], "role": role},
+                                                     platform.config))
         return client
 
     return grant

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from tests.e2e.platform import Client
-from tests.support import wait_until
+from tests.support import operator_command, wait_until
 
 ALLOW = "allow"
 ROLES = ("anonymous", "activist", "volunteer", "moderator", "analyst")
@@ -92,7 +92,8 @@ def world(platform):
         people[role] = Client(platform).sign_up(f"{role}-{uuid.uuid4().hex[:6]}", signup_role)
     with ClusterRpcProxy(platform.config, timeout=20) as rpc:
         for role in ("moderator", "analyst"):
-            rpc.profiles.grant_role({"handle": people[role].account["handle"], "role": role})
+            rpc.profiles.grant_role(operator_command({"handle": people[role].account["handle"], "role": role},
+                                                     platform.config))
             people[role].sign_in_again()
     volunteer, activist = people["volunteer"], people["activist"]
     # Vetted by a moderator: only such a volunteer is proposed what is not public.

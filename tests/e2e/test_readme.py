@@ -16,7 +16,7 @@ def walkthrough():
 
 
 def test_the_readme_curl_walkthrough_runs(platform):
-    env = dict(os.environ, API=platform.url, AMQP_URI=platform.amqp_uri)
+    env = dict(platform.env(), API=platform.url)  # the platform's keys: `./dev admin` signs with them
     result = subprocess.run(["bash", "-c", walkthrough()], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=240)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

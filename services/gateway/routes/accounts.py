@@ -4,7 +4,7 @@ from services.common.flags import Flag
 from services.common.taxonomy import SKILLS
 from services.profiles.schemas import Credentials, EmailChange, NewAccount, PasswordConfirmation, ProfileInput
 
-from ..http import api, bearer_token, call, http, read_json
+from ..http import api, bearer_token, call, http, read_json, sealed
 from ..openapi import accepts
 from ..ratelimit import RateLimiter
 from .base import RoutesBase
@@ -19,7 +19,7 @@ class AccountRoutes(RoutesBase):
     def create_account(self, request):
         """Sign up with a pseudonymous handle; the email is optional and sealed at rest."""
         self.rate_limit("sign_up", request.remote_addr)
-        return 201, call(self.profiles.register, read_json(request))
+        return 201, call(self.profiles.register, sealed(self.profiles.register, read_json(request)))
 
     @http("POST", "/api/sessions")
     @api
@@ -27,28 +27,29 @@ class AccountRoutes(RoutesBase):
     def create_session(self, request):
         """Sign in: returns a bearer token that expires."""
         self.rate_limit("sign_in", request.remote_addr)
-        return call(self.profiles.login, read_json(request))
+        return call(self.profiles.login, sealed(self.profiles.login, read_json(request)))
 
     @http("DELETE", "/api/sessions")
     @api
     def delete_session(self, request):
         """Sign out; `?everywhere=true` ends every session of the account."""
         everywhere = request.args.get("everywhere", "").lower() in ("1", "true", "yes")
-        call(self.profiles.logout, bearer_token(request), everywhere)
+        call(self.profiles.logout, sealed(self.profiles.logout, bearer_token(request)), everywhere)
         return 204, None
 
     @http("GET", "/api/me")
     @api
     def me(self, request):
         """One's own account, with one's own email."""
-        return call(self.profiles.get_me, self._viewer(request)["account_id"])
+        return call(self.profiles.get_me, self._viewer(request))
 
     @http("DELETE", "/api/me")
     @api
     @accepts(body=PasswordConfirmation)
     def delete_me(self, request):
         """Delete the account and everything the platform holds about the person. Body: {password}."""
-        call(self.profiles.delete_account, self._viewer(request)["account_id"], read_json(request))
+        call(self.profiles.delete_account, self._viewer(request),
+             sealed(self.profiles.delete_account, read_json(request)))
         return 204, None
 
     @http("PUT", "/api/me/profile")
@@ -56,14 +57,15 @@ class AccountRoutes(RoutesBase):
     @accepts(body=ProfileInput)
     def update_profile(self, request):
         """Set one's skills, languages (with levels), countries, bio and availability."""
-        return call(self.profiles.update_profile, self._viewer(request)["account_id"], read_json(request))
+        return call(self.profiles.update_profile, self._viewer(request), read_json(request))
 
     @http("PUT", "/api/me/email")
     @api
     @accepts(body=EmailChange)
     def change_email(self, request):
         """Change or remove (null) one's email."""
-        return call(self.profiles.change_email, self._viewer(request)["account_id"], read_json(request))
+        return call(self.profiles.change_email, self._viewer(request),
+                    sealed(self.profiles.change_email, read_json(request)))
 
     @http("GET", "/api/profiles/<string:account_id>")
     @api

@@ -2,7 +2,7 @@
 
 from services.notify.schemas import MessagePaging, NewMessage, NewWebhook, NotificationPaging, NotificationPreferences
 
-from ..http import api, call, http, read_json
+from ..http import api, call, http, read_json, sealed
 from ..openapi import accepts
 from .base import RoutesBase
 
@@ -64,9 +64,9 @@ class NotifyRoutes(RoutesBase):
     @api
     @accepts(body=NewMessage)
     def match_message_send(self, request, match_id):
-        """Send a private message to the other person of an accepted match (encrypted at rest)."""
+        """Send a private message to the other person of a confirmed match (encrypted at rest)."""
         viewer = self._viewer(request)
-        return 201, call(self.notify.send_message, viewer, match_id, read_json(request))
+        return 201, call(self.notify.send_message, viewer, match_id, sealed(self.notify.send_message, read_json(request)))
 
     # ---- webhooks (moderators)
 

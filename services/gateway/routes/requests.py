@@ -3,7 +3,7 @@
 from services.common.flags import Flag
 from services.requests.schemas import CloseRequest, NewRequest, RequestEdit
 
-from ..http import api, call, http, read_json
+from ..http import api, call, http, read_json, sealed
 from ..openapi import accepts
 from .base import RoutesBase
 
@@ -14,7 +14,8 @@ class RequestRoutes(RoutesBase):
     @accepts(body=NewRequest)
     def create_request(self, request):
         """Post a need (activists). Text that may identify someone needs `confirm_public: true`."""
-        return 201, call(self.requests.create_request, self._viewer(request), read_json(request))
+        return 201, call(self.requests.create_request, self._viewer(request),
+                         sealed(self.requests.create_request, read_json(request)))
 
     @http("GET", "/api/me/requests")
     @api
@@ -33,7 +34,8 @@ class RequestRoutes(RoutesBase):
     @accepts(body=RequestEdit)
     def update_request(self, request, request_id):
         """Edit one's open request."""
-        return call(self.requests.update_request, self._viewer(request), request_id, read_json(request))
+        return call(self.requests.update_request, self._viewer(request), request_id,
+                    sealed(self.requests.update_request, read_json(request)))
 
     @http("POST", "/api/requests/<string:request_id>/close")
     @api

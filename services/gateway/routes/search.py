@@ -56,7 +56,7 @@ class SearchRoutes(RoutesBase):
         """
         try:
             viewer = self._viewer(request)
-            if viewer["role"] != "analyst":
+            if viewer["claims"]["role"] != "analyst":
                 raise Forbidden("Analytics are for analysts.")
             data = call(self.search.analytics_report, viewer, report, request.args.to_dict(), timeout=30)
         except DomainError as exc:

@@ -11,6 +11,7 @@ from nameko.testing.services import entrypoint_waiter
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.common.events import make_event
 from services.matching.service import MatchingService
+from tests.support import signed_viewer
 
 SEEN = []
 
@@ -76,7 +77,7 @@ def deliver(config):
 
 
 def viewer(account_id, role="volunteer", verified=False):
-    return {"account_id": account_id, "role": role, "handle": account_id, "verified": verified}
+    return signed_viewer(account_id, role, verified=verified)
 
 
 AUTHOR = viewer("activist-1", "activist")

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -20,12 +21,24 @@ from services.common.sealing import Sealer
 from services.notify import webhooks
 from services.notify.service import NotifyService
 from services.notify.tests.sink import SmtpSink
-from tests.support import wait_until
+from tests.support import opened, sealed_to, signed_viewer, wait_until
 
-VOLUNTEER = {"account_id": "vol-1", "role": "volunteer", "handle": "nima"}
-ACTIVIST = {"account_id": "act-1", "role": "activist", "handle": "omid"}
-STRANGER = {"account_id": "other-1", "role": "volunteer", "handle": "sara"}
-MODERATOR = {"account_id": "mod-1", "role": "moderator", "handle": "mod"}
+VOLUNTEER = signed_viewer("vol-1", "volunteer", "nima")
+ACTIVIST = signed_viewer("act-1", "activist", "omid")
+STRANGER = signed_viewer("other-1", "volunteer", "sara")
+MODERATOR = signed_viewer("mod-1", "moderator", "mod")
+
+
+@contextmanager
+def as_gateway(container, entrypoint):
+    """An entrypoint called as the gateway calls it: a message's body sealed to notify, the
+    reply (it holds message text) opened from its seal to the gateway."""
+    with entrypoint_hook(container, entrypoint) as call:
+        def through(*args):
+            if entrypoint == "send_message":
+                args = args[:-1] + (sealed_to("notify", args[-1]),)
+            return opened(call(*args))
+        yield through
 NOW = datetime.now(timezone.utc)
 
 
@@ -208,13 +221,13 @@ def test_preferences_off_daily_and_instant_are_respected(container_factory, conf
     for profile_id, address in people.items():
         deliver(container, config, "profiles", "profile_registered", profile_event(config, profile_id, address))
     with entrypoint_hook(container, "set_preferences") as set_preferences:
-        set_preferences({"account_id": "off-1", "role": "volunteer", "handle": "a"}, {"email": "off"})
-        set_preferences({"account_id": "daily-1", "role": "volunteer", "handle": "b"}, {"email": "daily"})
+        set_preferences(signed_viewer("off-1", "volunteer", "a"), {"email": "off"})
+        set_preferences(signed_viewer("daily-1", "volunteer", "b"), {"email": "daily"})
         with pytest.raises(ValidationFailed) as error:
             set_preferences(VOLUNTEER, {"email": "hourly", "sms": True})
         assert set(error.value.fields) == {"email", "sms"}
     with entrypoint_hook(container, "get_preferences") as get_preferences:
-        assert get_preferences({"account_id": "daily-1", "role": "volunteer", "handle": "b"}) == {"email": "daily"}
+        assert get_preferences(signed_viewer("daily-1", "volunteer", "b")) == {"email": "daily"}
         assert get_preferences(VOLUNTEER) == {"email": "instant"}
 
     deliver(container, config, "matching", "match_proposed", proposal("off-1", "m0"))
@@ -274,26 +287,26 @@ def test_a_hidden_request_is_told_to_its_author_once(notify, config, db_for):
 
 def test_only_the_matched_pair_talk_and_the_text_is_unreadable_at_rest(notify, config, db_for):
     deliver(notify, config, "matching", "match_proposed", proposal())
-    with entrypoint_hook(notify, "send_message") as send:
+    with as_gateway(notify, "send_message") as send:
         with pytest.raises(Conflict):  # proposed, not accepted: no channel yet
             send(ACTIVIST, "m1", {"text": "hello"})
         with pytest.raises(NotFound):
             send(STRANGER, "m1", {"text": "hello"})
 
     deliver(notify, config, "matching", "match_accepted", match_event("match_accepted"))
-    with entrypoint_hook(notify, "send_message") as send:
+    with as_gateway(notify, "send_message") as send:
         with pytest.raises(Conflict):  # the volunteer said yes, the author has not: still shut
             send(VOLUNTEER, "m1", {"text": "hello"})
     deliver(notify, config, "matching", "match_confirmed", match_event("match_confirmed"))
     secret = "My brother is held in Evin, ward 209"
-    with entrypoint_hook(notify, "send_message") as send:
+    with as_gateway(notify, "send_message") as send:
         sent = send(ACTIVIST, "m1", {"text": secret})
         send(VOLUNTEER, "m1", {"text": "I can help with the case."})
         with pytest.raises(NotFound):  # a third person cannot write into it ...
             send(STRANGER, "m1", {"text": "hello"})
         with pytest.raises(ValidationFailed):
             send(ACTIVIST, "m1", {"text": "   "})
-    with entrypoint_hook(notify, "list_messages") as list_messages:
+    with as_gateway(notify, "list_messages") as list_messages:
         with pytest.raises(NotFound):  # ... nor read it, nor tell it from a match that does not exist
             list_messages(STRANGER, "m1")
         with pytest.raises(NotFound):
@@ -315,7 +328,7 @@ def test_a_deleted_account_leaves_no_readable_text(notify, config, db_for):
     deliver(notify, config, "profiles", "profile_registered",
             profile_event(config, "act-1", "omid@example.org", role="activist"))
     deliver(notify, config, "matching", "match_confirmed", match_event("match_confirmed"))
-    with entrypoint_hook(notify, "send_message") as send:
+    with as_gateway(notify, "send_message") as send:
         send(ACTIVIST, "m1", {"text": "My address is 12 Example Street"})
         send(VOLUNTEER, "m1", {"text": "Noted, thank you."})
     with entrypoint_hook(notify, "set_preferences") as set_preferences:
@@ -335,14 +348,14 @@ def test_a_deleted_account_leaves_no_readable_text(notify, config, db_for):
     assert db.preferences.count_documents({"_id": "act-1"}) == 0
     assert db.notifications.count_documents({"recipient_id": "act-1"}) == 0
     assert db.emails.count_documents({"recipient_id": "act-1"}) == 0
-    with entrypoint_hook(notify, "list_messages") as list_messages:
+    with as_gateway(notify, "list_messages") as list_messages:
         items = list_messages(VOLUNTEER, "m1")["items"]
     assert [(m["deleted"], m["text"]) for m in items] == [(True, None), (False, "Noted, thank you.")]
 
 
 def test_rotating_keys_re_encrypts_every_message(notify, config, db_for):
     deliver(notify, config, "matching", "match_confirmed", match_event("match_confirmed"))
-    with entrypoint_hook(notify, "send_message") as send:
+    with as_gateway(notify, "send_message") as send:
         for number in range(3):
             send(ACTIVIST, "m1", {"text": f"message {number}"})
     from cryptography.fernet import Fernet

@@ -6,7 +6,7 @@ from services.common import outbox
 from services.common.events import make_event
 from services.profiles import accounts
 from services.profiles.service import ProfilesService
-from tests.support import wait_until
+from tests.support import opened, sealed_to, wait_until
 
 RECEIVED = []
 
@@ -29,8 +29,8 @@ def test_registering_publishes_an_event_without_contact_details(container_factor
 
     with entrypoint_waiter(listener, "registered"):
         with entrypoint_hook(profiles, "register") as register:
-            account = register({"handle": "nima-law", "password": "correct horse battery",
-                                "role": "volunteer", "email": "nima@example.org"})
+            account = opened(register(sealed_to("profiles", {"handle": "nima-law", "password": "correct horse battery",
+                                                             "role": "volunteer", "email": "nima@example.org"})))
 
     (event,) = RECEIVED
     assert event["data"]["profile_id"] == account["id"]
@@ -69,7 +69,7 @@ def test_a_taken_handle_is_a_conflict_whatever_its_case(container_factory, confi
     profiles = container_factory(ProfilesService, config)
     profiles.start()
     with entrypoint_hook(profiles, "register") as register:
-        register({"handle": "Mina", "password": "correct horse battery", "role": "activist"})
+        register(sealed_to("profiles", {"handle": "Mina", "password": "correct horse battery", "role": "activist"}))
         with pytest.raises(Conflict) as caught:
-            register({"handle": "mina", "password": "correct horse battery", "role": "activist"})
+            register(sealed_to("profiles", {"handle": "mina", "password": "correct horse battery", "role": "activist"}))
     assert caught.value.fields == {"handle": "That handle is taken."}

@@ -8,10 +8,18 @@ from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 from services.common.events import make_event
 from services.search import indices
 from services.search.service import SearchService
+from tests.support import signed_viewer
 
 VOLUNTEER = {"account_id": "v", "role": "volunteer", "handle": "v", "verified": True}
 ANALYST = {"account_id": "a", "role": "analyst", "handle": "a"}
 SOURCES = {"request": "requests", "profile": "profiles", "match": "matching"}
+
+
+def _signed(viewer):
+    """A viewer's claims as the gateway signs them (None: anonymous)."""
+    if viewer is None:
+        return None
+    return signed_viewer(viewer["account_id"], viewer["role"], viewer["handle"], viewer.get("verified", False))
 
 
 def request_event(request_id, title, version=1, visibility="public", language="en", event_type=None, **overrides):
@@ -77,13 +85,13 @@ class Search:
             return hook(*args)
 
     def requests(self, viewer=None, **params):
-        return self.call("search_requests", viewer, params)
+        return self.call("search_requests", _signed(viewer), params)
 
     def volunteers(self, viewer=None, **params):
-        return self.call("search_volunteers", viewer, params)
+        return self.call("search_volunteers", _signed(viewer), params)
 
     def report(self, report, viewer=ANALYST, **params):
-        return self.call("analytics_report", viewer, report, params)
+        return self.call("analytics_report", _signed(viewer), report, params)
 
     def alias(self, kind):
         return indices.alias_name(self.prefix, kind)

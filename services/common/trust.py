@@ -1,0 +1,173 @@
+"""What the services trust on the bus: sealed payloads, signed viewers, signed operator commands.
+
+RabbitMQ carries every RPC request and reply, and writes persistent messages to disk; anyone who
+can reach it can bind a queue to `nameko-rpc` and read them, or send any RPC (DESIGN, "Secrets
+never cross the bus in clear"). So:
+
+- **Sealed payloads.** A payload holding a secret (a password, an email, a session token, message
+  text, a request's text) travels as `{"sealed": "<base64>"}`: a libsodium sealed box (X25519 +
+  XSalsa20-Poly1305, PyNaCl's `SealedBox`) to the one service that may open it. A reply holding
+  one is sealed to the gateway's key. Each service holds its own private key and the others'
+  public keys only (`SEAL_KEY_<SERVICE>` / `SEAL_PUBLIC_<SERVICE>`).
+- **Signed viewers.** Who an RPC acts for is `{"claims": {account_id, role, handle, verified,
+  expires_at}, "signature"}`, signed by the gateway with Ed25519 (`VIEWER_SIGNING_KEY`, held by
+  the gateway alone). Services hold only the verify keys (`VIEWER_VERIFY_KEYS`, current first,
+  so the key rotates without downtime) and refuse an unsigned, forged or expired viewer.
+- **Operator commands.** Appointing a role needs a command signed with the operator's key
+  (`OPERATOR_SIGNING_KEY`, held by the operator tooling only; profiles holds
+  `OPERATOR_VERIFY_KEYS`): no service and no gateway can appoint anyone.
+
+Keys are base64 of the raw 32 bytes, one environment variable each (docs/security.md).
+"""
+import base64
+import functools
+import json
+import time
+
+from nacl.exceptions import BadSignatureError, CryptoError
+from nacl.public import PrivateKey, PublicKey, SealedBox
+from nacl.signing import SigningKey, VerifyKey
+
+from .config import load_config
+from .errors import Forbidden, ValidationFailed
+
+# The services a secret may be sealed to, and the gateway (for replies).
+HOLDERS = ("gateway", "profiles", "requests", "notify")
+VIEWER_TTL_S = 120  # a signed viewer lives for one request, with room for slow calls and clocks
+OPERATOR_TTL_S = 300
+
+
+def _b64(raw):
+    return base64.b64encode(bytes(raw)).decode()
+
+
+def _unb64(text):
+    return base64.b64decode(text.encode())
+
+
+KEY_NAMES = tuple(f"SEAL_{kind}_{holder.upper()}" for holder in HOLDERS for kind in ("KEY", "PUBLIC")) + (
+    "VIEWER_SIGNING_KEY", "VIEWER_VERIFY_KEYS", "OPERATOR_SIGNING_KEY", "OPERATOR_VERIFY_KEYS")
+
+
+# Which of these keys each workload holds (deploy/k8s/secrets.yaml and compose.yaml give each
+# exactly these; tests/deploy checks it). A private key is held by its one holder only.
+HELD_BY = {
+    "gateway": ("SEAL_KEY_GATEWAY", "VIEWER_SIGNING_KEY", "SEAL_PUBLIC_PROFILES", "SEAL_PUBLIC_REQUESTS",
+                "SEAL_PUBLIC_NOTIFY"),
+    "profiles": ("SEAL_KEY_PROFILES", "SEAL_PUBLIC_GATEWAY", "VIEWER_VERIFY_KEYS", "OPERATOR_VERIFY_KEYS"),
+    "requests": ("SEAL_KEY_REQUESTS", "SEAL_PUBLIC_GATEWAY", "VIEWER_VERIFY_KEYS"),
+    "notify": ("SEAL_KEY_NOTIFY", "SEAL_PUBLIC_GATEWAY", "VIEWER_VERIFY_KEYS"),
+    "matching": ("VIEWER_VERIFY_KEYS",),
+    "search": ("VIEWER_VERIFY_KEYS",),
+}
+# Held by the operator's own environment, never by a workload: no pod can appoint anyone.
+OPERATOR_ONLY = ("OPERATOR_SIGNING_KEY",)
+
+
+def new_keys():
+    """Fresh keys for every holder and signer, as environment entries (services/common/secrets.py)."""
+    out = {}
+    for holder in HOLDERS:
+        private = PrivateKey.generate()
+        out[f"SEAL_KEY_{holder.upper()}"] = _b64(private)
+        out[f"SEAL_PUBLIC_{holder.upper()}"] = _b64(private.public_key)
+    for signer in ("VIEWER", "OPERATOR"):
+        signing = SigningKey.generate()
+        out[f"{signer}_SIGNING_KEY"] = _b64(signing)
+        out[f"{signer}_VERIFY_KEYS"] = _b64(signing.verify_key)
+    return out
+
+
+def _canonical(data):
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class Keyring:
+    """The keys one process holds, from its config (absent keys: that power is simply missing)."""
+
+    def __init__(self, config):
+        self.config = config
+
+    def _get(self, name):
+        value = self.config.get(name)
+        if not value:
+            raise RuntimeError(f"{name} is not configured (services/common/trust.py)")
+        return value
+
+    # ---- sealing
+
+    def seal(self, holder, data):
+        """`data` (anything JSON) sealed to `holder`'s public key."""
+        box = SealedBox(PublicKey(_unb64(self._get(f"SEAL_PUBLIC_{holder.upper()}"))))
+        return {"sealed": _b64(box.encrypt(_canonical(data)))}
+
+    def open(self, holder, payload, field="payload"):
+        """What was sealed to `holder` (this process must hold its private key). Anything else,
+        a payload in clear included, is refused: a secret must not have crossed the bus."""
+        if not isinstance(payload, dict) or set(payload) != {"sealed"} or not isinstance(payload["sealed"], str):
+            raise ValidationFailed("This must arrive sealed to its service.", {field: "Not sealed."})
+        box = SealedBox(PrivateKey(_unb64(self._get(f"SEAL_KEY_{holder.upper()}"))))
+        try:
+            return json.loads(box.decrypt(_unb64(payload["sealed"])))
+        except (CryptoError, ValueError):
+            raise ValidationFailed("This could not be opened.", {field: "Not sealed to this service."}) from None
+
+    # ---- signatures
+
+    def _sign(self, key_name, claims):
+        signing = SigningKey(_unb64(self._get(key_name)))
+        return {"claims": claims, "signature": _b64(signing.sign(_canonical(claims)).signature)}
+
+    def _verify(self, keys_name, signed, what):
+        if not isinstance(signed, dict) or set(signed) != {"claims", "signature"} \
+                or not isinstance(signed["claims"], dict) or not isinstance(signed["signature"], str):
+            raise Forbidden(f"The {what} is not signed.")
+        message = _canonical(signed["claims"])
+        try:
+            signature = _unb64(signed["signature"])
+        except ValueError:
+            raise Forbidden(f"The {what}'s signature is not valid.") from None
+        for key in self._get(keys_name).split(","):
+            try:
+                VerifyKey(_unb64(key.strip())).verify(message, signature)
+                break
+            except (BadSignatureError, ValueError):
+                continue
+        else:
+            raise Forbidden(f"The {what}'s signature is not valid.")
+        expires_at = signed["claims"].get("expires_at")
+        if not isinstance(expires_at, (int, float)) or expires_at < time.time():
+            raise Forbidden(f"The {what} has expired.")
+        return dict(signed["claims"])
+
+    def sign_viewer(self, viewer, ttl_s=VIEWER_TTL_S):
+        return self._sign("VIEWER_SIGNING_KEY", dict(viewer, expires_at=int(time.time()) + ttl_s))
+
+    def verify_viewer(self, signed):
+        claims = self._verify("VIEWER_VERIFY_KEYS", signed, "viewer")
+        claims.pop("expires_at")
+        return claims
+
+    def sign_command(self, command, ttl_s=OPERATOR_TTL_S):
+        return self._sign("OPERATOR_SIGNING_KEY", dict(command, expires_at=int(time.time()) + ttl_s))
+
+    def verify_command(self, signed):
+        claims = self._verify("OPERATOR_VERIFY_KEYS", signed, "operator command")
+        claims.pop("expires_at")
+        return claims
+
+
+@functools.lru_cache(maxsize=1)
+def keyring():
+    """This process's keys, from the one config loader (environment substituted)."""
+    return Keyring(load_config())
+
+
+def sealed_reply(holder="gateway"):
+    """Decorator for an RPC whose reply holds a secret: the reply travels sealed to the gateway."""
+    def decorate(method):
+        @functools.wraps(method)
+        def wrapper(*args, **kwargs):
+            return keyring().seal(holder, method(*args, **kwargs))
+        return wrapper
+    return decorate

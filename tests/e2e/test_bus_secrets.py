@@ -1,0 +1,147 @@
+"""No secret crosses the bus in clear, and nobody on the bus can act as someone else (DESIGN,
+"Secrets never cross the bus in clear").
+
+RabbitMQ's firehose (tracing on the platform's vhost: every message published and every message
+delivered is copied to `amq.rabbitmq.trace`) records everything the broker carried during a whole
+journey: sign-up, sign-in, an email added, a moderator's vetting, a private request, a proposal,
+the volunteer's yes, the author's confirmation, messages both ways, reading them, and deleting
+both accounts. None of the canaries planted in passwords, emails, session tokens, the private
+request's text and the messages may appear in any of it: RPC or event, request or reply.
+"""
+import uuid
+
+import pytest
+from kombu import Connection, Exchange, Queue
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.common.errors import Forbidden
+from services.common.trust import Keyring, new_keys
+from tests.support import operator_command, signed_viewer, wait_until
+
+
+def canary(kind):
+    return f"canary{kind}{uuid.uuid4().hex[:12]}"
+
+
+class Firehose:
+    """Every message the broker carries on one vhost while it is open, as text."""
+
+    def __init__(self, platform):
+        self.platform = platform
+        self.connection = Connection(platform.amqp_uri)
+        self.queue = Queue(f"firehose-{uuid.uuid4().hex[:8]}", exchange=Exchange("amq.rabbitmq.trace", type="topic",
+                                                                                   passive=True),
+                           routing_key="#", durable=False, auto_delete=False)
+        self.messages = []
+
+    def __enter__(self):
+        self.channel = self.connection.channel()
+        self.queue(self.channel).declare()
+        self.platform.rabbit_manager._put("vhosts", self.platform.vhost, json={"tracing": True})
+        return self
+
+    def drain(self):
+        bound = self.queue(self.channel)
+        while True:
+            message = bound.get(no_ack=True)
+            if message is None:
+                return self.messages
+            body = message.body if isinstance(message.body, bytes) else message.body.encode()
+            self.messages.append((message.delivery_info.get("routing_key", ""),
+                                  body.decode("utf-8", "replace") + repr(message.headers)))
+
+    def __exit__(self, *exc):
+        self.platform.rabbit_manager._put("vhosts", self.platform.vhost, json={"tracing": False})
+        self.queue(self.channel).delete()
+        self.connection.close()
+
+
+def test_a_whole_journey_leaves_no_secret_in_anything_the_broker_carried(platform, person, appoint):
+    lawyer_password, family_password = canary("pass"), canary("pass")
+    lawyer_email, family_email, new_email = (f"{canary('mail')}@example.org" for _ in range(3))
+    private_text, message_text, reply_text = canary("private"), canary("message"), canary("reply")
+    moderator = appoint(person(f"mod-{uuid.uuid4().hex[:6]}", "activist"), "moderator").sign_in_again()
+
+    with Firehose(platform) as firehose:
+        lawyer = person(f"lawyer-{uuid.uuid4().hex[:6]}", "volunteer", email=lawyer_email, password=lawyer_password)
+        family = person(f"family-{uuid.uuid4().hex[:6]}", "activist", email=family_email, password=family_password)
+        assert family.call("PUT", "/api/me/email", {"email": new_email}).status_code == 200
+        assert family.call("GET", "/api/me").json()["email"] == new_email  # the reply carries it, sealed
+        assert moderator.call("POST", f"/api/moderation/accounts/{lawyer.account['id']}/verify").ok
+        assert lawyer.call("PUT", "/api/me/profile", {"skills": ["legal"], "languages": ["tg"]}).ok
+        need = {"title": f"Asylum case {private_text}", "body": f"Details for the helper only {private_text}",
+                "skills": ["legal"], "languages": ["tg"], "country": "TJ", "visibility": "private"}
+        response = family.call("POST", "/api/requests", need)
+        assert response.status_code == 201 and private_text in response.json()["title"]
+        request_id = response.json()["id"]
+
+        match = wait_until(lambda: lawyer.call("GET", "/api/matches").json()["items"], message="a proposal")[0]
+        assert lawyer.call("POST", f"/api/matches/{match['id']}/accept").status_code == 200
+        assert family.call("POST", f"/api/matches/{match['id']}/confirm").status_code == 200
+        wait_until(lambda: family.call("POST", f"/api/matches/{match['id']}/messages",
+                                       {"text": message_text}).status_code == 201, message="the channel to open")
+        assert lawyer.call("POST", f"/api/matches/{match['id']}/messages", {"text": reply_text}).status_code == 201
+        assert [m["text"] for m in family.call("GET", f"/api/matches/{match['id']}/messages").json()["items"]] == [
+            message_text, reply_text]
+        wait_until(lambda: lawyer.call("GET", f"/api/requests/{request_id}").status_code == 200,
+                   message="the helper to read the request")
+        assert private_text in lawyer.call("GET", f"/api/requests/{request_id}").json()["body"]
+        tokens = [lawyer.token, family.token]
+        assert family.call("DELETE", "/api/me", {"password": family_password}).status_code == 204
+        assert lawyer.call("DELETE", "/api/me", {"password": lawyer_password}).status_code == 204
+        carried = wait_until(lambda: [m for m in firehose.drain() if "profile_deleted" in m[1]] and firehose.messages,
+                             message="the deletions on the bus")
+
+    rpc = [text for key, text in carried if "nameko-rpc" in key or "rpc-" in key]
+    assert len(carried) > 100 and len(rpc) > 50, (len(carried), len(rpc))  # it did record the journey
+    # A control: what may travel in clear (a public handle, in events and RPCs) is found, so the
+    # search below looks at the bodies themselves.
+    assert [key for key, text in carried if lawyer.account["handle"] in text]
+    secrets = {"password": (lawyer_password, family_password),
+               "email": (lawyer_email, family_email, new_email),
+               "private request text": (private_text,), "message text": (message_text, reply_text),
+               "session token": tuple(tokens)}
+    for kind, values in secrets.items():
+        for value in values:
+            found = [key for key, text in carried if value in text]
+            assert not found, f"a {kind} crossed the bus in clear: {found[:5]}"
+
+
+@pytest.fixture
+def bus(platform):
+    with ClusterRpcProxy(platform.config, timeout=20) as rpc:
+        yield rpc
+
+
+def test_a_forged_unsigned_or_expired_viewer_is_refused(platform, person, bus):
+    family = person(f"family-{uuid.uuid4().hex[:6]}", "activist")
+    request_id = family.call("POST", "/api/requests", {
+        "title": "A private need", "body": "Only for the helper the family chooses.", "skills": ["legal"],
+        "languages": ["fa"], "country": "IR", "visibility": "private"}).json()["id"]
+    claims = {"account_id": family.account["id"], "role": "moderator", "handle": "x", "verified": True}
+    stranger_keys = Keyring(new_keys())  # someone on the bus with keys of their own making
+    own_signature = Keyring(platform.config).sign_viewer(claims)
+    forgeries = {
+        "unsigned": claims,
+        "signed with another key": stranger_keys.sign_viewer(claims),
+        "expired": Keyring(platform.config).sign_viewer(claims, ttl_s=-1),
+        "claims changed after signing": dict(own_signature, claims=dict(own_signature["claims"], role="analyst")),
+    }
+    for what, viewer in forgeries.items():
+        with pytest.raises(Forbidden):
+            bus.requests.get_request(viewer, request_id)
+        with pytest.raises(Forbidden):
+            bus.matching.list_matches(viewer)
+    # The same call with a viewer the gateway signed goes through: the refusals were the signature's.
+    author = signed_viewer(family.account["id"], "activist", config=platform.config)
+    assert bus.requests.get_request(author, request_id)
+
+
+def test_only_the_operator_appoints_a_role(platform, person, bus):
+    someone = person(f"someone-{uuid.uuid4().hex[:6]}", "activist")
+    grant = {"handle": someone.account["handle"], "role": "moderator"}
+    for forged in (grant, Keyring(platform.config).sign_viewer(grant), Keyring(new_keys()).sign_command(grant)):
+        with pytest.raises(Forbidden):
+            bus.profiles.grant_role(forged)
+    assert someone.call("GET", "/api/me").json()["role"] == "activist"
+    assert bus.profiles.grant_role(operator_command(grant, platform.config))["role"] == "moderator"
