@@ -1,0 +1,39 @@
+import logging
+
+from services.common.logfilter import Redact
+
+
+def record(message, *args, name="nameko.web.server", level=logging.ERROR, exc_info=None):
+    return logging.LogRecord(name, level, __file__, 1, message, args, exc_info)
+
+
+def test_addresses_never_reach_a_log_line():
+    redact = Redact()
+    for address in ("203.0.113.7", "::1", "2001:db8::8a2e:370:7334", "fe80:0:0:0:200:f8ff:fe21:67cf"):
+        line = record("(%s) client %s disconnected mid-upload", 1234, address)
+        assert redact.filter(line)
+        assert address not in line.getMessage() and "[address]" in line.getMessage()
+
+
+def test_what_only_looks_like_an_address_is_kept():
+    for text in ("at 2026-11-22T13:51:10Z", "version 1.2.3", "took 12.5 ms", "match 6f1c2a44"):
+        line = record("%s", text)
+        Redact().filter(line)
+        assert line.getMessage() == text
+
+
+def test_a_traceback_is_redacted_too():
+    try:
+        raise ConnectionError("reset by 198.51.100.23 port 5555")
+    except ConnectionError:
+        import sys
+        line = record("upload failed", exc_info=sys.exc_info())
+    Redact().filter(line)
+    assert "198.51.100.23" not in logging.Formatter().format(line)
+
+
+def test_rpc_bodies_at_debug_are_dropped_and_the_rest_kept():
+    assert not Redact().filter(record("RPC reply event complete %s %s", "<reply>", "{'email': 'x'}",
+                                      name="nameko.rpc", level=logging.DEBUG))
+    assert Redact().filter(record("starting %s", "container", name="nameko.containers", level=logging.DEBUG))
+    assert Redact().filter(record("consumer failed", name="nameko.rpc", level=logging.WARNING))
