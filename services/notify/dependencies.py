@@ -35,7 +35,7 @@ class SmtpMailer(DependencyProvider):
     def setup(self):
         config = self.container.config
         self.mailer = mail.Mailer(config.get("SMTP_HOST", "127.0.0.1"), config.get("SMTP_PORT", 8025),
-                                  config.get("SMTP_FROM", "Allies <no-reply@allies.invalid>"),
+                                  config.get("SMTP_FROM", "Notifications <no-reply@notifications.invalid>"),
                                   retry.setting(config, "SMTP_TIMEOUT_S"),
                                   starttls=bool(config.get("SMTP_STARTTLS", False)),
                                   username=config.get("SMTP_USER") or None,

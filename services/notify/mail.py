@@ -36,20 +36,28 @@ def digest_id(recipient_id, slot):
     return uuid.uuid5(_EMAIL_NAMESPACE, f"digest:{recipient_id}:{slot.isoformat()}").hex
 
 
-def compose(email, to_address, from_address, public_url):
+DEFAULT_SUBJECT = "You have a new notification"
+
+
+def compose(email, to_address, from_address, public_url, subject=DEFAULT_SUBJECT):
+    """The email: neither subject, body nor headers name the platform (a seized mailbox or a
+    watched mail server should not reveal that its owner uses it); the subject is configurable
+    (EMAIL_SUBJECT), the sender too (SMTP_FROM)."""
     message = EmailMessage()
     count = len(email.get("notification_ids", [])) or 1
     if email["kind"] == "digest":
-        message["Subject"] = f"Allies: {count} new notification{'s' if count != 1 else ''}"
-        lead = f"You have {count} new notification{'s' if count != 1 else ''} on Allies."
+        message["Subject"] = f"{count} new notification{'s' if count != 1 else ''}"
+        lead = f"You have {count} new notification{'s' if count != 1 else ''}."
     else:
-        message["Subject"] = "Allies: you have a new notification"
-        lead = "You have a new notification on Allies."
+        message["Subject"] = subject or DEFAULT_SUBJECT
+        lead = "You have a new notification."
     message["From"] = from_address
     message["To"] = to_address
     message["Date"] = formatdate(usegmt=True)
-    # Deterministic, so a receiver (or a test) can see one email is one email even if sent twice.
-    message["Message-ID"] = f"<{email['_id']}@notify.allies>"
+    # Deterministic, so a receiver (or a test) can see one email is one email even if sent twice;
+    # under the sender's own domain, not one naming the platform.
+    domain = from_address.rsplit("@", 1)[-1].strip(" >") if "@" in from_address else "localhost"
+    message["Message-ID"] = f"<{email['_id']}@{domain}>"
     message.set_content(
         f"{lead}\n\n"
         f"Sign in to read it: {public_url.rstrip('/')}/notifications\n\n"

@@ -61,7 +61,8 @@ def deliver_email(db, email, now, config, mailer, opener, preference_checked=Fal
     if not address:
         storage.settle(emails, email_id, {"status": retry.DROPPED, "reason": "no-contact"})
         return retry.DROPPED
-    message = mail.compose(email, address, mailer.from_address, config.get("PUBLIC_URL") or "")
+    message = mail.compose(email, address, mailer.from_address, config.get("PUBLIC_URL") or "",
+                           config.get("EMAIL_SUBJECT") or mail.DEFAULT_SUBJECT)
     try:
         mailer.send(message)
     except mail.PermanentFailure:

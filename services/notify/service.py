@@ -59,6 +59,8 @@ class NotifyService:
 
     @consumes("profiles", "profile_registered")
     def on_profile_registered(self, event):
+        if event.data["role"] == "activist":
+            storage.default_email_off(self.db, event.data["profile_id"], utcnow())
         self._remember_contact(event)
 
     @consumes("profiles", "profile_updated")

@@ -103,6 +103,13 @@ def sealed_contact(db, profile_id):
     return (document or {}).get("contact_sealed")
 
 
+def default_email_off(db, profile_id, now):
+    """An activist is not emailed unless they ask for it: an email from the platform in a watched
+    mailbox can endanger them. Set once, when they register; their own choice is never overwritten."""
+    db[PREFERENCES].update_one({"_id": profile_id},
+                               {"$setOnInsert": {"email": "off", "updated_at": now, "default": True}}, upsert=True)
+
+
 def email_mode(db, profile_id):
     document = db[PREFERENCES].find_one({"_id": profile_id})
     return (document or {}).get("email", "instant")

@@ -36,6 +36,10 @@ def test_proposal_email_acceptance_and_a_private_conversation(platform, person, 
     stranger = person(unique("curious"), "volunteer")
 
     assert translator.call("GET", "/api/me/notification-preferences").json() == {"email": "instant"}
+    # An activist gets no email unless they ask for it: a watched mailbox can endanger them.
+    wait_until(lambda: family.call("GET", "/api/me/notification-preferences").json() == {"email": "off"},
+               message="the activist's email to be off by default")
+    assert family.call("PUT", "/api/me/notification-preferences", {"email": "instant"}).status_code == 200
     bad = translator.call("PUT", "/api/me/notification-preferences", {"email": "weekly"})
     assert bad.status_code == 400 and set(bad.json()["error"]["fields"]) == {"email"}
 
@@ -60,6 +64,8 @@ def test_proposal_email_acceptance_and_a_private_conversation(platform, person, 
     assert inbox["unread"] >= 1
     [email] = sink.wait_for(translator_email)
     text = email.get_content() + email["Subject"]
+    # Neither the subject nor the sender names the platform (the link is the deployment's own).
+    assert not any("allies" in str(email[h]).lower() for h in ("Subject", "From", "Message-ID"))
     assert "https://allies.example/notifications" in text
     for secret in ("brother", "Tehran", "appeal", translator.account["handle"], family.account["handle"]):
         assert secret not in text

@@ -8,17 +8,21 @@ NOW = datetime(2025, 3, 1, 12, 30, tzinfo=timezone.utc)
 
 def test_an_email_says_only_that_there_is_something_and_links_back():
     email = {"_id": "e1", "kind": "notification", "notification_ids": ["n1"]}
-    message = mail.compose(email, "nima@example.org", "Allies <no-reply@allies.invalid>", "https://allies.example")
+    message = mail.compose(email, "nima@example.org", "Notes <no-reply@mail.example>", "https://help.example")
     body = message.get_content()
-    assert "https://allies.example/notifications" in body
+    assert "https://help.example/notifications" in body
     assert "nima" not in body and "nima" not in message["Subject"]
-    assert message["Message-ID"] == "<e1@notify.allies>"
+    assert message["Message-ID"] == "<e1@mail.example>"
+    # Nothing names the platform: not the subject, the body or any header.
+    assert "allies" not in message.as_string().lower()
+    assert message["Subject"] == "You have a new notification"
+    assert mail.compose(email, "n@example.org", "x@mail.example", "https://help.example/", "Update")["Subject"] == "Update"
 
 
 def test_a_digest_counts_without_detail():
     email = {"_id": "e2", "kind": "digest", "notification_ids": ["n1", "n2", "n3"]}
     message = mail.compose(email, "a@example.org", "x@allies.invalid", "https://allies.example/")
-    assert message["Subject"] == "Allies: 3 new notifications"
+    assert message["Subject"] == "3 new notifications"
 
 
 def test_daily_digests_close_at_midnight_utc_and_ids_follow_the_period():
