@@ -80,10 +80,14 @@ def deliver_email(db, email, now, config, mailer, opener, preference_checked=Fal
 
 # ---- webhooks
 
-def fan_out(db, event, now):
-    """One delivery per webhook subscribed to this event type, with the public body fixed now.
-    Returns the ids of deliveries to try right away."""
-    body = webhooks.body_for(event)
+PUBLIC, REMOVED = "public", "removed"
+
+
+def fan_out(db, event, now, kind=PUBLIC):
+    """One delivery per webhook subscribed to this event type, with the public body fixed now
+    (`REMOVED`: only that a request they heard of is no longer public). Returns the ids of
+    deliveries to try right away."""
+    body = webhooks.body_for(event) if kind == PUBLIC else webhooks.removal_body_for(event)
     if body is None:
         return []
     created = []

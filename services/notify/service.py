@@ -43,8 +43,8 @@ class NotifyService:
             outgoing.deliver_email(self.db, email, utcnow(), self.config, self.mailer, self.opener,
                                    preference_checked=True)
 
-    def _publish(self, event):
-        for delivery_id in outgoing.fan_out(self.db, event, utcnow()):
+    def _publish(self, event, body=outgoing.PUBLIC):
+        for delivery_id in outgoing.fan_out(self.db, event, utcnow(), body):
             outgoing.deliver(self.db, delivery_id, utcnow(), self.config, self.cipher, self.post)
 
     # ---- profiles: sealed contacts, forgetting
@@ -78,20 +78,33 @@ class NotifyService:
 
     # ---- requests
 
+    def _on_request(self, event):
+        """Webhooks hear of a request only while it is public and not hidden; one that stops
+        being so is announced as removed (by id alone) to those who heard of it."""
+        before, now = storage.remember_request(self.db, event.data)
+        if before is not None and now["hidden"] and not before.get("hidden"):
+            self._tell(inbox.for_request_hidden(event))
+        if storage.is_public(now):
+            self._publish(event)
+        elif before is not None and storage.is_public(before):
+            self._publish(event, outgoing.REMOVED)
+
     @consumes("requests", "request_created")
     def on_request_created(self, event):
-        self._publish(event)
+        self._on_request(event)
 
     @consumes("requests", "request_updated")
     def on_request_updated(self, event):
-        data = event.data
-        if storage.request_hidden_now(self.db, data["request_id"], data["hidden"], data["version"]):
-            self._tell(inbox.for_request_hidden(event))
-        self._publish(event)
+        self._on_request(event)
 
     @consumes("requests", "request_closed")
     def on_request_closed(self, event):
-        self._publish(event)
+        self._on_request(event)
+
+    def _publish_match(self, event):
+        """Nothing about the matches of a request that is not public (or not yet known)."""
+        if storage.is_public(storage.request_state(self.db, event.data["request_id"])):
+            self._publish(event)
 
     # ---- matches
 
@@ -99,14 +112,14 @@ class NotifyService:
     def on_match_proposed(self, event):
         storage.remember_proposal(self.db, event.data, retry.remind_at(event.data["proposed_at"], self.config))
         self._tell(inbox.for_match_proposed(event))
-        self._publish(event)
+        self._publish_match(event)
 
     @consumes("matching", "match_accepted")
     def on_match_accepted(self, event):
         """A volunteer's yes (or offer): the author is asked to decide. No channel yet."""
         storage.close_proposal(self.db, event.data)
         self._tell(inbox.for_match_accepted(event))
-        self._publish(event)
+        self._publish_match(event)
 
     @consumes("matching", "match_confirmed")
     def on_match_confirmed(self, event):
@@ -114,28 +127,28 @@ class NotifyService:
         storage.close_proposal(self.db, event.data)
         storage.open_channel(self.db, event.data, utcnow())
         self._tell(inbox.for_match_confirmed(event))
-        self._publish(event)
+        self._publish_match(event)
 
     @consumes("matching", "match_rejected")
     def on_match_rejected(self, event):
         storage.close_proposal(self.db, event.data)
         self._tell(inbox.for_match_rejected(event))
-        self._publish(event)
+        self._publish_match(event)
 
     @consumes("matching", "match_declined")
     def on_match_declined(self, event):
         storage.close_proposal(self.db, event.data)
-        self._publish(event)
+        self._publish_match(event)
 
     @consumes("matching", "match_expired")
     def on_match_expired(self, event):
         storage.close_proposal(self.db, event.data)
-        self._publish(event)
+        self._publish_match(event)
 
     @consumes("matching", "match_withdrawn")
     def on_match_withdrawn(self, event):
         storage.close_proposal(self.db, event.data)
-        self._publish(event)
+        self._publish_match(event)
 
     # ---- timers: reminders, emails and deliveries that are due (retries, digests, crashes)
 

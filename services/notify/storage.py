@@ -19,7 +19,8 @@ EMAILS = "emails"              # pending / sent / failed / dropped emails (no ad
 PROPOSALS = "proposals"        # open proposals, for expiry reminders and "no channel yet"
 CHANNELS = "channels"          # accepted matches: who may talk
 MESSAGES = "messages"
-HIDDEN = "hidden_requests"     # last known `hidden` flag per request, to tell its author once
+HIDDEN = "hidden_requests"     # last known `hidden` flag and visibility per request (to tell its author
+                               # once it is hidden; to tell webhooks nothing of what is not public)
 WEBHOOKS = "webhooks"
 DELIVERIES = "deliveries"
 
@@ -222,13 +223,27 @@ def messages_in(db, match_id, limit, after=None):
     return items[:limit], len(items) > limit
 
 
-def request_hidden_now(db, request_id, hidden, version):
-    """Record the request's `hidden` flag; True only when this (newer) event hides it."""
+def remember_request(db, data):
+    """Record a request's `hidden` flag and visibility from its event. Returns (before, now):
+    what was known before this event (None if nothing, or if this event is not newer) and what is
+    known now, each {hidden, visibility}."""
+    request_id, version = data["request_id"], data["version"]
     before = db[HIDDEN].find_one({"_id": request_id})
+    state = {"hidden": data["hidden"], "visibility": data["visibility"], "status": data["status"]}
     if before is not None and before.get("version", 0) >= version:
-        return False
-    upsert_newer(db[HIDDEN], request_id, {"$set": {"hidden": hidden}}, version)
-    return hidden and not (before or {}).get("hidden", False)
+        return None, before
+    upsert_newer(db[HIDDEN], request_id, {"$set": state}, version)
+    return (before or {}), state
+
+
+def request_state(db, request_id):
+    return db[HIDDEN].find_one({"_id": request_id})
+
+
+def is_public(state):
+    """Whether outsiders (webhooks) may hear of a request and its matches: public, not hidden.
+    (A state recorded before visibility was: public only if said so.)"""
+    return bool(state) and state.get("visibility") == "public" and not state.get("hidden")
 
 
 # ---- webhooks

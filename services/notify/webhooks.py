@@ -4,7 +4,9 @@ A delivery body is `{"event_id", "event_type", "occurred_at", "data"}` where `da
 *public projection* of the event below: an allow-list per event type, so a field added to an
 event later is never sent until someone adds it here on purpose. Never sent: contact_sealed,
 the author or volunteer behind a match, an activist's profile, message metadata, scores and
-reasons, bios, and the title/body of a request that is not public (or was hidden).
+reasons, bios, and anything at all about a request that is not public or is hidden, or about
+its matches (a request that stops being public is announced once as `{"request_id", "public":
+false}` to those who heard of it).
 
 Signature: `X-Allies-Signature: sha256=<hex>` is HMAC-SHA256, keyed with the webhook's shared
 secret, of `<X-Allies-Timestamp>.<raw body>`. The receiver recomputes it, compares in constant
@@ -47,12 +49,13 @@ def _iso(value):
 
 
 def public_data(event_type, data):
-    """The part of an event an outside organization may see; None if nothing of it may be sent."""
+    """The part of an event an outside organization may see; None if nothing of it may be sent.
+    Nothing at all of a request that is not public or is hidden (notify also holds back the
+    events of its matches: services/notify/service.py)."""
     if event_type in REQUEST_TYPES:
-        out = {key: _iso(data[key]) for key in REQUEST_PUBLIC}
-        readable = data["visibility"] == "public" and not data["hidden"]
-        out.update({key: (data[key] if readable else None) for key in REQUEST_TEXT})
-        return out
+        if data["visibility"] != "public" or data["hidden"]:
+            return None
+        return {key: _iso(data[key]) for key in REQUEST_PUBLIC + REQUEST_TEXT}
     if event_type in MATCH_TYPES:
         return {key: _iso(data[key]) for key in MATCH_PUBLIC}
     if event_type in PROFILE_TYPES:
@@ -66,11 +69,21 @@ def public_data(event_type, data):
     return None
 
 
+def removal_body_for(event):
+    """A request that was public is no longer (hidden, made private, its author gone): its id
+    alone, so a receiver that kept it can drop it."""
+    return _body(event, {"request_id": event.data["request_id"], "public": False})
+
+
 def body_for(event):
     """The exact bytes to sign and send for `event` (a parsed Event); None if nothing may go."""
     data = public_data(event.event_type, event.data)
     if data is None:
         return None
+    return _body(event, data)
+
+
+def _body(event, data):
     return json.dumps({
         "event_id": event.event_id,
         "event_type": event.event_type,

@@ -465,6 +465,44 @@ def test_webhooks_are_signed_retried_once_per_event_and_public_only(notify, conf
     assert "secret_sealed" not in db.webhooks.find_one({"_id": hook["id"]})
 
 
+def test_webhooks_hear_nothing_of_private_or_hidden_requests_nor_their_matches(notify, config, receiver, db_for):
+    """Found in review: skills, country, urgency, status and exact times of private and hidden
+    requests, and of their matches, went to every webhook."""
+    with entrypoint_hook(notify, "create_webhook") as create:
+        create(MODERATOR, {"url": receiver.url, "secret": "org-shared-secret-" + uuid.uuid4().hex,
+                           "event_types": ["request_created", "request_updated", "match_proposed"]})
+
+    def request(request_id, version=1, **fields):
+        return make_event("requests", "request_updated" if version > 1 else "request_created", {
+            "request_id": request_id, "author_id": "act-1", "title": None, "body": None, "skills": ["legal"],
+            "languages": ["fa"], "country": "IR", "urgency": "high", "visibility": "private", "status": "open",
+            "hidden": False, "created_at": NOW, "version": version} | fields)
+
+    def proposal_on(request_id):
+        return make_event("matching", "match_proposed", {
+            "match_id": f"m-{request_id}", "request_id": request_id, "volunteer_id": "vol-1", "author_id": "act-1",
+            "status": "proposed", "score": 0.9, "reasons": [], "proposed_at": NOW, "version": 1})
+
+    deliver(notify, config, "requests", "request_created", request("r-private"))
+    deliver(notify, config, "matching", "match_proposed", proposal_on("r-private"))
+    deliver(notify, config, "requests", "request_created", request("r-volunteers", visibility="volunteers",
+                                                                   title="For volunteers", body="Their text."))
+    public = dict(visibility="public", title="Lawyer for an appeal", body="Public text.")
+    deliver(notify, config, "requests", "request_created", request("r-public", **public))
+    deliver(notify, config, "matching", "match_proposed", proposal_on("r-public"))
+    deliver(notify, config, "requests", "request_updated", request("r-public", version=2, hidden=True, **public))
+    deliver(notify, config, "requests", "request_updated", request("r-private", version=2, urgency="critical"))
+
+    db = db_for("notify")
+    wait_until(lambda: db.deliveries.count_documents({"status": "sent"}) == 3, message="three deliveries")
+    sent = [json.loads(body) for _, body in receiver.received]
+    assert sorted({(b["event_type"], b["data"].get("request_id")) for b in sent}) == [
+        ("match_proposed", "r-public"), ("request_created", "r-public"), ("request_updated", "r-public")]
+    removal = next(b for b in sent if b["event_type"] == "request_updated")
+    assert removal["data"] == {"request_id": "r-public", "public": False}  # hidden: its id alone
+    assert "r-private" not in json.dumps(sent) and "r-volunteers" not in json.dumps(sent)
+
+
 def test_a_webhook_into_the_internal_network_is_refused(container_factory, config, receiver, db_for):
     container = container_factory(NotifyService, config)  # WEBHOOK_ALLOW_PRIVATE not set
     container.start()

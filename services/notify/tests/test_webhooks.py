@@ -40,10 +40,11 @@ def test_a_public_request_goes_out_without_its_author():
 
 @pytest.mark.parametrize("overrides", [{"visibility": "volunteers"}, {"visibility": "private", "title": None,
                                                                      "body": None}, {"hidden": True}])
-def test_text_that_is_not_public_never_goes_out(overrides):
-    body = json.loads(webhooks.body_for(event("requests", "request_updated", request_data(**overrides))))
-    assert body["data"]["title"] is None and body["data"]["body"] is None
-    assert "Our family" not in json.dumps(body)
+def test_nothing_of_a_request_that_is_not_public_goes_out(overrides):
+    # Not its text, nor its skills, country, urgency, status or times (found in review).
+    assert webhooks.body_for(event("requests", "request_updated", request_data(**overrides))) is None
+    removal = json.loads(webhooks.removal_body_for(event("requests", "request_updated", request_data(**overrides))))
+    assert removal["data"] == {"request_id": request_data()["request_id"], "public": False}
 
 
 def test_a_volunteer_profile_goes_out_without_contact_or_bio_and_an_activist_not_at_all():
