@@ -60,7 +60,8 @@ class ProfileDeletedData(StrictSchema):
 
 class RequestData(StrictSchema):
     request_id = fields.String(required=True)
-    author_id = fields.String(required=True)
+    # None on the closing event of a request whose author deleted their account: forgotten.
+    author_id = fields.String(required=True, allow_none=True)
     # Title and body of a `private` request never travel: they are not public text.
     title = fields.String(required=True, allow_none=True)
     body = fields.String(required=True, allow_none=True)
@@ -83,7 +84,8 @@ class MatchData(StrictSchema):
     match_id = fields.String(required=True)
     request_id = fields.String(required=True)
     volunteer_id = fields.String(required=True)
-    author_id = fields.String(required=True)
+    # None once the request's author deleted their account: matching forgets who they were.
+    author_id = fields.String(required=True, allow_none=True)
     status = fields.String(required=True, validate=validate.OneOf(MATCH_STATUSES))
     score = fields.Float(required=True)
     reasons = fields.List(fields.String(), required=True)

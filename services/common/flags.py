@@ -53,3 +53,9 @@ def forget_person(db, account_id):
     # Two equality deletes, which indexes serve, rather than one `$or`, which scans.
     db[FLAGS].delete_many({"reporter_id": account_id})
     db[FLAGS].delete_many({"target_id": account_id})
+
+
+def forget_target(db, target_id):
+    """Flags about something that is gone with its author (a request): what others wrote about
+    it goes too."""
+    db[FLAGS].delete_many({"target_id": target_id})

@@ -88,8 +88,11 @@ class MatchingService:
         self.index.remove(profile_id)
         touched = [m["request_id"] for m in storage.pending_matches(self.db, volunteer_id=profile_id)
                    if self._move(m, "withdrawn")]
-        storage.forget_decline_reasons(self.db, profile_id)
+        storage.forget_volunteer_matches(self.db, profile_id)
         storage.forget_profile(self.db, profile_id, event.data["version"])
+        # An author: their requests are closed by the requests service (request_closed withdraws
+        # what is pending); here their id goes from every copy.
+        storage.forget_author(self.db, profile_id)
         for request_id in touched:
             self._top_up(storage.request(self.db, request_id))
 

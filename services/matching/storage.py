@@ -205,8 +205,17 @@ def finish_confirmed(db, request_id):
     return [m["volunteer_id"] for m in done]
 
 
-def forget_decline_reasons(db, volunteer_id):
-    db[MATCHES].update_many({"volunteer_id": volunteer_id}, {"$unset": {"decline_reason": ""}})
+def forget_volunteer_matches(db, volunteer_id):
+    """A deleted volunteer's matches go, decline reasons and all (their open ones were withdrawn,
+    with events, first)."""
+    db[MATCHES].delete_many({"volunteer_id": volunteer_id})
+
+
+def forget_author(db, author_id):
+    """A deleted author is no longer named in matching: their requests' copies and the matches on
+    them keep no author (the volunteers' history of help stays, about nobody)."""
+    db[MATCHES].update_many({"author_id": author_id}, {"$set": {"author_id": None}})
+    db[REQUESTS].update_many({"author_id": author_id}, {"$set": {"author_id": None}})
 
 
 def matches_for(db, field, account_id):

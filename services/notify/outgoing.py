@@ -96,7 +96,7 @@ def fan_out(db, event, now, kind=PUBLIC):
         storage.insert_once(db[storage.DELIVERIES], {
             "_id": delivery_id, "webhook_id": hook["_id"], "event_id": event.event_id,
             "event_type": event.event_type, "body": body, "status": retry.PENDING, "attempts": 0,
-            "next_attempt_at": now, "created_at": now,
+            "next_attempt_at": now, "created_at": now, "about": webhooks.people_in(event),
         })
         created.append(delivery_id)
     return created

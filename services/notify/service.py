@@ -38,6 +38,8 @@ class NotifyService:
     # ---- helpers (not entrypoints)
 
     def _tell(self, notification):
+        if notification["recipient_id"] is None:
+            return  # they deleted their account
         email = outgoing.notify(self.db, notification, utcnow(), self.config)
         if email is not None:
             outgoing.deliver_email(self.db, email, utcnow(), self.config, self.mailer, self.opener,

@@ -38,6 +38,9 @@ def prepare(db):
     db[MESSAGES].create_index([("match_id", pymongo.ASCENDING), ("sent_at", pymongo.ASCENDING)])
     db[MESSAGES].create_index("sender_id")
     db[DELIVERIES].create_index([("status", pymongo.ASCENDING), ("next_attempt_at", pymongo.ASCENDING)])
+    db[DELIVERIES].create_index("about")
+    db[CHANNELS].create_index("volunteer_id")
+    db[CHANNELS].create_index("author_id")
 
 
 def insert_once(collection, document):
@@ -285,3 +288,10 @@ def forget_person(db, profile_id, version, now):
     db[PROPOSALS].delete_many({"author_id": profile_id})
     db[MESSAGES].update_many({"sender_id": profile_id, "deleted": {"$ne": True}},
                              {"$set": {"deleted": True, "deleted_at": now}, "$unset": {"ciphertext": ""}})
+    # Who they talked with goes too: their side of each conversation becomes nobody, and their
+    # tombstoned messages name no sender. The other person keeps their own conversation.
+    db[MESSAGES].update_many({"sender_id": profile_id}, {"$set": {"sender_id": None}})
+    db[CHANNELS].update_many({"volunteer_id": profile_id}, {"$set": {"volunteer_id": None}})
+    db[CHANNELS].update_many({"author_id": profile_id}, {"$set": {"author_id": None}})
+    # Webhook deliveries about them (their public profile, their requests, matches they were in).
+    db[DELIVERIES].delete_many({"about": profile_id})

@@ -69,6 +69,13 @@ def public_data(event_type, data):
     return None
 
 
+def people_in(event):
+    """Whose account a delivery is about (the body may not name them, but it is theirs: their
+    profile, their request's text, a match they are in), so deleting the account deletes it."""
+    data = event.data
+    return [data[key] for key in ("profile_id", "author_id", "volunteer_id") if data.get(key)]
+
+
 def removal_body_for(event):
     """A request that was public is no longer (hidden, made private, its author gone): its id
     alone, so a receiver that kept it can drop it."""

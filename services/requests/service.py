@@ -192,12 +192,15 @@ class RequestsService:
     @consumes("profiles", "profile_deleted")
     def on_profile_deleted(self, event):
         """The author deleted their account: their requests go, text and all. The closing event
-        carries no text (as for a private request), so search drops them and matching withdraws."""
+        carries no text (as for a private request) and no author, so search drops them, matching
+        withdraws, and nobody downstream keeps who asked."""
         account_id = event.data["profile_id"]
         for request in storage.requests_by(self.db, account_id):
-            closing = dict(request, visibility="private", status="withdrawn", version=request["version"] + 1)
+            closing = dict(request, author_id=None, visibility="private", status="withdrawn",
+                           version=request["version"] + 1)
             storage.replace_with_tombstone(self.db, request, _events("request_closed")(closing))
             self._publish(request["_id"])
+            flags.forget_target(self.db, request["_id"])
         flags.forget_person(self.db, account_id)
 
     # ---- for rebuilding other services' views (search), paged by id

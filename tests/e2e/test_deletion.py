@@ -22,6 +22,10 @@ def test_deleting_an_account_leaves_nothing_of_theirs_anywhere(platform, person)
     family_need = {"title": f"Coverage for a prisoner {title}", "body": "A journalist to cover the case.",
                    "skills": ["press"], "languages": ["fa"], "country": "IR"}
     request_id = family.call("POST", "/api/requests", family_need).json()["id"]
+    # Someone else reports the request: what they wrote about it is about the family too.
+    bystander = person(f"bystander{mark}", "volunteer")
+    assert bystander.call("POST", f"/api/requests/{request_id}/flags",
+                          {"reason": f"flagreason{mark} looks odd"}).status_code == 201
     match = wait_until(lambda: leaving.call("GET", "/api/matches").json()["items"], message="a proposal")[0]
     assert leaving.call("POST", f"/api/matches/{match['id']}/accept").status_code == 200
     assert family.call("POST", f"/api/matches/{match['id']}/confirm").status_code == 200
@@ -37,7 +41,7 @@ def test_deleting_an_account_leaves_nothing_of_theirs_anywhere(platform, person)
     assert leaving.call("GET", "/api/me").status_code == 401
     assert leaving.call("POST", "/api/sessions", {"handle": handle, "password": leaving.password}).status_code == 401
 
-    canaries = (handle, bio, email, f"family{mark}", title, message)
+    canaries = (handle, bio, email, f"family{mark}", title, message, f"flagreason{mark}")
 
     def forgotten():
         places = stored_text(platform.config)
@@ -51,3 +55,24 @@ def test_deleting_an_account_leaves_nothing_of_theirs_anywhere(platform, person)
     anonymous = type(family)(platform)
     assert anonymous.call("GET", f"/api/requests/{request_id}").status_code == 404
     assert anonymous.call("GET", "/api/search/volunteers", q=bio).json()["total"] == 0
+
+    # Who worked with whom is forgotten too (found in review): no match, conversation or message
+    # still names either of them; a tombstone keeps an id only as its own key.
+    from services.common import mongo
+    client = mongo.connect(platform.config)
+    try:
+        prefix = platform.config["DB_PREFIX"]
+        ids = (family.account["id"], leaving.account["id"])
+        for person_id in ids:
+            for db_name, collection, field in (("matching", "matches", "author_id"),
+                                               ("matching", "matches", "volunteer_id"),
+                                               ("matching", "requests", "author_id"),
+                                               ("notify", "channels", "author_id"),
+                                               ("notify", "channels", "volunteer_id"),
+                                               ("notify", "messages", "sender_id"),
+                                               ("notify", "proposals", "author_id"),
+                                               ("notify", "proposals", "volunteer_id")):
+                found = client[f"{prefix}_{db_name}"][collection].count_documents({field: person_id})
+                assert found == 0, (db_name, collection, field)
+    finally:
+        client.close()

@@ -343,7 +343,11 @@ def test_a_deleted_account_leaves_no_readable_text(notify, config, db_for):
     db = db_for("notify")
     everything = json.dumps([list(db[name].find()) for name in db.list_collection_names()], default=str)
     assert "Example Street" not in everything
-    assert all("ciphertext" not in m for m in db.messages.find({"sender_id": "act-1"}))
+    assert db.messages.count_documents({"sender_id": "act-1"}) == 0  # tombstones name no sender
+    assert all("ciphertext" not in m for m in db.messages.find({"sender_id": None}))
+    # Who they talked with is forgotten too; the volunteer keeps their side.
+    assert db.channels.find_one({"_id": "m1"})["author_id"] is None
+    assert db.channels.find_one({"_id": "m1"})["volunteer_id"] == "vol-1"
     assert db.contacts.find_one({"_id": "act-1"}).get("contact_sealed") is None
     assert db.preferences.count_documents({"_id": "act-1"}) == 0
     assert db.notifications.count_documents({"recipient_id": "act-1"}) == 0
