@@ -8,7 +8,8 @@ from cryptography.fernet import Fernet
 from . import trust
 from .sealing import generate_keypair
 
-SECRET_KEYS = ("CONTACT_KEY", "NOTIFY_PUBLIC_KEY", "NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS") + trust.KEY_NAMES
+SECRET_KEYS = ("CONTACT_KEY", "NOTIFY_PUBLIC_KEY", "NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS",
+               "REQUEST_TEXT_KEYS") + trust.KEY_NAMES
 
 
 def new_secrets():
@@ -19,13 +20,16 @@ def new_secrets():
         "NOTIFY_PRIVATE_KEY": private,
         # notify's Fernet keys for message text at rest, comma-separated, current first.
         "MESSAGE_KEYS": Fernet.generate_key().decode(),
+        # requests' Fernet keys for a request's title and body at rest, the same way.
+        "REQUEST_TEXT_KEYS": Fernet.generate_key().decode(),
         # Sealed payloads, signed viewers and operator commands on the bus (services/common/trust.py).
         **trust.new_keys(),
     }
 
 
 # The secrets of the deployment that are not about the bus, by the one workload holding each.
-OTHER_KEYS_OF = {"profiles": ("CONTACT_KEY", "NOTIFY_PUBLIC_KEY"), "notify": ("NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS")}
+OTHER_KEYS_OF = {"profiles": ("CONTACT_KEY", "NOTIFY_PUBLIC_KEY"), "notify": ("NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS"),
+                 "requests": ("REQUEST_TEXT_KEYS",)}
 
 
 def keys_of(workload):

@@ -32,6 +32,7 @@ def prepare(db):
     create_collections(db, VOLUNTEERS, REQUESTS, MATCHES)
     db[VOLUNTEERS].create_index("touched_slot")
     db[REQUESTS].create_index("skills")
+    db[REQUESTS].create_index("author_id")  # forgetting a deleted author
     db[MATCHES].create_index("request_id")
     db[MATCHES].create_index("volunteer_id")
     db[MATCHES].create_index("author_id")

@@ -55,13 +55,18 @@ class RequestsService:
     name = SOURCE
 
     db = ServiceDatabase(prepare=storage.prepare)
+    text = storage.RequestTextKeys()
     dispatch = EventDispatcher()
+
+    @property
+    def store(self):
+        return storage.RequestStore(self.db, self.text)
 
     def _publish(self, request_id):
         outbox.flush(self.db[storage.REQUESTS], request_id, self.dispatch)
 
     def _own_request(self, viewer, request_id):
-        request = storage.find_request(self.db, request_id)
+        request = self.store.find(request_id)
         if request is None or not lifecycle.can_view(request, viewer):
             raise NotFound("No such request.")
         if not lifecycle.is_author(request, viewer):
@@ -69,7 +74,7 @@ class RequestsService:
         return request
 
     def _change(self, request_id, change, event_type):
-        request = storage.update_request(self.db, request_id, change, _events(event_type))
+        request = self.store.update(request_id, change, _events(event_type))
         self._publish(request_id)
         return request
 
@@ -87,7 +92,7 @@ class RequestsService:
         now = utcnow()
         request = dict(data, _id=uuid.uuid4().hex, author_id=viewer["account_id"], status="open",
                        helper_ids=[], hidden=False, version=1, created_at=now, updated_at=now)
-        storage.insert_request(self.db, request, _events("request_created")(request))
+        self.store.insert(request, _events("request_created")(request))
         self._publish(request["_id"])
         return lifecycle.public_view(request, viewer)
 
@@ -121,7 +126,7 @@ class RequestsService:
     @sealed_reply()
     def my_requests(self, viewer):
         viewer = _viewer(viewer)
-        return [lifecycle.public_view(r, viewer) for r in storage.requests_by(self.db, viewer["account_id"])]
+        return [lifecycle.public_view(r, viewer) for r in self.store.by_author(viewer["account_id"])]
 
     # ---- anyone's side
 
@@ -129,7 +134,7 @@ class RequestsService:
     @sealed_reply()
     def get_request(self, viewer, request_id):
         viewer = _viewer(viewer, required=False)
-        request = storage.find_request(self.db, request_id)
+        request = self.store.find(request_id)
         # A request the viewer may not see is reported as missing: its existence is private too.
         if request is None or not lifecycle.can_view(request, viewer):
             raise NotFound("No such request.")
@@ -139,7 +144,7 @@ class RequestsService:
     def flag_request(self, viewer, request_id, payload):
         viewer = _viewer(viewer)
         reason = load_or_fail(Flag(), payload)["reason"]
-        request = storage.find_request(self.db, request_id)
+        request = self.store.find(request_id)
         if request is None or not lifecycle.can_view(request, viewer):
             raise NotFound("No such request.")
         return flags.raise_flag(self.db, "request", request_id, viewer["account_id"], reason)
@@ -159,7 +164,7 @@ class RequestsService:
     def set_hidden(self, viewer, request_id, hidden, payload=None):
         viewer = self._moderator(viewer)
         load_or_fail(ModerationNote(), payload or {})
-        if storage.find_request(self.db, request_id) is None:
+        if self.store.find(request_id) is None:
             raise NotFound("No such request.")
         request = self._change(request_id, lambda _: {"hidden": bool(hidden)}, "request_updated")
         flags.resolve(self.db, request_id, "hidden" if hidden else "dismissed")
@@ -178,7 +183,7 @@ class RequestsService:
         """The author confirmed a helper: the request is matched, and a private request's text
         becomes readable by that helper (and only them)."""
         data = event.data
-        request = storage.find_request(self.db, data["request_id"])
+        request = self.store.find(data["request_id"])
         if request is None or data["volunteer_id"] in request["helper_ids"]:
             return  # gone, or already applied
 
@@ -195,10 +200,10 @@ class RequestsService:
         carries no text (as for a private request) and no author, so search drops them, matching
         withdraws, and nobody downstream keeps who asked."""
         account_id = event.data["profile_id"]
-        for request in storage.requests_by(self.db, account_id):
+        for request in self.store.by_author(account_id):
             closing = dict(request, author_id=None, visibility="private", status="withdrawn",
                            version=request["version"] + 1)
-            storage.replace_with_tombstone(self.db, request, _events("request_closed")(closing))
+            self.store.replace_with_tombstone(request, _events("request_closed")(closing))
             self._publish(request["_id"])
             flags.forget_target(self.db, request["_id"])
         flags.forget_person(self.db, account_id)
@@ -207,7 +212,7 @@ class RequestsService:
 
     @rpc
     def export_requests(self, after_id=None, limit=500):
-        page = storage.export_page(self.db, after_id, max(1, min(int(limit), 1000)))
+        page = self.store.export_page(after_id, max(1, min(int(limit), 1000)))
         schema = data_schema(SOURCE, "request_created")
         return [schema.dump(lifecycle.event_data(r)) for r in page]
 

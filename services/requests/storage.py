@@ -1,4 +1,9 @@
-"""The requests database: one document per request, with its outbox; and flags."""
+"""The requests database: one document per request, with its outbox and its text sealed; and flags."""
+import json
+
+from cryptography.fernet import Fernet, MultiFernet
+from nameko.extensions import DependencyProvider
+
 from services.common import flags, outbox
 from services.common.errors import Conflict
 from services.common.events import utcnow
@@ -12,40 +17,98 @@ def prepare(db):
     flags.prepare(db)
 
 
-def insert_request(db, request, events):
-    outbox.insert_with_events(db[REQUESTS], request, events)
+class RequestText:
+    """A request's title and body at rest: a Fernet token (AES-128-CBC + HMAC-SHA256) made with
+    the first of REQUEST_TEXT_KEYS, bound to the request's id; every key in the list opens, so
+    keys rotate without downtime (`python -m services.requests.rotate_keys`). A private request's
+    text is for its author and the helper they confirm only: a copy of the database must not
+    give it away (public text is sealed the same way, so nothing changes when visibility does)."""
+
+    def __init__(self, keys):
+        keys = [key.strip() for key in (keys or "").split(",") if key.strip()]
+        if not keys:
+            raise ValueError("REQUEST_TEXT_KEYS is not configured (comma-separated Fernet keys, current first)")
+        self.cipher = MultiFernet([Fernet(key) for key in keys])
+
+    def seal(self, request_id, title, body):
+        return self.cipher.encrypt(json.dumps([request_id, title, body]).encode()).decode()
+
+    def open(self, request_id, token):
+        bound_id, title, body = json.loads(self.cipher.decrypt(token.encode()))
+        if bound_id != request_id:
+            raise ValueError(f"the text stored on request {request_id} is another request's")
+        return title, body
+
+    def rotate(self, token):
+        return self.cipher.rotate(token.encode()).decode()
 
 
-def find_request(db, request_id):
-    request = outbox.strip(db[REQUESTS].find_one({"_id": request_id}))
-    return None if request is None or request.get("deleted") else request
+class RequestStore:
+    """The requests collection as the service uses it: text sealed on the way in, opened on the
+    way out; every write with its events (the outbox)."""
+
+    def __init__(self, db, text):
+        self.db, self.collection, self.text = db, db[REQUESTS], text
+
+    def _sealed(self, request_id, fields, current=None):
+        """`fields` with title and body replaced by their sealed form (and the clear fields of a
+        document written before text was sealed emptied)."""
+        if "title" not in fields and "body" not in fields:
+            return dict(fields)
+        title = fields.get("title", (current or {}).get("title"))
+        body = fields.get("body", (current or {}).get("body"))
+        out = {k: v for k, v in fields.items() if k not in ("title", "body")}
+        out.update(text_sealed=self.text.seal(request_id, title, body), title=None, body=None)
+        return out
+
+    def _opened(self, document):
+        document = outbox.strip(document)
+        if document is not None and document.get("text_sealed"):
+            document["title"], document["body"] = self.text.open(document["_id"], document.pop("text_sealed"))
+        return document
+
+    def insert(self, request, events):
+        outbox.insert_with_events(self.collection, self._sealed(request["_id"], request), events)
+
+    def find(self, request_id):
+        request = self._opened(self.collection.find_one({"_id": request_id}))
+        return None if request is None or request.get("deleted") else request
+
+    def update(self, request_id, change, make_events):
+        """Versioned update with its events (see outbox.update_with_events); `change` and
+        `make_events` see the request with its text open."""
+        def stamped(stored):
+            current = self._opened(dict(stored))
+            return self._sealed(request_id, dict(change(current), updated_at=utcnow()), current)
+
+        try:
+            return self._opened(outbox.update_with_events(self.collection, request_id, stamped,
+                                                          lambda updated: make_events(self._opened(dict(updated)))))
+        except outbox.ConcurrentUpdate:
+            raise Conflict("The request changed while saving; try again.") from None
+
+    def replace_with_tombstone(self, request, events):
+        """Forget a request's content in one write, keeping only what stops a late event reviving it."""
+        tombstone = {"_id": request["_id"], "deleted": True, "status": "withdrawn",
+                     "version": request["version"] + 1, "updated_at": utcnow()}
+        outbox.replace_with_events(self.collection, request, tombstone, events)
+
+    def by_author(self, author_id):
+        return [self._opened(r) for r in
+                self.collection.find({"author_id": author_id, "deleted": {"$ne": True}}).sort("created_at", -1)]
+
+    def export_page(self, after_id, limit):
+        query = {"deleted": {"$ne": True}}
+        if after_id:
+            query["_id"] = {"$gt": after_id}
+        return [self._opened(r) for r in self.collection.find(query).sort("_id", 1).limit(limit)]
 
 
-def update_request(db, request_id, change, make_events):
-    """Versioned update with its events (see outbox.update_with_events)."""
-    def stamped(current):
-        return dict(change(current), updated_at=utcnow())
+class RequestTextKeys(DependencyProvider):
+    """Injects the service's RequestText, keyed from configuration (REQUEST_TEXT_KEYS)."""
 
-    try:
-        return outbox.update_with_events(db[REQUESTS], request_id, stamped, make_events)
-    except outbox.ConcurrentUpdate:
-        raise Conflict("The request changed while saving; try again.") from None
+    def setup(self):
+        self.text = RequestText(self.container.config.get("REQUEST_TEXT_KEYS"))
 
-
-def replace_with_tombstone(db, request, events):
-    """Forget a request's content in one write, keeping only what stops a late event reviving it."""
-    tombstone = {"_id": request["_id"], "deleted": True, "status": "withdrawn", "version": request["version"] + 1,
-                 "updated_at": utcnow()}
-    outbox.replace_with_events(db[REQUESTS], request, tombstone, events)
-
-
-def requests_by(db, author_id):
-    return [outbox.strip(r) for r in
-            db[REQUESTS].find({"author_id": author_id, "deleted": {"$ne": True}}).sort("created_at", -1)]
-
-
-def export_page(db, after_id, limit):
-    query = {"deleted": {"$ne": True}}
-    if after_id:
-        query["_id"] = {"$gt": after_id}
-    return [outbox.strip(r) for r in db[REQUESTS].find(query).sort("_id", 1).limit(limit)]
+    def get_dependency(self, worker_ctx):
+        return self.text

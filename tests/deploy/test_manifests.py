@@ -42,7 +42,7 @@ STORES = {"rabbitmq", "mongodb", "elasticsearch"}
 WORKLOADS_WITH_SECRETS = ("gateway", "profiles", "requests", "matching", "notify", "search")
 SECRETS = {f"allies-{w}-secrets": set(keys_of(w)) for w in WORKLOADS_WITH_SECRETS}
 SECRET_USERS = {w: {f"allies-{w}-secrets"} for w in WORKLOADS_WITH_SECRETS}
-PRIVATE_KEYS = {"CONTACT_KEY", "NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS", "VIEWER_SIGNING_KEY"} | {
+PRIVATE_KEYS = {"CONTACT_KEY", "NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS", "REQUEST_TEXT_KEYS", "VIEWER_SIGNING_KEY"} | {
     k for k in SECRET_KEYS if k.startswith("SEAL_KEY_")}
 DEPLOYED_KEYS = tuple(k for k in SECRET_KEYS if k not in OPERATOR_ONLY)
 # Applied by hand, never by `kubectl apply -k` (which would put the placeholders back).
