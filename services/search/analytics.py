@@ -10,12 +10,14 @@ Every change bumps `rev`, which is the external version of the analytics documen
 state wins in Elasticsearch whatever order the writes land in.
 
 Nothing in a lifecycle names a person: no author, no volunteer, no text. Private requests are
-counted (they are needs too) but carry nothing more than any other.
+kept (their lifecycle has no more than any other) but left out of every report.
 
 Reports are Elasticsearch aggregations over that index (composite for the groupings, the core
 `percentiles` for response times; no scripts: this distribution has no painless, so durations are
-computed here when the document is written). Any bucket counting fewer than `k` requests is left
-out and only the number of such buckets is reported, so no individual can be singled out.
+computed here when the document is written). Only audited groupings are given (`AUDITED`); any
+bucket counting fewer than `k` requests is left out without a trace, counts are published rounded
+(`ANALYTICS_ROUND`, default 5), and private requests are not counted at all, so no individual
+request can be singled out by comparing reports.
 """
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -74,6 +76,15 @@ DIMENSIONS = {
 }
 REPORTS = ("requests", "response-times", "fulfilment", "unmet-needs")
 DEFAULT_BY = {"requests": "skill", "response-times": "", "fulfilment": "", "unmet-needs": "skill,country"}
+# The only groupings each report gives: audited, fixed sets (any order of their names). Free
+# combinations let a reader single out a request by comparing two of them (one more key turned a
+# bucket of 7 into 6 and a suppressed 1: found in review).
+AUDITED = {
+    "requests": ({"skill"}, {"country"}, {"month"}, {"urgency"}, {"skill", "country"}, {"country", "month"}),
+    "response-times": (set(), {"country"}, {"skill"}, {"month"}),
+    "fulfilment": (set(), {"country"}, {"skill"}),
+    "unmet-needs": ({"skill", "country"}, {"skill"}, {"country"}),
+}
 COMPOSITE_PAGE = 500
 MAX_PAGES = 40  # at most 20,000 buckets per report: a bound, far above any real grouping
 
@@ -88,18 +99,17 @@ def parse_by(report, params):
         raise ValidationFailed("There is no such report.", {"report": f"Must be one of: {', '.join(REPORTS)}."})
     raw = DEFAULT_BY[report] if params.get("by") is None else params["by"]
     by = [part.strip() for part in raw.split(",") if part.strip()]
-    unknown = [part for part in by if part not in DIMENSIONS]
-    if unknown or len(set(by)) != len(by):
-        raise ValidationFailed("Some fields are not valid.",
-                               {"by": f"A comma-separated list of distinct: {', '.join(DIMENSIONS)}."})
-    if report == "requests" and not by:
-        raise ValidationFailed("Some fields are not valid.", {"by": "Name at least one dimension."})
+    if len(set(by)) != len(by) or set(by) not in AUDITED[report]:
+        allowed = "; ".join(",".join(sorted(group)) or "(none)" for group in AUDITED[report])
+        raise ValidationFailed("Some fields are not valid.", {"by": f"One of the groupings of this report: {allowed}."})
     return by
 
 
 def base_filter(report):
-    """Requests whose creation we know of and that no moderator hid."""
-    clauses = [{"exists": {"field": "created_at"}}, {"term": {"hidden": False}}]
+    """Requests whose creation we know of, that no moderator hid, and that are not private (a
+    private request is its author's and helper's business: it is not counted at all)."""
+    clauses = [{"exists": {"field": "created_at"}}, {"term": {"hidden": False}},
+               {"bool": {"must_not": {"term": {"visibility": "private"}}}}]
     if report == "unmet-needs":
         clauses.append({"term": {"status": "open"}})
         clauses.append({"bool": {"must_not": {"exists": {"field": "accepted_at"}}}})
@@ -148,38 +158,48 @@ def _percentile(agg, which):
     return None if value is None else round(value, 2)
 
 
-def bucket_row(report, by, key, count, aggs, k):
+def rounded(count, base):
+    """A published count (of a bucket shown, so at least k): to the nearest multiple of `base`
+    (half up, and never below `base`), so that the difference of two overlapping figures does not
+    give away one person's request."""
+    return count if base <= 1 else max(base, int((count + base // 2) // base * base))
+
+
+def bucket_row(report, by, key, count, aggs, k, base=1):
     """A row for one bucket, or None when it must be suppressed (fewer than k requests). Inner
-    figures over fewer than k requests (e.g. times of only 3 accepted requests) are blanked."""
+    figures over fewer than k requests (e.g. times of only 3 accepted requests) are blanked.
+    Counts are published rounded to `base`; rates come from the published counts."""
     if count < k:
         return None
     row = {name: key[name] for name in by}
+    shown_count = rounded(count, base)
     if report == "requests":
-        row["requests"] = count
+        row["requests"] = shown_count
     elif report == "unmet-needs":
-        row["open_requests"] = count
+        row["open_requests"] = shown_count
     elif report == "response-times":
-        row["requests"] = count
+        row["requests"] = shown_count
         for part, prefix in (("proposed", "hours_to_first_proposal"), ("accepted", "hours_to_acceptance")):
             n = aggs[part]["doc_count"]
             shown = n >= k
-            row[part] = n if shown else None
+            row[part] = rounded(n, base) if shown else None
             row[f"{prefix}_p50"] = _percentile(aggs[part], "50.0") if shown else None
             row[f"{prefix}_p90"] = _percentile(aggs[part], "90.0") if shown else None
     elif report == "fulfilment":
-        row["requests"] = count
+        row["requests"] = shown_count
         for part in ("accepted", "fulfilled"):
             n = aggs[part]["doc_count"]
             shown = n >= k or n == 0
-            row[part] = n if shown else None
+            row[part] = rounded(n, base) if shown else None
             row[f"{'acceptance' if part == 'accepted' else 'fulfilment'}_rate"] = (
-                round(n / count, 4) if shown else None)
+                round(min(rounded(n, base) / shown_count, 1.0), 4) if shown and shown_count else None)
     return row
 
 
-def report_rows(report, by, pages, k):
-    """All pages of aggregation responses -> (rows, number of suppressed buckets)."""
-    rows, suppressed = [], 0
+def report_rows(report, by, pages, k, base=1):
+    """All pages of aggregation responses -> rows. Suppressed buckets are left out without a
+    trace: even their number, compared across groupings, would single a request out."""
+    rows = []
     for response in pages:
         aggs = response["aggregations"]
         if by:
@@ -187,15 +207,13 @@ def report_rows(report, by, pages, k):
         else:
             buckets = [({}, response["hits"]["total"]["value"], aggs)]
         for key, count, bucket_aggs in buckets:
-            row = bucket_row(report, by, key, count, bucket_aggs, k)
-            if row is None:
-                suppressed += 1
-            else:
+            row = bucket_row(report, by, key, count, bucket_aggs, k, base)
+            if row is not None:
                 rows.append(row)
-    return rows, suppressed
+    return rows
 
 
-def run_report(search, report, params, k):
+def run_report(search, report, params, k, base=1):
     """`search(body) -> response dict`: pages through the composite aggregation (bounded)."""
     by = parse_by(report, params)
     pages, after = [], None
@@ -205,6 +223,5 @@ def run_report(search, report, params, k):
         after = response["aggregations"]["groups"].get("after_key") if by else None
         if not after or len(response["aggregations"]["groups"]["buckets"]) < COMPOSITE_PAGE:
             break
-    rows, suppressed = report_rows(report, by, pages, k)
-    return {"report": report, "by": by, "k": k, "columns": columns(report, by), "rows": rows,
-            "suppressed_buckets": suppressed}
+    return {"report": report, "by": by, "k": k, "rounded_to": base, "columns": columns(report, by),
+            "rows": report_rows(report, by, pages, k, base)}

@@ -116,7 +116,7 @@ class SearchService:
         k = int(self.config.get("ANALYTICS_MIN_BUCKET", DEFAULT_MIN_BUCKET))
         alias = indices.analytics_alias(self.es.prefix)
         return analytics.run_report(lambda body: self.es.client.search(index=alias, **body).body,
-                                    report, params, k)
+                                    report, params, k, int(self.config.get("ANALYTICS_ROUND", 5)))
 
     @rpc
     def health(self):

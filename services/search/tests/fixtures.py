@@ -99,6 +99,7 @@ class Search:
 
 @pytest.fixture
 def search(container_factory, config, es_client):
+    config = dict(config, ANALYTICS_ROUND=1)  # exact counts, to check what is counted
     container = container_factory(SearchService, config)
     container.start()
     return Search(container, config, es_client)

@@ -8,9 +8,10 @@ from services.search import analytics, indices
 
 
 def test_dimensions_are_validated_by_name():
-    assert analytics.parse_by("requests", {"by": "skill,month"}) == ["skill", "month"]
+    assert analytics.parse_by("requests", {"by": "month,country"}) == ["month", "country"]
     assert analytics.parse_by("unmet-needs", {}) == ["skill", "country"]
-    for report, by in (("requests", "author"), ("requests", "skill,skill"), ("requests", "")):
+    for report, by in (("requests", "author"), ("requests", "skill,skill"), ("requests", ""),
+                       ("requests", "skill,month")):
         with pytest.raises(ValidationFailed) as error:
             analytics.parse_by(report, {"by": by})
         assert set(error.value.fields) == {"by"}
@@ -19,13 +20,22 @@ def test_dimensions_are_validated_by_name():
     assert set(error.value.fields) == {"report"}
 
 
-def test_buckets_smaller_than_k_are_suppressed_and_counted():
+def test_buckets_smaller_than_k_are_left_out_without_a_trace_and_counts_rounded():
     page = {"hits": {"total": {"value": 12}}, "aggregations": {"groups": {"buckets": [
         {"key": {"country": "IR"}, "doc_count": 7}, {"key": {"country": "KP"}, "doc_count": 1},
         {"key": {"country": "SY"}, "doc_count": 4}, {"key": {"country": "CU"}, "doc_count": 5}]}}}
-    rows, suppressed = analytics.report_rows("requests", ["country"], [page], k=5)
-    assert rows == [{"country": "IR", "requests": 7}, {"country": "CU", "requests": 5}]
-    assert suppressed == 2
+    assert analytics.report_rows("requests", ["country"], [page], k=5) == [
+        {"country": "IR", "requests": 7}, {"country": "CU", "requests": 5}]
+    assert analytics.report_rows("requests", ["country"], [page], k=5, base=5) == [
+        {"country": "IR", "requests": 5}, {"country": "CU", "requests": 5}]
+    assert [analytics.rounded(n, 5) for n in (5, 7, 8, 12, 13, 100)] == [5, 5, 10, 10, 15, 100]
+    assert analytics.rounded(7, 1) == 7
+
+
+def test_private_and_hidden_requests_are_never_counted():
+    clauses = analytics.base_filter("requests")["bool"]["filter"]
+    assert {"term": {"hidden": False}} in clauses
+    assert {"bool": {"must_not": {"term": {"visibility": "private"}}}} in clauses
 
 
 def test_inner_figures_over_fewer_than_k_requests_are_blanked():

@@ -1,4 +1,5 @@
-"""Analytics against the real Elasticsearch and broker: lifecycles from events, k-suppression."""
+"""Analytics against the real Elasticsearch and broker: lifecycles from events, k-suppression,
+audited groupings, rounding."""
 from datetime import datetime, timezone
 
 import pytest
@@ -12,8 +13,7 @@ START = datetime(2024, 3, 4, 9, 0, tzinfo=timezone.utc)
 
 def populate(search):
     """IR: 6 legal requests (March), 5 of them proposed 2..6 h after, and a helper confirmed by the author at 10 h for 5;
-    SY: 2 requests (April): below k; a private request in IR counts without text; a hidden one
-    does not count."""
+    SY: 2 requests (April): below k; a private request and a hidden one in IR are not counted."""
     events = []
     for n in range(6):
         rid = f"ir-{n}"
@@ -39,24 +39,31 @@ def populate(search):
 def test_reports_count_what_was_asked_and_suppress_small_buckets(search):
     populate(search)
     by_skill = search.report("requests")
-    assert by_skill["rows"] == [{"skill": "legal", "requests": 7}]  # 6 + the private one
-    assert by_skill["suppressed_buckets"] == 1  # press: 2 < k
+    assert by_skill["rows"] == [{"skill": "legal", "requests": 6}]  # not the private one, nor press (2 < k)
+    assert "suppressed_buckets" not in by_skill  # how many were left out is not told either
     assert search.report("requests", by="country,month")["rows"] == [
-        {"country": "IR", "month": "2024-03", "requests": 7}]
+        {"country": "IR", "month": "2024-03", "requests": 6}]
 
     times = search.report("response-times")["rows"]
-    assert len(times) == 1 and times[0]["requests"] == 9 and times[0]["proposed"] == 6
+    assert len(times) == 1 and times[0]["requests"] == 8 and times[0]["proposed"] == 6
     assert times[0]["hours_to_first_proposal_p50"] == pytest.approx(3.5, abs=1.01)
     assert times[0]["accepted"] == 5 and times[0]["hours_to_acceptance_p50"] == pytest.approx(10.0)
 
     fulfilment = search.report("fulfilment", by="country")
-    assert fulfilment["rows"] == [{"country": "IR", "requests": 7, "accepted": 5, "fulfilled": 0,
-                                   "acceptance_rate": round(5 / 7, 4), "fulfilment_rate": 0.0}]
-    assert fulfilment["suppressed_buckets"] == 1
+    assert fulfilment["rows"] == [{"country": "IR", "requests": 6, "accepted": 5, "fulfilled": 0,
+                                   "acceptance_rate": round(5 / 6, 4), "fulfilment_rate": 0.0}]
 
-    # Unmet: open and never accepted. IR has 2 (one public, one private): below k, suppressed.
-    unmet = search.report("unmet-needs")
-    assert unmet["rows"] == [] and unmet["suppressed_buckets"] == 2
+    # Unmet: open and never met. IR has 1 (the private one is not counted), SY 2: both below k.
+    assert search.report("unmet-needs")["rows"] == []
+
+
+def test_only_audited_groupings_are_given(search):
+    """One more grouping key must not split a bucket so that a single request stands out."""
+    for report, by in (("requests", "skill,month"), ("requests", "skill,country,month"), ("requests", "urgency,country"),
+                       ("fulfilment", "country,month"), ("unmet-needs", "skill,country,urgency")):
+        with pytest.raises(ValidationFailed) as error:
+            search.report(report, by=by)
+        assert set(error.value.fields) == {"by"}
 
 
 def test_the_analytics_index_holds_no_text_and_no_person(search):
@@ -99,10 +106,12 @@ def test_k_is_configurable(container_factory, config, es_client):
     from services.search.service import SearchService
 
     from .fixtures import Search
-    config = dict(config, ANALYTICS_MIN_BUCKET=2)
+    config = dict(config, ANALYTICS_MIN_BUCKET=2, ANALYTICS_ROUND=5)
     container = container_factory(SearchService, config)
     container.start()
     search = Search(container, config, es_client)
     populate(search)
+    # Rounded to 5: IR's 6 and SY's 2 are published as 5 each.
     assert search.report("requests", by="country")["rows"] == [
-        {"country": "IR", "requests": 7}, {"country": "SY", "requests": 2}]
+        {"country": "IR", "requests": 5}, {"country": "SY", "requests": 5}]
+    assert search.report("requests", by="country")["rounded_to"] == 5
