@@ -5,11 +5,12 @@ to .local/secrets.env. Production takes them from a Kubernetes Secret.
 """
 from cryptography.fernet import Fernet
 
-from . import trust
+from . import broker_users, trust
 from .sealing import generate_keypair
 
 SECRET_KEYS = ("CONTACT_KEY", "NOTIFY_PUBLIC_KEY", "NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS",
-               "REQUEST_TEXT_KEYS") + trust.KEY_NAMES
+               "REQUEST_TEXT_KEYS") + trust.KEY_NAMES + tuple(
+    f"AMQP_PASSWORD_{user.upper()}" for user in broker_users.USERS)
 
 
 def new_secrets():
@@ -24,6 +25,9 @@ def new_secrets():
         "REQUEST_TEXT_KEYS": Fernet.generate_key().decode(),
         # Sealed payloads, signed viewers and operator commands on the bus (services/common/trust.py).
         **trust.new_keys(),
+        # One broker user per workload (services/common/broker_users.py): compose's .env and the
+        # definitions the broker loads; Kubernetes puts each in its workload's AMQP_URI.
+        **{f"AMQP_PASSWORD_{user.upper()}": password for user, password in broker_users.new_passwords().items()},
     }
 
 

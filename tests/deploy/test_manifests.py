@@ -5,6 +5,7 @@ kubernetes-validate package; compose.yaml is checked by a real Compose implement
 (`docker compose` or Debian's `docker-compose`, installed by scripts/install-deploy-tools.sh).
 """
 import base64
+import json
 import fnmatch
 import functools
 import os
@@ -40,11 +41,20 @@ STORES = {"rabbitmq", "mongodb", "elasticsearch"}
 # Each workload holds its own Secret, with exactly the keys `keys_of` gives it; a private key
 # (one that opens or signs) is in one Secret only; the operator's signing key is in none.
 WORKLOADS_WITH_SECRETS = ("gateway", "profiles", "requests", "matching", "notify", "search")
-SECRETS = {f"allies-{w}-secrets": set(keys_of(w)) for w in WORKLOADS_WITH_SECRETS}
+# Each workload's own broker user and password travel in its AMQP_URI (services/common/broker_users.py);
+# the broker holds its TLS key, the CA and the users it loads (definitions.json).
+BROKER_FILES = {"definitions.json", "tls.crt", "tls.key", "ca.crt"}
+SECRETS = {f"allies-{w}-secrets": set(keys_of(w)) | {"AMQP_URI"} for w in WORKLOADS_WITH_SECRETS}
+SECRETS["rabbitmq-broker"] = BROKER_FILES
 SECRET_USERS = {w: {f"allies-{w}-secrets"} for w in WORKLOADS_WITH_SECRETS}
+SECRET_USERS["rabbitmq"] = {"rabbitmq-broker"}
+# Passwords of broker users: in Kubernetes inside each workload's AMQP_URI; the operator's stays
+# with the operator, as its signing key does.
+BROKER_PASSWORDS = {k for k in SECRET_KEYS if k.startswith("AMQP_PASSWORD_")}
 PRIVATE_KEYS = {"CONTACT_KEY", "NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS", "REQUEST_TEXT_KEYS", "VIEWER_SIGNING_KEY"} | {
     k for k in SECRET_KEYS if k.startswith("SEAL_KEY_")}
-DEPLOYED_KEYS = tuple(k for k in SECRET_KEYS if k not in OPERATOR_ONLY)
+DEPLOYED_KEYS = tuple(k for k in SECRET_KEYS if k not in OPERATOR_ONLY and k not in BROKER_PASSWORDS)
+COMPOSE_KEYS = tuple(k for k in SECRET_KEYS if k not in OPERATOR_ONLY and k != "AMQP_PASSWORD_OPERATOR")
 # Applied by hand, never by `kubectl apply -k` (which would put the placeholders back).
 SECRETS_FILE = "secrets.yaml"
 
@@ -235,9 +245,22 @@ def test_each_store_runs_with_storage_probes_and_resources(store):
         assert container["resources"]["requests"]["memory"]
 
 
+def test_each_workload_reaches_the_broker_as_its_own_user_over_tls():
+    config = one("ConfigMap", "allies-config")["data"]
+    assert "AMQP_URI" not in config and json.loads(config["AMQP_SSL"])["cert_reqs"] == 2
+    for workload in WORKLOADS_WITH_SECRETS:
+        url = urlsplit(secret_values(one("Secret", f"allies-{workload}-secrets"))["AMQP_URI"])
+        assert url.username == workload and url.port == 5671, workload
+        service = one("Service", url.hostname)
+        [broker] = selected_workloads(service)
+        assert url.port in {container_port(broker, p["targetPort"]) for p in service["spec"]["ports"]}
+    conf = one("ConfigMap", "rabbitmq-conf")["data"]["rabbitmq.conf"]
+    assert "listeners.tcp = none" in conf and "listeners.ssl.default = 5671" in conf
+
+
 def test_config_points_at_the_stores():
     data = one("ConfigMap", "allies-config")["data"]
-    for key in ("AMQP_URI", "MONGO_URI", "ES_URL"):
+    for key in ("MONGO_URI", "ES_URL"):
         url = urlsplit(data[key])
         service = one("Service", url.hostname)
         [workload] = selected_workloads(service)
@@ -267,6 +290,8 @@ def test_webhooks_cannot_reach_private_addresses():
 def test_secret_keys_are_read_by_config_yaml():
     read = config_yaml_keys()
     for secret in objects("Secret"):
+        if secret["metadata"]["name"] == "rabbitmq-broker":  # files the broker reads, not config
+            continue
         keys = set(secret_values(secret))
         assert keys <= read, (secret["metadata"]["name"], keys - read)
 
@@ -280,13 +305,15 @@ def test_every_secret_key_has_a_home_and_a_private_one_only_one():
     # exactly one; the operator's signing key none at all.
     for key in SECRET_KEYS:
         holders = [s["metadata"]["name"] for s in objects("Secret") if key in secret_values(s)]
+        if key in BROKER_PASSWORDS:
+            continue  # inside AMQP_URI (checked above)
         if key in OPERATOR_ONLY:
             assert holders == [], f"{key} is in {holders}"
         elif key in PRIVATE_KEYS:
             assert len(holders) == 1, f"{key} is in {holders}"
         else:
             assert holders, f"{key} is in no Secret"
-    held = {k for s in objects("Secret") for k in secret_values(s)}
+    held = {k for s in objects("Secret") for k in secret_values(s)} - BROKER_FILES - {"AMQP_URI"}
     assert held == set(DEPLOYED_KEYS), held ^ set(DEPLOYED_KEYS)
 
 
@@ -300,14 +327,15 @@ def test_each_workload_reads_only_its_own_secret(workload):
 
 def test_the_secret_users_exist():
     # Guards the check above: a renamed Deployment would silently lose its expected Secret.
-    deployments = {d["metadata"]["name"] for d in objects("Deployment")}
-    assert set(SECRET_USERS) <= deployments
+    workloads = {d["metadata"]["name"] for d in objects("Deployment") + objects("StatefulSet")}
+    assert set(SECRET_USERS) <= workloads
     assert {name for names in SECRET_USERS.values() for name in names} == set(SECRETS)
 
 
 def test_no_secret_value_is_in_a_configmap():
     secrets = {k: v for s in objects("Secret") for k, v in secret_values(s).items()}
     assert secrets and all(secrets.values()), "a Secret is missing or has an empty value"
+    secrets.pop("ca.crt")  # the broker's CA certificate is public: the services' ConfigMap has it too
     for config in objects("ConfigMap"):
         for key, value in config["data"].items():
             # Same key in both: whichever envFrom comes last would win, silently.
@@ -365,7 +393,7 @@ def compose_command():
 
 # Distinct values, so that where each one lands in the resolved file can be traced.
 TEST_SECRETS = {key: f"test-value-of-{key}" for key in SECRET_KEYS}
-COMPOSE_SECRETS = {w: set(keys_of(w)) for w in WORKLOADS_WITH_SECRETS}
+COMPOSE_SECRETS = {w: set(keys_of(w)) | {f"AMQP_PASSWORD_{w.upper()}"} for w in WORKLOADS_WITH_SECRETS}
 # Settings the tests set themselves; whatever the calling shell (or `./dev test`) has is dropped.
 COMPOSE_INPUTS = set(SECRET_KEYS) | {"SMTP_HOST", "SMTP_PORT", "SMTP_FROM", "PUBLIC_URL"}
 
@@ -401,7 +429,7 @@ def test_compose_file_is_valid():
 
 
 @pytest.mark.parametrize("how", ["unset", "empty"])
-@pytest.mark.parametrize("key", DEPLOYED_KEYS)
+@pytest.mark.parametrize("key", COMPOSE_KEYS)
 def test_compose_refuses_to_start_without_each_secret(key, how):
     secrets = {k: v for k, v in TEST_SECRETS.items() if k != key}
     if how == "empty":
@@ -418,12 +446,16 @@ def test_compose_gives_each_secret_only_to_its_container():
     assert set(COMPOSE_SECRETS) <= set(config["services"])
     for name, service in config["services"].items():
         env = service.get("environment") or {}
-        given = {k for k in SECRET_KEYS if k in env}
+        # A broker password is given inside the service's AMQP_URI, as its own user's.
+        carried = {k for k in BROKER_PASSWORDS if TEST_SECRETS[k] in str(env.get("AMQP_URI", ""))}
+        given = {k for k in SECRET_KEYS if k in env} | carried
         assert given == COMPOSE_SECRETS.get(name, set()), name
-        for key in given:
+        for key in given - carried:
             assert env[key] == TEST_SECRETS[key], f"{name}: {key} is not taken from the environment"
+        if carried:
+            assert urlsplit(env["AMQP_URI"]).username == name and urlsplit(env["AMQP_URI"]).port == 5671
         # Nor anywhere else in its definition (a label, a command, another variable).
-        others = {k: v for k, v in env.items() if k not in given}
+        others = {k: v for k, v in env.items() if k not in given and k != "AMQP_URI"}
         text = yaml.safe_dump({**service, "environment": others})
         leaked = [k for k, v in TEST_SECRETS.items() if v in text]
         assert not leaked, f"{name}: {leaked}"

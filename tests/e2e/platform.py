@@ -38,6 +38,10 @@ class Platform:
         # Tests sign many people up from one address; a module testing the limits sets its own.
         # Email goes to an unused port unless a module runs its own SMTP server: never to a
         # developer's `./dev up` mail folder.
+        # BROKER_USERS=True: each service connects as its own least-privileged broker user
+        # (services/common/broker_users.py), as deploy/k8s and compose run them.
+        self.broker_users = bool(overrides.pop("BROKER_USERS", False))
+        self.broker_passwords = {}
         overrides = {"SIGN_UP_LIMIT": 10_000, "SIGN_IN_LIMIT": 10_000, "SMTP_PORT": free_port(), **overrides}
         self.overrides = {key: str(value) for key, value in overrides.items()}
         self.config = isolated_config(self.amqp_uri, WEB_SERVER_ADDRESS=f"127.0.0.1:{self.port}", **overrides)
@@ -63,13 +67,36 @@ class Platform:
         self.rabbit_manager.create_vhost(self.vhost)
         user = urlparse(self.amqp_uri).username
         self.rabbit_manager.set_vhost_permissions(self.vhost, user, ".*", ".*", ".*")
+        if self.broker_users:
+            self._create_broker_users()
         for name in SERVICES:
             self.start_service(name)
         wait_until(self.healthy, timeout=60, interval=0.5, message="the platform to be healthy")
         return self
 
+    def broker_uri(self, user):
+        """The AMQP URI of one broker user of this platform (BROKER_USERS)."""
+        parsed = urlparse(self.amqp_uri)
+        netloc = f"{self.vhost}-{user}:{self.broker_passwords[user]}@{parsed.hostname}:{parsed.port}"
+        return parsed._replace(netloc=netloc).geturl()
+
+    def _create_broker_users(self):
+        from services.common import broker_users
+        for user in broker_users.USERS:
+            password = self.broker_passwords[user] = uuid.uuid4().hex
+            name = f"{self.vhost}-{user}"
+            self.rabbit_manager._put("users", name, json={"password": password, "tags": ""})
+            configure, write, read, (topic_write, topic_read) = broker_users.permissions(user)
+            self.rabbit_manager._put("permissions", self.vhost, name,
+                                     json={"configure": configure, "write": write, "read": read})
+            self.rabbit_manager._put("topic-permissions", self.vhost, name,
+                                     json={"exchange": broker_users.RPC_EXCHANGE, "write": topic_write,
+                                           "read": topic_read})
+
     def start_service(self, name, **env):
         """Start one service; `env` overrides config values for it (`MATCH_EXPIRY_S="2"`)."""
+        if self.broker_users:
+            env = dict({"AMQP_URI": self.broker_uri(name)}, **env)
         log = open(os.path.join(self.log_dir, f"{name}.log"), "ab")
         self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", "nameko", "run", "--config", os.path.join(ROOT, "config.yaml"),
@@ -104,6 +131,8 @@ class Platform:
 
     def stop(self):
         self._terminate(list(self.processes))
+        for user in self.broker_passwords:
+            self.rabbit_manager._delete("users", f"{self.vhost}-{user}")
         try:
             self.rabbit_manager.delete_vhost(self.vhost)
         finally:

@@ -1,0 +1,98 @@
+"""Each service on the bus as its own least-privileged RabbitMQ user (services/common/broker_users.py).
+
+The platform of this module runs every service as its own broker user, with the permissions and
+topic permissions deploy/k8s and compose give them. A whole journey works, so the permissions are
+enough; and a service's user cannot read another's RPC queue, nor address an operator-only RPC,
+so they are no more than enough.
+"""
+import uuid
+from urllib.parse import urlparse
+
+import pytest
+from amqp.exceptions import AccessRefused, NotAllowed
+from kombu import Connection, Exchange, Queue
+
+from services.common.broker_users import RPC_EXCHANGE
+from tests.support import wait_until
+
+PLATFORM_OVERRIDES = {"BROKER_USERS": True}
+
+
+def test_a_whole_journey_runs_with_one_least_privileged_user_per_service(platform, person, appoint):
+    moderator = appoint(person(f"mod-{uuid.uuid4().hex[:6]}", "activist"), "moderator").sign_in_again()
+    helper = person(f"helper-{uuid.uuid4().hex[:6]}", "volunteer")
+    assert moderator.call("POST", f"/api/moderation/accounts/{helper.account['id']}/verify").ok
+    assert helper.call("PUT", "/api/me/profile", {"skills": ["policy"], "languages": ["uz"]}).ok
+    family = person(f"family-{uuid.uuid4().hex[:6]}", "activist")
+    request_id = family.call("POST", "/api/requests", {
+        "title": "Meeting with lawmakers", "body": "Details in a private message.", "skills": ["policy"],
+        "languages": ["uz"], "country": "UZ", "visibility": "volunteers"}).json()["id"]
+    match = wait_until(lambda: helper.call("GET", "/api/matches").json()["items"], message="a proposal")[0]
+    assert helper.call("POST", f"/api/matches/{match['id']}/accept").status_code == 200
+    assert family.call("POST", f"/api/matches/{match['id']}/confirm").status_code == 200
+    wait_until(lambda: family.call("POST", f"/api/matches/{match['id']}/messages",
+                                   {"text": "Thank you."}).status_code == 201, message="the channel to open")
+    wait_until(lambda: helper.call("GET", "/api/search/requests", q="lawmakers").json()["total"] == 1,
+               message="search to index it")
+    wait_until(lambda: any(n["kind"] == "match_confirmed"
+                           for n in helper.call("GET", "/api/notifications").json()["items"]),
+               message="notify to tell the helper")
+    assert family.call("GET", f"/api/requests/{request_id}").json()["status"] == "matched"
+
+
+def _publish(platform, user, routing_key):
+    with Connection(platform.broker_uri(user), transport_options={"confirm_publish": True}) as connection:
+        producer = connection.Producer(exchange=Exchange(RPC_EXCHANGE, type="topic", passive=True))
+        producer.publish({"args": [], "kwargs": {}}, routing_key=routing_key, retry=False)
+
+
+def _consume(platform, user, queue_name):
+    with Connection(platform.broker_uri(user)) as connection:
+        Queue(queue_name, exchange=Exchange(RPC_EXCHANGE, type="topic"), routing_key="x.*",
+              no_declare=True)(connection.channel()).get()
+
+
+@pytest.mark.parametrize("user,routing_key", [
+    ("matching", "profiles.grant_role"),   # a service cannot call another's RPC at all
+    ("notify", "requests.get_request"),
+    ("gateway", "profiles.grant_role"),    # the gateway cannot appoint anyone
+    ("gateway", "requests.export_requests"),
+])
+def test_a_user_cannot_address_what_is_not_its_own(platform, user, routing_key):
+    with pytest.raises((AccessRefused, NotAllowed)):
+        _publish(platform, user, routing_key)
+
+
+def test_what_each_user_needs_is_allowed(platform):
+    _publish(platform, "gateway", "profiles.get_me")
+    _publish(platform, "operator", "profiles.grant_role")
+
+
+@pytest.mark.parametrize("user,queue", [("matching", "rpc-profiles"), ("search", "rpc-notify"),
+                                        ("gateway", "evt-profiles-profile_registered--notify.on_profile_registered")])
+def test_a_user_cannot_read_another_services_queue(platform, user, queue):
+    with pytest.raises((AccessRefused, NotAllowed)):
+        _consume(platform, user, queue)
+
+
+def test_the_definitions_passwords_are_what_rabbitmq_checks(platform):
+    """The hashes broker_users writes into definitions.json (what deploy/k8s and compose load)
+    let exactly the right password in."""
+    from services.common.broker_users import password_hash
+    name, password = f"{platform.vhost}-hashcheck", uuid.uuid4().hex
+    platform.rabbit_manager._put("users", name, json={"password_hash": password_hash(password),
+                                                      "hashing_algorithm": "rabbit_password_hashing_sha256",
+                                                      "tags": ""})
+    try:
+        platform.rabbit_manager.set_vhost_permissions(platform.vhost, name, "", "", "")
+        url = urlparse(platform.amqp_uri)
+        for given, works in ((password, True), (password + "x", False)):
+            uri = url._replace(netloc=f"{name}:{given}@{url.hostname}:{url.port}").geturl()
+            with Connection(uri, connect_timeout=5) as connection:
+                if works:
+                    connection.connect()
+                else:
+                    with pytest.raises(AccessRefused):
+                        connection.connect()
+    finally:
+        platform.rabbit_manager._delete("users", name)
