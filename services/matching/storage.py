@@ -10,7 +10,6 @@ to `open_proposals` (`count_proposal`), which the next recomputation confirms.
 import uuid
 
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
 
 from services.common import due, outbox
 from services.common.events import utcnow
@@ -163,16 +162,6 @@ def waiting_matches(db, **where):
 def pending_matches(db, **where):
     """Open proposals and waiting yeses: two indexed equalities (`$in` is not pushed down)."""
     return open_matches(db, **where) + waiting_matches(db, **where)
-
-
-def insert_match(db, document, events):
-    """A new match with its events (the outbox). False if it already exists (a redelivery, a
-    double click)."""
-    try:
-        outbox.insert_with_events(db[MATCHES], document, events)
-    except DuplicateKeyError:
-        return False
-    return True
 
 
 def count_in_play(db, request_id):

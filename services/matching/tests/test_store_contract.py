@@ -1,0 +1,115 @@
+"""One contract, two adapters: the in-memory MatchStore the workflow tests use behaves as the real
+one over FerretDB does (the eventsourcing library's pattern: every adapter of a port passes the
+same test)."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from services.matching import lifecycle, storage
+from services.matching.store import InMemoryMatchStore, MongoMatchStore
+
+NOW = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
+REQUEST = {"author_id": "author", "skills": ["legal"], "languages": ["fa"], "country": "IR", "urgency": "high",
+           "visibility": "public", "verified_only": False, "status": "open", "hidden": False, "created_at": NOW}
+PROFILE = {"handle": "v", "role": "volunteer", "status": "active", "skills": ["legal"], "languages": ["fa"],
+           "countries": [], "bio": "", "availability_hours": 5, "max_active_matches": 3, "verified": False}
+
+
+@pytest.fixture(params=["in-memory", "ferretdb"])
+def store(request):
+    published = []
+
+    def dispatch(event_type, payload):
+        published.append(payload)
+
+    if request.param == "in-memory":
+        store = InMemoryMatchStore(dispatch)
+    else:
+        db = request.getfixturevalue("db_for")("matching")
+        storage.prepare(db)
+        store = MongoMatchStore(db, dispatch)
+    store.published_events = published
+    return store
+
+
+def proposal(request_id, volunteer_id, expiry_s=3600, now=NOW):
+    request = dict(REQUEST, _id=request_id)
+    return lifecycle.new_match(storage.match_id(request_id, volunteer_id), request, volunteer_id, 0.5, [], now,
+                               expiry_s)
+
+
+def events_for(*matches):
+    return {m["_id"]: [{"event_type": "match_proposed", "event_id": m["_id"], "data": {"match_id": m["_id"]}}]
+            for m in matches}
+
+
+def test_read_models_apply_only_newer_versions(store):
+    assert store.remember_profile("v1", PROFILE, 2)
+    assert not store.remember_profile("v1", dict(PROFILE, handle="old"), 1)
+    assert store.volunteer("v1")["handle"] == "v"
+    assert store.forget_profile("v1", 3) and store.volunteer("v1") is None
+    assert not store.remember_profile("v1", PROFILE, 2)  # a late event cannot bring them back
+    assert store.remember_request("r1", REQUEST, 1) and not store.remember_request("r1", REQUEST, 1)
+    assert store.request("r1")["skills"] == ["legal"] and store.request("missing") is None
+
+
+def test_proposals_are_added_once_and_published_once(store):
+    for volunteer in ("v1", "v2"):
+        store.remember_profile(volunteer, PROFILE, 1)
+    store.remember_request("r1", REQUEST, 1)
+    first = [proposal("r1", "v1"), proposal("r1", "v2")]
+    assert store.add_proposals("r1", first, events_for(*first)) == {m["_id"] for m in first}
+    assert store.add_proposals("r1", first[:1], events_for(first[0])) == set()  # a redelivery
+    assert sorted(e["event_id"] for e in store.published_events) == sorted(m["_id"] for m in first)
+    assert store.count_in_play("r1") == 2
+    assert store.proposed_volunteers("r1") == {"v1", "v2"}
+    assert store.count_proposal("v1")["open_proposals"] == 1
+    assert store.refresh_load("v1")["open_proposals"] == 1
+
+
+def test_a_move_happens_once_from_the_state_it_was_read_in(store):
+    match = proposal("r1", "v1")
+    store.add_proposals("r1", [match], events_for(match))
+    stored = store.match(match["_id"])
+    moved_event = {"event_type": "match_accepted", "event_id": "e-accepted", "data": {}}
+    assert store.move(stored, "accepted", {"answered_at": NOW, "active": True}, [moved_event])
+    assert not store.move(stored, "declined", {}, [])  # read before the move: stale
+    now = store.match(match["_id"])
+    assert (now["status"], now["version"], now["active"]) == ("accepted", 2, True)
+    assert "e-accepted" in [e["event_id"] for e in store.published_events]
+    assert [m["_id"] for m in store.pending_matches(request_id="r1")] == [match["_id"]]
+    assert store.matches_for("volunteer_id", "v1")[0]["status"] == "accepted"
+
+
+def test_a_request_is_taken_by_one_match_and_given_back_only_by_it(store):
+    store.remember_request("r1", REQUEST, 1)
+    assert store.take_request("r1", "m1") and store.take_request("r1", "m1")
+    assert not store.take_request("r1", "m2")
+    store.release_request("r1", "m2")
+    assert store.request("r1")["taken_by"] == "m1"
+    store.release_request("r1", "m1")
+    assert store.request("r1").get("taken_by") is None and store.take_request("r1", "m2")
+
+
+def test_open_requests_are_found_by_skill_most_urgent_first(store):
+    store.remember_request("low", dict(REQUEST, urgency="low"), 1)
+    store.remember_request("critical", dict(REQUEST, urgency="critical"), 1)
+    store.remember_request("closed", dict(REQUEST, status="closed"), 1)
+    store.remember_request("hidden", dict(REQUEST, hidden=True), 1)
+    store.remember_request("press", dict(REQUEST, skills=["press"]), 1)
+    assert [r["_id"] for r in store.open_requests_needing(["legal", "art"])] == ["critical", "low"]
+
+
+def test_due_proposals_confirmed_help_and_forgetting(store):
+    late, fresh = proposal("r1", "v1", expiry_s=-60), proposal("r1", "v2", expiry_s=3600)
+    store.add_proposals("r1", [late, fresh], events_for(late, fresh))
+    assert [m["_id"] for m in store.due_matches(NOW)] == [late["_id"]]
+    assert [m["_id"] for m in store.overdue_matches(NOW + timedelta(hours=2))] != []
+    stored = store.match(fresh["_id"])
+    store.move(stored, "accepted", {"active": True}, [])
+    store.move(store.match(fresh["_id"]), "confirmed", {"active": True}, [])
+    assert store.finish_confirmed("r1") == ["v2"] and store.finish_confirmed("r1") == []
+    store.forget_author("author")
+    assert store.match(fresh["_id"])["author_id"] is None
+    store.forget_volunteer_matches("v2")
+    assert store.match(fresh["_id"]) is None and store.match(late["_id"]) is not None

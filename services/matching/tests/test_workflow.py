@@ -1,0 +1,134 @@
+"""Matching's workflow in milliseconds: the real rules and candidate index over the in-memory
+MatchStore (held to the real store's contract by test_store_contract.py)."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from services.common.errors import Conflict, Forbidden, NotFound
+from services.matching.index import CandidateIndex
+from services.matching.store import InMemoryMatchStore
+from services.matching.workflow import Matchmaker
+
+NOW = datetime(2026, 1, 5, tzinfo=timezone.utc)
+AUTHOR = {"account_id": "author", "role": "activist", "handle": "author", "verified": False}
+
+
+def volunteer(account_id, verified=False):
+    return {"account_id": account_id, "role": "volunteer", "handle": account_id, "verified": verified}
+
+
+def profile(pid, hours=5, verified=False, version=1, **extra):
+    return {"profile_id": pid, "handle": pid, "role": "volunteer", "status": "active", "skills": ["legal"],
+            "languages": ["fa"], "countries": [], "bio": f"bio of {pid}", "availability_hours": hours,
+            "max_active_matches": 3, "verified": verified, "contact_sealed": None, "version": version} | extra
+
+
+def request(request_id="r1", version=1, **extra):
+    return {"request_id": request_id, "author_id": "author", "title": None, "body": None, "skills": ["legal"],
+            "languages": ["fa"], "country": "IR", "urgency": "high", "visibility": "public", "status": "open",
+            "hidden": False, "created_at": NOW, "version": version} | extra
+
+
+@pytest.fixture
+def world():
+    store = InMemoryMatchStore()
+    return store, Matchmaker(store, CandidateIndex(buckets=8), top_k=2, expiry_s=3600)
+
+
+def proposed(store, request_id="r1"):
+    return sorted(m["volunteer_id"] for m in store.matches_by_id.values()
+                  if m["request_id"] == request_id and m["status"] == "proposed")
+
+
+def ids(store):
+    return {m["volunteer_id"]: m["_id"] for m in store.matches_by_id.values()}
+
+
+def three_lawyers(store, matchmaker, **request_fields):
+    for pid, hours, verified in (("a", 20, True), ("b", 10, True), ("c", 0, False)):
+        matchmaker.profile_changed(profile(pid, hours, verified))
+    matchmaker.request_created(request(**request_fields))
+
+
+def test_a_channel_needs_the_volunteers_yes_and_then_the_authors(world):
+    store, matchmaker = world
+    three_lawyers(store, matchmaker)
+    assert proposed(store) == ["a", "b"]
+    assert matchmaker.accept_match(volunteer("b"), ids(store)["b"])["status"] == "accepted"
+    assert store.request("r1").get("taken_by") is None and proposed(store) == ["a"]
+    with pytest.raises(Forbidden):
+        matchmaker.confirm_match(volunteer("b"), ids(store)["b"])
+    view = matchmaker.confirm_match(AUTHOR, ids(store)["b"])
+    assert view["status"] == "confirmed" and view["volunteer"]["bio"] == "bio of b"
+    assert store.request("r1")["taken_by"] == ids(store)["b"]
+    assert {v: store.match(m)["status"] for v, m in ids(store).items()} == {"a": "withdrawn", "b": "confirmed"}
+    assert [e["event_type"] for e in store.published] == [
+        "match_proposed", "match_proposed", "match_accepted", "match_confirmed", "match_withdrawn"]
+
+
+def test_a_rejection_asks_the_next_and_a_decline_too(world):
+    store, matchmaker = world
+    three_lawyers(store, matchmaker)
+    matchmaker.accept_match(volunteer("a"), ids(store)["a"])
+    matchmaker.reject_match(AUTHOR, ids(store)["a"])
+    assert proposed(store) == ["b", "c"]
+    matchmaker.decline_match(volunteer("b"), ids(store)["b"], {"reason": "I know them"})
+    assert proposed(store) == ["c"]  # nobody left to ask
+    assert "I know them" not in str(store.published)
+
+
+def test_a_confirmation_that_loses_a_race_gives_the_request_back(world):
+    store, matchmaker = world
+    three_lawyers(store, matchmaker)
+    matchmaker.accept_match(volunteer("b"), ids(store)["b"])
+    real_move = store.move
+
+    def withdrawn_meanwhile(match, target, changes, events):
+        if target == "confirmed":  # the volunteer left between the author's read and write
+            real_move(store.match(match["_id"]), "withdrawn", {}, [])
+        return real_move(match, target, changes, events)
+
+    store.move = withdrawn_meanwhile
+    with pytest.raises(Conflict):
+        matchmaker.confirm_match(AUTHOR, ids(store)["b"])
+    assert store.request("r1").get("taken_by") is None
+
+
+def test_only_verified_volunteers_reach_what_is_not_public(world):
+    store, matchmaker = world
+    three_lawyers(store, matchmaker, visibility="private")
+    assert proposed(store) == ["a", "b"]  # c is not verified
+    matchmaker.request_created(request("r2", visibility="volunteers"))
+    with pytest.raises(NotFound):
+        matchmaker.offer_help(volunteer("c"), "r2")
+    with pytest.raises(NotFound):
+        matchmaker.offer_help(volunteer("a", verified=True), "r1")  # private: never offered on
+    with pytest.raises(Forbidden):
+        matchmaker.invite_volunteer(AUTHOR, "r1", {"volunteer_id": "c"})
+    matchmaker.profile_changed(profile("a", 20, verified=False, version=2))  # a moderator un-verified a
+    assert proposed(store) == ["b"]
+
+
+def test_offers_and_invitations(world):
+    store, matchmaker = world
+    three_lawyers(store, matchmaker)
+    matchmaker.profile_changed(profile("artist", skills=["art"], languages=["en"]))
+    offer = matchmaker.offer_help(volunteer("artist"), "r1")
+    assert (offer["status"], offer["origin"]) == ("accepted", "offer")
+    assert matchmaker.offer_help(volunteer("artist"), "r1")["id"] == offer["id"]
+    invited = matchmaker.invite_volunteer(AUTHOR, "r1", {"volunteer_id": "c"})
+    assert (invited["status"], invited["origin"]) == ("proposed", "invitation")
+    with pytest.raises(NotFound):
+        matchmaker.invite_volunteer(dict(AUTHOR, account_id="someone"), "r1", {"volunteer_id": "c"})
+    matchmaker.request_updated(request(version=2, urgency="low"))  # an edit keeps what people chose
+    assert store.match(offer["id"])["status"] == "accepted"
+    matchmaker.request_closed(request(version=3, status="withdrawn"))
+    assert {m["status"] for m in store.matches_by_id.values()} == {"withdrawn"}
+
+
+def test_unanswered_proposals_expire_and_the_next_is_asked(world):
+    store, matchmaker = world
+    three_lawyers(store, matchmaker)
+    matchmaker.expire_due(NOW + timedelta(days=365))  # everything proposed so far is overdue
+    assert {store.match(m)["status"] for v, m in ids(store).items() if v in ("a", "b")} == {"expired"}
+    assert proposed(store) == ["c"]

@@ -1,0 +1,342 @@
+"""Matching's workflow as plain code: propose, accept, decline, offer, invite, confirm, reject,
+expire, and keeping the read models of volunteers and requests, over an injected MatchStore
+(services/matching/store.py) and candidate index. No nameko, no I/O of its own: the service
+(service.py) is a thin adapter, and tests run this against an in-memory store in milliseconds
+(tests/test_workflow.py) as well as against the real servers.
+
+The rules themselves live in scoring.py (who fits, how well) and lifecycle.py (what may happen
+to a match); this module applies them in order. Viewers arrive already trusted (their signature
+checked by the service).
+"""
+from services.common.errors import Conflict, Forbidden, NotFound
+from services.common.events import make_event, utcnow
+from services.common.schemas import load_or_fail
+
+from . import lifecycle, scoring, storage
+from .schemas import DeclineInput, Invitation, MatchId, RequestId
+
+SOURCE = "matching"
+REQUEST_FIELDS = ("author_id", "skills", "languages", "country", "urgency", "visibility", "verified_only",
+                  "status", "hidden", "created_at")
+DEFAULT_EXPIRY_S = 72 * 3600
+
+
+class Matchmaker:
+    def __init__(self, store, index, top_k=5, expiry_s=DEFAULT_EXPIRY_S):
+        self.store, self.index, self.top_k, self.expiry_s = store, index, top_k, expiry_s
+
+    # ---- volunteers, from profile events
+
+    def profile_changed(self, data):
+        """profile_registered, profile_updated, profile_deactivated."""
+        known = self.store.volunteer(data["profile_id"]) is not None
+        if data["role"] != "volunteer" and not known:
+            return
+        fields_ = {key: data[key] for key in storage.PROFILE_FIELDS}
+        if not self.store.remember_profile(data["profile_id"], fields_, data["version"]):
+            return
+        volunteer = self.store.refresh_load(data["profile_id"])
+        # Proposals and yeses they no longer fit (suspended, deactivated, unverified, skills or
+        # languages changed) go.
+        touched = set()
+        for match in self.store.pending_matches(volunteer_id=volunteer["_id"]):
+            request = self.store.request(match["request_id"])
+            if not lifecycle.still_fits(match, request, volunteer):
+                if self._move(match, "withdrawn"):
+                    touched.add(match["request_id"])
+        if touched:
+            volunteer = self.store.refresh_load(volunteer["_id"])
+        self.index.put(volunteer)
+        for request_id in touched:
+            self._top_up(self.store.request(request_id))
+        # A volunteer who joins or gains skills should see the open needs they fit, not only
+        # the ones posted after them.
+        self.rematch_volunteer(volunteer)
+
+    def profile_deleted(self, data):
+        profile_id = data["profile_id"]
+        self.index.remove(profile_id)
+        touched = [m["request_id"] for m in self.store.pending_matches(volunteer_id=profile_id)
+                   if self._move(m, "withdrawn")]
+        self.store.forget_volunteer_matches(profile_id)
+        self.store.forget_profile(profile_id, data["version"])
+        # An author: their requests are closed by the requests service (request_closed withdraws
+        # what is pending); here their id goes from every copy.
+        self.store.forget_author(profile_id)
+        for request_id in touched:
+            self._top_up(self.store.request(request_id))
+
+    def rematch_volunteer(self, volunteer):
+        """Propose the open requests a volunteer fits, most urgent first, while they have room."""
+        if volunteer is None or volunteer.get("status") != "active" or volunteer.get("role") != "volunteer":
+            return
+        for request in self.store.open_requests_needing(volunteer["skills"]):
+            if not scoring.has_room(volunteer):
+                return
+            if (not lifecycle.proposable(request) or not scoring.fits(request, volunteer)
+                    or self.store.count_in_play(request["_id"]) >= self.top_k
+                    or volunteer["_id"] in self.store.proposed_volunteers(request["_id"])):
+                continue
+            value, reasons = scoring.score(request, volunteer)
+            volunteer = self._propose(request, [(volunteer, value, reasons)]).get(volunteer["_id"], volunteer)
+
+    # ---- requests, from request events
+
+    def _remember_request(self, data):
+        request = {key: data.get(key) for key in REQUEST_FIELDS}
+        if not self.store.remember_request(data["request_id"], request, data["version"]):
+            return None
+        return self.store.request(data["request_id"])
+
+    def request_created(self, data):
+        request = self._remember_request(data)
+        if request is not None:
+            self._top_up(request)
+
+    def request_updated(self, data):
+        request = self._remember_request(data)
+        if request is None:
+            return
+        open_matches = self.store.pending_matches(request_id=request["_id"])
+        if not lifecycle.proposable(request):
+            leaving = open_matches
+        else:
+            found = self.store.volunteers([m["volunteer_id"] for m in open_matches])
+            leaving = lifecycle.no_longer_fitting(request, open_matches, found)
+        for match in leaving:
+            self._move(match, "withdrawn")
+        self._refresh_volunteers(m["volunteer_id"] for m in leaving)
+        self._top_up(request)
+
+    def request_closed(self, data):
+        request = self._remember_request(data)
+        if request is None:
+            return
+        leaving = self.store.pending_matches(request_id=request["_id"])
+        for match in leaving:
+            self._move(match, "withdrawn")
+        helpers = self.store.finish_confirmed(request["_id"])
+        self._refresh_volunteers([m["volunteer_id"] for m in leaving] + helpers)
+
+    # ---- proposals
+
+    def _top_up(self, request):
+        """Bring an open request back to k volunteers in play (asked, or said yes and awaiting the
+        author) with the best candidates not yet asked."""
+        if not lifecycle.proposable(request):
+            return
+        wanted = self.top_k - self.store.count_in_play(request["_id"])
+        if wanted <= 0:
+            return
+        exclude = self.store.proposed_volunteers(request["_id"])
+        self._propose(request, self.index.top(request, wanted, exclude))
+
+    def _propose(self, request, candidates, origin="matching"):
+        """Propose `[(volunteer, score, reasons)]` for one request, in one batch of writes, and
+        count each in the volunteer's load. Returns {volunteer id: volunteer as now stored} for the
+        proposals that are new (not a redelivery's)."""
+        if not candidates:
+            return {}
+        now = utcnow()
+        matches = [lifecycle.new_match(storage.match_id(request["_id"], volunteer["_id"]), request,
+                                       volunteer["_id"], value, reasons, now, self.expiry_s, origin)
+                   for volunteer, value, reasons in candidates]
+        events_of = {m["_id"]: [make_event(SOURCE, "match_proposed", lifecycle.event_data(m))] for m in matches}
+        inserted = self.store.add_proposals(request["_id"], matches, events_of)
+        stored = {}
+        for match in matches:
+            if match["_id"] in inserted:
+                volunteer = self.store.count_proposal(match["volunteer_id"])
+                if volunteer is not None:
+                    self.index.put(volunteer)
+                    stored[volunteer["_id"]] = volunteer
+        return stored
+
+    def _move(self, match, target, **changes):
+        """Move a match to `target` with its event; False if it had already moved."""
+        lifecycle.check_transition(match, target)
+        event = make_event(SOURCE, lifecycle.EVENT_OF[target], lifecycle.event_data(lifecycle.after(match, target)))
+        return self.store.move(match, target, changes, [event])
+
+    def _refresh_volunteers(self, volunteer_ids):
+        for volunteer_id in set(volunteer_ids):
+            volunteer = self.store.refresh_load(volunteer_id)
+            if volunteer is None:
+                self.index.remove(volunteer_id)
+            else:
+                self.index.put(volunteer)
+
+    def _match_for(self, viewer, match_id, check):
+        """`viewer`: the claims of a viewer already trusted."""
+        match_id = load_or_fail(MatchId(), {"match_id": match_id})["match_id"]
+        match = self.store.match(match_id)
+        check(match, viewer)
+        return match
+
+    def _view(self, match_id):
+        match = self.store.match(match_id)
+        return lifecycle.view(match, self.store.request(match["request_id"]))
+
+    # ---- the volunteer's side: accept or decline a proposal, offer help
+
+    def accept_match(self, viewer, match_id):
+        """The volunteer's yes. It offers help; the author decides (`confirm_match`)."""
+        match = self._match_for(viewer, match_id, lifecycle.check_answerable)
+        if match["status"] == "accepted":
+            return self._view(match["_id"])  # a repeated click changes nothing
+        lifecycle.check_transition(match, "accepted")
+        request = self.store.request(match["request_id"])
+        lifecycle.check_can_accept(request, self.store.volunteer(match["volunteer_id"]))
+        if not self._move(match, "accepted", answered_at=utcnow(), active=True):
+            raise Conflict("This proposal changed meanwhile; look again.", {"status": "Changed."})
+        self._refresh_volunteers([match["volunteer_id"]])
+        return self._view(match["_id"])
+
+    def decline_match(self, viewer, match_id, payload=None):
+        match = self._match_for(viewer, match_id, lifecycle.check_answerable)
+        answer = load_or_fail(DeclineInput(), payload if payload is not None else {})
+        if match["status"] == "declined":
+            return self._view(match["_id"])
+        lifecycle.check_transition(match, "declined")
+        changes = {"answered_at": utcnow()}
+        if answer["reason"]:
+            changes["decline_reason"] = answer["reason"]
+        if not self._move(match, "declined", **changes):
+            raise Conflict("This proposal changed meanwhile; look again.", {"status": "Changed."})
+        self._refresh_volunteers([match["volunteer_id"]])
+        self._top_up(self.store.request(match["request_id"]))
+        return self._view(match["_id"])
+
+    def offer_help(self, viewer, request_id):
+        """A volunteer offers help with a request they found. It reaches the author as a yes to
+        confirm or reject, exactly like an accepted proposal."""
+        request_id = load_or_fail(RequestId(), {"request_id": request_id})["request_id"]
+        if viewer["role"] != "volunteer":
+            raise Forbidden("Only volunteers can offer help.")
+        request = self.store.request(request_id)
+        unreadable = (request is None or request.get("hidden") or request.get("visibility") == "private"
+                      or (request.get("visibility") == "volunteers" and not viewer["verified"]))
+        if unreadable:
+            # What the volunteer cannot read they cannot offer on (and learn nothing of): a
+            # private request is only ever proposed or invited.
+            raise NotFound("No such request.")
+        match_id = storage.match_id(request_id, viewer["account_id"])
+        existing = self.store.match(match_id)
+        if existing is not None:
+            if existing["status"] == "proposed":
+                return self.accept_match(viewer, match_id)
+            if existing["status"] in ("accepted", "confirmed"):
+                return self._view(match_id)
+            raise Conflict(f"You were already asked about this request (it is {existing['status']}).",
+                           {"status": existing["status"]})
+        volunteer = self.store.volunteer(viewer["account_id"])
+        lifecycle.check_can_accept(request, volunteer)
+        value, reasons = scoring.score(request, volunteer)
+        match = lifecycle.new_offer(match_id, request, volunteer["_id"], value, reasons, utcnow())
+        event = make_event(SOURCE, "match_accepted", lifecycle.event_data(match))
+        if self.store.insert_match(match, [event]):
+            self._refresh_volunteers([volunteer["_id"]])
+        return self._view(match_id)
+
+    # ---- the author's side: invite, confirm, reject
+
+    def invite_volunteer(self, viewer, request_id, payload):
+        """The author asks a volunteer found in the directory; it reaches them as a proposal."""
+        request_id = load_or_fail(RequestId(), {"request_id": request_id})["request_id"]
+        volunteer_id = load_or_fail(Invitation(), payload)["volunteer_id"]
+        request = self.store.request(request_id)
+        if request is None or request["author_id"] != viewer["account_id"]:
+            raise NotFound("No such request of yours.")
+        lifecycle.check_open(request)
+        if request.get("taken_by"):
+            raise Conflict("You have already confirmed a helper for this request.", {"request": "Already taken."})
+        volunteer = self.store.volunteer(volunteer_id)
+        if volunteer is None or volunteer.get("role") != "volunteer" or volunteer.get("status") != "active":
+            # Only someone active and listed in the directory: anyone else is "not there".
+            raise NotFound("No such volunteer in the directory.", {"volunteer_id": "Not in the directory."})
+        lifecycle.check_may_help(request, volunteer)
+        match_id = storage.match_id(request_id, volunteer_id)
+        existing = self.store.match(match_id)
+        if existing is not None:
+            if existing["status"] in lifecycle.PENDING + ("confirmed",):
+                return self._view(match_id)
+            raise Conflict(f"This volunteer was already asked about this request (it is {existing['status']}).",
+                           {"volunteer_id": existing["status"]})
+        if not scoring.has_room(volunteer):
+            raise Conflict("This volunteer has no room for more requests right now.",
+                           {"volunteer_id": "No room."})
+        value, reasons = scoring.score(request, volunteer)
+        self._propose(request, [(volunteer, value, reasons)], origin="invitation")
+        return self._view(match_id)
+
+    def confirm_match(self, viewer, match_id):
+        """The author's yes: the request is taken by this helper, the channel opens (notify), a
+        private request's text becomes theirs to read (requests), every other pending match goes."""
+        match = self._match_for(viewer, match_id, lifecycle.check_decidable)
+        if match["status"] == "confirmed":
+            return self._author_view(match)
+        lifecycle.check_transition(match, "confirmed")
+        request = self.store.request(match["request_id"])
+        lifecycle.check_can_confirm(match, request)
+        lifecycle.check_may_help(request, self.store.volunteer(match["volunteer_id"]))
+        if not self.store.take_request(match["request_id"], match["_id"]):
+            raise Conflict("You have already confirmed another helper for this request.",
+                           {"request": "Already taken."})
+        if not self._move(match, "confirmed", decided_at=utcnow(), active=True):
+            # Withdrawn meanwhile (the volunteer left, say): give the request back, or it would
+            # stay taken by nobody, never proposed or confirmed again.
+            self.store.release_request(match["request_id"], match["_id"])
+            raise Conflict("This volunteer's offer changed meanwhile; look again.", {"status": "Changed."})
+        others = [m for m in self.store.pending_matches(request_id=match["request_id"])
+                  if m["_id"] != match["_id"]]
+        for other in others:
+            self._move(other, "withdrawn")
+        self._refresh_volunteers([match["volunteer_id"]] + [m["volunteer_id"] for m in others])
+        return self._author_view(self.store.match(match["_id"]))
+
+    def reject_match(self, viewer, match_id):
+        """The author's no: the volunteer is thanked, the next candidate is asked."""
+        match = self._match_for(viewer, match_id, lifecycle.check_decidable)
+        if match["status"] == "rejected":
+            return self._author_view(match)
+        lifecycle.check_transition(match, "rejected")
+        if not self._move(match, "rejected", decided_at=utcnow(), active=False):
+            raise Conflict("This volunteer's offer changed meanwhile; look again.", {"status": "Changed."})
+        self._refresh_volunteers([match["volunteer_id"]])
+        self._top_up(self.store.request(match["request_id"]))
+        return self._author_view(self.store.match(match["_id"]))
+
+    def _author_view(self, match):
+        """A match as its request's author sees it: who the volunteer is, once they said yes."""
+        said_yes = match["status"] in ("accepted", "confirmed", "rejected") or match.get("answered_at")
+        volunteer = self.store.volunteer(match["volunteer_id"]) if said_yes else None
+        return lifecycle.view(match, self.store.request(match["request_id"]), volunteer)
+
+    def list_matches(self, viewer):
+        """A volunteer's proposals and offers (with each request's summary, never a private text);
+        an author's matches, with what they need to decide on each volunteer who said yes."""
+        if viewer["role"] == "volunteer":
+            requests = {}
+            out = []
+            for match in self.store.matches_for("volunteer_id", viewer["account_id"]):
+                if match["request_id"] not in requests:
+                    requests[match["request_id"]] = self.store.request(match["request_id"])
+                out.append(lifecycle.view(match, requests[match["request_id"]]))
+            return out
+        return [self._author_view(m) for m in self.store.matches_for("author_id", viewer["account_id"])]
+
+    # ---- timers
+
+    def expire_due(self, now):
+        """Proposals nobody answered in time expire; the next candidate is proposed."""
+        self._expire(self.store.due_matches(now))
+
+    def expire_overdue(self, now):
+        """What the quick timer cannot see: proposals that fell due while no process was looking."""
+        self._expire(self.store.overdue_matches(now))
+
+    def _expire(self, matches):
+        for match in matches:
+            if self._move(match, "expired"):
+                self._refresh_volunteers([match["volunteer_id"]])
+                self._top_up(self.store.request(match["request_id"]))
