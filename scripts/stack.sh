@@ -167,6 +167,10 @@ rabbit_env() {
   export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
   export RABBITMQ_NODE_PORT="$AMQP_PORT"
   export RABBITMQ_DIST_PORT=$((AMQP_PORT + 20000))
+  # An epmd of our own, on a port of our own: `stop` ends it (and only it) by that port, never
+  # another checkout's or the system's.
+  export ERL_EPMD_PORT=$((AMQP_PORT + 30000))
+  export ERL_EPMD_ADDRESS=127.0.0.1  # and on loopback only
   export RABBITMQ_MNESIA_BASE="$DATA/rabbitmq/mnesia"
   export RABBITMQ_LOG_BASE="$LOGS/rabbitmq"
   export RABBITMQ_LOGS="-"
@@ -309,9 +313,11 @@ cmd_stop() {
   stop_one ferretdb
   stop_one postgresql
   stop_one rabbitmq
-  # epmd is started on demand by the Erlang VM and outlives it; it holds no data.
+  # epmd is started on demand by the Erlang VM and outlives it; it holds no data. Ours listens on
+  # ERL_EPMD_PORT alone, so this asks that one to stop (another checkout's epmd, on its own
+  # port, and the system's on 4369 are left alone).
   rabbit_env
-  pkill -f "epmd -daemon" 2>/dev/null || true
+  if command -v epmd >/dev/null; then epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true; fi
 }
 
 cmd_forget() {

@@ -47,7 +47,7 @@ class NoDelayWebServer(WebServer):
         return super().get_wsgi_server(sock, wsgi_app, *args, **kwargs)
 
     def get_wsgi_app(self):
-        return with_security_headers(super().get_wsgi_app())
+        return with_security_headers(json_errors_for_api(super().get_wsgi_app()))
 
 
 # On every response, whatever produced it (a route, werkzeug's own 404, an error): no sniffing a
@@ -61,6 +61,39 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
 }
+
+
+def json_errors_for_api(app):
+    """WSGI middleware: a path under /api that no route serves (404) or a method it does not take
+    (405) answers in the contract's JSON error format, not werkzeug's HTML page."""
+    def wrapped(environ, start_response):
+        if not environ.get("PATH_INFO", "").startswith("/api/"):
+            return app(environ, start_response)
+        captured = {}
+
+        def start(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            if status[:3] in ("404", "405") and "json" not in dict(
+                    (k.lower(), v) for k, v in headers).get("content-type", ""):
+                return lambda data: None  # the HTML body is dropped below
+            return start_response(status, headers, exc_info)
+
+        body = app(environ, start)
+        status = captured.get("status", "")
+        if status[:3] in ("404", "405") and "json" not in dict(
+                (k.lower(), v) for k, v in captured["headers"]).get("content-type", ""):
+            if hasattr(body, "close"):
+                body.close()
+            code, message = (("not_found", "There is no such path in the API.") if status[:3] == "404"
+                             else ("method_not_allowed", "This path does not take that method."))
+            payload = json.dumps({"error": {"code": code, "message": message}}).encode()
+            headers = [("Content-Type", "application/json"), ("Content-Length", str(len(payload))),
+                       ("Cache-Control", "no-store")]
+            headers += [(k, v) for k, v in captured["headers"] if k.lower() == "allow"]
+            start_response(status, headers)
+            return [payload]
+        return body
+    return wrapped
 
 
 def with_security_headers(app):
@@ -97,9 +130,30 @@ def read_json(request):
     if not raw.strip():
         return {}
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except ValueError:
         raise ValidationFailed("The body is not valid JSON.", {"_body": "Not valid JSON."}) from None
+    except RecursionError:  # '[' * 60000: the parser's own stack gives out
+        raise ValidationFailed("The body is nested too deeply.", {"_body": f"At most {MAX_DEPTH} levels."}) from None
+    if _depth(body) > MAX_DEPTH:
+        raise ValidationFailed("The body is nested too deeply.", {"_body": f"At most {MAX_DEPTH} levels."})
+    return body
+
+
+MAX_DEPTH = 16  # no body of the API goes deeper than 3; nothing legitimate comes near this
+
+
+def _depth(value):
+    """How deeply `value` nests lists and objects, without recursion (it may be deep)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (list, dict)):
+            deepest = max(deepest, level)
+            if deepest > MAX_DEPTH:
+                return deepest
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def bearer_token(request, required=True):

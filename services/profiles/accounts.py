@@ -9,6 +9,7 @@ import uuid
 from datetime import timedelta
 
 from argon2 import PasswordHasher
+from eventlet import tpool
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -41,15 +42,22 @@ def attempt_key(secret, handle_key):
     return hmac.new(secret.encode(), handle_key.encode(), hashlib.sha256).hexdigest()
 
 
+# argon2 takes a good part of a second of CPU by design. On the service's eventlet loop it would
+# stall every other call of profiles (every signed-in request resolves its session here) for that
+# long: it runs in eventlet's pool of OS threads instead (argon2-cffi releases the GIL).
 def hash_password(password):
-    return _hasher.hash(password)
+    return tpool.execute(_hasher.hash, password)
 
 
-def password_matches(stored_hash, password):
+def _verify(stored_hash, password):
     try:
         return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+def password_matches(stored_hash, password):
+    return tpool.execute(_verify, stored_hash, password)
 
 
 def new_session_token():

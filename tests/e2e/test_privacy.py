@@ -7,6 +7,8 @@ the databases are searched for them.
 import time
 import uuid
 
+import requests
+
 from tests.e2e.traces import EventTap, stored_text, where
 from tests.support import wait_until
 
@@ -94,3 +96,16 @@ def test_a_client_dropping_mid_upload_leaves_no_address_in_the_logs(platform):
     time.sleep(1.5)
     logs = platform.logs()
     assert "127.0.0.1" not in logs, [line for line in logs.splitlines() if "127.0.0.1" in line][:5]
+
+
+def test_unknown_paths_and_hostile_bodies_get_the_contracts_json_errors(platform, person):
+    family = person(f"family-{uuid.uuid4().hex[:6]}", "activist")
+    missing = family.call("GET", "/api/no-such-thing")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    wrong_method = family.call("DELETE", "/api/skills")
+    assert wrong_method.status_code == 405 and wrong_method.json()["error"]["code"] == "method_not_allowed"
+    deep = requests.post(f"{platform.url}/api/requests", data="[" * 60000,
+                         headers={"Authorization": f"Bearer {family.token}", "Content-Type": "application/json"},
+                         timeout=20)
+    assert deep.status_code == 400 and deep.json()["error"]["fields"] == {"_body": "At most 16 levels."}
+    assert "RecursionError" not in platform.logs()

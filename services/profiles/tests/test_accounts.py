@@ -41,3 +41,26 @@ def test_new_account_errors_name_each_field():
     with pytest.raises(ValidationFailed) as caught:
         load_or_fail(NewAccount(), {"handle": "a b", "password": "short", "role": "moderator", "phone": "1"})
     assert set(caught.value.fields) == {"handle", "password", "role", "phone"}
+
+
+def test_password_hashing_leaves_the_event_loop_free():
+    """While argon2 works, other green threads of the service keep running (it used to stall
+    every other call of profiles for the whole hash)."""
+    import eventlet
+
+    ticks = []
+
+    def tick():
+        while True:
+            ticks.append(1)
+            eventlet.sleep(0.005)
+
+    ticker = eventlet.spawn(tick)
+    eventlet.sleep(0)
+    stored = accounts.hash_password("correct horse battery")
+    during_hash = len(ticks)
+    assert accounts.password_matches(stored, "correct horse battery")
+    assert not accounts.password_matches(stored, "wrong horse battery")
+    assert not accounts.password_matches(None, "anything")
+    ticker.kill()
+    assert during_hash > 3, during_hash
