@@ -109,3 +109,14 @@ def test_unknown_paths_and_hostile_bodies_get_the_contracts_json_errors(platform
                          timeout=20)
     assert deep.status_code == 400 and deep.json()["error"]["fields"] == {"_body": "At most 16 levels."}
     assert "RecursionError" not in platform.logs()
+
+
+def test_an_expected_refusal_is_one_log_line(platform, person):
+    volunteer = person(f"vol-{uuid.uuid4().hex[:6]}", "volunteer")
+    for _ in range(3):
+        assert volunteer.call("POST", "/api/matches/no-such-match/accept").status_code == 404
+    logs = platform.logs()
+    refusals = [line for line in logs.splitlines() if line.endswith("No such match.', {})") or "refused" in line]
+    assert refusals, "the refusals were not logged at all"
+    assert "(expected) error handling worker" not in logs
+    assert "services.common.errors.NotFound" not in logs  # no traceback of an expected refusal

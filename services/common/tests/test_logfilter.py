@@ -37,3 +37,30 @@ def test_rpc_bodies_at_debug_are_dropped_and_the_rest_kept():
                                       name="nameko.rpc", level=logging.DEBUG))
     assert Redact().filter(record("starting %s", "container", name="nameko.containers", level=logging.DEBUG))
     assert Redact().filter(record("consumer failed", name="nameko.rpc", level=logging.WARNING))
+
+
+def test_an_expected_refusal_is_one_line_without_a_traceback():
+    import sys
+    try:
+        raise ValueError("No such match.")
+    except ValueError as exc:
+        line = record("(expected) error handling worker %s: %s", "<WorkerContext [matching.accept_match]>", exc,
+                      name="nameko.containers", level=logging.WARNING, exc_info=sys.exc_info())
+    assert Redact().filter(line)
+    text = logging.Formatter().format(line)
+    assert "Traceback" not in text and line.levelname == "INFO" and "No such match." in text
+    assert len(text.splitlines()) == 1
+
+
+def test_json_lines_on_request():
+    import json
+    import sys
+
+    from services.common.logfilter import LogFormatter
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        line = record("unexpected in %s", "a handler", exc_info=sys.exc_info())
+    entry = json.loads(LogFormatter(json_lines=True).format(line))
+    assert entry["message"] == "unexpected in a handler" and "RuntimeError: boom" in entry["traceback"]
+    assert "unexpected in a handler" in LogFormatter().format(record("unexpected in %s", "a handler"))
