@@ -52,9 +52,12 @@ def permissions(user):
         own_queues.append(rf"evt-({sources})-[a-z_]+--{user}\.[a-z_]+")
         exchanges.append(rf"({sources})\.events")
     own_events = [rf"{user}\.events"] if user in PUBLISHES else []
-    configure = "^(" + "|".join(own_queues + exchanges + own_events) + ")$"
-    write = "^(" + "|".join(own_queues + [RPC_EXCHANGE] + own_events) + ")$"
-    read = "^(" + "|".join(own_queues + exchanges) + ")$"
+    # A publisher declares (and binds) its consumers' queues before it publishes
+    # (services/common/topology.py): the queues of its own events, never reading them.
+    event_queues = [rf"evt-{user}-[a-z_]+--[a-z]+\.[a-z_]+"] if user in PUBLISHES else []
+    configure = "^(" + "|".join(own_queues + exchanges + own_events + event_queues) + ")$"
+    write = "^(" + "|".join(own_queues + [RPC_EXCHANGE] + own_events + event_queues) + ")$"
+    read = "^(" + "|".join(own_queues + exchanges + own_events) + ")$"
     # Routing keys on nameko-rpc: requests to methods, replies to uuids, and the bindings of the
     # user's own queues (reading a topic exchange checks the binding key).
     if user == "gateway":

@@ -22,6 +22,7 @@ import logging
 import uuid
 from datetime import timedelta
 
+from nameko.amqp.publish import UndeliverableMessage
 from pymongo.errors import BulkWriteError
 
 from .events import utcnow
@@ -159,7 +160,14 @@ def flush(collection, doc_id, dispatch):
     for event in document.get(OUTBOX, []):
         # nameko's dispatcher publishes with confirms and persistent delivery: when it returns
         # the broker has the event.
-        dispatch(event["event_type"], event)
+        try:
+            dispatch(event["event_type"], event)
+        except UndeliverableMessage:
+            # No queue for it (services/common/topology.py): it stays here, and the relay timer
+            # publishes it once its consumers' queues exist.
+            log.warning("%s %s could not be routed to any queue; kept in the outbox", event["event_type"],
+                        event["event_id"])
+            return published
         collection.update_one({"_id": doc_id}, {"$pull": {OUTBOX: event}})
         published += 1
     if document.get(TOKEN):

@@ -5,7 +5,7 @@ candidate index of index.py), the rules in scoring.py and lifecycle.py. This cla
 viewer's signature, and hands each call, event and tick to the workflow.
 """
 from nameko.dependency_providers import Config
-from nameko.events import EventDispatcher
+from services.common.topology import ReliableEventDispatcher
 from nameko.rpc import rpc
 from nameko.timer import timer
 
@@ -27,7 +27,7 @@ class MatchingService:
 
     db = ServiceDatabase(prepare=storage.prepare)
     index = CandidateIndexProvider(storage.VOLUNTEERS)
-    dispatch = EventDispatcher()
+    dispatch = ReliableEventDispatcher()
     config = Config()
 
     @property

@@ -5,7 +5,7 @@ A thin adapter: the rules live in inbox, mail, messages, webhooks, retry and out
 import uuid
 
 from nameko.dependency_providers import Config
-from nameko.events import EventDispatcher
+from services.common.topology import ReliableEventDispatcher
 from nameko.rpc import rpc
 from nameko.timer import timer
 
@@ -29,7 +29,7 @@ class NotifyService:
 
     db = ServiceDatabase(prepare=storage.prepare)
     config = Config()
-    dispatch = EventDispatcher()
+    dispatch = ReliableEventDispatcher()
     cipher = MessageCipher()
     opener = ContactOpener()
     mailer = SmtpMailer()

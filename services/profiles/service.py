@@ -1,7 +1,7 @@
 """profiles: accounts, sessions, profiles, vetting. Publishes profile_* events through its outbox."""
 import logging
 from nameko.dependency_providers import Config
-from nameko.events import EventDispatcher
+from services.common.topology import ReliableEventDispatcher
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from nameko.timer import timer
@@ -61,7 +61,7 @@ class ProfilesService:
     name = SOURCE
 
     db = ServiceDatabase(prepare=storage.prepare)
-    dispatch = EventDispatcher()
+    dispatch = ReliableEventDispatcher()
     vault = Vault()
     sealer = NotifySealer()
     config = Config()

@@ -4,7 +4,7 @@ A request's text may be private, so it arrives sealed to this service and every 
 request leaves sealed to the gateway (services/common/trust.py)."""
 import uuid
 
-from nameko.events import EventDispatcher
+from services.common.topology import ReliableEventDispatcher
 from nameko.rpc import rpc
 from nameko.timer import timer
 
@@ -56,7 +56,7 @@ class RequestsService:
 
     db = ServiceDatabase(prepare=storage.prepare)
     text = storage.RequestTextKeys()
-    dispatch = EventDispatcher()
+    dispatch = ReliableEventDispatcher()
 
     @property
     def store(self):
