@@ -55,9 +55,16 @@ def permissions(user):
     # A publisher declares (and binds) its consumers' queues before it publishes
     # (services/common/topology.py): the queues of its own events, never reading them.
     event_queues = [rf"evt-{user}-[a-z_]+--[a-z]+\.[a-z_]+"] if user in PUBLISHES else []
-    configure = "^(" + "|".join(own_queues + exchanges + own_events + event_queues) + ")$"
-    write = "^(" + "|".join(own_queues + [RPC_EXCHANGE] + own_events + event_queues) + ")$"
-    read = "^(" + "|".join(own_queues + exchanges + own_events) + ")$"
+    # Every consumer and publisher declares the dead-letter exchange and queue the broker moves
+    # poison messages to (services/common/topology.py); the operator reads and replays them
+    # (publishing to the default exchange, which routes by queue name).
+    dead = [r"dead-letters"]
+    replay = [r"amq\.default"] if user == "operator" else []
+    configure = "^(" + "|".join(own_queues + exchanges + own_events + event_queues + dead) + ")$"
+    write = "^(" + "|".join(own_queues + [RPC_EXCHANGE] + own_events + event_queues + dead + replay) + ")$"
+    # Declaring a queue with a dead-letter exchange takes read on the queue (RabbitMQ checks it):
+    # a publisher reads only the queues of events it wrote itself.
+    read = "^(" + "|".join(own_queues + exchanges + own_events + event_queues + dead) + ")$"
     # Routing keys on nameko-rpc: requests to methods, replies to uuids, and the bindings of the
     # user's own queues (reading a topic exchange checks the binding key).
     if user == "gateway":

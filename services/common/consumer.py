@@ -5,7 +5,9 @@ It wraps nameko's `event_handler` with what every consumer needs:
   only, never its body) and dropped, since redelivering it would fail the same way;
 - an event whose id is already in the service's ledger is skipped (at-least-once delivery);
 - any other failure (database or index down) requeues the event after a pause, so nothing is lost
-  and the consumer does not spin.
+  and the consumer does not spin; after EVENT_DELIVERY_LIMIT deliveries the broker moves it to
+  the dead-letter queue (services/common/topology.py), so one poison message cannot hold a
+  worker forever.
 
 The decorated method receives a parsed `Event`. The service must have a `db` dependency (its
 Mongo database), where the ledger of handled event ids lives.
@@ -15,10 +17,10 @@ import logging
 
 import eventlet
 from marshmallow import ValidationError
-from nameko.events import event_handler
 from pymongo.errors import DuplicateKeyError
 
 from .events import parse_event, utcnow
+from .topology import QuorumEventHandler
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,6 @@ def consumes(source, event_type):
             mark_handled(self.db, event.event_id, event_type)
             return result
 
-        return event_handler(source, event_type, requeue_on_error=True)(handle)
+        return QuorumEventHandler.decorator(source, event_type, requeue_on_error=True)(handle)
 
     return decorator

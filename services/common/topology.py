@@ -1,4 +1,4 @@
-"""No event dropped for want of a queue.
+"""No event dropped for want of a queue, and no poison message looping forever.
 
 nameko publishes events with `mandatory=False`: an event published before its consumers ever
 declared their queues (a first deployment where `requests` starts before `matching`) is routed
@@ -7,17 +7,62 @@ consumer of its events (the same queue, bound the same way, that the consumer's 
 declares: found by reading the services' entrypoints), and publishes an event that has consumers
 with `mandatory=True`: should it still be unroutable, the publish fails and the event stays in
 its outbox, to be published again by the relay timer.
+
+Consumer queues are RabbitMQ quorum queues with a delivery limit and a dead-letter exchange: a
+message its handler fails on `EVENT_DELIVERY_LIMIT` times (each retry after a pause, consumer.py)
+is moved by the broker to the `dead-letters` queue instead of holding a worker forever (nameko's
+`requeue_on_error` loops otherwise). `python -m services.common.dead_letters` lists and replays
+them; consumers are idempotent, so a replayed event changes nothing twice.
 """
 import importlib
 import logging
 
-from kombu import Connection, Queue
+from amqp.exceptions import PreconditionFailed
+from kombu import Connection, Exchange, Queue
 from nameko.constants import AMQP_SSL_CONFIG_KEY
 from nameko.events import EventDispatcher, EventHandler, get_event_exchange
 
 log = logging.getLogger(__name__)
 
 SERVICES = ("profiles", "requests", "matching", "notify", "search")
+DEAD_LETTER_EXCHANGE = DEAD_LETTER_QUEUE = "dead-letters"
+DEFAULT_DELIVERY_LIMIT = 5
+
+
+def consumer_queue(name, exchange, event_type, config):
+    """A consumer's queue, exactly as both its consumer and its publisher declare it."""
+    limit = int(config.get("EVENT_DELIVERY_LIMIT") or DEFAULT_DELIVERY_LIMIT)
+    return Queue(name, exchange=exchange, routing_key=event_type, durable=True, auto_delete=False, exclusive=False,
+                 queue_arguments={"x-queue-type": "quorum", "x-delivery-limit": limit,
+                                  "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+                                  "x-dead-letter-routing-key": DEAD_LETTER_QUEUE})
+
+
+def dead_letter_queue():
+    return Queue(DEAD_LETTER_QUEUE, exchange=Exchange(DEAD_LETTER_EXCHANGE, type="direct", durable=True),
+                 routing_key=DEAD_LETTER_QUEUE, durable=True, auto_delete=False)
+
+
+def connect(config):
+    return Connection(config["AMQP_URI"], ssl=config.get(AMQP_SSL_CONFIG_KEY))
+
+
+def declare(connection, queue):
+    """Declare a consumer queue. One left by an older version as a classic queue (without the
+    dead-lettering arguments) is replaced if it is empty; if it holds messages, nothing is
+    deleted and the operator is told what to do."""
+    try:
+        queue(connection.channel()).declare()
+    except PreconditionFailed:
+        channel = connection.channel()
+        _, messages, _ = channel.queue_declare(queue.name, passive=True)
+        if messages:
+            raise RuntimeError(
+                f"queue {queue.name} is a classic queue holding {messages} message(s): let its consumer of "
+                "the previous version drain it, then delete it (rabbitmqctl delete_queue) and start again") from None
+        log.warning("replacing the empty classic queue %s by a quorum queue", queue.name)
+        channel.queue_delete(queue.name)
+        queue(connection.channel()).declare()
 
 
 def consumers_of(source):
@@ -42,12 +87,23 @@ def declare_consumer_queues(config, source):
     binds it. Returns the event types that have consumers."""
     exchange = get_event_exchange(source, config)
     consumers = consumers_of(source)
-    with Connection(config["AMQP_URI"], ssl=config.get(AMQP_SSL_CONFIG_KEY)) as connection:
-        channel = connection.channel()
+    with connect(config) as connection:
+        dead_letter_queue()(connection.channel()).declare()
         for name, event_type in consumers:
-            Queue(name, exchange=exchange, routing_key=event_type, durable=True, auto_delete=False,
-                  exclusive=False)(channel).declare()
+            declare(connection, consumer_queue(name, exchange, event_type, config))
     return {event_type for _, event_type in consumers}
+
+
+class QuorumEventHandler(EventHandler):
+    """nameko's event_handler on a quorum queue with a delivery limit and dead-lettering."""
+
+    def setup(self):
+        super().setup()
+        config = self.container.config
+        self.queue = consumer_queue(self.queue.name, self.queue.exchange, self.event_type, config)
+        with connect(config) as connection:
+            dead_letter_queue()(connection.channel()).declare()
+            declare(connection, self.queue)
 
 
 class ReliableEventDispatcher(EventDispatcher):

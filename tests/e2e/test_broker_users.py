@@ -96,3 +96,12 @@ def test_the_definitions_passwords_are_what_rabbitmq_checks(platform):
                         connection.connect()
     finally:
         platform.rabbit_manager._delete("users", name)
+
+
+def test_the_operator_lists_and_replays_dead_letters_as_its_own_user(platform):
+    from services.common import dead_letters
+    operator = dict(platform.config, AMQP_URI=platform.broker_uri("operator"))
+    assert dead_letters.list_dead(operator) == []
+    assert dead_letters.replay(operator) == []
+    with pytest.raises((AccessRefused, NotAllowed)):
+        _consume(platform, "operator", "rpc-profiles")

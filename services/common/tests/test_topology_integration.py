@@ -63,3 +63,15 @@ def test_an_unroutable_event_is_an_error_and_stays_in_its_outbox(container_facto
         declare_consumer_queues(config, "requests")  # the next start of the publisher does this
         assert flush(collection, "r2") == 1
     assert collection.find_one({"_id": "r2"})[outbox.OUTBOX] == []
+
+
+def test_an_empty_classic_queue_of_an_older_version_is_replaced(config, rabbit_manager):
+    from kombu import Queue
+
+    from services.common.topology import connect
+    name, _ = consumers_of("requests")[0]
+    with connect(config) as connection:
+        Queue(name, durable=True)(connection.channel()).declare()  # as nameko declared it before
+    declare_consumer_queues(config, "requests")
+    vhost = config["AMQP_URI"].rsplit("/", 1)[1]
+    assert rabbit_manager.get_queue(vhost, name)["arguments"]["x-queue-type"] == "quorum"
