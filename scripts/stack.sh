@@ -208,6 +208,12 @@ pg_psql() { # sql: as the cluster's owner, over TCP
 start_postgresql() {
   if pid_alive postgresql; then return; fi
   local bin; bin="$(pg_bin)" || die "PostgreSQL is not installed"
+  if [ -s "$PG_DATA/PG_VERSION" ] && [ ! -s "$PG_PASSWORD_FILE" ]; then
+    # A cluster outside .local (a clone under a 0700 home) that outlived a deleted .local: its
+    # password went with it, and its data is what `rm -rf .local` meant to forget.
+    log "forgetting the PostgreSQL cluster of a deleted .local in $PG_DATA"
+    rm -rf "$PG_DATA"
+  fi
   if [ ! -s "$PG_DATA/PG_VERSION" ]; then
     log "creating a PostgreSQL cluster in $PG_DATA"
     rm -rf "$PG_DATA" && mkdir -p "$PG_DATA" && chmod 700 "$PG_DATA"
