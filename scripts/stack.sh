@@ -205,15 +205,10 @@ pg_psql() { # sql: as the cluster's owner, over TCP
   PGPASSWORD="$(pg_password)" "$(pg_bin)/psql" -h 127.0.0.1 -p "$PG_PORT" -U ferretdb -d postgres -Atqc "$1"
 }
 
-start_postgresql() {
-  if pid_alive postgresql; then return; fi
-  local bin; bin="$(pg_bin)" || die "PostgreSQL is not installed"
-  if [ -s "$PG_DATA/PG_VERSION" ] && [ ! -s "$PG_PASSWORD_FILE" ]; then
-    # A cluster outside .local (a clone under a 0700 home) that outlived a deleted .local: its
-    # password went with it, and its data is what `rm -rf .local` meant to forget.
-    log "forgetting the PostgreSQL cluster of a deleted .local in $PG_DATA"
-    rm -rf "$PG_DATA"
-  fi
+pg_owner() { pg_password | sha256sum | cut -d' ' -f1; }
+
+init_postgresql() { # a cluster of the project's own, if there is none
+  local bin; bin="$(pg_bin)"
   if [ ! -s "$PG_DATA/PG_VERSION" ]; then
     log "creating a PostgreSQL cluster in $PG_DATA"
     rm -rf "$PG_DATA" && mkdir -p "$PG_DATA" && chmod 700 "$PG_DATA"
@@ -241,10 +236,48 @@ shared_buffers = 256MB
 max_connections = 300
 EOF
   fi
+}
+
+launch_postgresql() {
+  local bin; bin="$(pg_bin)"
   log "starting PostgreSQL on 127.0.0.1:$PG_PORT ($PG_DATA)"
   setsid bash -c "$(declare -f run_as); run_as \"\$@\"" _ "$PG_USER" "$bin/postgres" -D "$PG_DATA" >"$LOGS/postgresql.log" 2>&1 &
   echo $! >"$RUN/postgresql.pid"
+}
+
+pg_answers() { # seconds: true once the cluster answers with our password
+  local i
+  for ((i = 0; i < $1 * 2; i++)); do
+    pg_psql 'select 1' >/dev/null 2>&1 && return 0
+    pid_alive postgresql || return 1
+    grep -q "password authentication failed" "$LOGS/postgresql.log" && return 1
+    sleep 0.5
+  done
+  return 1
+}
+
+start_postgresql() {
+  if pid_alive postgresql; then return; fi
+  pg_bin >/dev/null || die "PostgreSQL is not installed"
+  # A cluster outside .local (a clone under a 0700 home) can outlive a deleted .local; its password
+  # went with .local, and its data is what deleting .local meant to forget. The cluster records a
+  # hash of the password it was made with ($PG_DATA.owner; older ones are tried instead).
+  local owner="$PG_DATA.owner"
+  if [ -s "$PG_DATA/PG_VERSION" ] && [ -s "$owner" ] && [ "$(cat "$owner")" != "$(pg_owner)" ]; then
+    log "forgetting the PostgreSQL cluster of a deleted .local in $PG_DATA"
+    rm -rf "$PG_DATA"
+  fi
+  init_postgresql
+  launch_postgresql
+  if [ ! -s "$owner" ] && ! pg_answers 60 && grep -q "password authentication failed" "$LOGS/postgresql.log"; then
+    log "forgetting the PostgreSQL cluster of a deleted .local in $PG_DATA"
+    stop_one postgresql
+    rm -rf "$PG_DATA"
+    init_postgresql
+    launch_postgresql
+  fi
   wait_for postgresql 60 pg_psql 'select 1'
+  pg_owner >"$owner"
   [ "$(pg_psql "select count(*) from pg_database where datname = 'ferretdb'")" = 1 ] ||
     pg_psql 'create database ferretdb'
 }
