@@ -113,10 +113,13 @@ class Platform:
         for process in processes:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
+        # A deadline of our own: under eventlet, Popen.wait(timeout) raises eventlet's own
+        # TimeoutExpired, which `except subprocess.TimeoutExpired` does not catch.
+        deadline = time.monotonic() + 15
         for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
+            while process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
 
