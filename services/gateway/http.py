@@ -44,7 +44,14 @@ class NoDelayWebServer(WebServer):
 
     def get_wsgi_server(self, sock, wsgi_app, *args, **kwargs):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return super().get_wsgi_server(sock, wsgi_app, *args, **kwargs)
+        server = super().get_wsgi_server(sock, wsgi_app, *args, **kwargs)
+        # A client that sends nothing, or trickles a request in, must not hold a connection (and a
+        # green thread) forever: every read and write gives up after HTTP_TIMEOUT_S (nameko sets
+        # it on each accepted socket), and so does waiting for a kept-alive connection's next request.
+        timeout = float(self.container.config.get("HTTP_TIMEOUT_S") or 30)
+        server.socket_timeout = timeout
+        server.keepalive = timeout
+        return server
 
     def get_wsgi_app(self):
         return with_security_headers(json_errors_for_api(super().get_wsgi_app()))

@@ -15,7 +15,7 @@ from tests.support import wait_until
 
 # At DEBUG, where libraries say the most (nameko logs every RPC reply's body there): still no
 # secret and no address may reach a log line (services/common/logfilter.py).
-PLATFORM_OVERRIDES = {"LOG_LEVEL": "DEBUG"}
+PLATFORM_OVERRIDES = {"LOG_LEVEL": "DEBUG", "HTTP_TIMEOUT_S": 3}
 
 
 def canary(kind):
@@ -120,3 +120,23 @@ def test_an_expected_refusal_is_one_log_line(platform, person):
     assert refusals, "the refusals were not logged at all"
     assert "(expected) error handling worker" not in logs
     assert "services.common.errors.NotFound" not in logs  # no traceback of an expected refusal
+
+
+def test_a_silent_or_trickling_client_is_cut_off(platform):
+    """A connection that sends nothing, or a request that never ends, is closed after
+    HTTP_TIMEOUT_S (3 s here): it cannot hold the gateway's connection and green thread for ever."""
+    import socket
+    from urllib.parse import urlparse
+
+    url = urlparse(platform.url)
+    for opening in (b"", b"POST /api/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"ha"):
+        with socket.create_connection((url.hostname, url.port), timeout=20) as sock:
+            sock.sendall(opening)
+            started = time.monotonic()
+            try:
+                while sock.recv(4096):  # whatever the server says before it hangs up
+                    pass
+            except ConnectionResetError:
+                pass
+            # Closed by the server well before our own 20 s read timeout.
+            assert time.monotonic() - started < 15
