@@ -98,6 +98,13 @@ def definitions(passwords, vhost="/"):
     return out
 
 
+def passwords_from(env_file):
+    """{user: password} from the AMQP_PASSWORD_<USER> lines of an env file (services.common.secrets)."""
+    with open(env_file) as handle:
+        given = dict(line.strip().split("=", 1) for line in handle if "=" in line and not line.startswith("#"))
+    return {user: given[f"AMQP_PASSWORD_{user.upper()}"] for user in USERS}
+
+
 def new_passwords():
     return {user: secrets.token_urlsafe(24) for user in USERS}
 
@@ -154,9 +161,7 @@ def tls_files(hostname="rabbitmq", days=825):
 def compose_files(folder, env_file):
     """Everything compose's broker needs, in `folder` (git-ignored): rabbitmq.conf, definitions.json
     from the AMQP_PASSWORD_<USER> entries of `env_file`, and a CA with the broker's certificate."""
-    with open(env_file) as handle:
-        given = dict(line.strip().split("=", 1) for line in handle if "=" in line and not line.startswith("#"))
-    passwords = {user: given[f"AMQP_PASSWORD_{user.upper()}"] for user in USERS}
+    passwords = passwords_from(env_file)
     os.makedirs(folder, exist_ok=True)
     files = {"rabbitmq.conf": RABBITMQ_CONF, "definitions.json": json.dumps(definitions(passwords), indent=2),
              **tls_files()}
@@ -177,10 +182,7 @@ def main(argv):
         print("wrote " + ", ".join(compose_files(argv[1], argv[2])) + f" in {argv[1]}")
         return 0
     if argv[:1] == ["definitions"] and len(argv) == 2:
-        with open(argv[1]) as handle:
-            given = dict(line.strip().split("=", 1) for line in handle if "=" in line)
-        passwords = {user: given[f"AMQP_PASSWORD_{user.upper()}"] for user in USERS}
-        print(json.dumps(definitions(passwords), indent=2))
+        print(json.dumps(definitions(passwords_from(argv[1])), indent=2))
         return 0
     print(__doc__, file=sys.stderr)
     return 2

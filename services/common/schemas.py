@@ -3,6 +3,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from .errors import Forbidden, ValidationFailed
 from .taxonomy import COUNTRIES, LANGUAGES, SKILLS
+from .trust import keyring
 
 
 class StrictSchema(Schema):
@@ -68,7 +69,6 @@ def trusted_viewer(signed):
     """The viewer an RPC acts for, once the gateway's signature on it is checked: an unsigned,
     forged or expired viewer is refused (403). Returns the claims {account_id, role, handle,
     verified}."""
-    from .trust import keyring  # here, not at import: trust reads the config
     return load_or_fail(Viewer(), keyring().verify_viewer(signed))
 
 

@@ -76,30 +76,26 @@ def json_errors_for_api(app):
     def wrapped(environ, start_response):
         if not environ.get("PATH_INFO", "").startswith("/api/"):
             return app(environ, start_response)
-        captured = {}
+        replaced = {}
 
         def start(status, headers, exc_info=None):
-            captured["status"], captured["headers"] = status, headers
-            if status[:3] in ("404", "405") and "json" not in dict(
-                    (k.lower(), v) for k, v in headers).get("content-type", ""):
-                return lambda data: None  # the HTML body is dropped below
+            content_type = dict((k.lower(), v) for k, v in headers).get("content-type", "")
+            if status[:3] in ("404", "405") and "json" not in content_type:
+                replaced.update(status=status, allow=[(k, v) for k, v in headers if k.lower() == "allow"])
+                return lambda data: None  # werkzeug's HTML body is dropped below
             return start_response(status, headers, exc_info)
 
         body = app(environ, start)
-        status = captured.get("status", "")
-        if status[:3] in ("404", "405") and "json" not in dict(
-                (k.lower(), v) for k, v in captured["headers"]).get("content-type", ""):
-            if hasattr(body, "close"):
-                body.close()
-            code, message = (("not_found", "There is no such path in the API.") if status[:3] == "404"
-                             else ("method_not_allowed", "This path does not take that method."))
-            payload = json.dumps({"error": {"code": code, "message": message}}).encode()
-            headers = [("Content-Type", "application/json"), ("Content-Length", str(len(payload))),
-                       ("Cache-Control", "no-store")]
-            headers += [(k, v) for k, v in captured["headers"] if k.lower() == "allow"]
-            start_response(status, headers)
-            return [payload]
-        return body
+        if not replaced:
+            return body
+        if hasattr(body, "close"):
+            body.close()
+        code, message = (("not_found", "There is no such path in the API.") if replaced["status"][:3] == "404"
+                         else ("method_not_allowed", "This path does not take that method."))
+        payload = json.dumps({"error": {"code": code, "message": message}}).encode()
+        start_response(replaced["status"], [("Content-Type", "application/json"), ("Content-Length", str(len(payload))),
+                                            ("Cache-Control", "no-store")] + replaced["allow"])
+        return [payload]
     return wrapped
 
 

@@ -37,27 +37,14 @@ def notification(kind, recipient_id, cause, created_at, match_id=None, request_i
     }
 
 
-def for_match_proposed(event):
+# Who is told of each match event: the volunteer, except of a yes, which the author must decide on.
+TOLD_OF_MATCH = {"match_proposed": "volunteer_id", "match_accepted": "author_id",
+                 "match_confirmed": "volunteer_id", "match_rejected": "volunteer_id"}
+
+
+def for_match(event):
     data = event.data
-    return notification("match_proposed", data["volunteer_id"], event.event_id, event.occurred_at,
-                        data["match_id"], data["request_id"])
-
-
-def for_match_accepted(event):
-    data = event.data
-    return notification("match_accepted", data["author_id"], event.event_id, event.occurred_at,
-                        data["match_id"], data["request_id"])
-
-
-def for_match_confirmed(event):
-    data = event.data
-    return notification("match_confirmed", data["volunteer_id"], event.event_id, event.occurred_at,
-                        data["match_id"], data["request_id"])
-
-
-def for_match_rejected(event):
-    data = event.data
-    return notification("match_rejected", data["volunteer_id"], event.event_id, event.occurred_at,
+    return notification(event.event_type, data[TOLD_OF_MATCH[event.event_type]], event.event_id, event.occurred_at,
                         data["match_id"], data["request_id"])
 
 

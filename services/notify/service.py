@@ -113,14 +113,14 @@ class NotifyService:
     @consumes("matching", "match_proposed")
     def on_match_proposed(self, event):
         storage.remember_proposal(self.db, event.data, retry.remind_at(event.data["proposed_at"], self.config))
-        self._tell(inbox.for_match_proposed(event))
+        self._tell(inbox.for_match(event))
         self._publish_match(event)
 
     @consumes("matching", "match_accepted")
     def on_match_accepted(self, event):
         """A volunteer's yes (or offer): the author is asked to decide. No channel yet."""
         storage.close_proposal(self.db, event.data)
-        self._tell(inbox.for_match_accepted(event))
+        self._tell(inbox.for_match(event))
         self._publish_match(event)
 
     @consumes("matching", "match_confirmed")
@@ -128,13 +128,13 @@ class NotifyService:
         """The author chose this helper: only now may the two talk."""
         storage.close_proposal(self.db, event.data)
         storage.open_channel(self.db, event.data, utcnow())
-        self._tell(inbox.for_match_confirmed(event))
+        self._tell(inbox.for_match(event))
         self._publish_match(event)
 
     @consumes("matching", "match_rejected")
     def on_match_rejected(self, event):
         storage.close_proposal(self.db, event.data)
-        self._tell(inbox.for_match_rejected(event))
+        self._tell(inbox.for_match(event))
         self._publish_match(event)
 
     @consumes("matching", "match_declined")
