@@ -30,6 +30,11 @@ def create_collections(db, *names):
                 db.create_collection(name)
             except pymongo.errors.CollectionInvalid:
                 pass  # another replica created it
+            except pymongo.errors.OperationFailure as exc:
+                # Or a write did, meanwhile: the server's own "already exists" (NamespaceExists),
+                # as when events waiting in the queue are handled while the service starts.
+                if exc.code != 48:
+                    raise
 
 
 def prepare_database(db, prepare, config):
