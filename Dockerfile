@@ -20,6 +20,8 @@ COPY services/ ./services/
 # Compile now: the root filesystem is read-only at run time (Kubernetes), so Python could not
 # write its bytecode cache later and would recompile on every start.
 RUN python -m compileall -q /app/services
+# The web pages' catalogs are kept as .po in the repository and compiled at install.
+RUN /opt/venv/bin/pybabel compile -q -d /app/services/gateway/web/translations
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app \
     PYTHONDONTWRITEBYTECODE=1 \

@@ -26,10 +26,13 @@ def accepts(body=None, query=None):
 
 
 def routes(service_cls):
-    """[(method, url, name, handler)] of every HTTP entrypoint of `service_cls`."""
+    """[(method, url, name, handler)] of every HTTP entrypoint of `service_cls` that belongs to the
+    API (the web pages of `web/` are HTML for people, not part of the programs' contract)."""
     found = []
     for name in dir(service_cls):
         handler = getattr(service_cls, name)
+        if (getattr(inspect.unwrap(handler), "__module__", None) or "").startswith("services.gateway.web"):
+            continue
         for entrypoint in getattr(handler, "nameko_entrypoints", ()):
             if isinstance(entrypoint, HttpRequestHandler):
                 found.append((entrypoint.method, entrypoint.url, name, handler))

@@ -1,11 +1,16 @@
-"""gateway: the public HTTP API. A thin adapter: parse, authenticate, call a service over RPC.
+"""gateway: the public HTTP API and the web pages. A thin adapter: parse, authenticate, call a
+service over RPC.
 
-Routes live in `routes/`, one module per area; this class only puts them together. (The route
-classes are reached through their modules so that `nameko run` finds one service here, not six.)
+API routes live in `routes/`, one module per area; the pages in `web/` (server-rendered HTML
+forms over the same services). This class only puts them together. (The route classes are reached
+through their modules so that `nameko run` finds one service here, not many.)
 """
 from .routes import accounts, matches, moderation, notify, ops, requests, search
+from .web import match_pages, people_pages, public, request_pages, staff_pages
 
 
 class GatewayService(accounts.AccountRoutes, requests.RequestRoutes, search.SearchRoutes,
-                     matches.MatchRoutes, notify.NotifyRoutes, moderation.ModerationRoutes, ops.OpsRoutes):
+                     matches.MatchRoutes, notify.NotifyRoutes, moderation.ModerationRoutes, ops.OpsRoutes,
+                     public.PublicPages, request_pages.RequestPages, people_pages.PeoplePages,
+                     match_pages.MatchPages, staff_pages.StaffPages):
     name = "gateway"

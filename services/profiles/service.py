@@ -211,6 +211,14 @@ class ProfilesService:
         return accounts.moderator_view(account) if is_moderator else accounts.public_view(account)
 
     @rpc(expected_exceptions=DomainError)
+    def profile_by_handle(self, viewer, handle):
+        """As `get_profile`, found by handle: the directory and the pages name people by handle."""
+        account = storage.find_account_by_handle_key(self.db, accounts.handle_key(str(handle)[:64]))
+        if account is None or account["status"] == "deleted":
+            raise NotFound("No such profile.")
+        return self.get_profile(viewer, account["_id"])
+
+    @rpc(expected_exceptions=DomainError)
     def flag_profile(self, viewer, account_id, payload):
         viewer = trusted_viewer(viewer)
         reason = load_or_fail(Flag(), payload)["reason"]

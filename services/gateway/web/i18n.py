@@ -1,0 +1,144 @@
+"""The pages' languages: which ones, their direction, their catalogs, and locale-aware formatting.
+
+Catalogs are gettext `.po` files under `translations/` (kept in the repository), compiled to
+`.mo` at install (`pybabel compile`, run by `./dev` and the Dockerfile). Country and language
+names, dates and numbers come from Babel's CLDR data, so they need no catalog of ours.
+"""
+import functools
+from datetime import datetime
+from pathlib import Path
+
+from babel import Locale, dates, numbers, support
+
+from services.common.taxonomy import SKILLS
+
+TRANSLATIONS = Path(__file__).parent / "translations"
+DEFAULT = "en"
+# Language -> writing direction. Persian and Arabic are laid out right to left.
+LANGUAGES = {"en": "ltr", "fa": "rtl", "ar": "rtl", "ru": "ltr", "zh": "ltr"}
+# Each language named in itself, for the language switcher.
+ENDONYMS = {"en": "English", "fa": "فارسی", "ar": "العربية", "ru": "Русский", "zh": "中文"}
+
+
+def N_(text):
+    """Marks a string for extraction without translating it where it is defined."""
+    return text
+
+
+# The skill taxonomy's labels, marked for the catalogs (the slugs stay the contract).
+SKILL_LABELS = {
+    "press": N_("Press and journalism"),
+    "legal": N_("Legal advice and representation"),
+    "translation": N_("Translation and interpreting"),
+    "tech": N_("Technology and software"),
+    "digital-security": N_("Digital security"),
+    "pr": N_("Public relations and campaigns"),
+    "policy": N_("Policy and advocacy with lawmakers"),
+    "art": N_("Art, music and video"),
+    "writing": N_("Writing and editing"),
+    "counseling": N_("Counseling and emotional support"),
+    "research": N_("Research and documentation"),
+    "fundraising": N_("Fundraising"),
+    "medical": N_("Medical advice"),
+}
+assert SKILL_LABELS.keys() == SKILLS.keys(), "every skill needs a label in the catalogs"
+
+
+# The words for the contract's enumerations, by kind then value (the values stay the contract).
+LABELS = {
+    "urgency": {"low": N_("Low urgency"), "normal": N_("Normal urgency"), "high": N_("High urgency"),
+                "critical": N_("Critical: someone is in danger now")},
+    "visibility": {"public": N_("Public: anyone can read it"),
+                   "volunteers": N_("Volunteers: only volunteers a moderator verified can read it"),
+                   "private": N_("Private: only the helper you choose reads the text")},
+    "status": {"open": N_("Open"), "matched": N_("A helper is chosen"), "fulfilled": N_("Fulfilled"),
+               "closed": N_("Closed"), "withdrawn": N_("Withdrawn")},
+    "match": {"proposed": N_("Waiting for the volunteer's answer"), "accepted": N_("Said yes; waiting for the author"),
+              "confirmed": N_("Chosen: the conversation is open"), "rejected": N_("The author chose another way"),
+              "declined": N_("Declined"), "expired": N_("Expired without an answer"), "withdrawn": N_("Withdrawn")},
+    "role": {"activist": N_("I need help (activist, family, organizer)"),
+             "volunteer": N_("I can help (volunteer)"), "moderator": N_("Moderator"), "analyst": N_("Analyst")},
+    "outcome": {"fulfilled": N_("Fulfilled: I got the help I needed"), "withdrawn": N_("Withdrawn: I no longer need it")},
+    "email": {"instant": N_("An email at once, saying only: sign in"), "daily": N_("One email a day at most"),
+              "off": N_("No email: I will look in the inbox here")},
+    "notification": {
+        "match_proposed": N_("A request fits your skills. Open it to accept or decline."),
+        "match_accepted": N_("A volunteer offers to help with your request. Open it to see who they are, "
+                             "then confirm or decline."),
+        "match_confirmed": N_("The author of a request chose you to help. You can now send each other messages."),
+        "match_rejected": N_("The author of a request you offered to help with chose another way. "
+                             "Thank you for offering."),
+        "match_expiring": N_("A request you were proposed for is waiting for your answer and will expire soon."),
+        "request_hidden": N_("A moderator hid one of your requests. Others no longer see it."),
+    },
+    "origin": {"matching": N_("Proposed by the platform"), "offer": N_("Offered by the volunteer"),
+               "invitation": N_("Invited by you")},
+    "report": {"requests": N_("Requests"), "response-times": N_("Hours to the first proposal (median)"),
+               "skill": N_("by skill"), "country": N_("by country"), "month": N_("by month")},
+}
+
+
+@functools.lru_cache(maxsize=None)
+def translations(lang):
+    if lang == DEFAULT:
+        return support.NullTranslations()
+    found = support.Translations.load(str(TRANSLATIONS), [lang], domain="messages")
+    if not isinstance(found, support.Translations):
+        raise RuntimeError(f"No compiled catalog for {lang!r}: run `pybabel compile -d {TRANSLATIONS}`.")
+    return found
+
+
+def choose(asked, remembered):
+    """The page's language: `?lang=` if it names one we have, else the cookie's, else English.
+    (Not Accept-Language: Tor Browser always says en-US, and a guess is worse than a choice.)"""
+    for lang in (asked, remembered):
+        if lang in LANGUAGES:
+            return lang
+    return DEFAULT
+
+
+class Formatter:
+    """Names and numbers in the reader's language, for the templates."""
+
+    def __init__(self, lang):
+        self.lang = lang
+        self.locale = Locale.parse(lang)
+        self._ = translations(lang).gettext
+
+    def country(self, code):
+        return self.locale.territories.get(code, code) if code else ""
+
+    def language(self, code):
+        return self.locale.languages.get(code, code) if code else ""
+
+    def skill(self, slug):
+        return self._(SKILL_LABELS[slug]) if slug in SKILL_LABELS else slug
+
+    def label(self, kind, value):
+        text = LABELS[kind].get(value)
+        return self._(text) if text else value
+
+    def choices(self, kind):
+        """(value, label) of an enumeration, in the contract's order."""
+        return [(value, self._(text)) for value, text in LABELS[kind].items()]
+
+    def skill_choices(self):
+        return sorted(((slug, self.skill(slug)) for slug in SKILL_LABELS), key=lambda item: item[1])
+
+    def number(self, value):
+        return numbers.format_decimal(value, locale=self.locale)
+
+    def datetime(self, value):
+        if not value:
+            return ""
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return dates.format_datetime(value, "medium", locale=self.locale)
+
+    def countries(self):
+        """(code, name) of every country, sorted by name in the reader's language."""
+        from services.common.taxonomy import COUNTRIES
+        return sorted(((code, self.country(code)) for code in COUNTRIES), key=lambda item: item[1])
+
+    def languages(self, codes):
+        return sorted(((code, self.language(code)) for code in codes), key=lambda item: item[1])

@@ -1,0 +1,232 @@
+"""How a web page is served: language, session cookie, CSRF, rendering, and the errors as pages.
+
+Every page route is `@http(method, path)` then `@page(...)`; the handler gets the HTTP request and
+a `Page` (who is signed in, in which language, the form) and returns `page.render(...)` or
+`page.redirect(...)`. Pages are plain HTML forms: POST, then a redirect to a GET (no JavaScript).
+
+The session is the same token the API hands out (profiles issues and expires it), kept in an
+`HttpOnly`, `SameSite=Strict` cookie, `Secure` behind TLS. Every POST carries a CSRF token equal
+to a random cookie of its own (double submit; SameSite=Strict already keeps other sites' forms out).
+"""
+import functools
+import hmac
+import logging
+import secrets
+from urllib.parse import urlencode
+
+import jinja2
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.utils import redirect as werkzeug_redirect
+from werkzeug.wrappers import Response
+
+from services.common.errors import DomainError, Forbidden, Unauthorized, ValidationFailed
+
+from ..http import MAX_BODY_BYTES
+from . import i18n
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = jinja2.FileSystemLoader(str(i18n.Path(__file__).parent / "templates"))
+SESSION_COOKIE = "session"
+CSRF_COOKIE = "csrf"
+LANG_COOKIE = "lang"
+# Pages send no script at all, and take styles and images from this host only. SVG charts are
+# inline markup styled by presentation attributes, which the policy does not govern.
+PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'")
+N_ = i18n.N_
+
+# What a finished action says on the page it leads to (`?done=key`): a fixed set of keys, so no
+# text of the visitor's choosing is ever echoed back.
+DONE = {
+    "signed_up": N_("Welcome. Your account is ready."),
+    "signed_in": N_("You are signed in."),
+    "signed_out": N_("You are signed out."),
+    "posted": N_("Your request is posted. Volunteers with the skills it needs will be asked."),
+    "offered": N_("Your offer is sent. The author decides whether to accept it."),
+    "flagged": N_("Thank you. A moderator will look at it."),
+    "closed": N_("The request is closed."),
+    "invited": N_("The volunteer is invited. They will see it with their proposals."),
+    "saved": N_("Saved."),
+    "accepted": N_("You said yes. The author decides now; you will be told."),
+    "declined": N_("You declined. Nobody else sees your reason."),
+    "confirmed": N_("You chose this helper. Your private conversation is open."),
+    "rejected": N_("You declined this offer. The next candidate will be asked."),
+    "sent": N_("Message sent."),
+    "read": N_("All notifications are marked read."),
+    "moderated": N_("Done."),
+    "deleted": N_("Your account and everything the platform held about you are deleted."),
+}
+
+# An error's code -> what a person is told (the services' own messages are written for programs).
+ERRORS = {
+    "validation_failed": N_("Some fields need another look."),
+    "unauthorized": N_("Sign in to continue."),
+    "forbidden": N_("This page is not open to your account."),
+    "not_found": N_("There is nothing here, or it is not open to you."),
+    "conflict": N_("This changed meanwhile. Look again before you continue."),
+    "unprocessable": N_("This cannot be done now."),
+    "confirmation_required": N_("Please confirm before you continue."),
+    "too_many_requests": N_("Too many tries. Wait a few minutes, then try again."),
+    "service_unavailable": N_("The platform is busy. Try again in a moment."),
+    "csrf": N_("This form has expired. Open the page again and resend it."),
+    "payload_too_large": N_("What you sent is too long."),
+    "internal": N_("Something went wrong on our side. Nothing was changed."),
+}
+
+
+class CsrfFailed(DomainError):
+    status = 403
+    code = "csrf"
+
+
+@functools.lru_cache(maxsize=None)
+def environment(lang):
+    """One Jinja environment per language: each has its own catalog installed, so concurrent
+    pages in different languages never share a translation."""
+    env = jinja2.Environment(loader=TEMPLATES, autoescape=True, extensions=["jinja2.ext.i18n", "jinja2.ext.do"],
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.install_gettext_translations(i18n.translations(lang), newstyle=True)
+    return env
+
+
+def is_secure(request, config):
+    """Whether the visitor reached us over TLS: directly, or through the Ingress that ends TLS
+    (its X-Forwarded-Proto can only make a cookie stricter, never looser)."""
+    setting = str(config.get("WEB_SECURE_COOKIES", "auto")).lower()
+    if setting in ("always", "true"):
+        return True
+    if setting in ("never", "false"):
+        return False
+    return request.scheme == "https" or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+
+
+class Page:
+    """One page view: who is asking, in which language, and how to answer."""
+
+    def __init__(self, routes, request):
+        self.routes = routes
+        self.request = request
+        self.config = routes.config
+        self.lang = i18n.choose(request.args.get("lang"), request.cookies.get(LANG_COOKIE))
+        self.fmt = i18n.Formatter(self.lang)
+        self.gettext = i18n.translations(self.lang).gettext
+        self.csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+        self.token = request.cookies.get(SESSION_COOKIE)
+        self.viewer = None  # signed, for the services
+        self.cookies = []   # (name, value, max_age) to set on the response
+
+    # ---- who
+
+    @property
+    def me(self):
+        """The signed-in person's claims (account_id, role, handle, verified), or None."""
+        return self.viewer["claims"] if self.viewer else None
+
+    def sign_in(self, token):
+        self.token = token
+        self.viewer = self.routes._viewer_of(token)
+        self.cookies.append((SESSION_COOKIE, token, None))
+        # A new session gets a new CSRF token: one planted before sign-in is worth nothing after.
+        self.csrf = secrets.token_urlsafe(32)
+
+    def sign_out(self):
+        self.token = self.viewer = None
+        self.cookies.append((SESSION_COOKIE, "", 0))
+
+    # ---- answers
+
+    def render(self, template, status=200, **context):
+        env = environment(self.lang)
+        done = self.request.args.get("done")
+        html = env.get_template(template).render(
+            page=self, me=self.me, lang=self.lang, dir=i18n.LANGUAGES[self.lang], fmt=self.fmt,
+            languages=i18n.ENDONYMS, csrf=self.csrf, path=self.request.path,
+            done=DONE.get(done), errors=context.pop("errors", {}), error=context.pop("error", None),
+            **context)
+        return self._finish(Response(html, status=status, mimetype="text/html"))
+
+    def redirect(self, location, done=None):
+        if done:
+            assert done in DONE, done
+            location += ("&" if "?" in location else "?") + urlencode({"done": done})
+        return self._finish(werkzeug_redirect(location, code=303))
+
+    def error(self, exc):
+        """A refusal as a page: in the reader's words, with the status the API would give."""
+        code = getattr(exc, "code", "internal")
+        status = getattr(exc, "status", 500)
+        return self.render("error.html", status=status, error=ERRORS.get(code, ERRORS["internal"]))
+
+    def field_errors(self, exc):
+        """A ValidationFailed's fields, each message translated where the catalog has it."""
+        return {name: self.gettext(message) for name, message in (exc.fields or {}).items()}
+
+    def _finish(self, response):
+        secure = is_secure(self.request, self.config)
+        if self.request.args.get("lang") in i18n.LANGUAGES:
+            response.set_cookie(LANG_COOKIE, self.lang, max_age=365 * 86400, httponly=True,
+                                samesite="Strict", secure=secure)
+        if self.request.cookies.get(CSRF_COOKIE) != self.csrf:
+            response.set_cookie(CSRF_COOKIE, self.csrf, httponly=True, samesite="Strict", secure=secure)
+        for name, value, max_age in self.cookies:
+            # A session cookie (no max_age) ends with the browser: nothing left on a seized laptop.
+            response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="Strict", secure=secure)
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Content-Security-Policy"] = PAGE_CSP
+        response.headers["Content-Language"] = self.lang
+        return response
+
+
+def page(signed_in=False, roles=None):
+    """Wraps a page handler: language, session, CSRF on POST, sign-in and role checks, errors."""
+    def decorate(handler):
+        @functools.wraps(handler)
+        def wrapper(self, request, *args, **kwargs):
+            view = Page(self, request)
+            try:
+                request.max_content_length = MAX_BODY_BYTES
+                if request.method == "POST":
+                    sent = request.form.get("csrf", "")
+                    cookie = request.cookies.get(CSRF_COOKIE, "")
+                    if not (cookie and hmac.compare_digest(sent.encode(), cookie.encode())):
+                        raise CsrfFailed("The form's CSRF token does not match.")
+                if view.token:
+                    try:
+                        view.viewer = self._viewer_of(view.token)
+                    except Unauthorized:
+                        view.sign_out()  # expired or ended elsewhere
+                if signed_in and not view.me:
+                    return view.redirect("/login?" + urlencode({"next": request.full_path.rstrip("?")}))
+                if roles and view.me["role"] not in roles:
+                    return view.error(Forbidden("Not for this role."))
+                return handler(self, request, view, *args, **kwargs)
+            except RequestEntityTooLarge:
+                return view.error(_TooLarge("The body is too large."))
+            except ValidationFailed as exc:
+                return view.render("error.html", status=exc.status, error=ERRORS["validation_failed"],
+                                   errors=view.field_errors(exc))
+            except DomainError as exc:
+                return view.error(exc)
+            except Exception:
+                log.exception("unhandled error in page %s", handler.__name__)
+                return view.error(_Internal("Unexpected."))
+        return wrapper
+    return decorate
+
+
+class _TooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
+
+
+class _Internal(DomainError):
+    status = 500
+    code = "internal"
+
+
+def safe_next(target):
+    """Where to go after signing in: a path on this site only (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"

@@ -1,0 +1,90 @@
+"""Pages about people: the volunteer directory (invite), one's own profile, email and account."""
+from services.common.errors import ValidationFailed
+
+from ..http import call, http, sealed
+from ..routes.base import RoutesBase
+from . import forms
+from .pages import page
+from .request_pages import PAGE_SIZE, _language_choices
+
+DIRECTORY_PARAMS = ("q", "skill", "country", "language", "page")
+EMAIL_CHOICES = ("instant", "daily", "off")
+
+
+class PeoplePages(RoutesBase):
+    @http("GET", "/volunteers")
+    @page()
+    def directory(self, request, page):
+        params = {name: request.args[name] for name in DIRECTORY_PARAMS if request.args.get(name)}
+        try:
+            results = call(self.search.search_volunteers, page.viewer, dict(params, size=PAGE_SIZE))
+        except ValidationFailed as exc:
+            return page.render("volunteers.html", status=400, params=params, results=None, open_requests=[],
+                               errors=page.field_errors(exc))
+        open_requests = []
+        if page.me and page.me["role"] == "activist":
+            open_requests = [r for r in call(self.requests.my_requests, page.viewer) if r["status"] == "open"]
+        return page.render("volunteers.html", params=params, results=results, open_requests=open_requests)
+
+    @http("POST", "/volunteers/invite")
+    @page(signed_in=True, roles=("activist",))
+    def invite(self, request, page):
+        volunteer = call(self.profiles.profile_by_handle, page.viewer, request.form.get("handle", ""))
+        request_id = request.form.get("request_id", "")
+        call(self.matching.invite_volunteer, page.viewer, request_id, {"volunteer_id": volunteer["id"]})
+        return page.redirect("/matches", done="invited")
+
+    @http("GET", "/me/profile")
+    @page(signed_in=True)
+    def profile_page(self, request, page):
+        me = call(self.profiles.get_me, page.viewer)
+        profile = dict(me.get("profile") or {})
+        profile["languages"] = [entry["code"] for entry in profile.get("languages", [])]
+        return self._profile(page, me, profile)
+
+    def _profile(self, page, me, form, status=200, errors=None):
+        preferences = call(self.notify.get_preferences, page.viewer)
+        return page.render("profile.html", status=status, account=me, form=form, errors=errors or {},
+                           preferences=preferences, email_choices=EMAIL_CHOICES,
+                           language_choices=_language_choices(page.fmt), countries=page.fmt.countries())
+
+    @http("POST", "/me/profile")
+    @page(signed_in=True)
+    def save_profile(self, request, page):
+        data = forms.pick(request.form, names=("bio",), lists=("skills", "languages", "countries"),
+                          integers=("availability_hours", "max_active_matches"))
+        data.setdefault("bio", "")
+        try:
+            call(self.profiles.update_profile, page.viewer, data)
+        except ValidationFailed as exc:
+            return self._profile(page, call(self.profiles.get_me, page.viewer), data, status=400,
+                                 errors=page.field_errors(exc))
+        return page.redirect("/me/profile", done="saved")
+
+    @http("POST", "/me/email")
+    @page(signed_in=True)
+    def save_email(self, request, page):
+        email = request.form.get("email", "").strip() or None
+        try:
+            call(self.profiles.change_email, page.viewer, sealed(self.profiles.change_email, {"email": email}))
+            call(self.notify.set_preferences, page.viewer, {"email": request.form.get("delivery", "off")})
+        except ValidationFailed as exc:
+            me = call(self.profiles.get_me, page.viewer)
+            profile = dict(me.get("profile") or {})
+            profile["languages"] = [entry["code"] for entry in profile.get("languages", [])]
+            return self._profile(page, me, profile, status=400, errors=page.field_errors(exc))
+        return page.redirect("/me/profile", done="saved")
+
+    @http("POST", "/me/delete")
+    @page(signed_in=True)
+    def delete_account(self, request, page):
+        try:
+            call(self.profiles.delete_account, page.viewer,
+                 sealed(self.profiles.delete_account, {"password": request.form.get("password", "")}))
+        except ValidationFailed as exc:
+            me = call(self.profiles.get_me, page.viewer)
+            profile = dict(me.get("profile") or {})
+            profile["languages"] = [entry["code"] for entry in profile.get("languages", [])]
+            return self._profile(page, me, profile, status=400, errors=page.field_errors(exc))
+        page.sign_out()
+        return page.redirect("/", done="deleted")

@@ -1,0 +1,81 @@
+"""Pages anyone may open: the landing page, signing up, in and out; and the one stylesheet."""
+from pathlib import Path
+
+from werkzeug.wrappers import Response
+
+from services.common.errors import Unauthorized, ValidationFailed
+
+from ..http import call, http, sealed
+from ..routes.base import RoutesBase
+from . import forms
+from .pages import page, safe_next
+
+STATIC = Path(__file__).parent / "static"
+# Read once: the stylesheet is the only asset (no fonts, scripts or images from anywhere).
+ASSETS = {path.name: path.read_bytes() for path in STATIC.iterdir() if path.suffix == ".css"}
+
+
+class PublicPages(RoutesBase):
+    @http("GET", "/")
+    @page()
+    def landing_page(self, request, page):
+        return page.render("index.html")
+
+    @http("GET", "/static/<string:name>")
+    def static_asset(self, request, name):
+        if name not in ASSETS:
+            return Response("Not found", status=404, mimetype="text/plain")
+        return Response(ASSETS[name], mimetype="text/css", headers={"Cache-Control": "public, max-age=3600"})
+
+    @http("GET", "/signup")
+    @page()
+    def signup_form(self, request, page):
+        return page.render("signup.html", form={"role": request.args.get("role", "activist")})
+
+    @http("POST", "/signup")
+    @page()
+    def signup(self, request, page):
+        data = forms.pick(request.form, names=("handle", "password", "role", "email"))
+        form = {k: v for k, v in data.items() if k != "password"}
+        if data.get("password") != request.form.get("password2"):
+            return page.render("signup.html", status=400, form=form,
+                               errors={"password2": page.gettext("The two passwords differ.")})
+        try:
+            self.rate_limit("sign_up", request.remote_addr)
+            call(self.profiles.register, sealed(self.profiles.register, data))
+            session = call(self.profiles.login, sealed(self.profiles.login,
+                                                       {"handle": data["handle"], "password": data["password"]}))
+        except ValidationFailed as exc:
+            return page.render("signup.html", status=400, form=form, errors=page.field_errors(exc))
+        page.sign_in(session["token"])
+        return page.redirect("/me/profile" if data["role"] == "volunteer" else "/requests/new", done="signed_up")
+
+    @http("GET", "/login")
+    @page()
+    def login_form(self, request, page):
+        return page.render("login.html", form={}, next=safe_next(request.args.get("next")))
+
+    @http("POST", "/login")
+    @page()
+    def login(self, request, page):
+        data = forms.pick(request.form, names=("handle", "password"))
+        target = safe_next(request.form.get("next"))
+        try:
+            self.rate_limit("sign_in", request.remote_addr)
+            session = call(self.profiles.login, sealed(self.profiles.login, data))
+        except ValidationFailed as exc:
+            return page.render("login.html", status=400, form={"handle": data.get("handle", "")}, next=target,
+                               errors=page.field_errors(exc))
+        except Unauthorized:
+            return page.render("login.html", status=401, form={"handle": data.get("handle", "")}, next=target,
+                               errors={"password": page.gettext("That handle and password do not match.")})
+        page.sign_in(session["token"])
+        return page.redirect(target, done="signed_in")
+
+    @http("POST", "/logout")
+    @page()
+    def logout(self, request, page):
+        if page.token:
+            call(self.profiles.logout, sealed(self.profiles.logout, page.token), False)
+        page.sign_out()
+        return page.redirect("/", done="signed_out")

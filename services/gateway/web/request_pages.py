@@ -1,0 +1,88 @@
+"""Pages about needs: post one, read one (offer help, flag, close), search them."""
+from services.common.errors import ConfirmationRequired, ValidationFailed
+from services.common.schemas import URGENCIES, VISIBILITIES
+
+from ..http import call, http, sealed
+from ..routes.base import RoutesBase
+from . import forms
+from .pages import page
+
+REQUEST_FIELDS = dict(names=("title", "body", "country", "urgency", "visibility"), lists=("skills", "languages"),
+                      checkboxes=("verified_only", "confirm_public"))
+# The languages offered first in the pickers (the people SCENARIOS.md describes); all others follow.
+COMMON_LANGUAGES = ("fa", "ar", "ru", "zh", "en", "tr", "ku", "be", "uk", "fr", "es", "de", "az", "uz", "my", "bo", "ug")
+SEARCH_PARAMS = ("q", "skill", "country", "language", "urgency", "status", "page", "sort")
+PAGE_SIZE = 20
+
+
+class RequestPages(RoutesBase):
+    @http("GET", "/requests/new")
+    @page(signed_in=True, roles=("activist",))
+    def new_request_form(self, request, page):
+        return self._request_form(page, {"urgency": "normal", "visibility": "public", "skills": [], "languages": []})
+
+    @http("POST", "/requests/new")
+    @page(signed_in=True, roles=("activist",))
+    def new_request(self, request, page):
+        data = forms.pick(request.form, **REQUEST_FIELDS)
+        try:
+            created = call(self.requests.create_request, page.viewer, sealed(self.requests.create_request, data))
+        except ValidationFailed as exc:
+            return self._request_form(page, data, status=400, errors=page.field_errors(exc))
+        except ConfirmationRequired as exc:
+            # The identifying-text warning is a step of its own: the author reads what was found,
+            # then edits or confirms with the box that now appears.
+            return self._request_form(page, data, status=422, warnings=sorted(exc.fields or {}))
+        return page.redirect(f"/requests/{created['id']}", done="posted")
+
+    def _request_form(self, page, form, status=200, errors=None, warnings=None):
+        return page.render("request_new.html", status=status, form=form, errors=errors or {},
+                           warnings=warnings or [], urgencies=URGENCIES, visibilities=VISIBILITIES,
+                           language_choices=_language_choices(page.fmt), countries=page.fmt.countries())
+
+    @http("GET", "/requests/<string:request_id>")
+    @page()
+    def request_page(self, request, page, request_id):
+        need = call(self.requests.get_request, page.viewer, request_id)
+        mine = bool(page.me and page.me["role"] == "activist" and "hidden" in need
+                    and any(r["id"] == request_id for r in call(self.requests.my_requests, page.viewer)))
+        return page.render("request.html", need=need, mine=mine)
+
+    @http("POST", "/requests/<string:request_id>/offer")
+    @page(signed_in=True, roles=("volunteer",))
+    def offer(self, request, page, request_id):
+        call(self.matching.offer_help, page.viewer, request_id)
+        return page.redirect("/matches", done="offered")
+
+    @http("POST", "/requests/<string:request_id>/flag")
+    @page(signed_in=True)
+    def flag(self, request, page, request_id):
+        call(self.requests.flag_request, page.viewer, request_id, forms.pick(request.form, names=("reason",)))
+        return page.redirect(f"/requests/{request_id}", done="flagged")
+
+    @http("POST", "/requests/<string:request_id>/close")
+    @page(signed_in=True, roles=("activist",))
+    def close(self, request, page, request_id):
+        call(self.requests.close_request, page.viewer, request_id, forms.pick(request.form, names=("outcome",)))
+        return page.redirect(f"/requests/{request_id}", done="closed")
+
+    @http("GET", "/search")
+    @page()
+    def search_page(self, request, page):
+        params = {name: request.args[name] for name in SEARCH_PARAMS if request.args.get(name)}
+        params["size"] = PAGE_SIZE
+        try:
+            results = call(self.search.search_requests, page.viewer, params)
+        except ValidationFailed as exc:
+            return page.render("search.html", status=400, params=params, results=None,
+                               errors=page.field_errors(exc))
+        number = int(params.get("page", 1))
+        return page.render("search.html", params=params, results=results, number=number,
+                           pages=min(-(-results["total"] // PAGE_SIZE), 10_000 // PAGE_SIZE))
+
+
+def _language_choices(fmt):
+    from services.common.taxonomy import LANGUAGES
+    first = [(code, fmt.language(code)) for code in COMMON_LANGUAGES]
+    rest = fmt.languages(LANGUAGES - set(COMMON_LANGUAGES))
+    return first + rest
