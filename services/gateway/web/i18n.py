@@ -16,6 +16,8 @@ TRANSLATIONS = Path(__file__).parent / "translations"
 DEFAULT = "en"
 # Language -> writing direction. Persian and Arabic are laid out right to left.
 LANGUAGES = {"en": "ltr", "fa": "rtl", "ar": "rtl", "ru": "ltr", "zh": "ltr"}
+# Languages whose own digits are not the Latin ones (CLDR's default numbering systems).
+NATIVE_DIGITS = {"fa": str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"), "ar": str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")}
 # Each language named in itself, for the language switcher.
 ENDONYMS = {"en": "English", "fa": "فارسی", "ar": "العربية", "ru": "Русский", "zh": "中文"}
 
@@ -126,14 +128,18 @@ class Formatter:
         return sorted(((slug, self.skill(slug)) for slug in SKILL_LABELS), key=lambda item: item[1])
 
     def number(self, value):
-        return numbers.format_decimal(value, locale=self.locale)
+        return self._digits(numbers.format_decimal(value, locale=self.locale, numbering_system="default"))
+
+    def _digits(self, text):
+        """The reader's own digits (Persian ۱۲۳, Arabic ١٢٣): Babel gives their separators but Latin digits."""
+        return text.translate(NATIVE_DIGITS[self.lang]) if self.lang in NATIVE_DIGITS else text
 
     def datetime(self, value):
         if not value:
             return ""
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
-        return dates.format_datetime(value, "medium", locale=self.locale)
+        return self._digits(dates.format_datetime(value, "medium", locale=self.locale))
 
     def countries(self):
         """(code, name) of every country, sorted by name in the reader's language."""

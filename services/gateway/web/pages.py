@@ -75,6 +75,31 @@ ERRORS = {
 }
 
 
+# A field's error in the reader's language: the services word theirs for programs, in English; a
+# page in another language says what each field expects instead (by the field's name).
+FIELD_ERRORS = {
+    "handle": N_("3 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit. Use a pseudonym, "
+                 "not your real name."),
+    "password": N_("At least 10 characters."),
+    "role": N_("Choose one."),
+    "email": N_("This is not an email address."),
+    "title": N_("Write a title of 5 to 200 characters."),
+    "body": N_("Say what you need in 10 to 5,000 characters."),
+    "skills": N_("Choose at least one skill."),
+    "languages": N_("Choose at least one language."),
+    "countries": N_("Choose countries from the list."),
+    "country": N_("Choose a country."),
+    "urgency": N_("Choose how urgent it is."),
+    "visibility": N_("Choose who may read it."),
+    "text": N_("Write a message of at most 4,000 characters."),
+    "reason": N_("Say it in 3 to 1,000 characters."),
+    "bio": N_("At most 2,000 characters."),
+    "availability_hours": N_("A whole number from 0 to 200."),
+    "max_active_matches": N_("A whole number from 1 to 20."),
+}
+SERVICE_MESSAGES = (N_("That handle is taken."),)
+
+
 class CsrfFailed(DomainError):
     status = 403
     code = "csrf"
@@ -159,8 +184,16 @@ class Page:
         return self.render("error.html", status=status, error=ERRORS.get(code, ERRORS["internal"]))
 
     def field_errors(self, exc):
-        """A ValidationFailed's fields, each message translated where the catalog has it."""
-        return {name: self.gettext(message) for name, message in (exc.fields or {}).items()}
+        """A refusal's fields, each with a message in the reader's language: the service's own
+        where the catalog has it (or the page is in English), else what the field expects."""
+        errors = {}
+        for name, message in (exc.fields or {}).items():
+            name = name.split(".")[0]  # "skills.0" is about the skills
+            translated = self.gettext(message)
+            if self.lang != i18n.DEFAULT and translated == message and name in FIELD_ERRORS:
+                translated = self.gettext(FIELD_ERRORS[name])
+            errors[name] = translated
+        return errors
 
     def _finish(self, response):
         secure = is_secure(self.request, self.config)

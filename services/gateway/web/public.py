@@ -3,7 +3,7 @@ from pathlib import Path
 
 from werkzeug.wrappers import Response
 
-from services.common.errors import Unauthorized, ValidationFailed
+from services.common.errors import Conflict, Unauthorized, ValidationFailed
 
 from ..http import call, http, sealed
 from ..routes.base import RoutesBase
@@ -45,7 +45,7 @@ class PublicPages(RoutesBase):
             call(self.profiles.register, sealed(self.profiles.register, data))
             session = call(self.profiles.login, sealed(self.profiles.login,
                                                        {"handle": data["handle"], "password": data["password"]}))
-        except ValidationFailed as exc:
+        except (ValidationFailed, Conflict) as exc:
             return page.render("signup.html", status=400, form=form, errors=page.field_errors(exc))
         page.sign_in(session["token"])
         return page.redirect("/me/profile" if data["role"] == "volunteer" else "/requests/new", done="signed_up")

@@ -1,0 +1,76 @@
+"""The web layer's plain parts: forms to schema input, where to go after signing in, languages,
+server-drawn charts, and the templates rendering with what the services return."""
+import re
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from services.gateway.web import charts, forms, i18n
+from services.gateway.web.pages import FIELD_ERRORS, environment, safe_next
+
+
+def test_forms_become_what_the_schemas_validate():
+    form = MultiDict([("title", "  A title  "), ("body", "  kept as typed "), ("skills", "press"), ("skills", "legal"),
+                      ("country", ""), ("availability_hours", "12"), ("max_active_matches", "many"),
+                      ("verified_only", "on")])
+    data = forms.pick(form, names=("title", "body", "country"), lists=("skills", "languages"),
+                      integers=("availability_hours", "max_active_matches"), checkboxes=("verified_only", "confirm_public"))
+    assert data == {"title": "A title", "body": "  kept as typed ", "skills": ["press", "legal"], "languages": [],
+                    "availability_hours": 12, "max_active_matches": "many",  # the schema names the field
+                    "verified_only": True, "confirm_public": False}
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/matches", "/matches"), ("/requests/abc?lang=fa", "/requests/abc?lang=fa"), (None, "/"), ("", "/"),
+    ("//evil.example/x", "/"), ("https://evil.example/", "/"), ("/\\evil.example", "/"), ("javascript:alert(1)", "/"),
+])
+def test_only_a_path_of_this_site_is_a_place_to_go_after_signing_in(target, expected):
+    assert safe_next(target) == expected
+
+
+def test_the_language_is_asked_for_then_remembered_then_english():
+    assert i18n.choose("fa", "ru") == "fa"
+    assert i18n.choose(None, "ru") == "ru"
+    assert i18n.choose("xx", "zz") == "en"
+    assert {lang for lang, direction in i18n.LANGUAGES.items() if direction == "rtl"} == {"fa", "ar"}
+
+
+def test_names_dates_and_numbers_are_in_the_readers_language():
+    fa, zh = i18n.Formatter("fa"), i18n.Formatter("zh")
+    assert fa.country("IR") == "ایران" and zh.country("IR") == "伊朗"
+    assert fa.language("fa") == "فارسی"
+    assert fa.number(1234) == "۱٬۲۳۴"
+    assert fa.skill("legal") == "مشاوره حقوقی و وکالت"
+    assert fa.label("urgency", "critical") == "بحرانی: کسی همین حالا در خطر است"
+    assert "2026" in i18n.Formatter("en").datetime("2026-11-22T10:00:00+00:00")
+
+
+def test_every_field_error_a_form_can_show_has_words_in_every_language():
+    for lang in i18n.LANGUAGES:
+        gettext = i18n.translations(lang).gettext
+        for message in FIELD_ERRORS.values():
+            assert (gettext(message) != message) == (lang != "en")
+
+
+def test_a_chart_is_inline_svg_with_its_figures_and_no_style_attribute():
+    svg = str(charts.bars([("Legal <advice>", 40), ("Press", 10), ("Nobody", None)], "Requests by skill"))
+    assert svg.startswith("<svg") and "style=" not in svg and "<script" not in svg
+    assert "Legal &lt;advice&gt;" in svg and "Nobody" not in svg
+    widths = [int(w) for w in re.findall(r'<rect [^>]*width="(\d+)"', svg)]
+    assert abs(widths[0] - 4 * widths[1]) <= 4  # to the pixel
+    assert str(charts.bars([], "empty")) == ""
+
+
+def test_a_volunteers_page_of_matches_renders_what_matching_returns():
+    """The templates against the shapes the services give (lifecycle.view), in a right-to-left language."""
+    match = {"id": "m1", "request_id": "r1", "status": "proposed", "score": 0.8, "reasons": ["Speaks fa"],
+             "volunteer_id": "v1", "origin": "matching", "proposed_at": "2026-11-22T10:00:00+00:00",
+             "expires_at": "2026-11-23T10:00:00+00:00", "answered_at": None, "decided_at": None,
+             "request": {"skills": ["legal"], "languages": ["fa"], "country": "IR", "urgency": "high",
+                         "visibility": "private"}}
+    html = environment("fa").get_template("matches_volunteer.html").render(
+        me={"role": "volunteer", "handle": "v"}, lang="fa", dir="rtl", fmt=i18n.Formatter("fa"),
+        languages=i18n.ENDONYMS, csrf="token", path="/matches", done=None, errors={}, error=None,
+        open=[match], confirmed=[], past=[])
+    assert '<html lang="fa" dir="rtl">' in html and "/matches/m1/accept" in html
+    assert 'name="csrf" value="token"' in html and "ایران" in html

@@ -1,0 +1,193 @@
+"""The web pages over plain HTTP, as a browser without JavaScript uses them: headers, cookies,
+CSRF, sign-in redirects, languages, errors next to fields, and no reference to any other host.
+(The whole journey in a real browser is tests/browser.)"""
+import re
+import uuid
+from urllib.parse import urlparse
+
+import pytest
+
+from services.gateway.web.i18n import LANGUAGES
+from tests.e2e.web import WebVisitor, field_errors, references, visible_text
+from tests.support import operator_command, wait_until
+
+PAGE_BUDGET = 100 * 1024  # a page with its assets (DESIGN: usable on a slow, filtered connection)
+
+
+def unique(prefix):
+    return f"{prefix}{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture(scope="module")
+def people(platform):
+    """An activist with a public need, a volunteer who can help with it, a moderator and an analyst."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    activist = WebVisitor(platform).sign_up(unique("family"), "activist")
+    volunteer = WebVisitor(platform).sign_up(unique("press"), "volunteer")
+    assert volunteer.post("/me/profile", {"skills": ["press", "writing"], "languages": ["fa", "en"],
+                                          "countries": ["IR"], "bio": "Reporter on prisoners' rights.",
+                                          "availability_hours": "6", "max_active_matches": "3"}).status_code == 200
+    response = activist.post("/requests/new", {
+        "title": "An op-ed about my father's hunger strike", "body": "We need a journalist to help publish "
+        "an op-ed about a hunger strike in Evin prison, in English and Persian.", "skills": ["press"],
+        "languages": ["fa"], "country": "IR", "urgency": "high", "visibility": "public"})
+    assert "done=posted" in response.url
+    request_id = urlparse(response.url).path.rsplit("/", 1)[1]
+    staff = {}
+    for role in ("moderator", "analyst"):
+        visitor = WebVisitor(platform).sign_up(unique(role[:4]), "volunteer")
+        with ClusterRpcProxy(platform.config, timeout=20) as rpc:
+            rpc.profiles.grant_role(operator_command({"handle": visitor.handle, "role": role}, platform.config))
+        staff[role] = visitor.sign_in(visitor.handle)  # a new session carries the new role
+    return {"activist": activist, "volunteer": volunteer, "request_id": request_id, **staff}
+
+
+def pages_of(people):
+    request_path = f"/requests/{people['request_id']}"
+    return {
+        None: ["/", "/signup", "/login", "/search", "/volunteers", request_path],
+        "activist": ["/requests/new", "/matches", "/notifications", "/me/profile", request_path, "/search"],
+        "volunteer": ["/matches", "/notifications", "/me/profile", request_path, "/volunteers"],
+        "moderator": ["/moderation", "/notifications", "/me/profile"],
+        "analyst": ["/analytics", "/me/profile"],
+    }
+
+
+def test_every_page_is_served_safely_and_references_no_other_host(platform, people):
+    stylesheet = WebVisitor(platform).get("/static/style.css")
+    assert stylesheet.status_code == 200 and stylesheet.headers["Content-Type"].startswith("text/css")
+    assert "url(" not in stylesheet.text and "@import" not in stylesheet.text  # no font or image from anywhere
+    for role, paths in pages_of(people).items():
+        visitor = people[role] if role else WebVisitor(platform)
+        for path in paths:
+            for lang in LANGUAGES:
+                response = visitor.get(path + ("&" if "?" in path else "?") + f"lang={lang}")
+                assert response.status_code == 200, (role, path, lang, response.text[-1500:])
+                html = response.text
+                for url in references(html):
+                    parsed = urlparse(url)
+                    # Only this host: relative URLs, no scheme, no network location, no data: or javascript:.
+                    assert not parsed.scheme and not parsed.netloc and not url.startswith("//"), (path, url)
+                assert "<script" not in html and " style=" not in html and "<img" not in html
+                headers = response.headers
+                assert headers["Cache-Control"] == "no-store"
+                csp = headers["Content-Security-Policy"]
+                assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp and "script-src" not in csp
+                assert headers["Referrer-Policy"] == "no-referrer" and headers["X-Content-Type-Options"] == "nosniff"
+                assert headers["X-Frame-Options"] == "DENY"
+                assert f'<html lang="{lang}" dir="{LANGUAGES[lang]}">' in html
+                assert len(response.content) + len(stylesheet.content) < PAGE_BUDGET, (path, len(response.content))
+
+
+def test_no_page_shows_an_english_sentence_to_a_persian_reader(platform, people):
+    """What a template forgot to mark for translation shows up as Latin words on a Persian page.
+    Allowed: what people wrote (handles, the request), and names that are not translated."""
+    allowed = {"CSV", "Tor", "Ctrl", "English"}
+    for role, paths in pages_of(people).items():
+        visitor = people[role] if role else WebVisitor(platform)
+        for path in paths:
+            text = visible_text(visitor.get(path, params={"lang": "fa"}).text)
+            text = re.sub(r"An op-ed about my father's hunger strike|We need a journalist[^<]*Persian\.", " ", text)
+            text = text.replace("Reporter on prisoners' rights.", " ")
+            words = {w for w in re.findall(r"[A-Za-z][A-Za-z']{2,}", text)} - allowed
+            words = {w for w in words if not any(w in people[r].handle for r in people if hasattr(people[r], "handle"))}
+            assert not words, (role, path, sorted(words))
+
+
+def test_a_page_for_signed_in_people_sends_others_to_sign_in_and_back(platform, people):
+    visitor = WebVisitor(platform)
+    response = visitor.get("/matches", allow_redirects=False)
+    assert response.status_code == 303 and response.headers["Location"] == "/login?next=%2Fmatches"
+    back = visitor.post("/login", {"handle": people["volunteer"].handle, "password": "correct horse battery staple",
+                                   "next": "/matches"})
+    assert urlparse(back.url).path == "/matches"
+    # Only a path of this site is a place to go back to: no open redirect.
+    elsewhere = WebVisitor(platform).post("/login", {"handle": people["volunteer"].handle,
+                                                     "password": "correct horse battery staple",
+                                                     "next": "//evil.example/phish"}, follow=False)
+    assert elsewhere.headers["Location"].startswith("/?")
+    # A page for another role says so, and changes nothing.
+    assert people["volunteer"].get("/moderation").status_code == 403
+    assert people["activist"].get("/analytics").status_code == 403
+
+
+def test_session_and_csrf_cookies_are_strict_and_a_form_without_its_token_changes_nothing(platform, people):
+    visitor = WebVisitor(platform)
+    handle = unique("nocsrf")
+    forged = visitor.http.post(platform.url + "/signup", data={"handle": handle, "password": "x" * 12,
+                                                               "password2": "x" * 12, "role": "activist",
+                                                               "csrf": "guessed"}, timeout=30)
+    assert forged.status_code == 403
+    assert WebVisitor(platform).post("/login", {"handle": handle, "password": "x" * 12}).status_code == 401
+    response = WebVisitor(platform).post("/signup", {"handle": handle, "password": "x" * 12, "password2": "x" * 12,
+                                                     "role": "activist"}, follow=False)
+    session = next(c for c in response.raw.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "HttpOnly" in session and "SameSite=Strict" in session and "Secure" not in session
+    assert "Max-Age" not in session and "Expires" not in session  # ends with the browser
+    # Behind the TLS-ending Ingress, the cookies are Secure too.
+    tls = WebVisitor(platform)
+    over_tls = tls.post("/login", {"handle": handle, "password": "x" * 12}, follow=False,
+                        headers={"X-Forwarded-Proto": "https"})
+    assert all("Secure" in c for c in over_tls.raw.headers.getlist("Set-Cookie"))
+    # Signing out ends the session on the server, not only in the browser.
+    signed_in = WebVisitor(platform).sign_in(handle, "x" * 12)
+    token = signed_in.http.cookies.get("session")
+    signed_in.post("/logout")
+    stolen = WebVisitor(platform)
+    stolen.http.cookies.set("session", token)
+    assert stolen.get("/matches", allow_redirects=False).status_code == 303
+
+
+def test_bad_input_is_named_next_to_its_field_in_the_readers_language_and_changes_nothing(platform, people):
+    activist = people["activist"]
+    before = activist.get("/matches").text.count('class="card"')
+    response = activist.post("/requests/new?lang=fa", {"title": "x", "body": "short", "country": "", "urgency": "normal",
+                                                       "visibility": "public"})
+    assert response.status_code == 400
+    errors = field_errors(response.text)
+    assert set(errors) >= {"title", "body", "skills", "languages", "country"}
+    assert errors["title"] == "عنوانی ۵ تا ۲۰۰ نویسه‌ای بنویسید."
+    assert re.search(r'id="title"[^>]*aria-describedby="[^"]*title-error"[^>]*aria-invalid="true"', response.text)
+    assert 'value="x"' in response.text  # what was typed stays in the form
+    assert activist.get("/matches").text.count('class="card"') == before
+    # Text that may identify someone is a step of its own: warned, then published only when confirmed.
+    need = {"title": "Letters for a prisoner", "body": "Write to his mother at +98 912 345 6789 to send letters.",
+            "skills": ["writing"], "languages": ["fa"], "country": "IR", "urgency": "normal", "visibility": "public"}
+    warned = activist.post("/requests/new", need)
+    assert warned.status_code == 422 and 'name="confirm_public"' in warned.text
+    assert activist.get("/matches").text.count('class="card"') == before
+    confirmed = activist.post("/requests/new", dict(need, confirm_public="on"))
+    assert "done=posted" in confirmed.url
+
+
+def test_the_language_is_chosen_once_and_remembered(platform):
+    visitor = WebVisitor(platform, lang="ar")
+    page = visitor.get("/search")
+    assert '<html lang="ar" dir="rtl">' in page.text and page.headers["Content-Language"] == "ar"
+    assert "ابحث عن الطلبات" in page.text
+    assert '<html lang="en" dir="ltr">' in WebVisitor(platform).get("/search").text
+    assert '<html lang="zh" dir="ltr">' in visitor.get("/search?lang=zh").text
+    assert '<html lang="zh" dir="ltr">' in visitor.get("/").text
+    assert '<html lang="zh" dir="ltr">' in visitor.get("/?lang=xx").text  # an unknown language changes nothing
+
+
+def test_a_need_found_offered_confirmed_and_talked_about_through_the_pages(platform, people):
+    """The trust rules hold on the pages: the author sees who said yes, chooses, and only then do
+    the two talk; nobody else reads the conversation."""
+    activist, volunteer = people["activist"], people["volunteer"]
+    request_id = people["request_id"]
+    wait_until(lambda: request_id in volunteer.get("/search", params={"q": "hunger strike"}).text, timeout=30,
+               message="the need is searchable")
+    assert "done=offered" in volunteer.post(f"/requests/{request_id}/offer").url
+    page = activist.get("/matches").text
+    assert volunteer.handle in page and "Reporter on prisoners" in page
+    match_id = re.search(r'/matches/([0-9a-f]+)/confirm', page).group(1)
+    assert volunteer.post(f"/matches/{match_id}/confirm").status_code == 404  # the author's choice only
+    assert "done=confirmed" in activist.post(f"/matches/{match_id}/confirm").url
+    assert "done=sent" in activist.post(f"/matches/{match_id}/messages", {"text": "Thank you. Can we use Signal?"}).url
+    assert "Thank you. Can we use Signal?" in volunteer.get(f"/matches/{match_id}").text
+    stranger = WebVisitor(platform).sign_up(unique("agent"), "volunteer")
+    assert stranger.get(f"/matches/{match_id}").status_code == 404
+    assert stranger.post(f"/matches/{match_id}/messages", {"text": "hello"}).status_code in (403, 404, 409)
+    assert "Can we use Signal" not in stranger.get(f"/matches/{match_id}").text
