@@ -21,3 +21,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# axe-core checks the pages' accessibility inside the browser tests; served into the page by the
+# test itself (never from a CDN). Pinned; kept beside the venv.
+AXE_DIR="${ALLIES_HOME:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.local}/axe"
+AXE_VERSION=4.10.2
+if [ ! -f "$AXE_DIR/node_modules/axe-core/package.json" ] \
+   || ! grep -q "\"version\": \"$AXE_VERSION\"" "$AXE_DIR/node_modules/axe-core/package.json"; then
+  echo "[browser] installing axe-core $AXE_VERSION from npm" >&2
+  mkdir -p "$AXE_DIR"
+  (cd "$AXE_DIR" && npm install --silent --no-audit --no-fund --no-save "axe-core@$AXE_VERSION" >/dev/null)
+fi

@@ -191,3 +191,22 @@ def test_a_need_found_offered_confirmed_and_talked_about_through_the_pages(platf
     assert stranger.get(f"/matches/{match_id}").status_code == 404
     assert stranger.post(f"/matches/{match_id}/messages", {"text": "hello"}).status_code in (403, 404, 409)
     assert "Can we use Signal" not in stranger.get(f"/matches/{match_id}").text
+
+
+def test_an_author_invites_a_volunteer_found_in_the_directory(platform, people):
+    activist = people["activist"]
+    writer = WebVisitor(platform).sign_up(unique("poet"), "volunteer")
+    writer.post("/me/profile", {"skills": ["writing", "art"], "languages": ["fa"], "bio": "Songwriter."})
+    listed = f"<bdi>{writer.handle}</bdi>"
+    directory = wait_until(lambda: (lambda html: listed in html and html)(
+        activist.get("/volunteers", params={"q": writer.handle}).text), timeout=30, message="listed")
+    card = directory[directory.index(listed):]
+    form = re.search(r'<form method="post" action="/volunteers/invite".*?</form>', card, re.S)
+    assert form, card[:3000]
+    form = form.group(0)
+    handle = re.search(r'name="handle" value="([^"]*)"', form).group(1)
+    request_id = re.search(r'<option value="([0-9a-f]+)"', form).group(1)
+    assert handle == writer.handle
+    invited = activist.post("/volunteers/invite", {"handle": handle, "request_id": request_id})
+    assert "done=invited" in invited.url
+    assert "/matches/" in writer.get("/matches").text  # it reaches them as a proposal

@@ -74,3 +74,15 @@ def test_a_volunteers_page_of_matches_renders_what_matching_returns():
         open=[match], confirmed=[], past=[])
     assert '<html lang="fa" dir="rtl">' in html and "/matches/m1/accept" in html
     assert 'name="csrf" value="token"' in html and "ایران" in html
+
+
+def test_no_handler_shadows_another():
+    """The gateway mixes every route class into one; a page handler named like an API handler
+    would silently replace it (it did: a page's `verify` hid the API's)."""
+    from services.gateway.service import GatewayService
+    seen = {}
+    for cls in GatewayService.__mro__[1:]:
+        for name, value in vars(cls).items():
+            if callable(value) and getattr(value, "nameko_entrypoints", None):
+                assert name not in seen, f"{name} in both {seen[name].__name__} and {cls.__name__}"
+                seen[name] = cls

@@ -8,7 +8,7 @@ import functools
 from datetime import datetime
 from pathlib import Path
 
-from babel import Locale, dates, numbers, support
+from babel import Locale, dates, lists, numbers, support
 
 from services.common.taxonomy import SKILLS
 
@@ -110,9 +110,6 @@ class Formatter:
     def country(self, code):
         return self.locale.territories.get(code, code) if code else ""
 
-    def language(self, code):
-        return self.locale.languages.get(code, code) if code else ""
-
     def skill(self, slug):
         return self._(SKILL_LABELS[slug]) if slug in SKILL_LABELS else slug
 
@@ -126,6 +123,16 @@ class Formatter:
 
     def skill_choices(self):
         return sorted(((slug, self.skill(slug)) for slug in SKILL_LABELS), key=lambda item: item[1])
+
+    def language(self, code):
+        if isinstance(code, dict):  # a profile's {"code", "level"}
+            code = code.get("code")
+        return self.locale.languages.get(code, code) if code else ""
+
+    def join(self, items, name=str):
+        """A list as the reader's language writes one ("فارسی و انگلیسی", "Persian and English")."""
+        items = [str(name(item)) for item in items if item]
+        return lists.format_list(items, locale=self.locale) if items else ""
 
     def number(self, value):
         return self._digits(numbers.format_decimal(value, locale=self.locale, numbering_system="default"))

@@ -45,7 +45,7 @@ class StaffPages(RoutesBase):
 
     @http("POST", "/moderation/verify")
     @page(signed_in=True, roles=("moderator",))
-    def verify(self, request, page):
+    def verify_volunteer(self, request, page):
         volunteer = call(self.profiles.profile_by_handle, page.viewer, request.form.get("handle", ""))
         verified = forms.pick(request.form, checkboxes=("verified",))["verified"]
         call(self.profiles.set_verified, page.viewer, volunteer["id"], verified)

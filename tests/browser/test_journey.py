@@ -1,0 +1,199 @@
+"""The whole journey in a real browser, the activist's with JavaScript off (Tor Browser, Safest):
+an activist signs up and posts a need in Persian; a volunteer finds it and offers help; another
+volunteer gets a proposal and accepts; the activist confirms one of them; they exchange messages;
+a moderator verifies a volunteer; an analyst sees the counts move. Screenshots at a phone's and a
+laptop's width, in English and Persian, are saved along the way (docs/screenshots has the main ones).
+"""
+import re
+import uuid
+
+import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from tests.support import operator_command, wait_until
+
+# Every request counts on the analyst's page here (the default k of 5 would hide a test's few).
+PLATFORM_OVERRIDES = {"ANALYTICS_MIN_BUCKET": 1, "ANALYTICS_ROUND": 1}
+PASSWORD = "correct horse battery staple"
+TITLE = "وکیل برای پرونده تجدیدنظر برادرم"
+BODY = ("برادرم در دادگاه انقلاب به پنج سال زندان محکوم شده است. به وکیلی نیاز داریم که با پرونده‌های "
+        "تجدیدنظر آشنا باشد و متن دفاعیه را به انگلیسی ترجمه کند.")
+
+
+def unique(prefix):
+    return f"{prefix}{uuid.uuid4().hex[:5]}"
+
+
+def sign_up(browser, handle, role, lang="en"):
+    browser.open(f"/signup?lang={lang}&role={role}")
+    browser.type("handle", handle).type("password", PASSWORD).type("password2", PASSWORD).tick(f"role-{role}")
+    browser.submit("/signup")
+    assert "done=signed_up" in browser.path, browser.html[-2000:]
+    return browser
+
+
+def set_profile(browser, skills, languages, bio):
+    browser.open("/me/profile")
+    for skill in skills:
+        browser.tick(f"skills-{skill}")
+    browser.pick("languages", *languages).type("bio", bio)
+    browser.submit("/me/profile")
+    assert "done=saved" in browser.path
+
+
+def handle_of(browser):
+    """The signed-in person's handle, as the page header shows it."""
+    return browser.find("header nav a[href='/me/profile']").text.rsplit("(", 1)[1].rstrip(")")
+
+
+def appointed(platform, browser, role):
+    """What an operator does (`./dev admin grant-role`); the person signs in again to take it up."""
+    handle = handle_of(browser)
+    with ClusterRpcProxy(platform.config, timeout=20) as rpc:
+        rpc.profiles.grant_role(operator_command({"handle": handle, "role": role}, platform.config))
+    browser.press("Sign out")
+    browser.open("/login").type("handle", handle).type("password", PASSWORD).submit("/login")
+    assert "done=signed_in" in browser.path
+    return browser
+
+
+def requests_by_skill(analyst, label):
+    """The analyst's figure for one skill (from the chart's table), 0 when it is not shown."""
+    analyst.open("/analytics")
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td></tr>", analyst.html)
+    return next((int(value) for name, value in rows if name == label), 0)
+
+
+@pytest.mark.timeout(600)
+def test_the_whole_journey(platform, browser):
+    # The analyst looks first, to see the counts move.
+    analyst = appointed(platform, sign_up(browser(), unique("researcher"), "volunteer"), "analyst")
+    before = requests_by_skill(analyst, "Legal advice and representation")
+
+    # Two volunteers are there before the need: a lawyer who will be proposed, a journalist who will offer.
+    lawyer = sign_up(browser(), unique("lawyer"), "volunteer")
+    set_profile(lawyer, ["legal", "translation"], ["fa", "en"], "Appeals lawyer; I have defended journalists.")
+    journalist = sign_up(browser(), unique("reporter"), "volunteer")
+    set_profile(journalist, ["press", "writing"], ["fa", "en"], "Reporter covering trials in Iran.")
+
+    # The activist, without JavaScript, in Persian.
+    activist = browser(javascript=False)
+    activist.open("/?lang=fa")
+    activist.screenshot("landing-fa", size=(360, 780))
+    activist.screenshot("landing-fa")
+    activist.press("به کمک نیاز دارم")
+    handle = unique("khahar")
+    activist.type("handle", handle).type("password", PASSWORD).type("password2", PASSWORD).tick("role-activist")
+    activist.submit("/signup")
+    assert activist.path.startswith("/requests/new") and 'lang="fa"' in activist.html
+    activist.type("title", TITLE).type("body", BODY).tick("skills-legal")
+    activist.pick("languages", "fa").pick("country", "IR").pick("urgency", "high").tick("visibility-public")
+    activist.screenshot("post-a-need-fa", size=(360, 780))
+    activist.screenshot("post-a-need-fa")
+    activist.submit("/requests/new")
+    assert "done=posted" in activist.path, activist.html[-3000:]
+    request_path = activist.path.split("?")[0]
+    assert TITLE in activist.html
+
+    # The journalist finds it and offers help.
+    wait_until(lambda: TITLE in journalist.open("/search?q=" + "تجدیدنظر").html, timeout=30,
+               message="the need is searchable")
+    journalist.screenshot("search-en")
+    journalist.click(journalist.find(f'a[href="{request_path}"]'))
+    journalist.press("Offer to help")
+    assert "done=offered" in journalist.path, journalist.html[-2500:]
+
+    # The lawyer gets a proposal and accepts.
+    wait_until(lambda: "Yes, I can help" in lawyer.open("/matches").html, timeout=30, message="a proposal")
+    lawyer.screenshot("proposals-en", size=(360, 780))
+    lawyer.screenshot("proposals-en")
+    lawyer.press("Yes, I can help")
+    assert "done=accepted" in lawyer.path
+
+    # The activist sees both, with what they need to decide, and chooses the lawyer.
+    activist.open("/matches")
+    page = activist.html
+    assert handle_of(lawyer) in page and handle_of(journalist) in page
+    assert "Appeals lawyer" in page and "تأییدنشده" in page  # neither is verified yet
+    activist.screenshot("choose-a-helper-fa", size=(360, 780))
+    activist.screenshot("choose-a-helper-fa")
+    cards = [card for card in activist.all(".card .card") if handle_of(lawyer) in card.text]
+    activist.click(cards[0].find_element("css selector", "form[action$='/confirm'] button"))
+    assert "done=confirmed" in activist.path
+    conversation = activist.path.split("?")[0]
+
+    # They talk; nobody else can.
+    activist.type("text", "سلام. ممنون که قبول کردید. می‌توانیم در سیگنال حرف بزنیم؟").submit(f"{conversation}/messages")
+    assert "done=sent" in activist.path
+    lawyer.open(conversation)
+    assert "ممنون که قبول کردید" in lawyer.html
+    lawyer.type("text", "Of course. I will write to you there tonight.").submit(f"{conversation}/messages")
+    activist.open(conversation)
+    assert "I will write to you there tonight" in activist.html
+    activist.screenshot("conversation-fa", size=(360, 780))
+    activist.screenshot("conversation-fa")
+    journalist.open(conversation)
+    assert "ممنون" not in journalist.html and "I will write" not in journalist.html
+
+    # A moderator verifies the journalist.
+    moderator = appointed(platform, sign_up(browser(), unique("steward"), "volunteer"), "moderator")
+    wait_until(lambda: handle_of(journalist) in moderator.open("/moderation").html, timeout=30,
+               message="the journalist in the vetting list")
+    moderator.screenshot("moderation-en")
+    card = next(c for c in moderator.all(".card") if handle_of(journalist) in c.text)
+    moderator.click(card.find_element("css selector", "form[action='/moderation/verify'] button"))
+    assert "done=moderated" in moderator.path, moderator.html[-1500:]
+    wait_until(lambda: "Verified by a moderator" in journalist.open("/me/profile").html, timeout=30,
+               message="the journalist sees they are verified")
+
+    # The analyst sees the counts move.
+    wait_until(lambda: requests_by_skill(analyst, "Legal advice and representation") == before + 1, timeout=30,
+               message="the analyst's count moves")
+    analyst.screenshot("analytics-en")
+    analyst.open("/analytics?lang=fa")
+    analyst.screenshot("analytics-fa")
+
+
+def test_persian_is_laid_out_right_to_left(platform, browser):
+    """By the positions of elements, not only the attribute: the brand sits at the start of the line
+    (left in English, right in Persian), and so does the form's button."""
+    page = browser(javascript=False)
+    positions = {}
+    for lang in ("en", "fa"):
+        page.open(f"/login?lang={lang}")
+        header = page.find("header.site").rect
+        brand = page.find("header.site .brand").rect
+        label = page.find("form.stack button[type=submit]").rect
+        field = page.find("#handle").rect
+        positions[lang] = {"brand_left": brand["x"] - header["x"],
+                           "brand_right": header["x"] + header["width"] - (brand["x"] + brand["width"]),
+                           "label_left": label["x"] - field["x"],
+                           "label_right": field["x"] + field["width"] - (label["x"] + label["width"])}
+    en, fa = positions["en"], positions["fa"]
+    assert en["brand_left"] < en["brand_right"] and fa["brand_right"] < fa["brand_left"]
+    assert en["label_left"] < 2 and fa["label_right"] < 2 and fa["label_left"] > 20
+
+
+def test_phone_width_needs_no_sideways_scrolling(platform, browser):
+    page = browser(javascript=True)
+    page.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                {"width": 360, "height": 780, "deviceScaleFactor": 1, "mobile": True})
+    for path in ("/?lang=fa", "/signup?lang=ar", "/search?lang=zh", "/login?lang=ru"):
+        page.open(path)
+        overflow = page.driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, (path, overflow)
+
+
+@pytest.mark.parametrize("lang", ["en", "fa"])
+def test_pages_pass_axe(platform, browser, lang):
+    """axe-core (WCAG 2.1 A/AA rules: labels, contrast, landmarks, language) finds nothing."""
+    page = browser(javascript=True)
+    sign_up(page, unique("axe"), "activist", lang=lang)
+    found = {}
+    for path in ("/", "/signup", "/login", "/search", "/volunteers", "/requests/new", "/matches", "/notifications",
+                 "/me/profile"):
+        page.open(f"{path}?lang={lang}")
+        violations = page.axe()
+        if violations:
+            found[path] = violations
+    assert not found, found
