@@ -21,7 +21,7 @@ COPY services/ ./services/
 # write its bytecode cache later and would recompile on every start.
 RUN python -m compileall -q /app/services
 # The web pages' catalogs are kept as .po in the repository and compiled at install.
-RUN /opt/venv/bin/pybabel compile -q -d /app/services/gateway/web/translations
+RUN /opt/venv/bin/pybabel compile -d /app/services/gateway/web/translations
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app \
     PYTHONDONTWRITEBYTECODE=1 \
