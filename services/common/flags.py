@@ -4,9 +4,11 @@ profiles keeps flags on profiles and requests keeps flags on requests, each in i
 the gateway merges the two queues for moderators. A flag's reason is seen by moderators only.
 """
 import uuid
+from datetime import timedelta
 
 from marshmallow import fields, validate
 
+from .errors import TooManyRequests
 from .events import utcnow
 from .schemas import StrictSchema
 
@@ -29,7 +31,12 @@ def prepare(db):
     db[FLAGS].create_index("reporter_id")
 
 
-def raise_flag(db, target_type, target_id, reporter_id, reason):
+def raise_flag(db, target_type, target_id, reporter_id, reason, limit=20):
+    """A flag, unless the reporter raised `limit` in the last hour: a flood of flags from one
+    account (a troll, or an agent burying a real report) must not fill the moderators' queue."""
+    since = utcnow() - timedelta(hours=1)
+    if sum(1 for f in db[FLAGS].find({"reporter_id": reporter_id}, {"created_at": 1}) if f["created_at"] >= since) >= limit:
+        raise TooManyRequests("You have reported a lot in the last hour; try again later.")
     flag = {"_id": uuid.uuid4().hex, "target_type": target_type, "target_id": target_id,
             "reporter_id": reporter_id, "reason": reason, "status": "open", "created_at": utcnow()}
     db[FLAGS].insert_one(flag)

@@ -43,11 +43,25 @@ class TokenBuckets:
         return max(1, int((1 - tokens) / self.rate) + 1)
 
 
+def client_address(request, trusted_hops=0):
+    """The visitor's address. Behind `trusted_hops` proxies (the Ingress), the socket's peer is the
+    last proxy, which appends the address it saw to X-Forwarded-For: the entry `trusted_hops` from
+    the end is the visitor's. Entries before it were written by the client and are not believed."""
+    if trusted_hops > 0:
+        forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
+        if len(forwarded) >= trusted_hops:
+            return forwarded[-trusted_hops]
+    return request.remote_addr or ""
+
+
 class RateLimiter(DependencyProvider):
-    """Injects `check(action, client_address)`, raising TooManyRequests over the limit.
+    """Injects `check(action, request)`, raising TooManyRequests over the limit, and returning the
+    caller's source: an opaque key for their address (for profiles' per-handle throttle).
 
     Limits per client address come from config: SIGN_UP_LIMIT an hour, SIGN_IN_LIMIT per 15 minutes.
-    Generous on purpose: people behind Tor share a handful of exit addresses.
+    Generous on purpose: people behind Tor share a handful of exit addresses. Behind the Ingress,
+    TRUSTED_PROXY_HOPS=1 keys them by the visitor's address, not the Ingress's (which would put
+    everyone in one bucket).
     """
 
     def setup(self):
@@ -57,11 +71,13 @@ class RateLimiter(DependencyProvider):
             "sign_in": TokenBuckets(int(config.get("SIGN_IN_LIMIT", 20)), 900),
         }
         self.key = os.urandom(32)
+        self.trusted_hops = int(config.get("TRUSTED_PROXY_HOPS") or 0)
 
     def get_dependency(self, worker_ctx):
-        def check(action, client_address):
+        def check(action, request):
             buckets = self.buckets[action]
-            key = hmac.new(self.key, (client_address or "").encode(), hashlib.sha256).digest()
+            key = hmac.new(self.key, client_address(request, self.trusted_hops).encode(), hashlib.sha256).digest()
             if not buckets.allow(key):
                 raise TooManyRequests(f"Too many attempts; try again in {buckets.retry_after(key)} seconds.")
+            return key.hex()[:32]
         return check

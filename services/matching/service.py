@@ -5,7 +5,6 @@ candidate index of index.py), the rules in scoring.py and lifecycle.py. This cla
 viewer's signature, and hands each call, event and tick to the workflow.
 """
 from nameko.dependency_providers import Config
-from services.common.topology import ReliableEventDispatcher
 from nameko.rpc import rpc
 from nameko.timer import timer
 
@@ -15,6 +14,7 @@ from services.common.errors import DomainError
 from services.common.events import utcnow
 from services.common.mongo import ServiceDatabase, ping
 from services.common.schemas import trusted_viewer
+from services.common.topology import ReliableEventDispatcher
 
 from . import storage
 from .index import CandidateIndexProvider

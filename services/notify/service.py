@@ -5,7 +5,6 @@ A thin adapter: the rules live in inbox, mail, messages, webhooks, retry and out
 import uuid
 
 from nameko.dependency_providers import Config
-from services.common.topology import ReliableEventDispatcher
 from nameko.rpc import rpc
 from nameko.timer import timer
 
@@ -15,6 +14,7 @@ from services.common.errors import DomainError, NotFound
 from services.common.events import make_event, utcnow
 from services.common.mongo import ServiceDatabase, ping
 from services.common.schemas import load_or_fail, require_role, trusted_viewer
+from services.common.topology import ReliableEventDispatcher
 from services.common.trust import keyring, sealed_reply
 
 from . import inbox, messages, outgoing, retry, storage

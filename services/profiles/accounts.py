@@ -42,6 +42,17 @@ def attempt_key(secret, handle_key):
     return hmac.new(secret.encode(), handle_key.encode(), hashlib.sha256).hexdigest()
 
 
+def sign_in_wait(failures, last_failure, now, free, longest_s):
+    """Seconds a source must still wait before trying a handle again after `failures` wrong
+    passwords from it: none for the first `free`, then 1, 2, 4... seconds after the last, at most
+    `longest_s`. A delay, never a lockout, and per source: volunteer handles are public, and
+    whoever guesses wrong from one address must not keep the owner out from another."""
+    if failures < free or last_failure is None:
+        return 0
+    delay = min(float(longest_s), 2.0 ** (failures - free))
+    return max(0.0, delay - (now - last_failure).total_seconds())
+
+
 # argon2 takes a good part of a second of CPU by design. On the service's eventlet loop it would
 # stall every other call of profiles (every signed-in request resolves its session here) for that
 # long: it runs in eventlet's pool of OS threads instead (argon2-cffi releases the GIL).

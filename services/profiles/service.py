@@ -1,7 +1,7 @@
 """profiles: accounts, sessions, profiles, vetting. Publishes profile_* events through its outbox."""
 import logging
+import math
 from nameko.dependency_providers import Config
-from services.common.topology import ReliableEventDispatcher
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from nameko.timer import timer
@@ -13,6 +13,7 @@ from services.common.flags import Flag, ModerationNote
 from services.common.mongo import ServiceDatabase, ping
 from services.common.schemas import load_or_fail, require_role, trusted_viewer
 from services.common.sealing import Sealer
+from services.common.topology import ReliableEventDispatcher
 from services.common.trust import keyring, sealed_reply
 
 from . import accounts, storage
@@ -105,20 +106,26 @@ class ProfilesService:
 
     @rpc(expected_exceptions=DomainError)
     @sealed_reply()
-    def login(self, payload):
-        """`payload` sealed to profiles; the reply (a session token) sealed to the gateway."""
+    def login(self, payload, source=None):
+        """`payload` sealed to profiles; the reply (a session token) sealed to the gateway.
+        `source`: the gateway's opaque key for the caller's address (never the address itself)."""
         data = load_or_fail(Credentials(), keyring().open(SOURCE, payload))
         key = accounts.handle_key(data["handle"])
         attempts = accounts.attempt_key(self.config["CONTACT_KEY"], key)
+        source = str(source)[:64] if source else None
         window = int(self.config.get("LOGIN_WINDOW_S", 900))
-        if storage.recent_failures(self.db, attempts, window) >= int(self.config.get("LOGIN_MAX_FAILURES", 10)):
-            raise TooManyRequests("Too many failed sign-ins for this handle; wait and try again.")
+        failed, last = storage.failures(self.db, attempts, source, window)
+        wait = accounts.sign_in_wait(failed, last, utcnow(), int(self.config.get("LOGIN_MAX_FAILURES", 10)),
+                                     int(self.config.get("LOGIN_MAX_DELAY_S", 900)))
+        if wait:
+            raise TooManyRequests(f"Too many wrong passwords for this handle from here; try again in "
+                                  f"{math.ceil(wait)} seconds.", {"retry_after": math.ceil(wait)})
         account = storage.find_account_by_handle_key(self.db, key)
         active = account is not None and account["status"] == "active"
         if not accounts.password_matches(account["password_hash"] if active else None, data["password"]):
-            storage.record_failure(self.db, attempts, window)
+            storage.record_failure(self.db, attempts, source, window)
             raise Unauthorized("Wrong handle or password.")
-        storage.clear_failures(self.db, attempts)
+        storage.clear_failures(self.db, attempts, source)
         token, session_id = accounts.new_session_token()
         expires_at = accounts.session_expiry(int(self.config.get("SESSION_TTL_S", 86400)))
         storage.insert_session(self.db, {"_id": session_id, "account_id": account["_id"],
@@ -224,7 +231,8 @@ class ProfilesService:
         reason = load_or_fail(Flag(), payload)["reason"]
         if storage.find_account(self.db, account_id) is None:
             raise NotFound("No such profile.")
-        return flags.raise_flag(self.db, "profile", account_id, viewer["account_id"], reason)
+        return flags.raise_flag(self.db, "profile", account_id, viewer["account_id"], reason,
+                                int(self.config.get("FLAG_LIMIT", 20)))
 
     # ---- moderation
 

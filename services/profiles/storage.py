@@ -18,6 +18,7 @@ def prepare(db):
     create_collections(db, ACCOUNTS, SESSIONS, LOGIN_ATTEMPTS)
     db[ACCOUNTS].create_index("handle_key", unique=True)
     db[SESSIONS].create_index("account_id")
+    db[LOGIN_ATTEMPTS].create_index("handle")
     flags.prepare(db)
 
 
@@ -93,24 +94,35 @@ def purge_expired_sessions(db):
 
 # ---- login throttling, per handle (so it holds across gateway replicas and IP addresses)
 
-def recent_failures(db, handle_key, window_s):
-    doc = db[LOGIN_ATTEMPTS].find_one({"_id": handle_key})
+def failures(db, handle_key, source, window_s):
+    """(failed sign-ins, time of the last) for this handle from this source, within the window."""
+    doc = db[LOGIN_ATTEMPTS].find_one({"_id": _attempt_id(handle_key, source)})
     if doc is None or doc["since"] < utcnow() - timedelta(seconds=window_s):
-        return 0
-    return doc["failures"]
+        return 0, None
+    return doc["failures"], doc.get("last", doc["since"])
 
 
-def record_failure(db, handle_key, window_s):
+def record_failure(db, handle_key, source, window_s):
     now = utcnow()
+    attempt_id = _attempt_id(handle_key, source)
     # A window that has passed starts over; otherwise count up.
-    db[LOGIN_ATTEMPTS].update_one({"_id": handle_key, "since": {"$lt": now - timedelta(seconds=window_s)}},
+    db[LOGIN_ATTEMPTS].update_one({"_id": attempt_id, "since": {"$lt": now - timedelta(seconds=window_s)}},
                                   {"$set": {"failures": 0, "since": now}})
-    db[LOGIN_ATTEMPTS].update_one({"_id": handle_key}, {"$inc": {"failures": 1},
-                                                        "$setOnInsert": {"since": now}}, upsert=True)
+    db[LOGIN_ATTEMPTS].update_one({"_id": attempt_id}, {"$inc": {"failures": 1}, "$set": {"last": now},
+                                                        "$setOnInsert": {"since": now, "handle": handle_key}},
+                                  upsert=True)
 
 
-def clear_failures(db, handle_key):
-    db[LOGIN_ATTEMPTS].delete_one({"_id": handle_key})
+def clear_failures(db, handle_key, source=None):
+    """A successful sign-in clears its source's record; deleting the account clears them all."""
+    if source is None:
+        db[LOGIN_ATTEMPTS].delete_many({"handle": handle_key})
+    else:
+        db[LOGIN_ATTEMPTS].delete_one({"_id": _attempt_id(handle_key, source)})
+
+
+def _attempt_id(handle_key, source):
+    return f"{handle_key}:{source or '-'}"
 
 
 def purge_stale_attempts(db, window_s):

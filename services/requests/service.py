@@ -4,7 +4,7 @@ A request's text may be private, so it arrives sealed to this service and every 
 request leaves sealed to the gateway (services/common/trust.py)."""
 import uuid
 
-from services.common.topology import ReliableEventDispatcher
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
@@ -15,6 +15,7 @@ from services.common.events import data_schema, make_event, utcnow
 from services.common.flags import Flag, ModerationNote
 from services.common.mongo import ServiceDatabase, ping
 from services.common.schemas import load_or_fail, require_role, trusted_viewer
+from services.common.topology import ReliableEventDispatcher
 from services.common.trust import keyring, sealed_reply
 
 from . import lifecycle, privacy, storage
@@ -54,6 +55,7 @@ def _events(event_type):
 class RequestsService:
     name = SOURCE
 
+    config = Config()
     db = ServiceDatabase(prepare=storage.prepare)
     text = storage.RequestTextKeys()
     dispatch = ReliableEventDispatcher()
@@ -147,7 +149,8 @@ class RequestsService:
         request = self.store.find(request_id)
         if request is None or not lifecycle.can_view(request, viewer):
             raise NotFound("No such request.")
-        return flags.raise_flag(self.db, "request", request_id, viewer["account_id"], reason)
+        return flags.raise_flag(self.db, "request", request_id, viewer["account_id"], reason,
+                                int(self.config.get("FLAG_LIMIT", 20)))
 
     # ---- moderation
 

@@ -18,7 +18,7 @@ class AccountRoutes(RoutesBase):
     @accepts(body=NewAccount)
     def create_account(self, request):
         """Sign up with a pseudonymous handle; the email is optional and sealed at rest."""
-        self.rate_limit("sign_up", request.remote_addr)
+        self.rate_limit("sign_up", request)
         return 201, call(self.profiles.register, sealed(self.profiles.register, read_json(request)))
 
     @http("POST", "/api/sessions")
@@ -26,8 +26,8 @@ class AccountRoutes(RoutesBase):
     @accepts(body=Credentials)
     def create_session(self, request):
         """Sign in: returns a bearer token that expires."""
-        self.rate_limit("sign_in", request.remote_addr)
-        return call(self.profiles.login, sealed(self.profiles.login, read_json(request)))
+        source = self.rate_limit("sign_in", request)
+        return call(self.profiles.login, sealed(self.profiles.login, read_json(request)), source)
 
     @http("DELETE", "/api/sessions")
     @api

@@ -41,7 +41,7 @@ class PublicPages(RoutesBase):
             return page.render("signup.html", status=400, form=form,
                                errors={"password2": page.gettext("The two passwords differ.")})
         try:
-            self.rate_limit("sign_up", request.remote_addr)
+            self.rate_limit("sign_up", request)
             call(self.profiles.register, sealed(self.profiles.register, data))
             session = call(self.profiles.login, sealed(self.profiles.login,
                                                        {"handle": data["handle"], "password": data["password"]}))
@@ -61,8 +61,8 @@ class PublicPages(RoutesBase):
         data = forms.pick(request.form, names=("handle", "password"))
         target = safe_next(request.form.get("next"))
         try:
-            self.rate_limit("sign_in", request.remote_addr)
-            session = call(self.profiles.login, sealed(self.profiles.login, data))
+            source = self.rate_limit("sign_in", request)
+            session = call(self.profiles.login, sealed(self.profiles.login, data), source)
         except ValidationFailed as exc:
             return page.render("login.html", status=400, form={"handle": data.get("handle", "")}, next=target,
                                errors=page.field_errors(exc))

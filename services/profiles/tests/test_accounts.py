@@ -64,3 +64,15 @@ def test_password_hashing_leaves_the_event_loop_free():
     assert not accounts.password_matches(None, "anything")
     ticker.kill()
     assert during_hash > 3, during_hash
+
+
+def test_wrong_passwords_cost_a_growing_wait_never_a_lockout():
+    from datetime import datetime, timedelta, timezone
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
+    ago = lambda s: now - timedelta(seconds=s)  # noqa: E731
+    assert accounts.sign_in_wait(9, ago(0), now, free=10, longest_s=900) == 0
+    assert accounts.sign_in_wait(10, ago(0), now, free=10, longest_s=900) == 1
+    assert accounts.sign_in_wait(13, ago(3), now, free=10, longest_s=900) == 5  # 8 s after the last, 3 gone
+    assert accounts.sign_in_wait(13, ago(9), now, free=10, longest_s=900) == 0
+    assert accounts.sign_in_wait(40, ago(0), now, free=10, longest_s=900) == 900  # bounded
+    assert accounts.sign_in_wait(40, ago(900), now, free=10, longest_s=900) == 0  # and then it is over
