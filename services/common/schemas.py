@@ -1,16 +1,45 @@
 """Base schema and field types shared by every boundary (HTTP, RPC, events)."""
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from .errors import Forbidden, ValidationFailed
 from .taxonomy import COUNTRIES, LANGUAGES, SKILLS
 from .trust import keyring
 
 
+NUL = "\x00"
+
+
 class StrictSchema(Schema):
-    """Unknown fields are an error naming the field, never silently dropped or stored."""
+    """Unknown fields are an error naming the field, never silently dropped or stored. No text may
+    hold a NUL character: none has a use for it, and PostgreSQL (FerretDB's store) cannot keep one."""
 
     class Meta:
         unknown = RAISE
+
+    @pre_load
+    def _no_nul(self, data, **kwargs):
+        if isinstance(data, dict):
+            found = {name: "Must not contain a NUL character." for name, value in data.items()
+                     if _holds_nul(value)}
+            if found:
+                raise ValidationError(found)
+        return data
+
+
+def _holds_nul(value):
+    """Whether a string anywhere in `value` (lists and objects, any depth) holds a NUL."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if NUL in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def load_or_fail(schema, data, **kwargs):
@@ -35,16 +64,21 @@ Country = lambda **kw: fields.String(  # noqa: E731
     validate=validate.OneOf(sorted(COUNTRIES), error="Must be an ISO 3166-1 alpha-2 code such as 'IR'."), **kw)
 
 
+# Lists of codes say in the API document that they repeat nothing (as _unique checks).
+UNIQUE = {"metadata": {"uniqueItems": True}}
+
+
 def SkillList(min_items=0, **kwargs):
-    return fields.List(Skill(), validate=[validate.Length(min=min_items, max=len(SKILLS)), _unique], **kwargs)
+    return fields.List(Skill(), validate=[validate.Length(min=min_items, max=len(SKILLS)), _unique], **UNIQUE,
+                       **kwargs)
 
 
 def LanguageList(min_items=0, **kwargs):
-    return fields.List(Language(), validate=[validate.Length(min=min_items, max=20), _unique], **kwargs)
+    return fields.List(Language(), validate=[validate.Length(min=min_items, max=20), _unique], **UNIQUE, **kwargs)
 
 
 def CountryList(**kwargs):
-    return fields.List(Country(), validate=[validate.Length(max=50), _unique], **kwargs)
+    return fields.List(Country(), validate=[validate.Length(max=50), _unique], **UNIQUE, **kwargs)
 
 
 ROLES = ("activist", "volunteer", "moderator", "analyst")

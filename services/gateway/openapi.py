@@ -12,15 +12,17 @@ import re
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import fields as ma_fields
 from nameko.web.handlers import HttpRequestHandler
 
 PATH_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 
 
-def accepts(body=None, query=None):
-    """Declare the marshmallow schema of a route's JSON body and/or query string."""
+def accepts(body=None, query=None, path=None):
+    """Declare the marshmallow schema of a route's JSON body and/or query string, and the JSON
+    schema of path parameters that are not free strings (`path={"report": {"enum": [...]}}`)."""
     def mark(handler):
-        handler.openapi = {"body": body, "query": query}
+        handler.openapi = {"body": body, "query": query, "path": path or {}}
         return handler
     return mark
 
@@ -56,11 +58,41 @@ def reads_body(handler):
     return "read_json(request)" in _source(handler)
 
 
+def success_status(handler):
+    """The status a route answers when it succeeds: 201 (created), 204 (no content) or 200."""
+    source = _source(handler)
+    for status in ("201", "204"):
+        if f"return {status}," in source:
+            return status
+    return "200"
+
+
+# Beside the route's own: what any request may get. 401 when a token is missing, wrong or expired
+# (also a wrong password at sign-in); 413 for a body over 64 KB; 414 for a request line over the
+# server's limit; 422 for input the document allows but the service refuses for a reason no schema
+# can say (text that may identify someone, a cursor from no previous page, a private webhook host).
+COMMON_ERRORS = ("400", "401", "404", "409", "413", "414", "422", "429", "503")
+
+
+def _no_nul(converter, field, **kwargs):
+    """Text fields say what StrictSchema checks: no NUL character (unless a pattern says more)."""
+    if isinstance(field, ma_fields.String) and not field.metadata.get("pattern") and not _has_choices(field):
+        return {"pattern": "^[^\\x00]*$"}
+    return {}
+
+
+def _has_choices(field):
+    validators = field.validators if isinstance(field.validators, list) else [field.validate]
+    return any(type(v).__name__ in ("OneOf", "Regexp") for v in validators if v is not None)
+
+
 def build(service_cls, version="1.0.0"):
+    marshmallow = MarshmallowPlugin()
     spec = APISpec(title="Allies API", version=version, openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin()],
+                   plugins=[marshmallow],
                    info={"description": "Connects people at risk with people who can help. "
                                         "Errors are {\"error\": {\"code\", \"message\", \"fields\"}}."})
+    marshmallow.converter.add_attribute_function(_no_nul)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", {"type": "object", "properties": {"error": {
         "type": "object", "required": ["code", "message"],
@@ -76,10 +108,11 @@ def build(service_cls, version="1.0.0"):
         operation = {
             "operationId": name,
             "summary": doc.splitlines()[0],
-            "parameters": [{"in": "path", "name": param, "required": True, "schema": {"type": "string"}}
+            "parameters": [{"in": "path", "name": param, "required": True,
+                            "schema": declared.get("path", {}).get(param, {"type": "string"})}
                            for param in PATH_PARAM.findall(url)],
-            "responses": {"200": {"description": "OK"}, "400": error, "404": error, "409": error,
-                          "422": error, "429": error, "503": error},
+            "responses": {success_status(handler): {"description": "OK"},
+                          **{status: error for status in COMMON_ERRORS}},
         }
         if len(doc.splitlines()) > 1:
             operation["description"] = doc
@@ -91,7 +124,7 @@ def build(service_cls, version="1.0.0"):
         auth = auth_of(handler)
         if auth != "none":
             operation["security"] = [{"bearer": []}] + ([{}] if auth == "optional" else [])
-            operation["responses"].update({"401": error, "403": error})
+            operation["responses"]["403"] = error
         paths.setdefault(path, {})[method.lower()] = operation
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)

@@ -40,10 +40,18 @@ class NewMessage(StrictSchema):
             raise ValidationError("Must not be blank.")
 
 
+# A webhook's address as the document states it (and the schema checks it): scheme, host, port,
+# then a path of printable characters.
+URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][!-~]*)?$"
+
+
 class NewWebhook(StrictSchema):
-    url = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    url = fields.String(required=True, validate=[validate.Length(min=1, max=2000), validate.Regexp(
+        URL_PATTERN, error="Must be an http:// or https:// URL: a host name, an optional port, a path.")],
+                        metadata={"pattern": URL_PATTERN})
     secret = fields.String(required=True, validate=validate.Length(min=16, max=200))
-    event_types = fields.List(fields.String(), required=True, validate=validate.Length(min=1, max=20))
+    event_types = fields.List(fields.String(validate=validate.OneOf(sorted(DELIVERABLE))), required=True,
+                              validate=validate.Length(min=1, max=20), metadata={"uniqueItems": True})
 
     @validates("url")
     def http_only(self, value, **_):

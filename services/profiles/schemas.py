@@ -20,17 +20,18 @@ class LanguageEntry(fields.Field):
             code, level = value.get("code"), value.get("level", "fluent")
         else:
             raise ValidationError('Use a code such as "fa" or {"code": "fa", "level": "native"}.')
-        if code not in LANGUAGES:
+        if not isinstance(code, str) or code not in LANGUAGES:  # ({} is not hashable: not a 500)
             raise ValidationError("Must be an ISO 639-1 code such as 'fa' or 'en'.")
-        if level not in LEVELS:
+        if not isinstance(level, str) or level not in LEVELS:
             raise ValidationError(f"Level must be one of: {', '.join(LEVELS)}.")
         return {"code": code, "level": level}
 
 
-def _unique_codes(entries):
-    codes = [entry["code"] for entry in entries]
-    if len(codes) != len(set(codes)):
-        raise ValidationError("Must not repeat a language.")
+def repeated_language(profile):
+    """The field error if a profile names a language twice ("fa" and {"code": "fa"}): refused with
+    422, since the API document can say items are unique but not that their codes are."""
+    codes = [entry["code"] for entry in profile["languages"]]
+    return {"languages": "Must not repeat a language."} if len(codes) != len(set(codes)) else None
 
 
 def _pseudonymous_handle(value):
@@ -40,12 +41,19 @@ def _pseudonymous_handle(value):
             "Use a pseudonym, not your real name.")
 
 
+# An email address: one pattern, checked here and stated in the API document (marshmallow's Email
+# and JSON Schema's "email" format disagree at the edges: "0@0.a", a 70-character local part).
+EMAIL_PATTERN = (r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+                 r"[A-Za-z]{2,6}$")
+EMAIL = [validate.Length(max=254), validate.Regexp(EMAIL_PATTERN, error="Not a valid email address.")]
+
+
 class NewAccount(StrictSchema):
-    handle = fields.String(required=True, validate=_pseudonymous_handle)
+    handle = fields.String(required=True, validate=_pseudonymous_handle, metadata={"pattern": HANDLE_RE.pattern})
     password = fields.String(required=True, validate=validate.Length(min=10, max=256), load_only=True)
     # Moderators and analysts are appointed (`python -m services.profiles.admin`), not self-registered.
     role = fields.String(required=True, validate=validate.OneOf(("activist", "volunteer")))
-    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    email = fields.String(load_default=None, allow_none=True, validate=EMAIL, metadata={"pattern": EMAIL_PATTERN})
 
 
 class Credentials(StrictSchema):
@@ -55,15 +63,21 @@ class Credentials(StrictSchema):
 
 class ProfileInput(StrictSchema):
     skills = SkillList(required=True)
-    languages = fields.List(LanguageEntry(), required=True, validate=[validate.Length(max=20), _unique_codes])
+    languages = fields.List(LanguageEntry(metadata={"oneOf": [
+        {"type": "string", "enum": sorted(LANGUAGES)},
+        {"type": "object", "required": ["code"], "additionalProperties": False,
+         "properties": {"code": {"type": "string", "enum": sorted(LANGUAGES)},
+                        "level": {"type": "string", "enum": list(LEVELS)}}}]}),
+        required=True, validate=validate.Length(max=20), metadata={"uniqueItems": True})
     countries = CountryList(load_default=list)
     bio = fields.String(load_default="", validate=validate.Length(max=2000))
-    availability_hours = fields.Integer(load_default=0, validate=validate.Range(min=0, max=200))
-    max_active_matches = fields.Integer(load_default=3, validate=validate.Range(min=1, max=20))
+    # strict: 2.5 (or 1e-40) hours is not a whole number, whatever int() would make of it.
+    availability_hours = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0, max=200))
+    max_active_matches = fields.Integer(load_default=3, strict=True, validate=validate.Range(min=1, max=20))
 
 
 class EmailChange(StrictSchema):
-    email = fields.Email(required=True, allow_none=True, validate=validate.Length(max=254))
+    email = fields.String(required=True, allow_none=True, validate=EMAIL, metadata={"pattern": EMAIL_PATTERN})
 
 
 class PasswordConfirmation(StrictSchema):

@@ -7,7 +7,7 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.common import flags, outbox
-from services.common.errors import DomainError, Forbidden, NotFound, TooManyRequests, Unauthorized
+from services.common.errors import DomainError, Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable
 from services.common.events import make_event, utcnow
 from services.common.flags import Flag, ModerationNote
 from services.common.mongo import ServiceDatabase, ping
@@ -17,7 +17,8 @@ from services.common.topology import ReliableEventDispatcher
 from services.common.trust import keyring, sealed_reply
 
 from . import accounts, storage
-from .schemas import Credentials, EmailChange, NewAccount, PasswordConfirmation, ProfileInput, RoleGrant
+from .schemas import (Credentials, EmailChange, NewAccount, PasswordConfirmation, ProfileInput, RoleGrant,
+                      repeated_language)
 
 log = logging.getLogger(__name__)
 SOURCE = "profiles"
@@ -173,6 +174,8 @@ class ProfilesService:
     def update_profile(self, viewer, payload):
         account_id = trusted_viewer(viewer)["account_id"]
         profile = load_or_fail(ProfileInput(), payload)
+        if repeated_language(profile):
+            raise Unprocessable("Some fields are not valid.", repeated_language(profile))
         return accounts.owner_view(self._update(account_id, lambda _: {"profile": profile}), self.vault)
 
     @rpc(expected_exceptions=DomainError)

@@ -19,12 +19,14 @@ bucket counting fewer than `k` requests is left out without a trace, counts are 
 (`ANALYTICS_ROUND`, default 5), and private requests are not counted at all, so no individual
 request can be singled out by comparing reports.
 """
+import itertools
+
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from marshmallow import fields, validate
 
-from services.common.errors import ValidationFailed
+from services.common.errors import NotFound, Unprocessable
 from services.common.mongo import create_collections
 from services.common.schemas import StrictSchema
 
@@ -89,19 +91,26 @@ COMPOSITE_PAGE = 500
 MAX_PAGES = 40  # at most 20,000 buckets per report: a bound, far above any real grouping
 
 
+# Every way of writing an audited grouping of any report ("skill,country" or "country,skill"...):
+# what the document lists for `by`; which of them a given report gives is checked with the report.
+GROUPINGS = sorted({",".join(order) for groups in AUDITED.values() for group in groups
+                    for order in itertools.permutations(sorted(group))})
+
+
 class ReportParams(StrictSchema):
-    by = fields.String(load_default=None, validate=validate.Length(max=60))
+    by = fields.String(load_default=None, validate=validate.OneOf(GROUPINGS))
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
 
 
 def parse_by(report, params):
-    if report not in REPORTS:
-        raise ValidationFailed("There is no such report.", {"report": f"Must be one of: {', '.join(REPORTS)}."})
+    if report not in REPORTS:  # a path that names no report: there is nothing there
+        raise NotFound("There is no such report.", {"report": f"Must be one of: {', '.join(REPORTS)}."})
     raw = DEFAULT_BY[report] if params.get("by") is None else params["by"]
     by = [part.strip() for part in raw.split(",") if part.strip()]
     if len(set(by)) != len(by) or set(by) not in AUDITED[report]:
         allowed = "; ".join(",".join(sorted(group)) or "(none)" for group in AUDITED[report])
-        raise ValidationFailed("Some fields are not valid.", {"by": f"One of the groupings of this report: {allowed}."})
+        # Every grouping is some report's; whether it is this report's, no schema of a query can say.
+        raise Unprocessable("Some fields are not valid.", {"by": f"One of the groupings of this report: {allowed}."})
     return by
 
 

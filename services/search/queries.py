@@ -12,9 +12,9 @@ import base64
 import binascii
 import json
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import fields, validate
 
-from services.common.errors import ValidationFailed
+from services.common.errors import Unprocessable
 from services.common.schemas import (REQUEST_STATUSES, URGENCIES, Country, Language, Skill,
                                      StrictSchema)
 
@@ -39,11 +39,6 @@ class _Paged(StrictSchema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=50))
     cursor = fields.String(load_default=None, validate=validate.Length(max=1000))
-
-    @validates_schema
-    def _one_way_of_paging(self, data, **kwargs):
-        if data.get("cursor") and data.get("page", 1) != 1:
-            raise ValidationError("Use either page or cursor, not both.", "cursor")
 
 
 class RequestSearch(_Paged):
@@ -78,9 +73,9 @@ def encode_cursor(sort_name, sort_values):
 
 
 def decode_cursor(cursor, sort_name, sorts):
-    """The `search_after` values in `cursor`; ValidationFailed naming `cursor` if it is not one of
-    ours or was made for another sort."""
-    invalid = ValidationFailed("Some fields are not valid.", {"cursor": "Not a cursor from a previous page."})
+    """The `search_after` values in `cursor`; Unprocessable (422) naming `cursor` if it is not one of
+    ours or was made for another sort: any string is a cursor to the document, only ours mean a page."""
+    invalid = Unprocessable("Some fields are not valid.", {"cursor": "Not a cursor from a previous page."})
     try:
         name, values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, TypeError, binascii.Error):
@@ -89,13 +84,15 @@ def decode_cursor(cursor, sort_name, sorts):
             not isinstance(v, (str, int, float, bool)) or v is None for v in values):
         raise invalid
     if name != sort_name:
-        raise ValidationFailed("Some fields are not valid.", {"cursor": "Made for another sort order."})
+        raise Unprocessable("Some fields are not valid.", {"cursor": "Made for another sort order."})
     return values
 
 
 def _page(body, params, sorts):
     body["sort"] = sorts[params["sort"]]
     body["size"] = params["size"]
+    if params.get("cursor") and params["page"] != 1:
+        raise Unprocessable("Use either page or cursor, not both.", {"cursor": "Use either page or cursor, not both."})
     if params.get("cursor"):
         body["search_after"] = decode_cursor(params["cursor"], params["sort"], sorts)
     else:

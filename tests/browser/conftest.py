@@ -1,5 +1,5 @@
 """Browser tests: Debian's chromium, headless, driven by Selenium through chromium-driver (no
-browser can be downloaded here; scripts/install-browser.sh installs both). One real platform per
+browser can be downloaded here; scripts/install-test-tools.sh installs both). One real platform per
 module, as in tests/e2e."""
 import os
 import shutil

@@ -106,7 +106,8 @@ def test_search_visibility_volunteer_profiles_and_analytics(platform, person, ap
     assert unmet["columns"] == ["country", "open_requests"]
     bad = researcher.call("GET", "/api/analytics/requests", by="author")
     assert bad.status_code == 400 and set(bad.json()["error"]["fields"]) == {"by"}
-    assert researcher.call("GET", "/api/analytics/who-asked").status_code == 400
+    assert researcher.call("GET", "/api/analytics/who-asked").status_code == 404  # no such report there
+    assert researcher.call("GET", "/api/analytics/fulfilment", by="skill,country").status_code == 422  # requests' only
 
     # An operator rebuilds both indices from the owning services while the platform runs.
     env = dict(platform.env(), PYTHONPATH=ROOT)

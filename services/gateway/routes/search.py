@@ -6,7 +6,7 @@ import logging
 from werkzeug.wrappers import Response
 
 from services.common.errors import DomainError, Forbidden
-from services.search.analytics import ReportParams
+from services.search.analytics import REPORTS, ReportParams
 from services.search.queries import RequestSearch, VolunteerSearch
 
 from ..http import api, call, http, json_response
@@ -47,7 +47,7 @@ class SearchRoutes(RoutesBase):
         return call(self.search.search_volunteers, viewer, request.args.to_dict())
 
     @http("GET", "/api/analytics/<string:report>")
-    @accepts(query=ReportParams)
+    @accepts(query=ReportParams, path={"report": {"type": "string", "enum": list(REPORTS)}})
     def analytics(self, request, report):
         """Aggregate report for analysts: requests, response-times, fulfilment or unmet-needs.
 
