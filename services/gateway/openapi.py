@@ -12,7 +12,7 @@ import re
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from marshmallow import fields as ma_fields
+from marshmallow import fields as ma_fields, validate
 from nameko.web.handlers import HttpRequestHandler
 
 PATH_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
@@ -82,8 +82,7 @@ def _no_nul(converter, field, **kwargs):
 
 
 def _has_choices(field):
-    validators = field.validators if isinstance(field.validators, list) else [field.validate]
-    return any(type(v).__name__ in ("OneOf", "Regexp") for v in validators if v is not None)
+    return any(isinstance(v, (validate.OneOf, validate.Regexp)) for v in field.validators)
 
 
 def build(service_cls, version="1.0.0"):

@@ -174,8 +174,9 @@ class ProfilesService:
     def update_profile(self, viewer, payload):
         account_id = trusted_viewer(viewer)["account_id"]
         profile = load_or_fail(ProfileInput(), payload)
-        if repeated_language(profile):
-            raise Unprocessable("Some fields are not valid.", repeated_language(profile))
+        repeated = repeated_language(profile)
+        if repeated:
+            raise Unprocessable("Some fields are not valid.", repeated)
         return accounts.owner_view(self._update(account_id, lambda _: {"profile": profile}), self.vault)
 
     @rpc(expected_exceptions=DomainError)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from babel import Locale, dates, lists, numbers, support
 
-from services.common.taxonomy import SKILLS
+from services.common.taxonomy import COUNTRIES, SKILLS
+from services.common.taxonomy import LANGUAGES as LANGUAGE_CODES
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 DEFAULT = "en"
@@ -150,8 +151,27 @@ class Formatter:
 
     def countries(self):
         """(code, name) of every country, sorted by name in the reader's language."""
-        from services.common.taxonomy import COUNTRIES
-        return sorted(((code, self.country(code)) for code in COUNTRIES), key=lambda item: item[1])
+        return _country_choices(self.lang)
 
-    def languages(self, codes):
-        return sorted(((code, self.language(code)) for code in codes), key=lambda item: item[1])
+    def language_choices(self):
+        """(code, name) of every language: the ones SCENARIOS.md's people write first, then the rest
+        sorted by name in the reader's language."""
+        return _language_choices(self.lang)
+
+
+# The pickers' lists: the same for every page in a language, so built once per language.
+COMMON_LANGUAGES = ("fa", "ar", "ru", "zh", "en", "tr", "ku", "be", "uk", "fr", "es", "de", "az", "uz", "my", "bo", "ug")
+
+
+@functools.lru_cache(maxsize=None)
+def _country_choices(lang):
+    names = Locale.parse(lang).territories
+    return tuple(sorted(((code, names.get(code, code)) for code in COUNTRIES), key=lambda item: item[1]))
+
+
+@functools.lru_cache(maxsize=None)
+def _language_choices(lang):
+    names = Locale.parse(lang).languages
+    rest = sorted(((code, names.get(code, code)) for code in LANGUAGE_CODES - set(COMMON_LANGUAGES)),
+                  key=lambda item: item[1])
+    return tuple([(code, names.get(code, code)) for code in COMMON_LANGUAGES] + rest)

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 
 from services.common.errors import DomainError, Forbidden, Unauthorized, ValidationFailed
 
-from ..http import MAX_BODY_BYTES
+from ..http import MAX_BODY_BYTES, PayloadTooLarge
 from . import i18n
 
 log = logging.getLogger(__name__)
@@ -235,7 +235,7 @@ def page(signed_in=False, roles=None):
                     return view.error(Forbidden("Not for this role."))
                 return handler(self, request, view, *args, **kwargs)
             except RequestEntityTooLarge:
-                return view.error(_TooLarge("The body is too large."))
+                return view.error(PayloadTooLarge("The body is too large."))
             except ValidationFailed as exc:
                 return view.render("error.html", status=exc.status, error=ERRORS["validation_failed"],
                                    errors=view.field_errors(exc))
@@ -243,19 +243,9 @@ def page(signed_in=False, roles=None):
                 return view.error(exc)
             except Exception:
                 log.exception("unhandled error in page %s", handler.__name__)
-                return view.error(_Internal("Unexpected."))
+                return view.render("error.html", status=500, error=ERRORS["internal"])
         return wrapper
     return decorate
-
-
-class _TooLarge(DomainError):
-    status = 413
-    code = "payload_too_large"
-
-
-class _Internal(DomainError):
-    status = 500
-    code = "internal"
 
 
 def safe_next(target):

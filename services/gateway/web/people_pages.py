@@ -5,7 +5,7 @@ from ..http import call, http, sealed
 from ..routes.base import RoutesBase
 from . import forms
 from .pages import page
-from .request_pages import PAGE_SIZE, _language_choices
+from .request_pages import PAGE_SIZE
 
 DIRECTORY_PARAMS = ("q", "skill", "country", "language", "page")
 EMAIL_CHOICES = ("instant", "daily", "off")
@@ -37,16 +37,18 @@ class PeoplePages(RoutesBase):
     @http("GET", "/me/profile")
     @page(signed_in=True)
     def profile_page(self, request, page):
-        me = call(self.profiles.get_me, page.viewer)
-        profile = dict(me.get("profile") or {})
-        profile["languages"] = [entry["code"] for entry in profile.get("languages", [])]
-        return self._profile(page, me, profile)
+        return self._profile(page)
 
-    def _profile(self, page, me, form, status=200, errors=None):
+    def _profile(self, page, form=None, status=200, errors=None):
+        """The profile page: the form as sent (`form`), or else as stored."""
+        me = call(self.profiles.get_me, page.viewer)
+        if form is None:
+            form = dict(me.get("profile") or {})
+            form["languages"] = [entry["code"] for entry in form.get("languages", [])]
         preferences = call(self.notify.get_preferences, page.viewer)
         return page.render("profile.html", status=status, account=me, form=form, errors=errors or {},
                            preferences=preferences, email_choices=EMAIL_CHOICES,
-                           language_choices=_language_choices(page.fmt), countries=page.fmt.countries())
+                           language_choices=page.fmt.language_choices(), countries=page.fmt.countries())
 
     @http("POST", "/me/profile")
     @page(signed_in=True)
@@ -57,8 +59,7 @@ class PeoplePages(RoutesBase):
         try:
             call(self.profiles.update_profile, page.viewer, data)
         except ValidationFailed as exc:
-            return self._profile(page, call(self.profiles.get_me, page.viewer), data, status=400,
-                                 errors=page.field_errors(exc))
+            return self._profile(page, data, status=400, errors=page.field_errors(exc))
         return page.redirect("/me/profile", done="saved")
 
     @http("POST", "/me/email")
@@ -69,10 +70,7 @@ class PeoplePages(RoutesBase):
             call(self.profiles.change_email, page.viewer, sealed(self.profiles.change_email, {"email": email}))
             call(self.notify.set_preferences, page.viewer, {"email": request.form.get("delivery", "off")})
         except ValidationFailed as exc:
-            me = call(self.profiles.get_me, page.viewer)
-            profile = dict(me.get("profile") or {})
-            profile["languages"] = [entry["code"] for entry in profile.get("languages", [])]
-            return self._profile(page, me, profile, status=400, errors=page.field_errors(exc))
+            return self._profile(page, status=400, errors=page.field_errors(exc))
         return page.redirect("/me/profile", done="saved")
 
     @http("POST", "/me/delete")
@@ -82,9 +80,6 @@ class PeoplePages(RoutesBase):
             call(self.profiles.delete_account, page.viewer,
                  sealed(self.profiles.delete_account, {"password": request.form.get("password", "")}))
         except ValidationFailed as exc:
-            me = call(self.profiles.get_me, page.viewer)
-            profile = dict(me.get("profile") or {})
-            profile["languages"] = [entry["code"] for entry in profile.get("languages", [])]
-            return self._profile(page, me, profile, status=400, errors=page.field_errors(exc))
+            return self._profile(page, status=400, errors=page.field_errors(exc))
         page.sign_out()
         return page.redirect("/", done="deleted")

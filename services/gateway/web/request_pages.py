@@ -9,8 +9,6 @@ from .pages import page
 
 REQUEST_FIELDS = dict(names=("title", "body", "country", "urgency", "visibility"), lists=("skills", "languages"),
                       checkboxes=("verified_only", "confirm_public"))
-# The languages offered first in the pickers (the people SCENARIOS.md describes); all others follow.
-COMMON_LANGUAGES = ("fa", "ar", "ru", "zh", "en", "tr", "ku", "be", "uk", "fr", "es", "de", "az", "uz", "my", "bo", "ug")
 SEARCH_PARAMS = ("q", "skill", "country", "language", "urgency", "status", "page", "sort")
 PAGE_SIZE = 20
 
@@ -38,7 +36,7 @@ class RequestPages(RoutesBase):
     def _request_form(self, page, form, status=200, errors=None, warnings=None):
         return page.render("request_new.html", status=status, form=form, errors=errors or {},
                            warnings=warnings or [], urgencies=URGENCIES, visibilities=VISIBILITIES,
-                           language_choices=_language_choices(page.fmt), countries=page.fmt.countries())
+                           language_choices=page.fmt.language_choices(), countries=page.fmt.countries())
 
     @http("GET", "/requests/<string:request_id>")
     @page()
@@ -80,9 +78,3 @@ class RequestPages(RoutesBase):
         return page.render("search.html", params=params, results=results, number=number,
                            pages=min(-(-results["total"] // PAGE_SIZE), 10_000 // PAGE_SIZE))
 
-
-def _language_choices(fmt):
-    from services.common.taxonomy import LANGUAGES
-    first = [(code, fmt.language(code)) for code in COMMON_LANGUAGES]
-    rest = fmt.languages(LANGUAGES - set(COMMON_LANGUAGES))
-    return first + rest
