@@ -25,8 +25,13 @@ def pytest_configure(config):
     os.environ["QUERY_SHAPES_FILE"] = path
 
 
+# The fault suite stops and restarts the shared servers: after every other test, before LAST.
+FAULTS = "tests/faults/"
+
+
 def pytest_collection_modifyitems(items):
-    items.sort(key=lambda item: item.nodeid.startswith(LAST))  # stable: only moves those to the end
+    # Stable: only moves those to the end.
+    items.sort(key=lambda item: (item.nodeid.startswith(LAST), item.nodeid.startswith(FAULTS)))
 
 
 @pytest.fixture

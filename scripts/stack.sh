@@ -8,6 +8,7 @@
 #   scripts/stack.sh install   install whatever is missing (idempotent)
 #   scripts/stack.sh start     install, then start whatever is not running, and wait until healthy
 #   scripts/stack.sh stop      stop what start started, by the process ids it recorded
+#                              (either with server names, e.g. `stop ferretdb`: only those)
 #   scripts/stack.sh status    one line per server
 #   scripts/stack.sh forget    stop, then delete everything the stack keeps (all local data)
 #   scripts/stack.sh env       the environment variables that point the services at this stack
@@ -338,16 +339,28 @@ stop_one() { # name
   rm -f "$RUN/$name.pid"
 }
 
-cmd_start() {
+SERVERS=(rabbitmq postgresql ferretdb elasticsearch)
+
+servers() { # names...: the servers named (all of them if none), checked
+  local name
+  [ $# -gt 0 ] || set -- "${SERVERS[@]}"
+  for name; do [[ " ${SERVERS[*]} " == *" $name "* ]] || die "no server called $name (${SERVERS[*]})"; done
+  echo "$@"
+}
+
+cmd_start() { # [server...]: a fault test restarts one server at a time
+  local name
   cmd_install
-  start_rabbitmq
-  start_postgresql
-  start_ferretdb
-  start_elasticsearch
+  for name in $(servers "$@"); do "start_$name"; done
   cmd_status
 }
 
-cmd_stop() {
+cmd_stop() { # [server...]
+  local name
+  if [ $# -gt 0 ]; then
+    for name in $(servers "$@"); do stop_one "$name"; done
+    return
+  fi
   stop_one elasticsearch
   stop_one ferretdb
   stop_one postgresql
@@ -389,8 +402,8 @@ EOF
 
 case "${1:-}" in
   install) cmd_install ;;
-  start) cmd_start ;;
-  stop) cmd_stop ;;
+  start) shift; cmd_start "$@" ;;
+  stop) shift; cmd_stop "$@" ;;
   status) cmd_status ;;
   forget) cmd_forget ;;
   env) cmd_env ;;

@@ -4,22 +4,27 @@ It wraps nameko's `event_handler` with what every consumer needs:
 - the envelope and data are validated against the contract; an invalid event is logged (its id
   only, never its body) and dropped, since redelivering it would fail the same way;
 - an event whose id is already in the service's ledger is skipped (at-least-once delivery);
-- any other failure (database or index down) requeues the event after a pause, so nothing is lost
-  and the consumer does not spin; after EVENT_DELIVERY_LIMIT deliveries the broker moves it to
-  the dead-letter queue (services/common/topology.py), so one poison message cannot hold a
-  worker forever.
+- while a server the handler needs is unreachable (the database or the index restarting), the
+  handler waits and tries again, holding the event, for as long as the outage lasts: an outage
+  is not the event's fault, and counting it against the delivery limit would dead-letter every
+  event that arrived during a minute's restart;
+- any other failure (a bug meeting this event) requeues the event after a pause, so the consumer
+  does not spin; after EVENT_DELIVERY_LIMIT deliveries the broker moves it to the dead-letter
+  queue (services/common/topology.py), so one poison message cannot hold a worker forever.
 
 The decorated method receives a parsed `Event`. The service must have a `db` dependency (its
 Mongo database), where the ledger of handled event ids lives.
 """
 import functools
 import logging
+import uuid
 
 import eventlet
 from marshmallow import ValidationError
 from pymongo.errors import DuplicateKeyError
 
-from .events import parse_event, utcnow
+from .events import Envelope, data_schema, parse_event, utcnow
+from .outage import is_outage, pauses
 from .topology import QuorumEventHandler
 
 log = logging.getLogger(__name__)
@@ -39,27 +44,54 @@ def mark_handled(db, event_id, event_type):
         pass
 
 
+def _printable_id(value):
+    """The event's id if it is one (a UUID); a log line never carries what a sender made up."""
+    try:
+        return str(uuid.UUID(value)) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _bad_fields(source, event_type, messages):
+    """The contract's names of the fields at fault; a name the sender made up (an unknown field)
+    is not repeated."""
+    known = set(Envelope().fields) | set(data_schema(source, event_type).fields) | {"_schema"}
+    return sorted({name if name in known else "(unknown field)" for name in
+                   (messages if isinstance(messages, dict) else ["_schema"])})
+
+
 def consumes(source, event_type):
     def decorator(method):
+        def handle_once(self, event):
+            if already_handled(self.db, event.event_id):
+                return None
+            result = method(self, event)
+            mark_handled(self.db, event.event_id, event_type)
+            return result
+
         @functools.wraps(method)
         def handle(self, payload):
             try:
                 event = parse_event(source, event_type, payload)
             except ValidationError as exc:
-                event_id = payload.get("event_id") if isinstance(payload, dict) else None
+                event_id = _printable_id(payload.get("event_id") if isinstance(payload, dict) else None)
                 log.error("dropping invalid %s.%s event %s: bad fields %s",
-                          source, event_type, event_id, sorted(exc.messages))
+                          source, event_type, event_id, _bad_fields(source, event_type, exc.messages))
                 return None
-            if already_handled(self.db, event.event_id):
-                return None
-            try:
-                result = method(self, event)
-            except Exception:
-                log.warning("handling %s %s failed; requeueing", event_type, event.event_id, exc_info=True)
-                eventlet.sleep(RETRY_PAUSE_S)
-                raise
-            mark_handled(self.db, event.event_id, event_type)
-            return result
+            waits = pauses()
+            while True:
+                try:
+                    return handle_once(self, event)
+                except Exception as exc:
+                    if not is_outage(exc):
+                        log.warning("handling %s %s failed; requeueing", event_type, event.event_id, exc_info=True)
+                        eventlet.sleep(RETRY_PAUSE_S)
+                        raise
+                    pause = next(waits)
+                    # One line, no traceback: the cause is a server, not this event.
+                    log.warning("handling %s %s waits %.0f s for a server: %s", event_type, event.event_id,
+                                pause, type(exc).__name__)
+                    eventlet.sleep(pause)
 
         return QuorumEventHandler.decorator(source, event_type, requeue_on_error=True)(handle)
 

@@ -1,4 +1,4 @@
-"""What a log line may never hold: a network address, an RPC reply.
+"""What a log line may never hold: a network address, an RPC reply, a message's body.
 
 Attached to every handler by config.yaml's LOGGING, so it holds at any level, for any library:
 eventlet's web server logs the client's address when a client drops mid-upload, and at DEBUG
@@ -9,6 +9,8 @@ commands, the index and broker clients) are dropped.
 import json
 import logging
 import re
+
+from .outage import is_outage
 
 _IPV4 = r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])"
 # Four or more groups (an ISO time has three), or a "::" abbreviation.
@@ -26,14 +28,28 @@ BODY_LOGGERS = ("nameko.rpc", "nameko.standalone.rpc", "nameko.messaging", "pymo
 EXPECTED_REFUSAL = "(expected) error handling worker %s: %s"
 
 
+# kombu drops (acks) a message it cannot decode, and logs its raw body with the error: the body is
+# whatever was put on the bus. Said without it.
+UNDECODABLE = "Can't decode message body: %r (type:%r encoding:%r raw:%r')"
+
+
 class Redact(logging.Filter):
     def filter(self, record):
+        if record.msg == UNDECODABLE and len(record.args or ()) == 4:
+            exc, content_type = record.args[0], record.args[1]
+            record.msg, record.args = "dropped a message that could not be decoded (%s, %s)", (
+                content_type, type(exc).__name__)
         if record.levelno < logging.INFO and record.name.startswith(BODY_LOGGERS):
             return False
         if record.msg == EXPECTED_REFUSAL:
             record.msg = "refused %s: %s"
             record.exc_info, record.exc_text = None, None
             record.levelno, record.levelname = logging.INFO, "INFO"
+        if record.exc_info and record.exc_info[1] is not None and is_outage(record.exc_info[1]):
+            # A server down (a timer's query while the database restarts): expected in operation,
+            # said in one line; a traceback per tick would bury what is really wrong.
+            record.msg, record.args = f"{record.getMessage()} (server unreachable: {type(record.exc_info[1]).__name__})", ()
+            record.exc_info, record.exc_text = None, None
         message = record.getMessage()
         cleaned = ADDRESS.sub("[address]", message)
         if cleaned != message:

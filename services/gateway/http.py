@@ -10,11 +10,13 @@ import logging
 import socket
 
 import eventlet
+from nameko.exceptions import RemoteError
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer
 from werkzeug.wrappers import Response
 
 from services.common.errors import DomainError, Unauthorized, ValidationFailed
+from services.common.outage import is_outage, is_remote_outage
 from services.common.trust import keyring
 
 log = logging.getLogger(__name__)
@@ -181,6 +183,18 @@ def call(proxy_method, *args, timeout=10):
             result = proxy_method(*args)
     except eventlet.Timeout:
         raise ServiceUnavailable("A service did not answer in time; try again shortly.") from None
+    except RemoteError as exc:
+        # The service is up but a server behind it is not (its database restarting): the person
+        # may try again, and the operator needs one line, not a traceback per request.
+        if not is_remote_outage(exc.exc_type):
+            raise
+        log.warning("%s: a server behind it is unreachable (%s)", proxy_method.service_name, exc.exc_type)
+        raise ServiceUnavailable("A service is briefly unavailable; try again shortly.") from None
+    except Exception as exc:
+        if not is_outage(exc):  # the broker itself unreachable
+            raise
+        log.warning("the message broker is unreachable (%s)", type(exc).__name__)
+        raise ServiceUnavailable("A service is briefly unavailable; try again shortly.") from None
     if isinstance(result, dict) and set(result) == {"sealed"}:
         return keyring().open("gateway", result, field="reply")
     return result

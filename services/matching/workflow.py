@@ -33,9 +33,13 @@ class Matchmaker:
         if data["role"] != "volunteer" and not known:
             return
         fields_ = {key: data[key] for key in storage.PROFILE_FIELDS}
-        if not self.store.remember_profile(data["profile_id"], fields_, data["version"]):
-            return
+        # What follows runs even when this version is already stored: a first delivery may have
+        # stored it and then died (the database went away) before the rest was done. Each step
+        # works from what is stored now, so running it again, or for an older event, is harmless.
+        self.store.remember_profile(data["profile_id"], fields_, data["version"])
         volunteer = self.store.refresh_load(data["profile_id"])
+        if volunteer is None:  # deleted meanwhile
+            return
         # Proposals and yeses they no longer fit (suspended, deactivated, unverified, skills or
         # languages changed) go.
         touched = set()
@@ -83,9 +87,12 @@ class Matchmaker:
     # ---- requests, from request events
 
     def _remember_request(self, data):
+        """Store this version if it is newer; return the request as stored now. The caller's
+        follow-up runs either way, from the stored state: a first delivery may have stored the
+        version and died before its proposals or withdrawals were made (the database went away),
+        and skipping them on redelivery left a need that nobody was ever proposed for."""
         request = {key: data.get(key) for key in REQUEST_FIELDS}
-        if not self.store.remember_request(data["request_id"], request, data["version"]):
-            return None
+        self.store.remember_request(data["request_id"], request, data["version"])
         return self.store.request(data["request_id"])
 
     def request_created(self, data):

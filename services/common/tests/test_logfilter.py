@@ -24,12 +24,26 @@ def test_what_only_looks_like_an_address_is_kept():
 
 def test_a_traceback_is_redacted_too():
     try:
-        raise ConnectionError("reset by 198.51.100.23 port 5555")
-    except ConnectionError:
+        raise ValueError("unexpected reply from 198.51.100.23 port 5555")
+    except ValueError:
         import sys
         line = record("upload failed", exc_info=sys.exc_info())
     Redact().filter(line)
     assert "198.51.100.23" not in logging.Formatter().format(line)
+
+
+def test_an_outage_is_one_line_without_a_traceback():
+    import sys
+
+    import pymongo.errors
+    try:
+        raise pymongo.errors.ServerSelectionTimeoutError("127.0.0.1:27018: connection refused")
+    except pymongo.errors.PyMongoError:
+        line = record("error handling worker %s: %s", "<worker>", "boom", exc_info=sys.exc_info())
+    Redact().filter(line)
+    text = logging.Formatter().format(line)
+    assert "\n" not in text and "Traceback" not in text
+    assert text.endswith("(server unreachable: ServerSelectionTimeoutError)")
 
 
 def test_rpc_bodies_at_debug_are_dropped_and_the_rest_kept():
@@ -64,3 +78,10 @@ def test_json_lines_on_request():
     entry = json.loads(LogFormatter(json_lines=True).format(line))
     assert entry["message"] == "unexpected in a handler" and "RuntimeError: boom" in entry["traceback"]
     assert "unexpected in a handler" in LogFormatter().format(record("unexpected in %s", "a handler"))
+
+
+def test_a_message_that_cannot_be_decoded_is_logged_without_its_body():
+    line = record("Can't decode message body: %r (type:%r encoding:%r raw:%r')", ValueError("bad byte"),
+                  "application/json", "utf-8", "b'name of a prisoner'", name="kombu.mixins")
+    Redact().filter(line)
+    assert line.getMessage() == "dropped a message that could not be decoded (application/json, ValueError)"

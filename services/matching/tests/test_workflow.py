@@ -132,3 +132,47 @@ def test_unanswered_proposals_expire_and_the_next_is_asked(world):
     matchmaker.expire_due(NOW + timedelta(days=365))  # everything proposed so far is overdue
     assert {store.match(m)["status"] for v, m in ids(store).items() if v in ("a", "b")} == {"expired"}
     assert proposed(store) == ["c"]
+
+
+class DiesOnce:
+    """A store whose `method` fails once (the database going away mid-handler)."""
+
+    def __init__(self, store, method):
+        self.store, self.method, self.failed = store, method, False
+
+    def __getattr__(self, name):
+        real = getattr(self.store, name)
+        if name != self.method or self.failed:
+            return real
+
+        def fail(*args, **kwargs):
+            self.failed = True
+            raise ConnectionError("the database went away")
+        return fail
+
+
+@pytest.mark.parametrize("step", ["add_proposals", "count_in_play"])
+def test_a_redelivered_request_is_proposed_even_if_the_first_try_stored_it_and_died(step):
+    store = InMemoryMatchStore()
+    dying = DiesOnce(store, step)
+    matchmaker = Matchmaker(dying, CandidateIndex(buckets=8), top_k=2, expiry_s=3600)
+    for pid in ("a", "b"):
+        matchmaker.profile_changed(profile(pid))
+    with pytest.raises(ConnectionError):
+        matchmaker.request_created(request())  # stored, then the database went away
+    assert store.request("r1") is not None and proposed(store) == []
+    matchmaker.request_created(request())  # the same event, delivered again
+    assert proposed(store) == ["a", "b"]
+    matchmaker.request_created(request())  # and again: nothing twice
+    assert proposed(store) == ["a", "b"] and len(store.published) == 2
+
+
+def test_a_redelivered_profile_is_matched_even_if_the_first_try_stored_it_and_died():
+    store = InMemoryMatchStore()
+    dying = DiesOnce(store, "open_requests_needing")
+    matchmaker = Matchmaker(dying, CandidateIndex(buckets=8), top_k=2, expiry_s=3600)
+    matchmaker.request_created(request())
+    with pytest.raises(ConnectionError):
+        matchmaker.profile_changed(profile("a"))
+    matchmaker.profile_changed(profile("a"))
+    assert proposed(store) == ["a"]
