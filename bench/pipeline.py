@@ -121,6 +121,7 @@ def seed(config, volunteers, requests_, matches):
 # ---------------------------------------------------------------- CPU per request
 
 TICKS = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def process_groups(platform):
@@ -137,8 +138,8 @@ def process_groups(platform):
     return groups
 
 
-def cpu_seconds(groups):
-    """CPU seconds (user + system) used so far by the live processes of each group."""
+def _per_group(groups, value):
+    """Sum of `value(stat fields)` over the live processes of each group."""
     used = dict.fromkeys(groups, 0.0)
     name_of = {pgid: name for name, pgid in groups.items()}
     for entry in os.listdir("/proc"):
@@ -153,8 +154,18 @@ def cpu_seconds(groups):
         # postmaster's group with setsid, but stay its children).
         name = name_of.get(int(fields[2])) or name_of.get(int(fields[1]))
         if name is not None:
-            used[name] += (int(fields[11]) + int(fields[12])) / TICKS
+            used[name] += value(fields)
     return used
+
+
+def cpu_seconds(groups):
+    """CPU seconds (user + system) used so far by the live processes of each group."""
+    return _per_group(groups, lambda fields: (int(fields[11]) + int(fields[12])) / TICKS)
+
+
+def memory_mb(groups):
+    """Resident memory (MB) of the live processes of each group now."""
+    return _per_group(groups, lambda fields: int(fields[21]) * PAGE / 1e6)
 
 
 # ---------------------------------------------------------------- broker baseline

@@ -26,31 +26,12 @@ import requests
 from nameko.testing.rabbit import Client as RabbitClient
 from tqdm import tqdm
 
-from bench.pipeline import cpu_seconds, percentile, process_groups
+from bench.pipeline import cpu_seconds, memory_mb, percentile, process_groups
 from services.notify.tests.sink import SmtpSink, free_port
 from tests.e2e.platform import Client, Platform
-from tests.faults.outcomes import Outcomes
+from tests.faults.outcomes import Outcomes, post_need
 
 PROPOSALS_EACH = 20  # the most open proposals a volunteer may have (profiles' max_active_matches)
-PAGE = 4096
-
-
-def memory_mb(groups):
-    """Resident memory (MB) of the live processes of each group."""
-    used = dict.fromkeys(groups, 0.0)
-    name_of = {pgid: name for name, pgid in groups.items()}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                fields = handle.read().rpartition(")")[2].split()
-        except OSError:
-            continue
-        name = name_of.get(int(fields[2])) or name_of.get(int(fields[1]))
-        if name is not None:
-            used[name] += int(fields[21]) * PAGE / 1e6  # rss, in pages
-    return used
 
 
 def post_steadily(author, rate, seconds, accepted, refused, latencies):
@@ -64,11 +45,7 @@ def post_steadily(author, rate, seconds, accepted, refused, latencies):
             next_at += interval
             started = time.monotonic()
             try:
-                response = requests.post(f"{author.url}/api/requests", timeout=15, json={
-                    "title": f"Lawyer needed for a detained student #{uuid.uuid4().hex[:6]}",
-                    "body": "A student was detained after a protest; the family needs advice on bail and appeal.",
-                    "skills": ["legal"], "languages": ["fa"], "country": "IR", "urgency": "high",
-                    "visibility": "public"}, headers={"Authorization": f"Bearer {author.token}"})
+                response = post_need(author)
                 latencies.append(time.monotonic() - started)
                 if response.status_code == 201:
                     accepted.append(response.json()["id"])

@@ -4,11 +4,24 @@ Shared by the fault suite (tests/faults/test_faults.py), which waits for every c
 after each fault, and the soak run (bench/soak.py), which reports them. Read-only.
 """
 import collections
+import uuid
+
+import requests
 
 from services.common import elastic, mongo
 from services.common.config import database_name
 from services.common.topology import DEAD_LETTER_QUEUE
 from services.search import indices
+
+
+def post_need(author):
+    """One legal need posted through the gateway, one try, as a person's browser would."""
+    return requests.post(f"{author.url}/api/requests", timeout=15, headers={"Authorization": f"Bearer {author.token}"},
+                         json={"title": f"Lawyer needed for a detained student #{uuid.uuid4().hex[:6]}",
+                               "body": "A student was detained after a protest; the family needs advice on bail "
+                                       "and appeal.",
+                               "skills": ["legal"], "languages": ["fa"], "country": "IR", "urgency": "high",
+                               "visibility": "public"})
 
 
 def extra_copies(values):

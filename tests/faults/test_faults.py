@@ -25,7 +25,7 @@ import requests as http
 
 from services.common.config import ROOT
 from services.notify.tests.sink import SmtpSink, free_port
-from tests.faults.outcomes import Outcomes
+from tests.faults.outcomes import Outcomes, post_need
 from tests.support import wait_until
 
 SMTP_PORT = free_port()
@@ -88,11 +88,7 @@ class Stream:
         while self.running:
             started = time.monotonic()
             try:
-                response = http.post(f"{self.activist.url}/api/requests", timeout=15, json={
-                    "title": f"Lawyer needed for a detained student #{uuid.uuid4().hex[:6]}",
-                    "body": "A student was detained after a protest; the family needs advice on bail and appeal.",
-                    "skills": ["legal"], "languages": ["fa"], "country": "IR", "urgency": "high",
-                    "visibility": "public"}, headers={"Authorization": f"Bearer {self.activist.token}"})
+                response = post_need(self.activist)
                 if response.status_code == 201:
                     self.accepted.append(response.json()["id"])
                 else:
