@@ -15,7 +15,7 @@ In one run, on the running local stack:
     broker baseline, and writes them with an SVG plot to docs/performance-pipeline.svg and
     the table to stdout (docs/performance.md quotes a run).
 
-    ./dev bench pipeline [--matches 100000] [--rates 5,10,20,40] [--seconds 20]
+    ./dev bench pipeline [--matches 100000] [--rates 5,10,20,40] [--seconds 20] [--replicas matching=2]
 """
 import argparse
 import os
@@ -330,6 +330,8 @@ def main(argv):
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--rates", default="5,10,20,40")
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--replicas", default="",
+                        help="more processes of a service, as more pods would be: matching=2,notify=2")
     parser.add_argument("--plot", default=os.path.join(os.path.dirname(__file__), "..", "docs",
                                                        "performance-pipeline.svg"))
     args = parser.parse_args(argv)
@@ -345,6 +347,11 @@ def main(argv):
         seed(platform.config, args.volunteers, args.requests, args.matches)
         try:
             platform.start()
+            for name, count in (item.split("=") for item in args.replicas.split(",") if item):
+                for replica in range(1, int(count)):
+                    platform.start_service(name, replica=replica)
+            if args.replicas:
+                print(f"replicas: {args.replicas}", file=sys.stderr)
             # On an idle platform (start-up indexes the seeded store), best of three: the broker's pace.
             time.sleep(10)
             baseline = max(broker_round_trip(platform.amqp_uri) for _ in range(3))

@@ -3,11 +3,26 @@ import functools
 import time
 import uuid
 
+import eventlet.patcher
+import eventlet.tpool
 
 from services.common import elastic, mongo
 from services.common.config import load_config
 from services.common.secrets import new_secrets
 from services.common.trust import Keyring, keyring
+
+
+# The standard library's subprocess, not eventlet's green one. The green one parks a reader in the
+# hub on the child's error pipe while it starts; in a long run, a listener left on a reused fd
+# number by some earlier process fails that with "Second simultaneous read on fileno N" (seen in
+# a full run, never in a module alone). Starting a process natively blocks the hub for the
+# fork and exec only.
+native_subprocess = eventlet.patcher.original("subprocess")
+
+
+def run_command(args, **kwargs):
+    """`subprocess.run` in a native thread: the green threads (a test's stream of requests) go on."""
+    return eventlet.tpool.execute(native_subprocess.run, args, **kwargs)
 
 
 def wait_until(check, timeout=30.0, interval=0.1, message="condition"):

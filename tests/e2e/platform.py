@@ -6,7 +6,6 @@ RabbitMQ vhost, database prefix and index prefix, so it shares the servers but n
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
 import uuid
@@ -16,7 +15,7 @@ import requests
 
 from services.common.config import ROOT
 from services.common.secrets import SECRET_KEYS
-from tests.support import drop_test_data, isolated_config, wait_until
+from tests.support import drop_test_data, isolated_config, native_subprocess, wait_until
 
 SERVICES = ("profiles", "requests", "matching", "notify", "search", "gateway")
 
@@ -93,15 +92,18 @@ class Platform:
                                      json={"exchange": broker_users.RPC_EXCHANGE, "write": topic_write,
                                            "read": topic_read})
 
-    def start_service(self, name, **env):
-        """Start one service; `env` overrides config values for it (`MATCH_EXPIRY_S="2"`)."""
+    def start_service(self, name, replica=0, **env):
+        """Start one service; `env` overrides config values for it (`MATCH_EXPIRY_S="2"`).
+        `replica` > 0: one more process of that service (`matching#1`), as a second pod would be."""
         if self.broker_users:
             env = dict({"AMQP_URI": self.broker_uri(name)}, **env)
-        log = open(os.path.join(self.log_dir, f"{name}.log"), "ab")
-        self.processes[name] = subprocess.Popen(
+        key = f"{name}#{replica}" if replica else name
+        log = open(os.path.join(self.log_dir, f"{key}.log"), "ab")
+        self.processes[key] = native_subprocess.Popen(
             [sys.executable, "-m", "nameko", "run", "--config", os.path.join(ROOT, "config.yaml"),
              f"services.{name}.service"],
-            cwd=ROOT, env=dict(self.env(), **env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=ROOT, env=dict(self.env(), **env), stdout=log, stderr=native_subprocess.STDOUT,
+            start_new_session=True)
         log.close()
 
     def stop_service(self, name):
@@ -143,10 +145,9 @@ class Platform:
 
     def logs(self):
         text = ""
-        for name in SERVICES:
-            path = os.path.join(self.log_dir, f"{name}.log")
-            if os.path.exists(path):
-                with open(path, encoding="utf-8", errors="replace") as handle:
+        for name in sorted(os.listdir(self.log_dir)):  # every service's, replicas' too
+            if name.endswith(".log"):
+                with open(os.path.join(self.log_dir, name), encoding="utf-8", errors="replace") as handle:
                     text += handle.read()
         return text
 

@@ -15,7 +15,6 @@ server running.
 import collections
 import os
 import signal
-import subprocess
 import threading
 import time
 import uuid
@@ -26,7 +25,7 @@ import requests as http
 from services.common.config import ROOT
 from services.notify.tests.sink import SmtpSink, free_port
 from tests.faults.outcomes import Outcomes, post_need
-from tests.support import wait_until
+from tests.support import native_subprocess, run_command, wait_until
 
 SMTP_PORT = free_port()
 PLATFORM_OVERRIDES = {"SMTP_PORT": SMTP_PORT, "MATCH_TOP_K": 1, "EMAIL_RETRY_BASE_S": 0.5}
@@ -99,7 +98,8 @@ class Stream:
 
 
 def stack(*args):
-    subprocess.run([STACK, *args], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
+    run_command([STACK, *args], check=True, stdout=native_subprocess.DEVNULL, stderr=native_subprocess.PIPE,
+                timeout=300)
 
 
 def kill(platform, name):
