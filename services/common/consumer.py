@@ -89,7 +89,7 @@ def consumes(source, event_type):
                         raise
                     pause = next(waits)
                     # One line, no traceback: the cause is a server, not this event.
-                    log.warning("handling %s %s waits %.0f s for a server: %s", event_type, event.event_id,
+                    log.warning("handling %s %s waits %.1f s for a server: %s", event_type, event.event_id,
                                 pause, type(exc).__name__)
                     eventlet.sleep(pause)
 

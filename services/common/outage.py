@@ -4,7 +4,10 @@ An event handler waits out an outage instead of spending the event's deliveries 
 (consumer.py); the gateway answers 503 "try again" instead of 500 (gateway/http.py).
 """
 import itertools
+import logging
 import socket
+
+import eventlet
 
 import elastic_transport
 import pymongo.errors
@@ -26,6 +29,8 @@ OUTAGE_NAMES = frozenset({"ConnectionFailure", "AutoReconnect", "NetworkTimeout"
 
 MAX_PAUSE_S = 15.0
 
+log = logging.getLogger(__name__)
+
 
 def is_outage(exc):
     if isinstance(exc, OUTAGE_TYPES):
@@ -43,3 +48,19 @@ def is_remote_outage(exc_type):
 def pauses(first=0.5, most=MAX_PAUSE_S):
     """0.5, 1, 2, 4... seconds, then `most` for as long as it lasts."""
     return (min(first * 2 ** n, most) for n in itertools.count())
+
+
+def through_outage(write, what):
+    """Run `write` until it succeeds, waiting out an outage. For the write that records what has
+    already happened outside (an email handed over, a webhook delivered): given up, the item
+    would look undone after its lease, and be done a second time."""
+    waits = pauses()
+    while True:
+        try:
+            return write()
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            pause = next(waits)
+            log.warning("recording %s waits %.1f s for a server: %s", what, pause, type(exc).__name__)
+            eventlet.sleep(pause)

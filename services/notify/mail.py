@@ -84,6 +84,7 @@ class Mailer:
         self._smtp = smtp
 
     def send(self, message):
+        accepted = False
         try:
             with self._smtp(self.host, self.port, timeout=self.timeout_s) as client:
                 if self.starttls:
@@ -91,8 +92,13 @@ class Mailer:
                 if self.username:
                     client.login(self.username, self.password or "")
                 client.send_message(message)
+                accepted = True
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused):
             raise PermanentFailure("the SMTP server refused the message") from None
         except (OSError, smtplib.SMTPException) as exc:
+            if accepted:
+                # The server answered 250 to the message: it is its to deliver now. Only saying
+                # goodbye failed; sending again would deliver it twice.
+                return
             # Re-raise without the original message: SMTP replies can echo the address back.
             raise ConnectionError(f"SMTP send failed: {type(exc).__name__}") from None

@@ -7,6 +7,8 @@ deterministic and a due email or delivery is claimed before it is sent.
 import logging
 from datetime import timedelta
 
+from services.common.outage import through_outage
+
 from . import mail, retry, storage, webhooks
 
 log = logging.getLogger(__name__)
@@ -74,7 +76,11 @@ def deliver_email(db, email, now, config, mailer, opener, preference_checked=Fal
         log.warning("email %s not sent (%s); attempt %d", email_id, type(exc).__name__, update["attempts"])
         storage.settle(emails, email_id, update)
         return update.get("status", "retry")
-    storage.settle(emails, email_id, {"status": retry.SENT, "sent_at": now, "attempts": email.get("attempts", 0) + 1})
+    # Handed over: recording it must not fail with the database restarting, or the email would
+    # be sent again when its lease runs out.
+    through_outage(lambda: storage.settle(emails, email_id, {"status": retry.SENT, "sent_at": now,
+                                                             "attempts": email.get("attempts", 0) + 1}),
+                   f"email {email_id} sent")
     return retry.SENT
 
 
@@ -125,8 +131,9 @@ def deliver(db, delivery_id, now, config, cipher, post):
     else:
         failure = f"HTTP {status}"
     if status is not None and 200 <= status < 300:
-        storage.settle(deliveries, delivery_id, {"status": retry.SENT, "sent_at": now,
-                                                 "attempts": delivery.get("attempts", 0) + 1})
+        through_outage(lambda: storage.settle(deliveries, delivery_id, {"status": retry.SENT, "sent_at": now,
+                                                                        "attempts": delivery.get("attempts", 0) + 1}),
+                       f"webhook delivery {delivery_id} made")
         return retry.SENT
     update = retry.after_failure(delivery, now, config, "WEBHOOK")
     update["last_failure"] = failure

@@ -2,8 +2,9 @@
 
 Three indices, each a version behind an alias (indices.py): requests (public text of shared
 requests), volunteers (public profiles of active volunteers), analytics (request lifecycles, no
-text, no person's id). If Elasticsearch is down, a handler fails and `@consumes` requeues the
-event after a pause: events wait in the durable queue and the index catches up when it returns.
+text, no person's id). If Elasticsearch is down, `@consumes` holds each event and tries again until
+it is back (services/common/outage.py); the rest wait in the durable queue, and the index catches
+up when it returns.
 """
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc

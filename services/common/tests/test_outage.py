@@ -129,3 +129,19 @@ def test_an_invalid_event_is_logged_by_the_contracts_names_only(caplog):
         Consumer.on_request_created(Consumer(), {"event_id": made_up, made_up: 1, "title": made_up})
     assert made_up not in caplog.text
     assert "(unknown field)" in caplog.text and "event_id" in caplog.text
+
+
+def test_a_record_of_what_happened_outside_is_written_through_an_outage(no_sleeping, monkeypatch):
+    from services.common import outage
+    monkeypatch.setattr(outage.eventlet, "sleep", no_sleeping.append)
+    tries = []
+
+    def settle():
+        tries.append(1)
+        if len(tries) < 3:
+            raise pymongo.errors.AutoReconnect("the database is restarting")
+        return "written"
+
+    assert outage.through_outage(settle, "email e1 sent") == "written" and len(tries) == 3
+    with pytest.raises(KeyError):  # a bug is not waited out
+        outage.through_outage(lambda: {}["missing"], "email e2 sent")

@@ -62,3 +62,22 @@ def test_a_failure_does_not_echo_the_address():
     with pytest.raises(ConnectionError) as caught:
         Mailer("127.0.0.1", 8025, "from@x", 5, smtp=RecordingSMTP).send(message())
     assert "nima" not in str(caught.value)
+
+
+class GoodbyeFails(RecordingSMTP):
+    """The server took the message (250), then the connection broke on QUIT."""
+
+    def __exit__(self, *exc):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+def test_a_message_the_server_took_is_not_a_failure_if_only_goodbye_fails():
+    GoodbyeFails.calls, GoodbyeFails.fail_with = [], None
+    Mailer("127.0.0.1", 8025, "from@x", 5, smtp=GoodbyeFails).send(message())  # sending again would double it
+    assert GoodbyeFails.calls[-1] == ("send", "nima@example.org")
+
+
+def test_a_message_the_server_did_not_take_is_still_a_failure():
+    GoodbyeFails.calls, GoodbyeFails.fail_with = [], smtplib.SMTPServerDisconnected("closed during DATA")
+    with pytest.raises(ConnectionError):
+        Mailer("127.0.0.1", 8025, "from@x", 5, smtp=GoodbyeFails).send(message())
