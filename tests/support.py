@@ -12,12 +12,16 @@ from services.common.secrets import new_secrets
 from services.common.trust import Keyring, keyring
 
 
-# The standard library's subprocess, not eventlet's green one. The green one parks a reader in the
-# hub on the child's error pipe while it starts; in a long run, a listener left on a reused fd
-# number by some earlier process fails that with "Second simultaneous read on fileno N" (seen in
-# a full run, never in a module alone). Starting a process natively blocks the hub for the
-# fork and exec only.
+# Starting a process reads the child's error pipe, and under eventlet that read parks in the hub;
+# in a long run, a listener some earlier process left on a reused fd number fails it with "Second
+# simultaneous read on fileno N" (seen in full runs, never in a module alone). In a native thread
+# (tpool) the read has a hub of its own, so processes are started, and commands run, there.
 native_subprocess = eventlet.patcher.original("subprocess")
+
+
+def start_process(args, **kwargs):
+    """`subprocess.Popen`, started in a native thread."""
+    return eventlet.tpool.execute(native_subprocess.Popen, args, **kwargs)
 
 
 def run_command(args, **kwargs):

@@ -99,6 +99,10 @@ class MatchingService:
     def list_matches(self, viewer):
         return self.matchmaker.list_matches(trusted_viewer(viewer))
 
+    @rpc(expected_exceptions=DomainError)
+    def get_match(self, viewer, match_id):
+        return self.matchmaker.get_match(trusted_viewer(viewer), match_id)
+
     @rpc
     def health(self):
         return {"database": ping(self.db)}

@@ -332,6 +332,17 @@ class Matchmaker:
             return out
         return [self._author_view(m) for m in self.store.matches_for("author_id", viewer["account_id"])]
 
+    def get_match(self, viewer, match_id):
+        """One match as `list_matches` shows it, to its volunteer or its request's author; to
+        anyone else it does not exist."""
+        match_id = load_or_fail(MatchId(), {"match_id": match_id})["match_id"]
+        match = self.store.match(match_id)
+        if match is not None and viewer["role"] == "volunteer" and match["volunteer_id"] == viewer["account_id"]:
+            return lifecycle.view(match, self.store.request(match["request_id"]))
+        if match is not None and viewer["role"] != "volunteer" and match.get("author_id") == viewer["account_id"]:
+            return self._author_view(match)
+        raise NotFound("No such match of yours.")
+
     # ---- timers
 
     def expire_due(self, now):

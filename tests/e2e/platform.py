@@ -15,7 +15,7 @@ import requests
 
 from services.common.config import ROOT
 from services.common.secrets import SECRET_KEYS
-from tests.support import drop_test_data, isolated_config, native_subprocess, wait_until
+from tests.support import drop_test_data, isolated_config, native_subprocess, start_process, wait_until
 
 SERVICES = ("profiles", "requests", "matching", "notify", "search", "gateway")
 
@@ -99,7 +99,7 @@ class Platform:
             env = dict({"AMQP_URI": self.broker_uri(name)}, **env)
         key = f"{name}#{replica}" if replica else name
         log = open(os.path.join(self.log_dir, f"{key}.log"), "ab")
-        self.processes[key] = native_subprocess.Popen(
+        self.processes[key] = start_process(
             [sys.executable, "-m", "nameko", "run", "--config", os.path.join(ROOT, "config.yaml"),
              f"services.{name}.service"],
             cwd=ROOT, env=dict(self.env(), **env), stdout=log, stderr=native_subprocess.STDOUT,

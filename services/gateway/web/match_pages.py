@@ -49,9 +49,7 @@ class MatchPages(RoutesBase):
         return self._conversation(page, match_id)
 
     def _conversation(self, page, match_id, status=200, errors=None, draft=""):
-        match = next((m for m in call(self.matching.list_matches, page.viewer) if m["id"] == match_id), None)
-        if match is None:
-            raise NotFound("No such match of yours.")
+        match = call(self.matching.get_match, page.viewer, match_id)
         messages = call(self.notify.list_messages, page.viewer, match_id, None, 100)["items"] \
             if match["status"] == "confirmed" else []
         return page.render("conversation.html", status=status, match=match, messages=messages,

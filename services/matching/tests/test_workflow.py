@@ -176,3 +176,18 @@ def test_a_redelivered_profile_is_matched_even_if_the_first_try_stored_it_and_di
         matchmaker.profile_changed(profile("a"))
     matchmaker.profile_changed(profile("a"))
     assert proposed(store) == ["a"]
+
+
+def test_one_match_is_shown_to_its_volunteer_and_its_author_and_to_nobody_else(world):
+    store, matchmaker = world
+    three_lawyers(store, matchmaker)
+    match_id = ids(store)["a"]
+    assert matchmaker.get_match(volunteer("a"), match_id) == matchmaker.list_matches(volunteer("a"))[0]
+    assert matchmaker.get_match(AUTHOR, match_id) == next(
+        m for m in matchmaker.list_matches(AUTHOR) if m["id"] == match_id)
+    for stranger in (volunteer("b"), {"account_id": "someone", "role": "activist", "handle": "x", "verified": False},
+                     {"account_id": "a", "role": "activist", "handle": "a", "verified": False}):
+        with pytest.raises(NotFound):
+            matchmaker.get_match(stranger, match_id)
+    with pytest.raises(NotFound):
+        matchmaker.get_match(AUTHOR, "no-such-match")
