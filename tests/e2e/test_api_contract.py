@@ -8,7 +8,6 @@ failures, with a curl line to reproduce each, are in the assertion message.
 """
 import os
 import re
-import subprocess
 import uuid
 
 import pytest
@@ -16,7 +15,7 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.config import ROOT
-from tests.support import operator_command
+from tests.support import operator_command, run_command
 
 ST = os.path.join(os.environ.get("ALLIES_HOME") or os.path.join(ROOT, ".local"), "schemathesis", "bin", "st")
 CONFIG = os.path.join(os.path.dirname(__file__), "schemathesis.toml")
@@ -48,7 +47,7 @@ def test_the_api_keeps_to_its_document(platform, role, tmp_path):
         command += ["-H", f"Authorization: Bearer {token_of(platform, role)}"]
         for operation in ENDS_THE_SESSION:
             command += ["--exclude-operation-id", operation]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=540, cwd=str(tmp_path))
+    result = run_command(command, capture_output=True, text=True, timeout=540, cwd=str(tmp_path))
     summary = result.stdout[result.stdout.rfind("SUMMARY"):]
     failures = result.stdout[result.stdout.find("FAILURES"):result.stdout.find("WARNINGS")]
     assert result.returncode == 0, f"{role or 'anonymous'}:\n{failures[-6000:]}\n{summary}"

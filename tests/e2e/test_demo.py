@@ -1,16 +1,15 @@
 """`./dev demo` fills a fresh platform with needs and volunteers a newcomer can explore."""
 import re
-import subprocess
 import sys
 
 from services.common.config import ROOT
 from services.demo import NEEDS
 from tests.e2e.web import WebVisitor
-from tests.support import wait_until
+from tests.support import run_command, wait_until
 
 
 def test_demo_data_fills_a_fresh_platform_through_the_api(platform):
-    result = subprocess.run([sys.executable, "-m", "services.demo", "--gateway", platform.url, "--volunteers", "12"],
+    result = run_command([sys.executable, "-m", "services.demo", "--gateway", platform.url, "--volunteers", "12"],
                             cwd=ROOT, env=platform.env(), capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "demo data" in result.stderr  # the progress bar

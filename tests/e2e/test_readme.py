@@ -1,9 +1,9 @@
 """The README's API walkthrough works, as written, against a fresh platform."""
 import os
 import re
-import subprocess
 
 from services.common.config import ROOT
+from tests.support import run_command
 
 SECTION = re.compile(r"^## The API, with curl$(.*?)^## ", re.S | re.M)
 BLOCK = re.compile(r"^```sh\n(.*?)^```", re.S | re.M)
@@ -17,7 +17,7 @@ def walkthrough():
 
 def test_the_readme_curl_walkthrough_runs(platform):
     env = dict(platform.env(), API=platform.url)  # the platform's keys: `./dev admin` signs with them
-    result = subprocess.run(["bash", "-c", walkthrough()], cwd=ROOT, env=env, capture_output=True,
+    result = run_command(["bash", "-c", walkthrough()], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=240)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = result.stdout

@@ -9,12 +9,11 @@ rebuilds the request index while the platform runs.
 import csv
 import io
 import os
-import subprocess
 import sys
 import uuid
 
 from services.common.config import ROOT
-from tests.support import wait_until
+from tests.support import run_command, wait_until
 
 # A small k, so a handful of requests makes a bucket the analyst may see.
 PLATFORM_OVERRIDES = {"ANALYTICS_MIN_BUCKET": 3, "ANALYTICS_ROUND": 1}
@@ -112,7 +111,7 @@ def test_search_visibility_volunteer_profiles_and_analytics(platform, person, ap
     # An operator rebuilds both indices from the owning services while the platform runs.
     env = dict(platform.env(), PYTHONPATH=ROOT)
     for kind in ("requests", "volunteers"):
-        done = subprocess.run([sys.executable, "-m", "services.search.rebuild", kind], cwd=ROOT, env=env,
+        done = run_command([sys.executable, "-m", "services.search.rebuild", kind], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         assert f"-{kind}-v2" in done.stdout

@@ -15,7 +15,7 @@ import requests
 
 from services.common.config import ROOT
 from tests.e2e.platform import SERVICES, Platform, free_port
-from tests.support import wait_until
+from tests.support import run_command, start_process, wait_until
 
 STOP_BOUND_S = 20  # supervisord's stopwaitsecs (STOP_GRACE_S): past it a service would be killed
 
@@ -31,7 +31,7 @@ def dev_up(rabbit_manager, request, tmp_path):
     port = free_port()
     env = dict(platform.env(), ALLIES_RUN=str(run), MAIL_DIR=str(tmp_path / "mail"), GATEWAY_ADDRESS=f"127.0.0.1:{port}",
                SMTP_PORT=str(free_port()), STOP_GRACE_S=str(STOP_BOUND_S))
-    process = subprocess.Popen(["./dev", "up"], cwd=ROOT, env=env, stdout=open(tmp_path / "up.log", "wb"),
+    process = start_process(["./dev", "up"], cwd=ROOT, env=env, stdout=open(tmp_path / "up.log", "wb"),
                                stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -57,7 +57,7 @@ def _healthy(url):
 
 
 def _status(run, env=None):
-    out = subprocess.run([os.path.join(ROOT, ".local", "venv", "bin", "supervisorctl"), "-c",
+    out = run_command([os.path.join(ROOT, ".local", "venv", "bin", "supervisorctl"), "-c",
                           str(run / "supervisord.conf"), "status"], capture_output=True, text=True, timeout=30,
                          env=env).stdout
     return {name: (state, int(pid) if pid else None)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from services.common.config import ROOT
-from tests.support import wait_until
+from tests.support import start_process, wait_until
 
 SCRIPT = os.path.join(ROOT, "scripts", "smtp_sink.py")
 
@@ -26,7 +26,7 @@ class SmtpSink:
         self.process = None
 
     def start(self):
-        self.process = subprocess.Popen(
+        self.process = start_process(
             [sys.executable, SCRIPT, "--host", "127.0.0.1", "--port", str(self.port), "--dir", self.folder],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         line = self.process.stdout.readline().decode()
