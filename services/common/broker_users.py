@@ -9,6 +9,9 @@ can consume another service's RPC queue, read every event, or call `profiles.gra
   gateway may address the services' RPC methods, a service may only answer (a reply's routing key
   is the caller's reply-queue uuid), and only the operator user may address `grant_role` and the
   exports;
+- the user `autoscaler` (KEDA, deploy/k8s/autoscaling) may do nothing at all: a passive
+  declare, which tells a queue's length, needs no permission, and reading, publishing or
+  declaring anything is refused;
 - the user `guest` is left to loopback (RabbitMQ's default), and the broker listens only on TLS.
 
 `python -m services.common.broker_users definitions ENV_FILE` prints RabbitMQ's definitions JSON
@@ -33,7 +36,11 @@ CONSUMES = {"matching": {"profiles", "requests"}, "notify": {"profiles", "reques
 RPC_SERVERS = ("profiles", "requests", "matching", "notify", "search")
 # RPC methods only the operator tooling calls (services/profiles/admin.py, services/search/rebuild.py).
 OPERATOR_METHODS = r"profiles\.(grant_role|export_profiles)|requests\.export_requests"
-USERS = ("gateway",) + RPC_SERVERS + ("operator",)
+# KEDA's scaler reads queue lengths only (a passive declare, which RabbitMQ allows without any
+# permission); deploy/k8s/autoscaling.
+AUTOSCALER = "autoscaler"
+USERS = ("gateway",) + RPC_SERVERS + ("operator", AUTOSCALER)
+NOTHING = "^$"
 
 
 def _alternatives(names):
@@ -43,6 +50,8 @@ def _alternatives(names):
 def permissions(user):
     """(configure, write, read) regexes on the vhost, and the topic permission on nameko-rpc
     (write, read) for `user`."""
+    if user == AUTOSCALER:
+        return NOTHING, NOTHING, NOTHING, (NOTHING, NOTHING)
     own_queues = [rf"rpc\.reply-{user}-{UUID}"]
     exchanges = [RPC_EXCHANGE]
     if user in RPC_SERVERS:

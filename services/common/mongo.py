@@ -15,8 +15,10 @@ def connect(config, record_shapes=False):
         config["MONGO_URI"],
         tz_aware=True,
         serverSelectionTimeoutMS=int(config.get("MONGO_TIMEOUT_MS", 5000)),
-        # Acknowledged writes: an outbox entry is on the server before we publish it.
-        w=1,
+        # The server's default write concern, which is acknowledged: on one server (FerretDB
+        # locally, compose) the write is on it; on a replica set (deploy/k8s) on a majority of
+        # its members (MongoDB 5+), so that an outbox entry survives the loss of the primary
+        # before its event is published. MONGO_URI may still set `w`.
         event_listeners=queryshapes.listeners(config) if record_shapes else [],
     )
 

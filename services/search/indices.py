@@ -20,7 +20,11 @@ What is indexed is decided here, and only here:
 from elasticsearch import BadRequestError
 
 URGENCY_RANK = {"low": 0, "normal": 1, "high": 2, "critical": 3}
-SETTINGS = {"number_of_shards": 1, "number_of_replicas": 0}
+# One shard (the indexes are small); a replica wherever a second node can hold it: none on a
+# single node (local, compose: the index stays green), one on the multi-node cluster of
+# deploy/k8s, so losing a node loses no index.
+REPLICAS = "0-1"
+SETTINGS = {"number_of_shards": 1, "auto_expand_replicas": REPLICAS}
 
 REQUESTS_MAPPING = {
     "dynamic": "strict",
@@ -121,6 +125,8 @@ def ensure_indices(es, prefix):
         alias = alias_name(prefix, kind)
         if es.indices.exists_alias(name=alias):
             es.indices.put_mapping(index=alias, properties=mapping["properties"])
+            # Indexes made before replicas expanded (number_of_replicas 0) get the setting too.
+            es.indices.put_settings(index=alias, settings={"index": {"auto_expand_replicas": REPLICAS}})
             continue
         try:
             create_version(es, alias, kind, 1, with_alias=True)

@@ -105,3 +105,20 @@ def test_the_operator_lists_and_replays_dead_letters_as_its_own_user(platform):
     assert dead_letters.replay(operator) == []
     with pytest.raises((AccessRefused, NotAllowed)):
         _consume(platform, "operator", "rpc-profiles")
+
+
+def test_the_autoscaler_reads_queue_lengths_and_nothing_else(platform):
+    """KEDA's scaler (deploy/k8s/autoscaling) asks each consumer queue its length with a passive
+    declare, exactly as its RabbitMQ scaler does; the same user can read no message, publish
+    nothing, declare nothing."""
+    queue = "evt-requests-request_created--matching.on_request_created"
+    with Connection(platform.broker_uri("autoscaler")) as connection:
+        name, messages, _ = connection.channel().queue_declare(queue, passive=True)
+        assert name == queue and messages >= 0
+    with pytest.raises((AccessRefused, NotAllowed)):
+        _consume(platform, "autoscaler", queue)
+    with pytest.raises((AccessRefused, NotAllowed)):
+        _publish(platform, "autoscaler", "profiles.get_me")
+    with pytest.raises((AccessRefused, NotAllowed)):
+        with Connection(platform.broker_uri("autoscaler")) as connection:
+            connection.channel().queue_declare(f"scaler-{uuid.uuid4().hex}", durable=True, auto_delete=False)

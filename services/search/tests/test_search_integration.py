@@ -164,3 +164,25 @@ def test_volunteers_page_with_a_cursor_too(search, sort):
         if not cursor:
             break
     assert sorted(seen) == [f"lawyer-{n:02d}" for n in range(11)]
+
+
+def test_indexes_keep_a_replica_wherever_a_second_node_can_hold_one(search):
+    """auto_expand_replicas 0-1: green on one node (here), one replica on deploy/k8s's three; an
+    index created before the setting (number_of_replicas 0) gets it at the next start-up."""
+    from services.search import indices
+    for kind in indices.MAPPINGS:
+        settings = search.es.indices.get_settings(index=search.alias(kind))
+        [index] = settings.values()
+        assert index["settings"]["index"]["auto_expand_replicas"] == "0-1", kind
+        assert search.es.cluster.health(index=search.alias(kind))["status"] == "green", kind
+    prefix = f"{search.prefix}-older"
+    alias = indices.alias_name(prefix, "requests")
+    search.es.indices.create(index=indices.version_name(alias, 1), mappings=indices.REQUESTS_MAPPING,
+                             settings={"number_of_shards": 1, "number_of_replicas": 0},
+                             aliases={alias: {"is_write_index": True}})
+    try:
+        indices.ensure_indices(search.es, prefix)
+        [index] = search.es.indices.get_settings(index=alias).values()
+        assert index["settings"]["index"]["auto_expand_replicas"] == "0-1"
+    finally:
+        search.es.indices.delete(index=f"{prefix}-*")
