@@ -11,7 +11,10 @@ In one run, on the running local stack:
     the services stored: the gateway's answer (`POST /api/requests`), the request stored
     (requests), the first proposal (matching), its notification in the inbox (notify), and the
     request found in Elasticsearch (search; polled every 100 ms);
- 5. prints p50/p99 per hop and the sustained rate at each offered rate, each as a ratio to the
+ 5. taps the bus (a queue of its own bound to `request_created` and `match_proposed`) and times
+    each hop from the event envelope: `occurred_at` (when the service stored the change) and when
+    the broker delivered the event, so a delay is placed between the services and the broker;
+ 6. prints p50/p99 per hop and the sustained rate at each offered rate, each as a ratio to the
     broker baseline, and writes them with an SVG plot to docs/performance-pipeline.svg and
     the table to stdout (docs/performance.md quotes a run).
 
@@ -24,14 +27,16 @@ import signal
 import statistics
 import sys
 import tempfile
+import socket
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import kombu
 import requests
+from nameko.events import get_event_exchange
 from nameko.testing.rabbit import Client as RabbitClient
 from tqdm import tqdm
 
@@ -245,6 +250,67 @@ class Run:
                 pool.submit(self.post, f"{rate}-{index}")
 
 
+class EventTap:
+    """Every `request_created` and `match_proposed` of the run as the bus carried them: for each
+    request, the envelope's `occurred_at` (the moment the service stored the change and wrote the
+    event into its outbox) and the moment the broker delivered the event here. A queue of the
+    bench's own, bound like a consumer's: what it receives, matching and search receive too."""
+
+    TAPPED = (("requests", "request_created"), ("matching", "match_proposed"))
+
+    def __init__(self, config):
+        self.config = config
+        self.created = {}  # request id -> (occurred_at, delivered) in seconds
+        self.proposed = {}  # request id -> (occurred_at, delivered) of its first proposal
+        self.listening = False
+
+    def __enter__(self):
+        self.connection = kombu.Connection(self.config["AMQP_URI"])
+        queue = kombu.Queue(f"bench-tap-{uuid.uuid4().hex[:8]}", exclusive=True, auto_delete=True,
+                           bindings=[kombu.binding(get_event_exchange(source, self.config), routing_key=event_type)
+                                     for source, event_type in self.TAPPED])
+        self.consumer = self.connection.Consumer([queue], callbacks=[self.record], accept=["json"])
+        self.consumer.consume()
+        self.listening = True
+        self.listener = threading.Thread(target=self.listen, daemon=True)
+        self.listener.start()
+        return self
+
+    def listen(self):
+        while self.listening:
+            try:
+                self.connection.drain_events(timeout=0.5)
+            except socket.timeout:
+                pass
+
+    def record(self, body, message):
+        delivered = time.time()
+        message.ack()
+        occurred = datetime.fromisoformat(body["occurred_at"]).timestamp()
+        request_id = body["data"]["request_id"]
+        if body["event_type"] == "request_created":
+            self.created.setdefault(request_id, (occurred, delivered))
+        elif request_id not in self.proposed or occurred < self.proposed[request_id][0]:
+            self.proposed[request_id] = (occurred, delivered)
+
+    def __exit__(self, *exc):
+        self.listening = False
+        self.listener.join()
+        self.connection.close()
+
+    def hops(self, ids, sent):
+        """Per hop, from the envelopes: the seconds each request spent in each, for every request
+        whose events were seen."""
+        created = {r: self.created[r] for r in ids if r in self.created}
+        proposed = {r: self.proposed[r] for r in created if r in self.proposed}
+        return {
+            "gateway + requests: stored": [created[r][0] - sent[r] for r in created],
+            "requests outbox -> broker -> tap": [created[r][1] - created[r][0] for r in created],
+            "matching: received -> proposed": [proposed[r][0] - created[r][1] for r in proposed],
+            "matching outbox -> broker -> tap": [proposed[r][1] - proposed[r][0] for r in proposed],
+        }
+
+
 def hop_times(platform, run, ids, deadline):
     """When each request reached each hop, read from the services' own records (through the
     indexes the services declare: matches by request, notifications by recipient)."""
@@ -278,9 +344,10 @@ def hop_times(platform, run, ids, deadline):
     return stored, proposed, notified, searchable
 
 
-def report_rate(rate, run, ids, times, window, cpu):
+def report_rate(rate, run, ids, times, window, cpu, tap):
     stored, proposed, notified, searchable = times
     sent = {rid: run.posted[rid][0] for rid in ids}
+    envelope_hops = tap.hops(ids, sent)
     hops = {
         "POST answered (gateway)": [run.posted[rid][1] - sent[rid] for rid in ids],
         "stored (requests)": [stored[r] - sent[r] for r in ids if r in stored],
@@ -292,7 +359,9 @@ def report_rate(rate, run, ids, times, window, cpu):
     sustained = len(done) / max(max(done) - min(sent.values()), window) if done else 0.0
     return {"rate": rate, "posted": len(ids), "notified": len(done), "sustained": sustained,
             "cpu_ms": {name: 1000 * seconds / max(len(ids), 1) for name, seconds in cpu.items()},
-            "hops": {name: (percentile(v, 0.5), percentile(v, 0.99), len(v)) for name, v in hops.items()}}
+            "hops": {name: (percentile(v, 0.5), percentile(v, 0.99), len(v)) for name, v in hops.items()},
+            "envelope_hops": {name: (percentile(v, 0.5), percentile(v, 0.99), len(v))
+                              for name, v in envelope_hops.items() if v}}
 
 
 def svg_plot(results, baseline, path):
@@ -364,13 +433,13 @@ def main(argv):
                 before = set(run.posted)
                 groups = process_groups(platform)
                 cpu_before = cpu_seconds(groups)
-                with run:
+                with run, EventTap(platform.config) as tap:
                     run.offer(rate, args.seconds)
                     ids = set(run.posted) - before
                     times = hop_times(platform, run, ids, time.time() + 120)
                 cpu_after = cpu_seconds(groups)
                 cpu = {name: cpu_after[name] - cpu_before[name] for name in groups}
-                results.append(report_rate(rate, run, ids, times, args.seconds, cpu))
+                results.append(report_rate(rate, run, ids, times, args.seconds, cpu, tap))
                 print_result(results[-1], baseline)
             svg_plot(results, baseline, args.plot)
             print(f"plot: {os.path.abspath(args.plot)}", file=sys.stderr)
@@ -384,6 +453,9 @@ def print_result(result, baseline):
           f"sustained {result['sustained']:.1f}/s = 1/{baseline / max(result['sustained'], 1e-9):.0f} of the broker")
     print(f"  {'hop (time since POST sent)':32} {'p50 ms':>8} {'p99 ms':>8} {'n':>5}")
     for name, (p50, p99, n) in result["hops"].items():
+        print(f"  {name:32} {p50 * 1000:8.0f} {p99 * 1000:8.0f} {n:5d}")
+    print(f"  {'each hop, from the envelopes':32} {'p50 ms':>8} {'p99 ms':>8} {'n':>5}")
+    for name, (p50, p99, n) in result["envelope_hops"].items():
         print(f"  {name:32} {p50 * 1000:8.0f} {p99 * 1000:8.0f} {n:5d}")
     cpu = sorted(result["cpu_ms"].items(), key=lambda item: -item[1])
     print(f"  CPU ms per request: {sum(v for _, v in cpu):.0f} in all; "

@@ -3,7 +3,10 @@
 It wraps nameko's `event_handler` with what every consumer needs:
 - the envelope and data are validated against the contract; an invalid event is logged (its id
   only, never its body) and dropped, since redelivering it would fail the same way;
-- an event whose id is already in the service's ledger is skipped (at-least-once delivery);
+- an event whose id is already in the service's ledger is skipped (at-least-once delivery); a
+  handler whose every write is already idempotent by itself (conditioned on the aggregate's
+  version, or a minimum, as search's are) says `ledger=False` and saves the ledger's read and
+  insert on every event: two of the six database operations search made per event;
 - while a server the handler needs is unreachable (the database or the index restarting), the
   handler waits and tries again, holding the event, for as long as the outage lasts: an outage
   is not the event's fault, and counting it against the delivery limit would dead-letter every
@@ -60,9 +63,11 @@ def _bad_fields(source, event_type, messages):
                    (messages if isinstance(messages, dict) else ["_schema"])})
 
 
-def consumes(source, event_type):
+def consumes(source, event_type, ledger=True):
     def decorator(method):
         def handle_once(self, event):
+            if not ledger:
+                return method(self, event)
             if already_handled(self.db, event.event_id):
                 return None
             result = method(self, event)

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 def is_outage(exc):
     if isinstance(exc, OUTAGE_TYPES):
         return True
+    if getattr(exc, "outage", False) is True:  # says so itself (search's bulk.ItemFailed)
+        return True
     if isinstance(exc, elastic_transport.ApiError):
         return getattr(exc.meta, "status", None) in OUTAGE_STATUSES
     return False

@@ -19,7 +19,7 @@ its index, and a write to it would create a stray one.
 """
 import time
 
-from elasticsearch import ConflictError, NotFoundError
+from elasticsearch import NotFoundError
 
 from . import indices
 
@@ -40,15 +40,27 @@ def write_targets(es, alias):
     return rebuilding + [alias]
 
 
-def put(es, alias, doc_id, document, version):
-    """Index `document` (or delete the document when it is None) at `version`, everywhere."""
-    for target in write_targets(es, alias):
-        try:
-            if document is None:
-                # Also leaves a tombstone at `version`, so an older event arriving late cannot
-                # bring the document back (within the index's gc_deletes window).
-                es.delete(index=target, id=doc_id, version=version, version_type="external")
-            else:
-                es.index(index=target, id=doc_id, document=document, version=version, version_type="external")
-        except (ConflictError, NotFoundError):
-            pass  # older or repeated (409), or deleting what is not there (404)
+def operations(target, doc_id, document, version):
+    """The `_bulk` operations that index `document` at `version` in `target`, or delete the
+    document there when it is None."""
+    meta = {"_index": target, "_id": doc_id, "version": version, "version_type": "external"}
+    if document is None:
+        # Also leaves a tombstone at `version`, so an older event arriving late cannot bring the
+        # document back (within the index's gc_deletes window).
+        return [({"delete": meta}, None)]
+    return [({"index": meta}, document)]
+
+
+def put(es, writer, *writes):
+    """Apply `writes` [(alias, doc_id, document or None, version)] everywhere, through the bulk
+    `writer` (bulk.py): as one request when no rebuild is under way (older or repeated writes
+    are 409s, deleting what is not there a 404: both ignored). While one is, each write goes
+    first to the version being filled, then to the alias, each only once the one before is done."""
+    targets = [(write, write_targets(es, write[0])) for write in writes]
+    if all(found == [write[0]] for write, found in targets):
+        writer.write([op for alias, doc_id, document, version in writes
+                      for op in operations(alias, doc_id, document, version)])
+        return
+    for (alias, doc_id, document, version), found in targets:
+        for target in found:
+            writer.write(operations(target, doc_id, document, version))

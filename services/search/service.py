@@ -2,7 +2,9 @@
 
 Three indices, each a version behind an alias (indices.py): requests (public text of shared
 requests), volunteers (public profiles of active volunteers), analytics (request lifecycles, no
-text, no person's id). If Elasticsearch is down, `@consumes` holds each event and tries again until
+text, no person's id). Every write is conditioned on the aggregate's version (an external version in
+the index, a newer version or an earlier time in `lifecycles`), so handling an event twice changes
+nothing, and the handlers keep no ledger of handled events (`ledger=False`). If Elasticsearch is down, `@consumes` holds each event and tries again until
 it is back (services/common/outage.py); the rest wait in the durable queue, and the index catches
 up when it returns.
 """
@@ -16,6 +18,7 @@ from services.common.mongo import ServiceDatabase
 from services.common.schemas import load_or_fail, require_role, trusted_viewer
 
 from . import analytics, indexing, indices, queries
+from .bulk import IndexWriter
 
 DEFAULT_MIN_BUCKET = 5
 
@@ -24,7 +27,8 @@ class SearchService:
     name = "search"
 
     es = ElasticsearchClient(prepare=indices.ensure_indices)
-    db = ServiceDatabase(prepare=analytics.prepare)  # the ledger of handled events, request lifecycles
+    writer = IndexWriter()  # every index write, in bulk (bulk.py)
+    db = ServiceDatabase(prepare=analytics.prepare)  # request lifecycles
     config = Config()
 
     # ---- requests
@@ -32,20 +36,22 @@ class SearchService:
     def _on_request(self, event):
         data = event.data
         document = indices.request_document(data) if indices.request_indexable(data) else None
-        # Private or hidden: delete, since it may have been shared before an edit.
-        indexing.put(self.es.client, indices.requests_alias(self.es.prefix), data["request_id"], document,
-                     data["version"])
-        self._put_lifecycle(analytics.merge_request(self.db[analytics.LIFECYCLES], data))
+        lifecycle = analytics.merge_request(self.db[analytics.LIFECYCLES], data)
+        # Private or hidden: delete, since it may have been shared before an edit. Both writes in
+        # one request.
+        indexing.put(self.es.client, self.writer,
+                     (indices.requests_alias(self.es.prefix), data["request_id"], document, data["version"]),
+                     self._lifecycle_write(lifecycle))
 
-    @consumes("requests", "request_created")
+    @consumes("requests", "request_created", ledger=False)
     def on_request_created(self, event):
         self._on_request(event)
 
-    @consumes("requests", "request_updated")
+    @consumes("requests", "request_updated", ledger=False)
     def on_request_updated(self, event):
         self._on_request(event)
 
-    @consumes("requests", "request_closed")
+    @consumes("requests", "request_closed", ledger=False)
     def on_request_closed(self, event):
         self._on_request(event)
 
@@ -54,39 +60,42 @@ class SearchService:
     def _on_profile(self, event):
         data = event.data
         document = indices.volunteer_document(data) if indices.volunteer_indexable(data) else None
-        indexing.put(self.es.client, indices.volunteers_alias(self.es.prefix), data["profile_id"], document,
-                     data["version"])
+        indexing.put(self.es.client, self.writer,
+                     (indices.volunteers_alias(self.es.prefix), data["profile_id"], document, data["version"]))
 
-    @consumes("profiles", "profile_registered")
+    @consumes("profiles", "profile_registered", ledger=False)
     def on_profile_registered(self, event):
         self._on_profile(event)
 
-    @consumes("profiles", "profile_updated")
+    @consumes("profiles", "profile_updated", ledger=False)
     def on_profile_updated(self, event):
         self._on_profile(event)
 
-    @consumes("profiles", "profile_deactivated")
+    @consumes("profiles", "profile_deactivated", ledger=False)
     def on_profile_deactivated(self, event):
         self._on_profile(event)
 
-    @consumes("profiles", "profile_deleted")
+    @consumes("profiles", "profile_deleted", ledger=False)
     def on_profile_deleted(self, event):
-        indexing.put(self.es.client, indices.volunteers_alias(self.es.prefix), event.data["profile_id"], None,
-                     event.data["version"])
+        indexing.put(self.es.client, self.writer,
+                     (indices.volunteers_alias(self.es.prefix), event.data["profile_id"], None, event.data["version"]))
 
     # ---- analytics: request lifecycles
 
-    def _put_lifecycle(self, lifecycle):
-        indexing.put(self.es.client, indices.analytics_alias(self.es.prefix), lifecycle["_id"],
-                     indices.analytics_document(lifecycle), lifecycle["rev"])
+    def _lifecycle_write(self, lifecycle):
+        return (indices.analytics_alias(self.es.prefix), lifecycle["_id"], indices.analytics_document(lifecycle),
+                lifecycle["rev"])
 
-    @consumes("matching", "match_proposed")
+    def _put_lifecycle(self, lifecycle):
+        indexing.put(self.es.client, self.writer, self._lifecycle_write(lifecycle))
+
+    @consumes("matching", "match_proposed", ledger=False)
     def on_match_proposed(self, event):
         data = event.data
         self._put_lifecycle(analytics.merge_time(self.db[analytics.LIFECYCLES], data["request_id"],
                                                  "first_proposed_at", data["proposed_at"]))
 
-    @consumes("matching", "match_confirmed")
+    @consumes("matching", "match_confirmed", ledger=False)
     def on_match_confirmed(self, event):
         """A need is met when its author confirms a helper (a volunteer's yes alone is not enough)."""
         self._put_lifecycle(analytics.merge_time(self.db[analytics.LIFECYCLES], event.data["request_id"],

@@ -6,6 +6,7 @@ import pytest
 
 from services.common.errors import Forbidden, Unprocessable, ValidationFailed
 
+from ..analytics import LIFECYCLES
 from .fixtures import ANALYST, VOLUNTEER, hours_after, match_event, request_event, search  # noqa: F401
 
 START = datetime(2024, 3, 4, 9, 0, tzinfo=timezone.utc)
@@ -116,3 +117,23 @@ def test_k_is_configurable(container_factory, config, es_client):
     assert search.report("requests", by="country")["rows"] == [
         {"country": "IR", "requests": 5}, {"country": "SY", "requests": 5}]
     assert search.report("requests", by="country")["rounded_to"] == 5
+
+
+def test_the_very_same_event_twice_changes_nothing_without_a_ledger(search, db_for):
+    """search keeps no ledger (`ledger=False`): its writes are idempotent by themselves. The same
+    events redelivered (same ids) leave the lifecycle's revision and every document's version as
+    they were."""
+    created = request_event("again-1", "Lawyer needed", skills=["legal"], created_at=START)
+    proposed = match_event("match_proposed", "again-1", hours_after(START, 2))
+    confirmed = match_event("match_confirmed", "again-1", hours_after(START, 2), occurred_at=hours_after(START, 5))
+    search.deliver(created, proposed, confirmed)
+    db = db_for("search")
+    lifecycle = db[LIFECYCLES].find_one({"_id": "again-1"})
+    versions = {kind: search.es.get(index=search.alias(kind), id="again-1")["_version"]
+                for kind in ("requests", "analytics")}
+    search.deliver(proposed, created, confirmed, proposed)
+    assert db[LIFECYCLES].find_one({"_id": "again-1"}) == lifecycle
+    assert {kind: search.es.get(index=search.alias(kind), id="again-1")["_version"]
+            for kind in ("requests", "analytics")} == versions
+    assert lifecycle["rev"] == 3 and lifecycle["first_proposed_at"] == hours_after(START, 2)
+    assert db["handled_events"].count_documents({}) == 0
