@@ -5,6 +5,7 @@ The data schemas are strict (unknown fields rejected) so a producer cannot slip 
 (an email, a phone number, message text) onto the bus by accident: it fails validation before it
 is published. `tests/test_event_contract.py` also checks no schema names such a field.
 """
+import functools
 import uuid
 from datetime import datetime, timezone
 
@@ -120,7 +121,14 @@ CONTRACT = {
 }
 
 
+# Reused for every event, as the data schemas are (data_schema).
+ENVELOPE = Envelope()
+
+@functools.lru_cache(maxsize=None)
 def data_schema(source, event_type):
+    """The contract's schema of one event type's data. One instance each, reused by every load and
+    dump: a marshmallow schema keeps no state between calls, and building one cost more than
+    loading the event (a tenth of notify's time per event, measured with py-spy)."""
     try:
         return CONTRACT[(source, event_type)]()
     except KeyError:
@@ -133,7 +141,8 @@ def make_event(source, event_type, data, occurred_at=None):
     unknown = sorted(set(data) - set(schema.fields))
     if unknown:
         raise ValueError(f"{event_type} data has fields outside the contract: {unknown}")
-    errors = schema.validate(schema.dump(data))
+    dumped = schema.dump(data)
+    errors = schema.validate(dumped)
     if errors:
         raise ValueError(f"{event_type} data breaks the contract: {errors}")
     return {
@@ -141,7 +150,7 @@ def make_event(source, event_type, data, occurred_at=None):
         "event_type": event_type,
         "occurred_at": isoformat(occurred_at or utcnow()),
         "schema_version": SCHEMA_VERSION,
-        "data": schema.dump(data),
+        "data": dumped,
     }
 
 
@@ -160,7 +169,7 @@ class Event:
 
 def parse_event(source, event_type, payload):
     """Validate an incoming payload against the contract. Raises marshmallow.ValidationError."""
-    envelope = Envelope().load(payload)
+    envelope = ENVELOPE.load(payload)
     if envelope["event_type"] != event_type:
         raise ValidationError({"event_type": [f"Expected {event_type}."]})
     if envelope["schema_version"] != SCHEMA_VERSION:

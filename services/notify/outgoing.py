@@ -89,15 +89,15 @@ def deliver_email(db, email, now, config, mailer, opener, preference_checked=Fal
 PUBLIC, REMOVED = "public", "removed"
 
 
-def fan_out(db, event, now, kind=PUBLIC):
-    """One delivery per webhook subscribed to this event type, with the public body fixed now
-    (`REMOVED`: only that a request they heard of is no longer public). Returns the ids of
-    deliveries to try right away."""
+def fan_out(db, event, now, kind=PUBLIC, hooks=None):
+    """One delivery per webhook subscribed to this event type (`hooks`, if the caller just read
+    them), with the public body fixed now (`REMOVED`: only that a request they heard of is no
+    longer public). Returns the ids of deliveries to try right away."""
     body = webhooks.body_for(event) if kind == PUBLIC else webhooks.removal_body_for(event)
     if body is None:
         return []
     created = []
-    for hook in storage.webhooks(db, event.event_type):
+    for hook in storage.webhooks(db, event.event_type) if hooks is None else hooks:
         delivery_id = webhooks.delivery_id(event.event_id, hook["_id"])
         storage.insert_once(db[storage.DELIVERIES], {
             "_id": delivery_id, "webhook_id": hook["_id"], "event_id": event.event_id,

@@ -45,8 +45,8 @@ class NotifyService:
             outgoing.deliver_email(self.db, email, utcnow(), self.config, self.mailer, self.opener,
                                    preference_checked=True)
 
-    def _publish(self, event, body=outgoing.PUBLIC):
-        for delivery_id in outgoing.fan_out(self.db, event, utcnow(), body):
+    def _publish(self, event, body=outgoing.PUBLIC, hooks=None):
+        for delivery_id in outgoing.fan_out(self.db, event, utcnow(), body, hooks):
             outgoing.deliver(self.db, delivery_id, utcnow(), self.config, self.cipher, self.post)
 
     # ---- profiles: sealed contacts, forgetting
@@ -104,9 +104,12 @@ class NotifyService:
         self._on_request(event)
 
     def _publish_match(self, event):
-        """Nothing about the matches of a request that is not public (or not yet known)."""
-        if storage.is_public(storage.request_state(self.db, event.data["request_id"])):
-            self._publish(event)
+        """Nothing about the matches of a request that is not public (or not yet known). Whether
+        any webhook wants this event is asked first: usually none does, and then the request's
+        state is not read at all."""
+        hooks = storage.webhooks(self.db, event.event_type)
+        if hooks and storage.is_public(storage.request_state(self.db, event.data["request_id"])):
+            self._publish(event, hooks=hooks)
 
     # ---- matches
 

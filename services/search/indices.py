@@ -24,7 +24,12 @@ URGENCY_RANK = {"low": 0, "normal": 1, "high": 2, "critical": 3}
 # single node (local, compose: the index stays green), one on the multi-node cluster of
 # deploy/k8s, so losing a node loses no index.
 REPLICAS = "0-1"
-SETTINGS = {"number_of_shards": 1, "auto_expand_replicas": REPLICAS}
+# How long a deletion's tombstone (id and version, nothing else) holds off an older write of the
+# same document: Elasticsearch's default is 60 s, after which a late event of a deleted profile
+# or a withdrawn request (one held in a backlog, or replayed from the dead letters) would put it
+# back in the index. A day outlasts any backlog the platform is built to ride out.
+GC_DELETES = "1d"
+SETTINGS = {"number_of_shards": 1, "auto_expand_replicas": REPLICAS, "gc_deletes": GC_DELETES}
 
 REQUESTS_MAPPING = {
     "dynamic": "strict",
@@ -125,8 +130,9 @@ def ensure_indices(es, prefix):
         alias = alias_name(prefix, kind)
         if es.indices.exists_alias(name=alias):
             es.indices.put_mapping(index=alias, properties=mapping["properties"])
-            # Indexes made before replicas expanded (number_of_replicas 0) get the setting too.
-            es.indices.put_settings(index=alias, settings={"index": {"auto_expand_replicas": REPLICAS}})
+            # Indexes made before these settings (number_of_replicas 0, gc_deletes 60 s) get them too.
+            es.indices.put_settings(index=alias, settings={"index": {"auto_expand_replicas": REPLICAS,
+                                                                     "gc_deletes": GC_DELETES}})
             continue
         try:
             create_version(es, alias, kind, 1, with_alias=True)

@@ -167,13 +167,15 @@ def test_volunteers_page_with_a_cursor_too(search, sort):
 
 
 def test_indexes_keep_a_replica_wherever_a_second_node_can_hold_one(search):
-    """auto_expand_replicas 0-1: green on one node (here), one replica on deploy/k8s's three; an
-    index created before the setting (number_of_replicas 0) gets it at the next start-up."""
+    """auto_expand_replicas 0-1: green on one node (here), one replica on deploy/k8s's three;
+    deletions' tombstones kept a day; an index created before these settings gets them at the
+    next start-up."""
     from services.search import indices
     for kind in indices.MAPPINGS:
         settings = search.es.indices.get_settings(index=search.alias(kind))
         [index] = settings.values()
         assert index["settings"]["index"]["auto_expand_replicas"] == "0-1", kind
+        assert index["settings"]["index"]["gc_deletes"] == "1d", kind
         assert search.es.cluster.health(index=search.alias(kind))["status"] == "green", kind
     prefix = f"{search.prefix}-older"
     alias = indices.alias_name(prefix, "requests")
@@ -184,5 +186,6 @@ def test_indexes_keep_a_replica_wherever_a_second_node_can_hold_one(search):
         indices.ensure_indices(search.es, prefix)
         [index] = search.es.indices.get_settings(index=alias).values()
         assert index["settings"]["index"]["auto_expand_replicas"] == "0-1"
+        assert index["settings"]["index"]["gc_deletes"] == "1d"
     finally:
         search.es.indices.delete(index=f"{prefix}-*")
