@@ -19,6 +19,7 @@ In one run, on the running local stack:
     the table to stdout (docs/performance.md quotes a run).
 
     ./dev bench pipeline [--matches 100000] [--rates 5,10,20,40] [--seconds 20] [--replicas matching=2]
+                         [--profile]
 """
 import argparse
 import os
@@ -43,6 +44,7 @@ from tqdm import tqdm
 from services.common import due, elastic, mongo
 from services.common.events import utcnow
 from services.common.taxonomy import SKILLS
+from bench.profile import Profiler
 from tests.e2e.platform import Client, Platform
 
 COUNTRIES = ["IR", "SY", "RU", "CN", "SA", "CU", "BY", "VE", "EG", "TR"]
@@ -401,6 +403,9 @@ def main(argv):
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--replicas", default="",
                         help="more processes of a service, as more pods would be: matching=2,notify=2")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy on every service while the last rate is offered (bench/profile.py); "
+                             "sampling six processes takes CPU, so that rate's figures are not comparable")
     parser.add_argument("--plot", default=os.path.join(os.path.dirname(__file__), "..", "docs",
                                                        "performance-pipeline.svg"))
     args = parser.parse_args(argv)
@@ -429,10 +434,17 @@ def main(argv):
             es = elastic.connect(platform.config)
             run = Run(author, es, f"{platform.config['ES_INDEX_PREFIX']}-requests")
             results = []
-            for rate in [float(r) for r in args.rates.split(",")]:
+            rates = [float(r) for r in args.rates.split(",")]
+            for rate in rates:
                 before = set(run.posted)
                 groups = process_groups(platform)
                 cpu_before = cpu_seconds(groups)
+                profiler = None
+                if args.profile and rate == rates[-1]:
+                    profiler = Profiler({name: process.pid for name, process in platform.processes.items()},
+                                        os.path.join(os.environ.get("ALLIES_HOME", ".local"), "profiles"),
+                                        args.seconds)
+                    profiler.start()
                 with run, EventTap(platform.config) as tap:
                     run.offer(rate, args.seconds)
                     ids = set(run.posted) - before
@@ -441,6 +453,9 @@ def main(argv):
                 cpu = {name: cpu_after[name] - cpu_before[name] for name in groups}
                 results.append(report_rate(rate, run, ids, times, args.seconds, cpu, tap))
                 print_result(results[-1], baseline)
+                if profiler is not None:
+                    print("  where each service's time went (py-spy, share of its samples):")
+                    profiler.stop()
             svg_plot(results, baseline, args.plot)
             print(f"plot: {os.path.abspath(args.plot)}", file=sys.stderr)
         finally:

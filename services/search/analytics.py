@@ -43,15 +43,29 @@ REQUEST_FIELDS = ("skills", "country", "urgency", "visibility", "status", "hidde
 def merge_request(collection, data):
     """Apply a request event's facts if its version is newer. Returns the current lifecycle."""
     fields_ = {key: data[key] for key in REQUEST_FIELDS}
-    _upsert_where(collection, {"_id": data["request_id"], "$or": [{"version": None}, {"version": {"$lt": data["version"]}}]},
+    return _merge(collection, data["request_id"],
+                  {"$or": [{"version": None}, {"version": {"$lt": data["version"]}}]},
                   {"$set": dict(fields_, version=data["version"]), "$inc": {"rev": 1}})
-    return collection.find_one({"_id": data["request_id"]})
 
 
 def merge_time(collection, request_id, field, moment):
     """Keep the earliest `moment` for `field` (first proposal, first acceptance)."""
-    _upsert_where(collection, {"_id": request_id, "$or": [{field: None}, {field: {"$gt": moment}}]},
+    return _merge(collection, request_id, {"$or": [{field: None}, {field: {"$gt": moment}}]},
                   {"$set": {field: moment}, "$inc": {"rev": 1}})
+
+
+def _merge(collection, request_id, condition, update):
+    """Apply `update` to the lifecycle where `condition` holds, creating the lifecycle if there is
+    none; return the lifecycle as it is now. In one command when the update applies, two when it
+    does not (most of a request's proposals come after its first): the update, then a read."""
+    condition = dict(condition, _id=request_id)
+    changed = collection.find_one_and_update(condition, update, return_document=ReturnDocument.AFTER)
+    if changed is not None:
+        return changed
+    current = collection.find_one({"_id": request_id})
+    if current is not None:
+        return current
+    _upsert_where(collection, condition, update)
     return collection.find_one({"_id": request_id})
 
 

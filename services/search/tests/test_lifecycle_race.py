@@ -26,6 +26,13 @@ class CollidingCollection:
             self.doc["rev"] = self.doc.get("rev", 0) + update["$inc"]["rev"]
         return None
 
+    def find_one_and_update(self, condition, update, return_document=None):
+        """The first try, before any upsert: nothing there yet, so nothing to update."""
+        if self.doc is None or not self._holds(condition):
+            return None
+        self.update_one(condition, update)
+        return dict(self.doc)
+
     def _holds(self, condition):
         for alternative in condition["$or"]:
             (field, test), = alternative.items()
