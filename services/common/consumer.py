@@ -3,7 +3,8 @@
 It wraps nameko's `event_handler` with what every consumer needs:
 - the envelope and data are validated against the contract; an invalid event is logged (its id
   only, never its body) and dropped, since redelivering it would fail the same way;
-- an event whose id is already in the service's ledger is skipped (at-least-once delivery); a
+- an event whose id is already in the service's ledger is skipped (at-least-once delivery), and
+  two copies of one event are never handled at once: each first claims it (ledger.py); a
   handler whose every write is already idempotent by itself (conditioned on the aggregate's
   version, or a minimum, as search's are) says `ledger=False` and saves the ledger's read and
   insert on every event: two of the six database operations search made per event;
@@ -16,7 +17,8 @@ It wraps nameko's `event_handler` with what every consumer needs:
   queue (services/common/topology.py), so one poison message cannot hold a worker forever.
 
 The decorated method receives a parsed `Event`. The service must have a `db` dependency (its
-Mongo database), where the ledger of handled event ids lives.
+Mongo database), where the ledger of handled event ids lives (or an `event_ledger` attribute, as
+unit tests give it).
 """
 import functools
 import logging
@@ -24,27 +26,20 @@ import uuid
 
 import eventlet
 from marshmallow import ValidationError
-from pymongo.errors import DuplicateKeyError
-
 from .events import Envelope, data_schema, parse_event, utcnow
+from .ledger import BUSY, DONE, LEDGER, EventLedger
 from .outage import is_outage, pauses
 from .topology import QuorumEventHandler
 
 log = logging.getLogger(__name__)
 
-LEDGER = "handled_events"
 RETRY_PAUSE_S = 1.0
+# How often a copy of an event that another copy is handling looks again.
+BUSY_PAUSE_S = 0.2
 
 
-def already_handled(db, event_id):
-    return db[LEDGER].find_one({"_id": event_id}, {"_id": 1}) is not None
-
-
-def mark_handled(db, event_id, event_type):
-    try:
-        db[LEDGER].insert_one({"_id": event_id, "event_type": event_type, "handled_at": utcnow()})
-    except DuplicateKeyError:
-        pass
+def _ledger(service):
+    return getattr(service, "event_ledger", None) or EventLedger(service.db[LEDGER])
 
 
 def _printable_id(value):
@@ -63,15 +58,34 @@ def _bad_fields(source, event_type, messages):
                    (messages if isinstance(messages, dict) else ["_schema"])})
 
 
+def _release(events, event_id, owner):
+    """Best effort: a claim not released runs out with its lease."""
+    try:
+        events.release(event_id, owner)
+    except Exception:  # noqa: BLE001
+        log.warning("could not release the claim on event %s; it runs out with its lease", event_id)
+
+
 def consumes(source, event_type, ledger=True):
     def decorator(method):
-        def handle_once(self, event):
+        def handle_once(self, event, owner):
             if not ledger:
                 return method(self, event)
-            if already_handled(self.db, event.event_id):
-                return None
-            result = method(self, event)
-            mark_handled(self.db, event.event_id, event_type)
+            events = _ledger(self)
+            while True:
+                claimed = events.claim(event.event_id, event_type, owner, utcnow())
+                if claimed == DONE:
+                    return None
+                if claimed != BUSY:
+                    break
+                eventlet.sleep(BUSY_PAUSE_S)  # another copy is at it: wait for its outcome
+            try:
+                result = method(self, event)
+            except Exception as exc:
+                if not is_outage(exc):
+                    _release(events, event.event_id, owner)
+                raise
+            events.finish(event.event_id, owner, utcnow())
             return result
 
         @functools.wraps(method)
@@ -84,9 +98,10 @@ def consumes(source, event_type, ledger=True):
                           source, event_type, event_id, _bad_fields(source, event_type, exc.messages))
                 return None
             waits = pauses()
+            owner = uuid.uuid4().hex  # this delivery: its tries renew one claim
             while True:
                 try:
-                    return handle_once(self, event)
+                    return handle_once(self, event, owner)
                 except Exception as exc:
                     if not is_outage(exc):
                         log.warning("handling %s %s failed; requeueing", event_type, event.event_id, exc_info=True)

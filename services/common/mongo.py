@@ -5,7 +5,7 @@ from nameko.extensions import DependencyProvider
 
 from . import outbox, pgindex, queryshapes
 from .config import database_name
-from .consumer import LEDGER
+from .ledger import LEDGER
 
 
 def connect(config, record_shapes=False):

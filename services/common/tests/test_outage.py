@@ -9,6 +9,7 @@ from services.common import consumer
 from services.common.consumer import consumes
 from services.common.events import make_event
 from services.common.outage import is_outage, pauses
+from services.common.tests.fake_ledger import MemoryLedger
 from services.common.tests.test_events import request_data
 from services.gateway.http import ServiceUnavailable, call
 
@@ -39,27 +40,10 @@ def test_pauses_grow_then_hold():
     assert [next(waits) for _ in range(6)] == [0.5, 1, 2, 4, 4, 4]
 
 
-class Ledger:
-    """The ledger collection: find_one by _id, insert_one."""
-
-    def __init__(self, fail):
-        self.ids, self.fail = set(), fail
-
-    def find_one(self, query, projection=None):
-        if self.fail:
-            self.fail -= 1
-            raise pymongo.errors.ServerSelectionTimeoutError("the database is restarting")
-        return {"_id": query["_id"]} if query["_id"] in self.ids else None
-
-    def insert_one(self, document):
-        self.ids.add(document["_id"])
-
-
 class Consumer:
-    def __init__(self, failures_of_db=0, failures_of_work=0, bug=False):
-        self.ledger = Ledger(failures_of_db)
-        self.db = {consumer.LEDGER: self.ledger}
-        self.work_fails, self.bug, self.done = failures_of_work, bug, []
+    def __init__(self, failures_of_db=0, failures_of_work=0, bug=False, work=None):
+        self.event_ledger = MemoryLedger(failures_of_db)
+        self.work_fails, self.bug, self.done, self.work = failures_of_work, bug, [], work
 
     @consumes("requests", "request_created")
     def on_request_created(self, event):
@@ -68,6 +52,8 @@ class Consumer:
         if self.work_fails:
             self.work_fails -= 1
             raise elastic_transport.ConnectionError("the index is restarting")
+        if self.work:
+            self.work()
         self.done.append(event.event_id)
 
 
@@ -90,9 +76,36 @@ def test_an_outage_is_waited_out_and_the_event_handled_once(no_sleeping):
 
 def test_a_bug_is_raised_after_one_pause_so_the_broker_counts_it(no_sleeping):
     service = Consumer(bug=True)
+    event = make_event("requests", "request_created", request_data())
     with pytest.raises(KeyError):
-        Consumer.on_request_created(service, make_event("requests", "request_created", request_data()))
+        Consumer.on_request_created(service, event)
     assert no_sleeping == [consumer.RETRY_PAUSE_S] and service.done == []
+    # Its claim is released: the redelivery is handled at once, not after the claim's lease.
+    assert service.event_ledger.state(event["event_id"]) is None
+    service.bug = False
+    Consumer.on_request_created(service, event)
+    assert service.done == [event["event_id"]]
+
+
+def test_two_copies_of_one_event_are_never_handled_at_once(monkeypatch):
+    """An outbox published it twice and both copies arrived together: the second waits for the
+    first's outcome, and then does nothing (matching once proposed two volunteers this way)."""
+    import eventlet
+    monkeypatch.setattr(consumer.eventlet, "sleep", eventlet.sleep)  # real waiting, green threads
+    running, overlapped = [], []
+
+    def work():
+        overlapped.append(bool(running))
+        running.append(1)
+        eventlet.sleep(0.05)
+        running.pop()
+
+    service = Consumer(work=work)
+    event = make_event("requests", "request_created", request_data())
+    copies = [eventlet.spawn(Consumer.on_request_created, service, event) for _ in range(3)]
+    for copy in copies:
+        copy.wait()
+    assert service.done == [event["event_id"]] and overlapped == [False]
 
 
 def test_an_invalid_event_is_dropped_without_waiting(no_sleeping):

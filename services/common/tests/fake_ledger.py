@@ -1,0 +1,44 @@
+"""An in-memory EventLedger for unit tests; test_ledger.py holds it to the real one's contract."""
+from datetime import timedelta
+
+import pymongo.errors
+
+from services.common.ledger import BUSY, DONE, HANDLED, HANDLING, LEASE_S, MINE
+
+
+class MemoryLedger:
+    def __init__(self, failures=0):
+        self.records, self.failures = {}, failures
+
+    def _maybe_fail(self):
+        if self.failures:
+            self.failures -= 1
+            raise pymongo.errors.ServerSelectionTimeoutError("the database is restarting")
+
+    def claim(self, event_id, event_type, owner, now, lease_s=LEASE_S):
+        self._maybe_fail()
+        until = now + timedelta(seconds=lease_s)
+        current = self.records.get(event_id)
+        if current is None:
+            self.records[event_id] = {"state": HANDLING, "owner": owner, "until": until}
+            return MINE
+        if current["state"] == HANDLED:
+            return DONE
+        if current["owner"] != owner and current["until"] > now:
+            return BUSY
+        current.update(owner=owner, until=until)
+        return MINE
+
+    def finish(self, event_id, owner, now):
+        current = self.records.get(event_id)
+        if current is not None and current["owner"] == owner:
+            current.update(state=HANDLED, until=None)
+
+    def release(self, event_id, owner):
+        current = self.records.get(event_id)
+        if current is not None and current["owner"] == owner and current["state"] == HANDLING:
+            del self.records[event_id]
+
+    def state(self, event_id):
+        current = self.records.get(event_id)
+        return None if current is None else current["state"]
