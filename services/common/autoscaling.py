@@ -18,6 +18,7 @@ import sys
 import yaml
 
 from . import topology
+from .broker_users import RPC_SERVERS
 
 NAMESPACE = "allies"
 TRIGGER_AUTHENTICATION = "allies-broker-queue-lengths"
@@ -33,7 +34,6 @@ GATEWAY_CPU_PERCENT = 70
 # (docs/matching.md), so its ceiling is lower.
 REPLICAS = {"profiles": (1, 4), "requests": (1, 4), "matching": (1, 3), "notify": (1, 6), "search": (1, 4),
             "gateway": (2, 6)}
-RPC_SERVERS = ("profiles", "requests", "matching", "notify", "search")
 
 
 def queues_of(service):

@@ -6,8 +6,8 @@ It wraps nameko's `event_handler` with what every consumer needs:
 - an event whose id is already in the service's ledger is skipped (at-least-once delivery), and
   two copies of one event are never handled at once: each first claims it (ledger.py); a
   handler whose every write is already idempotent by itself (conditioned on the aggregate's
-  version, or a minimum, as search's are) says `ledger=False` and saves the ledger's read and
-  insert on every event: two of the six database operations search made per event;
+  version, or a minimum, as search's are) says `ledger=False` and saves the ledger's two
+  writes on every event: two of the six database operations search made per event;
 - while a server the handler needs is unreachable (the database or the index restarting), the
   handler waits and tries again, holding the event, for as long as the outage lasts: an outage
   is not the event's fault, and counting it against the delivery limit would dead-letter every
@@ -26,6 +26,7 @@ import uuid
 
 import eventlet
 from marshmallow import ValidationError
+
 from .events import Envelope, data_schema, parse_event, utcnow
 from .ledger import BUSY, DONE, LEDGER, EventLedger
 from .outage import is_outage, pauses
