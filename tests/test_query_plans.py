@@ -42,6 +42,7 @@ RARE = {
     ("profiles", "accounts", "find", (("status", "$ne"),)): "export for a rebuild: the first page",
     ("profiles", "accounts", "find", (("_id", "$gt"), ("status", "$ne"))): "export for a rebuild: next pages",
     ("requests", "requests", "find", (("deleted", "$ne"),)): "export for a rebuild: the first page",
+    ("matching", "requests", "find", (("status", "eq"),)): "once per database: in_play/wants for requests stored before them",
     ("requests", "requests", "find", (("_id", "$gt"), ("deleted", "$ne"))): "export for a rebuild: next pages",
 }
 

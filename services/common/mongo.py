@@ -3,7 +3,7 @@ import pymongo
 import pymongo.errors
 from nameko.extensions import DependencyProvider
 
-from . import outbox, pgindex, queryshapes
+from . import commandcount, outbox, pgindex, queryshapes
 from .config import database_name
 from .ledger import LEDGER
 
@@ -19,7 +19,9 @@ def connect(config, record_shapes=False):
         # locally, compose) the write is on it; on a replica set (deploy/k8s) on a majority of
         # its members (MongoDB 5+), so that an outbox entry survives the loss of the primary
         # before its event is published. MONGO_URI may still set `w`.
-        event_listeners=queryshapes.listeners(config) if record_shapes else [],
+        # Every client counts its commands (services/common/commandcount.py); the services' own
+        # also record their query shapes.
+        event_listeners=commandcount.listeners(config) + (queryshapes.listeners(config) if record_shapes else []),
     )
 
 

@@ -6,6 +6,13 @@ volunteer's load and history (`open_proposals`, `active_matches`, `stats`) are r
 matches (`refresh_load`) whenever one of their matches changes, so a crash between two writes
 cannot leave them wrong for good. The one exception is the hot path: a new proposal only adds one
 to `open_proposals` (`count_proposal`), which the next recomputation confirms.
+
+A request's copy carries what a volunteer event needs to know of it without reading its matches:
+`in_play` (open proposals and waiting yeses), `asked` (every volunteer ever proposed) and `wants`
+(its skills, present only while it is open and below the k it should hold). Every top-up writes
+them from a fresh count (`note_wants`), so a volunteer's sign-up asks only for the needs still
+wanting one of their skills, a bounded page each (`requests_wanting`), whatever the store holds:
+it used to walk every open need and count each one's matches.
 """
 import uuid
 
@@ -21,6 +28,7 @@ from . import lifecycle
 VOLUNTEERS = "volunteers"
 REQUESTS = "requests"
 MATCHES = "matches"
+MIGRATIONS = "migrations"
 
 _MATCH_NAMESPACE = uuid.UUID("6f1c2a44-5d0e-4f1b-9a7e-2c4d8b3e9f10")
 PROFILE_FIELDS = ("handle", "role", "status", "skills", "languages", "countries", "bio",
@@ -28,15 +36,36 @@ PROFILE_FIELDS = ("handle", "role", "status", "skills", "languages", "countries"
 
 
 def prepare(db):
-    create_collections(db, VOLUNTEERS, REQUESTS, MATCHES)
+    create_collections(db, VOLUNTEERS, REQUESTS, MATCHES, MIGRATIONS)
     db[VOLUNTEERS].create_index("touched_slot")
-    db[REQUESTS].create_index("skills")
+    db[REQUESTS].create_index("wants")
     db[REQUESTS].create_index("author_id")  # forgetting a deleted author
     db[MATCHES].create_index("request_id")
     db[MATCHES].create_index("volunteer_id")
     db[MATCHES].create_index("author_id")
     db[MATCHES].create_index([("status", 1), ("expires_at", 1)])
     db[MATCHES].create_index("expires_slot")
+    backfill_wants(db)
+
+
+WANTS_MIGRATION = "requests-wants-v1"
+
+
+def backfill_wants(db):
+    """Once per database: open requests stored before `in_play`/`wants` existed get them, so new
+    volunteers find them (one scan, at the first start-up after the change; a marker says done).
+    A request noted as wanting that holds its k already is skipped by `rematch_volunteer` (it
+    reads `in_play`) and noted right at its next top-up."""
+    migrations = db[MIGRATIONS]
+    if migrations.find_one({"_id": WANTS_MIGRATION}) is not None:
+        return
+    for found in db[REQUESTS].find({"status": "open"}):
+        if "in_play" in found:
+            continue
+        in_play = count_in_play(db, found["_id"])
+        wants = (found.get("skills") or []) if lifecycle.proposable(found) else []
+        note_wants(db, found["_id"], in_play, wants)
+    migrations.update_one({"_id": WANTS_MIGRATION}, {"$set": {"done_at": utcnow()}}, upsert=True)
 
 
 def match_id(request_id, volunteer_id):
@@ -125,15 +154,25 @@ def release_request(db, request_id, taking_match_id):
     db[REQUESTS].update_one({"_id": request_id, "taken_by": taking_match_id}, {"$set": {"taken_by": None}})
 
 
-def open_requests_needing(db, skills):
-    """Open requests wanting one of `skills`, most urgent and oldest first."""
-    found = {}
-    for skill in set(skills):  # one indexed lookup per skill: `$in` is not pushed down to FerretDB's backend
-        for request in db[REQUESTS].find({"skills": skill, "status": "open"}):
-            if not request.get("hidden") and request.get("taken_by") is None:
-                found[request["_id"]] = request
-    order = {"critical": 0, "high": 1, "normal": 2, "low": 3}
-    return sorted(found.values(), key=lambda r: (order.get(r.get("urgency"), 2), r.get("created_at") or 0))
+def note_wants(db, request_id, in_play, wants, asked=()):
+    """Write what a volunteer event reads of a request: how many are in play, which skills it still
+    wants someone for (none: the field goes, and with it the request from `requests_wanting`), and
+    who was asked."""
+    update = {"$set": {"in_play": in_play}}
+    if wants:
+        update["$set"]["wants"] = list(wants)
+    else:
+        update["$unset"] = {"wants": ""}
+    if asked:
+        update["$addToSet"] = {"asked": {"$each": list(asked)}}
+    db[REQUESTS].update_one({"_id": request_id}, update)
+
+
+def requests_wanting(db, skill, limit):
+    """Open requests still wanting someone with `skill`: at most `limit`, one indexed equality on a
+    field only wanting requests carry (FerretDB serves it from the GIN index; a full need, the
+    normal state of a need waiting for answers, is not in it)."""
+    return list(db[REQUESTS].find({"wants": skill}).limit(limit))
 
 
 # ---- matches

@@ -54,8 +54,11 @@ class MongoMatchStore:
     def release_request(self, request_id, match_id):
         storage.release_request(self.db, request_id, match_id)
 
-    def open_requests_needing(self, skills):
-        return storage.open_requests_needing(self.db, skills)
+    def note_wants(self, request_id, in_play, wants, asked=()):
+        storage.note_wants(self.db, request_id, in_play, wants, asked)
+
+    def requests_wanting(self, skill, limit):
+        return storage.requests_wanting(self.db, skill, limit)
 
     def forget_author(self, author_id):
         storage.forget_author(self.db, author_id)
@@ -199,13 +202,20 @@ class InMemoryMatchStore:
         if document is not None and document.get("taken_by") == match_id:
             document["taken_by"] = None
 
-    def open_requests_needing(self, skills):
-        found = [r for r in self.requests_by_id.values()
-                 if set(r.get("skills") or ()) & set(skills) and r.get("status") == "open"
-                 and not r.get("hidden") and r.get("taken_by") is None]
-        order = {"critical": 0, "high": 1, "normal": 2, "low": 3}
-        return [self._out(r) for r in sorted(found, key=lambda r: (order.get(r.get("urgency"), 2),
-                                                                    r.get("created_at") or 0))]
+    def note_wants(self, request_id, in_play, wants, asked=()):
+        document = self.requests_by_id.get(request_id)
+        if document is None:
+            return
+        document["in_play"] = in_play
+        if wants:
+            document["wants"] = list(wants)
+        else:
+            document.pop("wants", None)
+        if asked:
+            document["asked"] = document.get("asked", []) + [a for a in asked if a not in document.get("asked", [])]
+
+    def requests_wanting(self, skill, limit):
+        return [self._out(r) for r in self.requests_by_id.values() if skill in r.get("wants", ())][:limit]
 
     def forget_author(self, author_id):
         for document in list(self.matches_by_id.values()) + list(self.requests_by_id.values()):

@@ -19,6 +19,12 @@ SOURCE = "matching"
 REQUEST_FIELDS = ("author_id", "skills", "languages", "country", "urgency", "visibility", "verified_only",
                   "status", "hidden", "created_at")
 DEFAULT_EXPIRY_S = 72 * 3600
+REMATCH_PAGE = 20  # requests read per skill on a volunteer event
+URGENCY_ORDER = {"critical": 0, "high": 1, "normal": 2, "low": 3}
+
+
+def _most_urgent_first(request):
+    return URGENCY_ORDER.get(request.get("urgency"), 2), str(request.get("created_at") or "")
 
 
 class Matchmaker:
@@ -71,18 +77,31 @@ class Matchmaker:
             self._top_up(self.store.request(request_id))
 
     def rematch_volunteer(self, volunteer):
-        """Propose the open requests a volunteer fits, most urgent first, while they have room."""
+        """Propose the open requests a volunteer fits, most urgent first, while they have room.
+
+        Only requests still wanting someone with one of their skills are read, a bounded page per
+        skill (`REMATCH_PAGE`): the needs that already hold their k (most of them, where needs wait
+        days for an answer) are not in that set, so a sign-up or a profile edit costs the same
+        whether 100 or 10,000 needs are open. It used to walk every open need and count each one's
+        matches: ~9 s of the store per volunteer event with ~750 open needs."""
         if volunteer is None or volunteer.get("status") != "active" or volunteer.get("role") != "volunteer":
             return
-        for request in self.store.open_requests_needing(volunteer["skills"]):
+        if not scoring.has_room(volunteer):
+            return
+        found = {}
+        for skill in volunteer["skills"]:
+            for request in self.store.requests_wanting(skill, REMATCH_PAGE):
+                found[request["_id"]] = request
+        for request in sorted(found.values(), key=_most_urgent_first):
             if not scoring.has_room(volunteer):
                 return
-            if (not lifecycle.proposable(request) or not scoring.fits(request, volunteer)
-                    or self.store.count_in_play(request["_id"]) >= self.top_k
-                    or volunteer["_id"] in self.store.proposed_volunteers(request["_id"])):
+            in_play = request.get("in_play", 0)
+            if (not lifecycle.proposable(request) or in_play >= self.top_k
+                    or volunteer["_id"] in request.get("asked", ()) or not scoring.fits(request, volunteer)):
                 continue
             value, reasons = scoring.score(request, volunteer)
-            volunteer = self._propose(request, [(volunteer, value, reasons)]).get(volunteer["_id"], volunteer)
+            volunteer = self._propose(request, [(volunteer, value, reasons)], in_play=in_play).get(
+                volunteer["_id"], volunteer)
 
     # ---- requests, from request events
 
@@ -122,6 +141,7 @@ class Matchmaker:
         leaving = self.store.pending_matches(request_id=request["_id"])
         for match in leaving:
             self._move(match, "withdrawn")
+        self._note_wants(request, 0)
         helpers = self.store.finish_confirmed(request["_id"])
         self._refresh_volunteers([m["volunteer_id"] for m in leaving] + helpers)
 
@@ -129,27 +149,31 @@ class Matchmaker:
 
     def _top_up(self, request):
         """Bring an open request back to k volunteers in play (asked, or said yes and awaiting the
-        author) with the best candidates not yet asked."""
+        author) with the best candidates not yet asked, and note on the request whether it still
+        wants more (what a volunteer's sign-up reads)."""
+        if request is None:
+            return
         if not lifecycle.proposable(request):
+            self._note_wants(request, request.get("in_play", 0))
             return
-        wanted = self.top_k - self.store.count_in_play(request["_id"])
-        if wanted <= 0:
-            return
-        exclude = self.store.proposed_volunteers(request["_id"])
-        self._propose(request, self.index.top(request, wanted, exclude))
+        in_play = self.store.count_in_play(request["_id"])
+        wanted = self.top_k - in_play
+        candidates = []
+        if wanted > 0:
+            candidates = self.index.top(request, wanted, self.store.proposed_volunteers(request["_id"]))
+        self._propose(request, candidates, in_play=in_play)
 
-    def _propose(self, request, candidates, origin="matching"):
-        """Propose `[(volunteer, score, reasons)]` for one request, in one batch of writes, and
-        count each in the volunteer's load. Returns {volunteer id: volunteer as now stored} for the
-        proposals that are new (not a redelivery's)."""
-        if not candidates:
-            return {}
+    def _propose(self, request, candidates, origin="matching", in_play=None):
+        """Propose `[(volunteer, score, reasons)]` for one request, in one batch of writes, count
+        each in the volunteer's load, and note the request's new count in play (`in_play`: the
+        count before these; None: count it afresh). Returns {volunteer id: volunteer as now stored}
+        for the proposals that are new (not a redelivery's)."""
         now = utcnow()
         matches = [lifecycle.new_match(storage.match_id(request["_id"], volunteer["_id"]), request,
                                        volunteer["_id"], value, reasons, now, self.expiry_s, origin)
                    for volunteer, value, reasons in candidates]
         events_of = {m["_id"]: [make_event(SOURCE, "match_proposed", lifecycle.event_data(m))] for m in matches}
-        inserted = self.store.add_proposals(request["_id"], matches, events_of)
+        inserted = self.store.add_proposals(request["_id"], matches, events_of) if matches else set()
         stored = {}
         for match in matches:
             if match["_id"] in inserted:
@@ -157,7 +181,30 @@ class Matchmaker:
                 if volunteer is not None:
                     self.index.put(volunteer)
                     stored[volunteer["_id"]] = volunteer
+        asked = [m["volunteer_id"] for m in matches]
+        if in_play is None:
+            self._settle_wants(request, asked)
+        else:
+            self._note_wants(request, in_play + len(inserted), asked)
         return stored
+
+    def _note_wants(self, request, in_play, asked=()):
+        """Write `in_play`, `wants` and `asked` on the request's copy, if they changed. A crash
+        before this write leaves them stale only until the redelivered event's top-up writes them
+        again (follow-up work runs on every delivery)."""
+        wants = list(request.get("skills") or ()) if lifecycle.proposable(request) and in_play < self.top_k else []
+        new_asked = [a for a in asked if a not in request.get("asked", ())]
+        if (not new_asked and request.get("in_play") == in_play
+                and sorted(request.get("wants", ())) == sorted(wants)):
+            return
+        self.store.note_wants(request["_id"], in_play, wants, new_asked)
+        request.update(in_play=in_play, wants=wants, asked=list(request.get("asked", ())) + new_asked)
+
+    def _settle_wants(self, request, asked=()):
+        """Count the request's matches in play and note it (after an offer or an invitation, which
+        may go beyond k)."""
+        if request is not None:
+            self._note_wants(request, self.store.count_in_play(request["_id"]), asked)
 
     def _move(self, match, target, **changes):
         """Move a match to `target` with its event; False if it had already moved."""
@@ -243,6 +290,7 @@ class Matchmaker:
         event = make_event(SOURCE, "match_accepted", lifecycle.event_data(match))
         if self.store.insert_match(match, [event]):
             self._refresh_volunteers([volunteer["_id"]])
+            self._settle_wants(request, [volunteer["_id"]])
         return self._view(match_id)
 
     # ---- the author's side: invite, confirm, reject
@@ -299,6 +347,7 @@ class Matchmaker:
         for other in others:
             self._move(other, "withdrawn")
         self._refresh_volunteers([match["volunteer_id"]] + [m["volunteer_id"] for m in others])
+        self._top_up(self.store.request(match["request_id"]))  # taken: it wants nobody now
         return self._author_view(self.store.match(match["_id"]))
 
     def reject_match(self, viewer, match_id):

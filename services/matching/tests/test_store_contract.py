@@ -91,13 +91,23 @@ def test_a_request_is_taken_by_one_match_and_given_back_only_by_it(store):
     assert store.request("r1").get("taken_by") is None and store.take_request("r1", "m2")
 
 
-def test_open_requests_are_found_by_skill_most_urgent_first(store):
-    store.remember_request("low", dict(REQUEST, urgency="low"), 1)
-    store.remember_request("critical", dict(REQUEST, urgency="critical"), 1)
-    store.remember_request("closed", dict(REQUEST, status="closed"), 1)
-    store.remember_request("hidden", dict(REQUEST, hidden=True), 1)
-    store.remember_request("press", dict(REQUEST, skills=["press"]), 1)
-    assert [r["_id"] for r in store.open_requests_needing(["legal", "art"])] == ["critical", "low"]
+def test_only_requests_noted_as_wanting_are_found_by_skill_a_page_at_most(store):
+    for request_id in ("full", "wanting", "other", "done", "third"):
+        store.remember_request(request_id, dict(REQUEST, skills=["legal", "press"]), 1)
+    store.note_wants("full", 5, [])
+    store.note_wants("wanting", 2, ["legal", "press"], asked=["v1", "v2"])
+    store.note_wants("third", 1, ["legal", "press"])
+    store.note_wants("other", 0, ["press"])
+    store.note_wants("done", 1, ["legal"])
+    store.note_wants("done", 5, [], asked=["v2", "v3"])  # full now: gone from the set
+    assert sorted(r["_id"] for r in store.requests_wanting("legal", 10)) == ["third", "wanting"]
+    assert sorted(r["_id"] for r in store.requests_wanting("press", 10)) == ["other", "third", "wanting"]
+    assert len(store.requests_wanting("press", 2)) == 2 and store.requests_wanting("art", 10) == []
+    wanting = store.request("wanting")
+    assert wanting["in_play"] == 2 and sorted(wanting["asked"]) == ["v1", "v2"]
+    assert store.request("done")["asked"] == ["v2", "v3"] and "wants" not in store.request("done")
+    store.note_wants("wanting", 3, ["legal"], asked=["v2", "v4"])  # asked only grows, once each
+    assert sorted(store.request("wanting")["asked"]) == ["v1", "v2", "v4"]
 
 
 def test_due_proposals_confirmed_help_and_forgetting(store):

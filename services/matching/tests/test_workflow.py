@@ -77,6 +77,33 @@ def test_a_rejection_asks_the_next_and_a_decline_too(world):
     assert "I know them" not in str(store.published)
 
 
+def test_a_request_is_noted_as_wanting_exactly_while_it_holds_fewer_than_k(world):
+    """What a volunteer's sign-up reads instead of walking every open need (storage.py, `wants`)."""
+    store, matchmaker = world
+
+    def wants(request_id="r1"):
+        return store.request(request_id).get("wants", []), store.request(request_id)["in_play"]
+
+    matchmaker.request_created(request(skills=["legal", "press"]))
+    assert wants() == (["legal", "press"], 0)  # nobody to ask yet
+    matchmaker.profile_changed(profile("a"))
+    assert proposed(store) == ["a"] and wants() == (["legal", "press"], 1)
+    matchmaker.profile_changed(profile("b"))
+    assert proposed(store) == ["a", "b"] and wants() == ([], 2)  # holds its k
+    matchmaker.decline_match(volunteer("a"), ids(store)["a"])
+    assert wants() == (["legal", "press"], 1)  # nobody left to ask
+    matchmaker.profile_changed(profile("a", version=2, bio="again"))
+    assert proposed(store) == ["b"]  # who declined is not asked again
+    matchmaker.profile_changed(profile("c"))
+    assert wants() == ([], 2)
+    matchmaker.accept_match(volunteer("c"), ids(store)["c"])
+    matchmaker.confirm_match(AUTHOR, ids(store)["c"])
+    assert wants()[0] == []  # taken
+    matchmaker.request_created(request("r2"))
+    matchmaker.request_closed(request("r2", version=2, status="closed"))
+    assert wants("r2")[0] == []
+
+
 def test_a_confirmation_that_loses_a_race_gives_the_request_back(world):
     store, matchmaker = world
     three_lawyers(store, matchmaker)
@@ -169,7 +196,7 @@ def test_a_redelivered_request_is_proposed_even_if_the_first_try_stored_it_and_d
 
 def test_a_redelivered_profile_is_matched_even_if_the_first_try_stored_it_and_died():
     store = InMemoryMatchStore()
-    dying = DiesOnce(store, "open_requests_needing")
+    dying = DiesOnce(store, "requests_wanting")
     matchmaker = Matchmaker(dying, CandidateIndex(buckets=8), top_k=2, expiry_s=3600)
     matchmaker.request_created(request())
     with pytest.raises(ConnectionError):

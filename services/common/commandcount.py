@@ -1,0 +1,86 @@
+"""Store commands counted per database and command name, in every process that talks to the store.
+
+The number of commands is what an action costs the store (on FerretDB each is ~1 CPU ms of
+FerretDB and PostgreSQL, whatever it carries), and unlike time it does not depend on the machine,
+so tests may assert it and `./dev bench` reports it per action. `mongo.connect` attaches the one
+`COUNTER` of the process to every client. With `STORE_COUNTS_DIR` set (the bench), each process
+also writes its totals to `<dir>/<pid>.json`, at most once a second, for the bench to add up.
+"""
+import json
+import os
+import threading
+import time
+from collections import Counter
+
+from pymongo import monitoring
+
+
+class CommandCounter(monitoring.CommandListener):
+    def __init__(self):
+        self.counts = Counter()
+        self.lock = threading.Lock()
+        self.directory = None
+        self.written_at = 0.0
+
+    def started(self, event):
+        with self.lock:
+            self.counts[(event.database_name, event.command_name)] += 1
+
+    def succeeded(self, event):
+        if self.directory and time.monotonic() - self.written_at >= 1.0:
+            self.write()
+
+    def failed(self, event):
+        pass
+
+    def snapshot(self, database=None):
+        """{(database, command): n}, or {command: n} for one database."""
+        with self.lock:
+            if database is None:
+                return dict(self.counts)
+            return {command: n for (db, command), n in self.counts.items() if db == database}
+
+    def total(self, database):
+        return sum(self.snapshot(database).values())
+
+    def write_to(self, directory):
+        self.directory = directory
+        os.makedirs(directory, exist_ok=True)
+
+    def write(self):
+        self.written_at = time.monotonic()
+        rows = [{"database": db, "command": command, "n": n} for (db, command), n in self.snapshot().items()]
+        path = os.path.join(self.directory, f"{os.getpid()}.json")
+        try:
+            with open(path + ".tmp", "w") as handle:
+                json.dump(rows, handle)
+            os.replace(path + ".tmp", path)
+        except OSError:
+            pass  # counting must never break a query
+
+
+COUNTER = CommandCounter()
+
+
+def listeners(config):
+    directory = config.get("STORE_COUNTS_DIR")
+    if directory and COUNTER.directory is None:
+        COUNTER.write_to(os.path.abspath(directory))
+    return [COUNTER]
+
+
+def read_dir(directory):
+    """Every process's latest totals in `directory`: {database: {command: n}}."""
+    out = {}
+    for name in os.listdir(directory) if os.path.isdir(directory) else ():
+        if not name.endswith(".json"):
+            continue
+        try:
+            with open(os.path.join(directory, name)) as handle:
+                rows = json.load(handle)
+        except (OSError, ValueError):
+            continue
+        for row in rows:
+            per = out.setdefault(row["database"], {})
+            per[row["command"]] = per.get(row["command"], 0) + row["n"]
+    return out
