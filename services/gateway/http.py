@@ -4,6 +4,7 @@
 `DomainError`s; this module turns both into responses.
 """
 import functools
+import hashlib
 import json
 import logging
 
@@ -198,6 +199,21 @@ def call(proxy_method, *args, timeout=10):
     if isinstance(result, dict) and set(result) == {"sealed"}:
         return keyring().open("gateway", result, field="reply")
     return result
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}
+
+
+def idempotency_key(value):
+    """The client's `Idempotency-Key` (a header, or a form's hidden field) as services get it:
+    its SHA-256, so what a client chose never travels or is stored as such. None when absent."""
+    if value is None or value == "":
+        return None
+    if len(value) > 255 or not all(33 <= ord(c) < 127 for c in value):
+        raise ValidationFailed("The idempotency key is malformed.",
+                               {IDEMPOTENCY_HEADER: "1 to 255 visible ASCII characters (a UUID, say)."})
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def sealed(proxy_method, data):

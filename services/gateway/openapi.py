@@ -18,11 +18,12 @@ from nameko.web.handlers import HttpRequestHandler
 PATH_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 
 
-def accepts(body=None, query=None, path=None):
-    """Declare the marshmallow schema of a route's JSON body and/or query string, and the JSON
-    schema of path parameters that are not free strings (`path={"report": {"enum": [...]}}`)."""
+def accepts(body=None, query=None, path=None, headers=None):
+    """Declare the marshmallow schema of a route's JSON body and/or query string, the JSON schema
+    of path parameters that are not free strings (`path={"report": {"enum": [...]}}`), and of
+    optional request headers (`headers={"Idempotency-Key": {...}}`)."""
     def mark(handler):
-        handler.openapi = {"body": body, "query": query, "path": path or {}}
+        handler.openapi = {"body": body, "query": query, "path": path or {}, "headers": headers or {}}
         return handler
     return mark
 
@@ -117,6 +118,8 @@ def build(service_cls, version="1.0.0"):
             operation["description"] = doc
         if declared.get("query"):
             operation["parameters"].append({"in": "query", "schema": declared["query"]})
+        for header, schema in declared.get("headers", {}).items():
+            operation["parameters"].append({"in": "header", "name": header, "required": False, "schema": schema})
         if reads_body(handler):
             schema = declared.get("body") or {"type": "object"}
             operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}

@@ -2,15 +2,18 @@
 
 A request's text may be private, so it arrives sealed to this service and every reply holding a
 request leaves sealed to the gateway (services/common/trust.py)."""
+import re
 import uuid
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
+from pymongo.errors import DuplicateKeyError
 
 from services.common import flags, outbox
 from services.common.consumer import consumes
-from services.common.errors import ConfirmationRequired, DomainError, Forbidden, NotFound, ValidationFailed
+from services.common.errors import (Conflict, ConfirmationRequired, DomainError, Forbidden, NotFound,
+                                   ValidationFailed)
 from services.common.events import data_schema, make_event, utcnow
 from services.common.flags import Flag, ModerationNote
 from services.common.mongo import ServiceDatabase, ping
@@ -23,6 +26,27 @@ from .schemas import CloseRequest, NewRequest, RequestEdit
 
 SOURCE = "requests"
 TERMINAL = ("fulfilled", "closed", "withdrawn")
+# A request posted with an idempotency key gets its id from the author and the key, so a retry
+# (a client that timed out, a form sent twice) finds the request the first try stored.
+_IDEMPOTENT_IDS = uuid.UUID("0b6f3d52-8c2e-4f8a-b7d1-5a9e2c4f6d13")
+_KEY_DIGEST = re.compile(r"[0-9a-f]{64}")
+IDEMPOTENCY_FIELD = "Idempotency-Key"
+
+
+def request_id_for(author_id, idempotency_key):
+    """A fresh id, or the one id this author's key stands for."""
+    if idempotency_key is None:
+        return uuid.uuid4().hex
+    if not isinstance(idempotency_key, str) or not _KEY_DIGEST.fullmatch(idempotency_key):
+        raise ValidationFailed("The idempotency key is not a SHA-256 digest.",
+                               {IDEMPOTENCY_FIELD: "Not a SHA-256 digest (the gateway hashes the header)."})
+    return uuid.uuid5(_IDEMPOTENT_IDS, f"{author_id}:{idempotency_key}").hex
+
+
+def _same_request(stored, data):
+    """Whether a retry asks for what the first try stored. Once the author edited it, the key
+    still stands for that request: the retry gets it as it is now."""
+    return stored["version"] > 1 or all(stored.get(key) == value for key, value in data.items())
 
 
 def _viewer(viewer, required=True):
@@ -84,17 +108,28 @@ class RequestsService:
 
     @rpc(expected_exceptions=DomainError)
     @sealed_reply()
-    def create_request(self, viewer, payload):
+    def create_request(self, viewer, payload, idempotency_key=None):
+        """Post a need. With `idempotency_key` (the SHA-256 of the client's `Idempotency-Key`,
+        hashed by the gateway), a retry of the same post returns the request the first try stored
+        instead of posting it twice; the same key with a different request is a conflict."""
         viewer = _viewer(viewer)
         if viewer["role"] != "activist":
             raise Forbidden("Only activists can post requests.")
+        request_id = request_id_for(viewer["account_id"], idempotency_key)
         data = load_or_fail(NewRequest(), keyring().open(SOURCE, payload))
         _check_public_text(data)
         data.pop("confirm_public")
         now = utcnow()
-        request = dict(data, _id=uuid.uuid4().hex, author_id=viewer["account_id"], status="open",
+        request = dict(data, _id=request_id, author_id=viewer["account_id"], status="open",
                        helper_ids=[], hidden=False, version=1, created_at=now, updated_at=now)
-        self.store.insert(request, _events("request_created")(request))
+        try:
+            self.store.insert(request, _events("request_created")(request))
+        except DuplicateKeyError:
+            stored = self.store.find(request_id)
+            if stored is None or not _same_request(stored, data):
+                raise Conflict("This idempotency key was used for another request.",
+                               {IDEMPOTENCY_FIELD: "Already used for another request; send a new key."}) from None
+            request = stored  # its event may still wait in the outbox: the flush below sends it
         self._publish(request["_id"])
         return lifecycle.public_view(request, viewer)
 

@@ -160,8 +160,8 @@ class Client:
         self.token = None
         self.account = None
 
-    def call(self, method, path, body=None, **params):
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+    def call(self, method, path, body=None, headers=None, **params):
+        headers = dict({"Authorization": f"Bearer {self.token}"} if self.token else {}, **(headers or {}))
         response = requests.request(method, f"{self.url}{path}", json=body, params=params or None,
                                     headers=headers, timeout=20)
         return response

@@ -103,6 +103,28 @@ def test_public_text_that_identifies_someone_needs_confirmation(platform, person
     assert family.call("POST", "/api/requests", dict(risky, confirm_public=True)).status_code == 201
 
 
+def test_a_retried_post_with_its_idempotency_key_posts_the_need_once(platform, person):
+    """A client that timed out sends the same need again: one need, the same id, one proposal
+    round; the same key for another need is refused, naming the header; another author's same
+    key is theirs alone."""
+    family = person(unique("retry-family"), "activist")
+    other = person(unique("other-family"), "activist")
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = family.call("POST", "/api/requests", NEED, headers=key)
+    again = family.call("POST", "/api/requests", NEED, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    assert [r["id"] for r in family.call("GET", "/api/me/requests").json()["items"]] == [first.json()["id"]]
+
+    changed = family.call("POST", "/api/requests", dict(NEED, urgency="low"), headers=key)
+    assert changed.status_code == 409 and set(changed.json()["error"]["fields"]) == {"Idempotency-Key"}
+    bad = family.call("POST", "/api/requests", NEED, headers={"Idempotency-Key": "a key\twith a tab"})
+    assert bad.status_code == 400 and set(bad.json()["error"]["fields"]) == {"Idempotency-Key"}
+    theirs = other.call("POST", "/api/requests", NEED, headers=key)
+    assert theirs.status_code == 201 and theirs.json()["id"] != first.json()["id"]
+    assert len(family.call("GET", "/api/me/requests").json()["items"]) == 1  # nothing else was posted
+
+
 def test_the_author_edits_and_closes_a_request_through_its_lifecycle(platform, person):
     family = person(unique("narges-family"), "activist")
     stranger = person(unique("stranger"), "activist")

@@ -157,8 +157,12 @@ def test_bad_input_is_named_next_to_its_field_in_the_readers_language_and_change
     warned = activist.post("/requests/new", need)
     assert warned.status_code == 422 and 'name="confirm_public"' in warned.text
     assert activist.get("/matches").text.count('class="card"') == before
-    confirmed = activist.post("/requests/new", dict(need, confirm_public="on"))
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', warned.text).group(1)
+    confirmed = activist.post("/requests/new", dict(need, confirm_public="on", idempotency_key=key))
     assert "done=posted" in confirmed.url
+    # The form sent twice (a double click, a resend after a timeout) posts the need once.
+    again = activist.post("/requests/new", dict(need, confirm_public="on", idempotency_key=key))
+    assert again.url == confirmed.url
 
 
 def test_the_language_is_chosen_once_and_remembered(platform):

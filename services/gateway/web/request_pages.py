@@ -1,8 +1,10 @@
 """Pages about needs: post one, read one (offer help, flag, close), search them."""
+import uuid
+
 from services.common.errors import ConfirmationRequired, ValidationFailed
 from services.common.schemas import URGENCIES, VISIBILITIES
 
-from ..http import call, http, sealed
+from ..http import call, http, idempotency_key, sealed
 from ..routes.base import RoutesBase
 from . import forms
 from .pages import page
@@ -23,17 +25,26 @@ class RequestPages(RoutesBase):
     @page(signed_in=True, roles=("activist",))
     def new_request(self, request, page):
         data = forms.pick(request.form, **REQUEST_FIELDS)
+        # The form's own key (made when it was shown): a second click, or a resend after a
+        # timeout, finds the need the first one posted.
+        key = request.form.get("idempotency_key") or None
         try:
-            created = call(self.requests.create_request, page.viewer, sealed(self.requests.create_request, data))
+            created = call(self.requests.create_request, page.viewer, sealed(self.requests.create_request, data),
+                           idempotency_key(key))
         except ValidationFailed as exc:
-            return self._request_form(page, data, status=400, errors=page.field_errors(exc))
+            return self._request_form(page, dict(data, idempotency_key=key), status=400,
+                                      errors=page.field_errors(exc))
         except ConfirmationRequired as exc:
             # The identifying-text warning is a step of its own: the author reads what was found,
             # then edits or confirms with the box that now appears.
-            return self._request_form(page, data, status=422, warnings=sorted(exc.fields or {}))
+            return self._request_form(page, dict(data, idempotency_key=key), status=422,
+                                      warnings=sorted(exc.fields or {}))
         return page.redirect(f"/requests/{created['id']}", done="posted")
 
     def _request_form(self, page, form, status=200, errors=None, warnings=None):
+        # A form shown again after a mistake keeps its key: nothing was posted with it yet.
+        if not form.get("idempotency_key"):
+            form["idempotency_key"] = uuid.uuid4().hex
         return page.render("request_new.html", status=status, form=form, errors=errors or {},
                            warnings=warnings or [], urgencies=URGENCIES, visibilities=VISIBILITIES,
                            language_choices=page.fmt.language_choices(), countries=page.fmt.countries())
