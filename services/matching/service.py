@@ -8,7 +8,6 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from services.common import due
 from services.common.consumer import consumes
 from services.common.errors import DomainError
 from services.common.events import utcnow
@@ -111,13 +110,9 @@ class MatchingService:
 
     @timer(interval=5)
     def expire_due(self):
-        """Proposals nobody answered in time expire; the next candidate is proposed."""
+        """Proposals nobody answered in time expire; the next candidate is proposed (from the
+        timer's checkpoint: one that was stopped catches up, a bounded page per tick)."""
         self.matchmaker.expire_due(utcnow())
-
-    @timer(interval=due.SWEEP_INTERVAL_S, eager=True)
-    def expire_overdue(self):
-        """What the quick timer cannot see: proposals that fell due while no process was looking."""
-        self.matchmaker.expire_overdue(utcnow())
 
     @timer(interval=5)
     def relay_pending_events(self):

@@ -36,7 +36,7 @@ PROFILE_FIELDS = ("handle", "role", "status", "skills", "languages", "countries"
 
 
 def prepare(db):
-    create_collections(db, VOLUNTEERS, REQUESTS, MATCHES, MIGRATIONS)
+    create_collections(db, VOLUNTEERS, REQUESTS, MATCHES, MIGRATIONS, due.CHECKPOINTS)
     db[VOLUNTEERS].create_index("touched_slot")
     db[REQUESTS].create_index("wants")
     db[REQUESTS].create_index("author_id")  # forgetting a deleted author
@@ -214,15 +214,14 @@ def proposed_volunteers(db, request_id):
     return {m["volunteer_id"] for m in db[MATCHES].find({"request_id": request_id}, {"volunteer_id": 1})}
 
 
-def due_matches(db, now, limit=200):
-    """Open proposals past their expiry, from the last few minutes (see services/common/due.py)."""
-    return due.due_in_recent_slots(db[MATCHES], {"status": "proposed"}, "expires_slot", "expires_at", now, limit,
-                                   outbox.HIDE)
+def walk_due_matches(db, now, handle):
+    """Hand open proposals past their expiry to `handle`, a bounded page at a time, from the
+    checkpoint of the last minute done (services/common/due.py): nothing not yet due is read."""
+    def overdue(limit):  # once per database, before any checkpoint: proposals due before it existed
+        return list(db[MATCHES].find({"status": "proposed", "expires_at": {"$lte": now}}, outbox.HIDE).limit(limit))
 
-
-def overdue_matches(db, now, limit=200):
-    """Every open proposal past its expiry, however long ago: the slow sweep."""
-    return list(db[MATCHES].find({"status": "proposed", "expires_at": {"$lte": now}}, outbox.HIDE).limit(limit))
+    return due.walk_due(db[MATCHES], "matching.expire", {"status": "proposed"}, "expires_slot", "expires_at", now,
+                        handle, projection=outbox.HIDE, first_sweep=overdue)
 
 
 def finish_confirmed(db, request_id):

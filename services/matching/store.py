@@ -79,11 +79,8 @@ class MongoMatchStore:
     def matches_for(self, field, account_id):
         return storage.matches_for(self.db, field, account_id)
 
-    def due_matches(self, now):
-        return storage.due_matches(self.db, now)
-
-    def overdue_matches(self, now):
-        return storage.overdue_matches(self.db, now)
+    def walk_due_matches(self, now, handle):
+        return storage.walk_due_matches(self.db, now, handle)
 
     def finish_confirmed(self, request_id):
         return storage.finish_confirmed(self.db, request_id)
@@ -242,10 +239,10 @@ class InMemoryMatchStore:
         return [self._out(m) for m in sorted(self._where(**{field: account_id}), key=lambda m: m["proposed_at"],
                                              reverse=True)]
 
-    def due_matches(self, now):
-        return [self._out(m) for m in self._where(status="proposed") if m["expires_at"] <= now]
-
-    overdue_matches = due_matches
+    def walk_due_matches(self, now, handle):
+        due = [self._out(m) for m in self._where(status="proposed") if m["expires_at"] <= now]
+        handle(due)
+        return len(due)
 
     def finish_confirmed(self, request_id):
         done = [m for m in self._where(request_id=request_id, status="confirmed") if m.get("active") is not False]

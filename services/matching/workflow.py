@@ -395,12 +395,9 @@ class Matchmaker:
     # ---- timers
 
     def expire_due(self, now):
-        """Proposals nobody answered in time expire; the next candidate is proposed."""
-        self._expire(self.store.due_matches(now))
-
-    def expire_overdue(self, now):
-        """What the quick timer cannot see: proposals that fell due while no process was looking."""
-        self._expire(self.store.overdue_matches(now))
+        """Proposals nobody answered in time expire; the next candidate is proposed. Reads only
+        what is due, from the timer's checkpoint on: a process that was down catches up."""
+        return self.store.walk_due_matches(now, self._expire)
 
     def _expire(self, matches):
         for match in matches:

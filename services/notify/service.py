@@ -8,7 +8,7 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from services.common import due, outbox
+from services.common import outbox
 from services.common.consumer import consumes
 from services.common.errors import DomainError, NotFound
 from services.common.events import make_event, utcnow
@@ -159,14 +159,10 @@ class NotifyService:
 
     @timer(interval=1)
     def remind_expiring(self):
+        """Reminders that fell due, from the timer's checkpoint on (one that was stopped catches
+        up, a bounded page per tick; nothing not yet due is read)."""
         now = utcnow()
-        self._remind(storage.proposals_to_remind(self.db, now), now)
-
-    @timer(interval=due.SWEEP_INTERVAL_S, eager=True)
-    def remind_overdue(self):
-        """What the quick timer cannot see: reminders that fell due while no process was looking."""
-        now = utcnow()
-        self._remind(storage.overdue_reminders(self.db, now), now)
+        storage.walk_due_reminders(self.db, now, lambda proposals: self._remind(proposals, now))
 
     def _remind(self, proposals, now):
         for proposal in proposals:

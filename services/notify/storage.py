@@ -7,7 +7,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from services.common import outbox
-from services.common.due import due_in_recent_slots, slot_for
+from services.common.due import CHECKPOINTS, slot_for, walk_due
 from services.common.events import utcnow
 from services.common.mongo import create_collections
 from services.common.readmodel import apply_if_newer
@@ -27,7 +27,7 @@ DELIVERIES = "deliveries"
 
 def prepare(db):
     create_collections(db, NOTIFICATIONS, CONTACTS, PREFERENCES, EMAILS, PROPOSALS, CHANNELS, MESSAGES, HIDDEN,
-                       WEBHOOKS, DELIVERIES)
+                       WEBHOOKS, DELIVERIES, CHECKPOINTS)
     db[NOTIFICATIONS].create_index([("recipient_id", pymongo.ASCENDING), ("created_at", pymongo.DESCENDING)])
     db[EMAILS].create_index([("status", pymongo.ASCENDING), ("next_attempt_at", pymongo.ASCENDING)])
     db[EMAILS].create_index("recipient_id")
@@ -182,14 +182,14 @@ def close_proposal(db, data):
         upsert=True)
 
 
-def proposals_to_remind(db, now, limit=100):
-    """Open proposals whose reminder is due, from the last few minutes (services/common/due.py)."""
-    return due_in_recent_slots(db[PROPOSALS], {"status": "open"}, "remind_slot", "remind_at", now, limit)
+def walk_due_reminders(db, now, handle):
+    """Hand open proposals whose reminder is due to `handle`, a bounded page at a time, from the
+    checkpoint of the last minute done (services/common/due.py): nothing not yet due is read."""
+    def overdue(limit):  # once per database, before any checkpoint: reminders due before it existed
+        return list(db[PROPOSALS].find({"status": "open", "remind_at": {"$lte": now}}).limit(limit))
 
-
-def overdue_reminders(db, now, limit=100):
-    """Every reminder past due, however long ago: the slow sweep."""
-    return list(db[PROPOSALS].find({"status": "open", "remind_at": {"$lte": now}}).limit(limit))
+    return walk_due(db[PROPOSALS], "notify.remind", {"status": "open"}, "remind_slot", "remind_at", now, handle,
+                    page=100, first_sweep=overdue)
 
 
 def mark_reminded(db, match_id):

@@ -118,7 +118,7 @@ def test_a_retried_post_with_its_idempotency_key_posts_the_need_once(platform, p
 
     changed = family.call("POST", "/api/requests", dict(NEED, urgency="low"), headers=key)
     assert changed.status_code == 409 and set(changed.json()["error"]["fields"]) == {"Idempotency-Key"}
-    bad = family.call("POST", "/api/requests", NEED, headers={"Idempotency-Key": "a key\twith a tab"})
+    bad = family.call("POST", "/api/requests", NEED, headers={"Idempotency-Key": "k" * 256})
     assert bad.status_code == 400 and set(bad.json()["error"]["fields"]) == {"Idempotency-Key"}
     theirs = other.call("POST", "/api/requests", NEED, headers=key)
     assert theirs.status_code == 201 and theirs.json()["id"] != first.json()["id"]

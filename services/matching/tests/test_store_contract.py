@@ -110,11 +110,30 @@ def test_only_requests_noted_as_wanting_are_found_by_skill_a_page_at_most(store)
     assert sorted(store.request("wanting")["asked"]) == ["v1", "v2", "v4"]
 
 
+def test_due_proposals_are_handed_over_once_each_as_they_fall_due(store):
+    late, soon, later = (proposal("r1", "v1", expiry_s=-60), proposal("r1", "v2", expiry_s=600),
+                         proposal("r1", "v3", expiry_s=3 * 3600))
+    store.add_proposals("r1", [late, soon, later], events_for(late, soon, later))
+    handed = []
+
+    def expire(matches):
+        for match in matches:
+            handed.append(match["volunteer_id"])
+            assert store.move(match, "expired", {}, [])
+
+    store.walk_due_matches(NOW, expire)
+    assert handed == ["v1"]
+    store.walk_due_matches(NOW + timedelta(minutes=5), expire)
+    assert handed == ["v1"]
+    store.walk_due_matches(NOW + timedelta(hours=2), expire)  # a process that was down two hours
+    assert handed == ["v1", "v2"]
+    store.walk_due_matches(NOW + timedelta(hours=5), expire)
+    assert handed == ["v1", "v2", "v3"]
+
+
 def test_due_proposals_confirmed_help_and_forgetting(store):
     late, fresh = proposal("r1", "v1", expiry_s=-60), proposal("r1", "v2", expiry_s=3600)
     store.add_proposals("r1", [late, fresh], events_for(late, fresh))
-    assert [m["_id"] for m in store.due_matches(NOW)] == [late["_id"]]
-    assert [m["_id"] for m in store.overdue_matches(NOW + timedelta(hours=2))] != []
     stored = store.match(fresh["_id"])
     store.move(stored, "accepted", {"active": True}, [])
     store.move(store.match(fresh["_id"]), "confirmed", {"active": True}, [])
