@@ -3,8 +3,11 @@
 The number of commands is what an action costs the store (on FerretDB each is ~1 CPU ms of
 FerretDB and PostgreSQL, whatever it carries), and unlike time it does not depend on the machine,
 so tests may assert it and `./dev bench` reports it per action. `mongo.connect` attaches the one
-`COUNTER` of the process to every client. With `STORE_COUNTS_DIR` set (the bench), each process
-also writes its totals to `<dir>/<pid>.json`, at most once a second, for the bench to add up.
+`COUNTER` of the process to every client. Each command is counted under the nameko entrypoint
+whose worker sent it (`ServiceDatabase` names it for the worker: `on_match_proposed`,
+`create_request`, `expire_due`...), so an action's cost is told apart from the timers' ticks.
+With `STORE_COUNTS_DIR` set (the bench, the cost test), each process also writes its totals to
+`<dir>/<pid>.json`, at most once a second, for them to add up.
 """
 import json
 import os
@@ -15,6 +18,18 @@ from collections import Counter
 from pymongo import monitoring
 
 
+# The entrypoint the current worker runs (threading.local is per greenlet under eventlet).
+_WORKER = threading.local()
+
+
+def set_entrypoint(name):
+    _WORKER.entrypoint = name
+
+
+def entrypoint():
+    return getattr(_WORKER, "entrypoint", None) or "-"
+
+
 class CommandCounter(monitoring.CommandListener):
     def __init__(self):
         self.counts = Counter()
@@ -23,8 +38,9 @@ class CommandCounter(monitoring.CommandListener):
         self.written_at = 0.0
 
     def started(self, event):
+        key = (event.database_name, entrypoint(), event.command_name)
         with self.lock:
-            self.counts[(event.database_name, event.command_name)] += 1
+            self.counts[key] += 1
 
     def succeeded(self, event):
         if self.directory and time.monotonic() - self.written_at >= 1.0:
@@ -34,11 +50,11 @@ class CommandCounter(monitoring.CommandListener):
         pass
 
     def snapshot(self, database=None):
-        """{(database, command): n}, or {command: n} for one database."""
+        """{(database, entrypoint, command): n}, or {(entrypoint, command): n} for one database."""
         with self.lock:
             if database is None:
                 return dict(self.counts)
-            return {command: n for (db, command), n in self.counts.items() if db == database}
+            return {(where, command): n for (db, where, command), n in self.counts.items() if db == database}
 
     def total(self, database):
         return sum(self.snapshot(database).values())
@@ -49,7 +65,8 @@ class CommandCounter(monitoring.CommandListener):
 
     def write(self):
         self.written_at = time.monotonic()
-        rows = [{"database": db, "command": command, "n": n} for (db, command), n in self.snapshot().items()]
+        rows = [{"database": db, "entrypoint": where, "command": command, "n": n}
+                for (db, where, command), n in self.snapshot().items()]
         path = os.path.join(self.directory, f"{os.getpid()}.json")
         try:
             with open(path + ".tmp", "w") as handle:
@@ -70,8 +87,8 @@ def listeners(config):
 
 
 def read_dir(directory):
-    """Every process's latest totals in `directory`: {database: {command: n}}."""
-    out = {}
+    """Every process's latest totals in `directory`: {(database, entrypoint, command): n}."""
+    out = Counter()
     for name in os.listdir(directory) if os.path.isdir(directory) else ():
         if not name.endswith(".json"):
             continue
@@ -81,6 +98,5 @@ def read_dir(directory):
         except (OSError, ValueError):
             continue
         for row in rows:
-            per = out.setdefault(row["database"], {})
-            per[row["command"]] = per.get(row["command"], 0) + row["n"]
+            out[(row["database"], row["entrypoint"], row["command"])] += row["n"]
     return out

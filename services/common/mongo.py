@@ -2,6 +2,7 @@
 import pymongo
 import pymongo.errors
 from nameko.extensions import DependencyProvider
+from nameko.timer import Timer
 
 from . import commandcount, outbox, pgindex, queryshapes
 from .config import database_name
@@ -78,6 +79,14 @@ class ServiceDatabase(DependencyProvider):
 
     def kill(self):
         self.stop()
+
+    def worker_setup(self, worker_ctx):
+        # A timer's ticks are told apart from the actions people and events cause.
+        kind = "timer:" if isinstance(worker_ctx.entrypoint, Timer) else ""
+        commandcount.set_entrypoint(kind + worker_ctx.entrypoint.method_name)
+
+    def worker_teardown(self, worker_ctx):
+        commandcount.set_entrypoint(None)
 
     def get_dependency(self, worker_ctx):
         return self.database

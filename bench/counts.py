@@ -1,0 +1,146 @@
+"""`./dev bench counts`: what one action costs, counted, on the whole platform as processes.
+
+Counts do not depend on the machine, so they are compared across rounds and asserted in a test
+(tests/e2e/test_costs.py): store commands per service and handler (pymongo's command monitoring
+in every process, services/common/commandcount.py; the timers' ticks are counted apart and left
+out), and broker deliveries and publishes (RabbitMQ's own per-queue counters, on the platform's
+vhost). The actions: a volunteer signing up and filling in their profile, a volunteer editing
+their profile, and a need posted through the gateway that k volunteers fit (each proposed,
+notified in the inbox, and the need indexed), one at a time.
+
+    ./dev bench counts [--requests 8] [--open-needs 30]
+"""
+import argparse
+import os
+import tempfile
+import time
+import uuid
+from collections import Counter
+
+from nameko.testing.rabbit import Client as RabbitClient
+
+from services.common import commandcount, mongo
+from tests.e2e.platform import Client, Platform
+from tests.support import wait_until
+
+NEED = {"title": "A lawyer for an asylum appeal", "body": "A family needs a lawyer who reads Persian for an appeal.",
+        "skills": ["legal"], "languages": ["fa"], "country": "IR", "urgency": "high", "visibility": "public"}
+PROFILE = {"skills": ["legal"], "languages": ["fa", "en"], "countries": ["IR"], "bio": "Asylum lawyer.",
+           "availability_hours": 10, "max_active_matches": 20}
+# Long enough for RabbitMQ's statistics (sampled every 5 s) and each process's counts file (written
+# at most once a second, on its next command) to catch up.
+SETTLE_S = 7
+
+
+def broker_counts(platform):
+    """Deliveries and publishes so far, summed over the vhost's queues."""
+    totals = Counter()
+    for queue in platform.rabbit_manager.get_queues(platform.vhost):
+        stats = queue.get("message_stats") or {}
+        totals["deliveries"] += stats.get("deliver_get", 0)
+        totals["publishes"] += stats.get("publish", 0)
+    return totals
+
+
+class Meter:
+    """Counts of one platform's store commands (by service and handler) and broker traffic."""
+
+    def __init__(self, platform, counts_dir):
+        self.platform, self.counts_dir = platform, counts_dir
+        self.prefix = platform.config["DB_PREFIX"] + "_"
+
+    def snapshot(self):
+        time.sleep(SETTLE_S)
+        commands = Counter()
+        for (database, entrypoint, command), n in commandcount.read_dir(self.counts_dir).items():
+            if database.startswith(self.prefix) and not entrypoint.startswith("timer:"):
+                where = entrypoint if entrypoint != "-" else f"(no worker: {command})"
+                commands[(database[len(self.prefix):], where)] += n
+        return commands, broker_counts(self.platform)
+
+    def measure(self, action, times):
+        """Per action: ({(service, handler): commands}, {service: commands}, total, broker)."""
+        commands_before, broker_before = self.snapshot()
+        action()
+        commands_after, broker_after = self.snapshot()
+        by_handler = {key: (commands_after[key] - commands_before[key]) / times for key in commands_after
+                      if commands_after[key] != commands_before[key]}
+        by_service = Counter()
+        for (service, _handler), n in by_handler.items():
+            by_service[service] += n
+        broker = {key: (broker_after[key] - broker_before[key]) / times for key in ("deliveries", "publishes")}
+        return {"by_handler": by_handler, "by_service": dict(by_service), "commands": sum(by_service.values()),
+                "broker": broker}
+
+
+def volunteer(platform, profile=PROFILE):
+    person = Client(platform).sign_up(f"lawyer-{uuid.uuid4().hex[:6]}", "volunteer")
+    response = person.call("PUT", "/api/me/profile", profile)
+    assert response.status_code == 200, response.text
+    return person
+
+
+def measure_all(platform, meter, requests=8, open_needs=30, top_k=5):
+    """The three actions' counts, with `open_needs` needs already open and holding their k. The
+    inboxes are watched in notify's database, not through the API: the watching must cost the
+    platform nothing."""
+    author = Client(platform).sign_up(f"family-{uuid.uuid4().hex[:6]}", "activist")
+    lawyers = [volunteer(platform) for _ in range(top_k)]
+    client = mongo.connect(dict(platform.config, STORE_COUNTS_DIR=""))  # the watching is not counted
+    notifications = client[f"{platform.config['DB_PREFIX']}_notify"]["notifications"]
+
+    def proposals_to(person):
+        return notifications.count_documents({"recipient_id": person.account["id"], "kind": "match_proposed"})
+
+    try:
+        for _ in range(open_needs):  # needs waiting for answers: the normal state
+            assert author.call("POST", "/api/requests", NEED).status_code == 201
+        wait_until(lambda: all(proposals_to(p) >= open_needs for p in lawyers), timeout=300,
+                   message="the open needs to reach every lawyer's inbox")
+        results = {}
+        results["volunteer signs up and fills in a profile"] = meter.measure(
+            lambda: [volunteer(platform, dict(PROFILE, skills=["translation"])) for _ in range(requests)], requests)
+        results["volunteer edits their profile"] = meter.measure(
+            lambda: [lawyers[i % top_k].call("PUT", "/api/me/profile", dict(PROFILE, bio=f"Asylum lawyer {i}."))
+                     for i in range(requests)], requests)
+
+        def post_needs():
+            for _ in range(requests):
+                before = [proposals_to(p) for p in lawyers]
+                assert author.call("POST", "/api/requests", NEED).status_code == 201
+                wait_until(lambda: all(proposals_to(p) > n for p, n in zip(lawyers, before)), timeout=60,
+                           message="a need's proposals to reach every lawyer's inbox")
+        results[f"need posted, {top_k} proposals"] = meter.measure(post_needs, requests)
+        return results
+    finally:
+        client.close()
+
+
+def print_results(results):
+    for action, result in results.items():
+        print(f"\n{action}: {result['commands']:.1f} store commands, "
+              f"{result['broker']['deliveries']:.1f} broker deliveries, {result['broker']['publishes']:.1f} messages enqueued")
+        print("  by service: " + ", ".join(f"{s} {n:.1f}" for s, n in sorted(result["by_service"].items())))
+        for (service, handler), n in sorted(result["by_handler"].items()):
+            print(f"    {service:9} {handler:28} {n:6.1f}")
+
+
+def start_platform(logs, counts_dir, top_k=5, rabbit_manager=None, amqp_uri=None):
+    platform = Platform(rabbit_manager or RabbitClient(os.environ["RABBIT_MGMT_URI"]),
+                        amqp_uri or os.environ["AMQP_URI"], logs, STORE_COUNTS_DIR=counts_dir, MATCH_TOP_K=top_k)
+    platform.start()
+    return platform
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="./dev bench counts")
+    parser.add_argument("--requests", type=int, default=8)
+    parser.add_argument("--open-needs", type=int, default=30)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as logs, tempfile.TemporaryDirectory() as counts_dir:
+        platform = start_platform(logs, counts_dir)
+        try:
+            print_results(measure_all(platform, Meter(platform, counts_dir), args.requests, args.open_needs))
+        finally:
+            platform.stop()
+    return 0
