@@ -11,7 +11,7 @@ In one run, on the running local stack:
     the services stored: the gateway's answer (`POST /api/requests`), the request stored
     (requests), the first proposal (matching), its notification in the inbox (notify), and the
     request found in Elasticsearch (search; polled every 100 ms);
- 5. taps the bus (a queue of its own bound to `request_created` and `match_proposed`) and times
+ 5. taps the bus (a queue of its own bound to `request_created` and `matches_proposed`) and times
     each hop from the event envelope: `occurred_at` (when the service stored the change) and when
     the broker delivered the event, so a delay is placed between the services and the broker;
  6. prints p50/p99 per hop and the sustained rate at each offered rate, each as a ratio to the
@@ -253,12 +253,12 @@ class Run:
 
 
 class EventTap:
-    """Every `request_created` and `match_proposed` of the run as the bus carried them: for each
+    """Every `request_created` and `matches_proposed` of the run as the bus carried them: for each
     request, the envelope's `occurred_at` (the moment the service stored the change and wrote the
     event into its outbox) and the moment the broker delivered the event here. A queue of the
     bench's own, bound like a consumer's: what it receives, matching and search receive too."""
 
-    TAPPED = (("requests", "request_created"), ("matching", "match_proposed"))
+    TAPPED = (("requests", "request_created"), ("matching", "matches_proposed"), ("matching", "match_proposed"))
 
     def __init__(self, config):
         self.config = config

@@ -94,6 +94,39 @@ class MatchData(StrictSchema):
     version = fields.Integer(required=True, validate=validate.Range(min=1))
 
 
+class ProposedMatch(StrictSchema):
+    """One match of a `matches_proposed` batch: what `MatchData` says beyond the request."""
+
+    match_id = fields.String(required=True)
+    volunteer_id = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(MATCH_STATUSES))
+    score = fields.Float(required=True)
+    reasons = fields.List(fields.String(), required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+# A top-up proposes at most k volunteers (MATCH_TOP_K); an invitation one.
+MAX_BATCH = 50
+
+
+class MatchesProposedData(StrictSchema):
+    """One act, one event (DESIGN, "The spine"): the volunteers one top-up proposed for one
+    request, together. Replaces one `match_proposed` per volunteer (schema version 2; consumers
+    still accept `match_proposed` while a rollout drains what was written before)."""
+
+    request_id = fields.String(required=True)
+    author_id = fields.String(required=True, allow_none=True)
+    proposed_at = fields.AwareDateTime(required=True, format="iso")
+    matches = fields.List(fields.Nested(ProposedMatch), required=True,
+                          validate=validate.Length(min=1, max=MAX_BATCH))
+
+
+def batch_items(data):
+    """A `matches_proposed` event's matches, each as the `MatchData` of its own proposal."""
+    shared = {key: data[key] for key in ("request_id", "author_id", "proposed_at")}
+    return [dict(item, **shared) for item in data["matches"]]
+
+
 class MessageSentData(StrictSchema):
     match_id = fields.String(required=True)
     message_id = fields.String(required=True)
@@ -111,6 +144,7 @@ CONTRACT = {
     ("requests", "request_updated"): RequestData,
     ("requests", "request_closed"): RequestData,
     ("matching", "match_proposed"): MatchData,
+    ("matching", "matches_proposed"): MatchesProposedData,
     ("matching", "match_accepted"): MatchData,
     ("matching", "match_confirmed"): MatchData,
     ("matching", "match_rejected"): MatchData,
@@ -120,6 +154,9 @@ CONTRACT = {
     ("notify", "message_sent"): MessageSentData,
 }
 
+
+# Event types whose data changed shape get a schema version of their own; the rest are 1.
+SCHEMA_VERSIONS = {("matching", "matches_proposed"): 2}
 
 # Reused for every event, as the data schemas are (data_schema).
 ENVELOPE = Envelope()
@@ -149,7 +186,7 @@ def make_event(source, event_type, data, occurred_at=None):
         "event_id": str(uuid.uuid4()),
         "event_type": event_type,
         "occurred_at": isoformat(occurred_at or utcnow()),
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": SCHEMA_VERSIONS.get((source, event_type), SCHEMA_VERSION),
         "data": dumped,
     }
 
@@ -172,7 +209,7 @@ def parse_event(source, event_type, payload):
     envelope = ENVELOPE.load(payload)
     if envelope["event_type"] != event_type:
         raise ValidationError({"event_type": [f"Expected {event_type}."]})
-    if envelope["schema_version"] != SCHEMA_VERSION:
+    if envelope["schema_version"] != SCHEMA_VERSIONS.get((source, event_type), SCHEMA_VERSION):
         raise ValidationError({"schema_version": [f"Unsupported version {envelope['schema_version']}."]})
     data = data_schema(source, event_type).load(envelope["data"])
     return Event(str(envelope["event_id"]), event_type, envelope["occurred_at"],

@@ -94,10 +94,14 @@ def publish_inserted(collection, token, inserted, events_of, group, dispatch):
     """Publish the events `insert_many_with_events` wrote, from memory, then clear them in one
     write: `group` (e.g. `{"request_id": r}`, an indexed equality) names the documents, and only
     those still carrying `token` are cleared. One another writer changed meanwhile keeps its
-    outbox for that writer's flush (our event then goes out twice: consumers are idempotent)."""
+    outbox for that writer's flush (our event then goes out twice: consumers are idempotent).
+    An event several of the documents carry (one act's event) is published once."""
+    published = set()
     for doc_id in inserted:
         for event in events_of[doc_id]:
-            dispatch(event["event_type"], event)
+            if event["event_id"] not in published:  # one event several documents carry goes once
+                dispatch(event["event_type"], event)
+                published.add(event["event_id"])
     collection.update_many(dict(group, **{TOKEN: token}), {"$set": {OUTBOX: []}})
     collection.database[PENDING].delete_many({"collection": collection.name, "token": token})
 

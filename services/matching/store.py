@@ -256,12 +256,14 @@ class InMemoryMatchStore:
 
     # ---- changes with their events
     def add_proposals(self, request_id, matches, events_of):
-        inserted = set()
+        inserted, published = set(), set()
         for match in matches:
             if match["_id"] not in self.matches_by_id:
                 self.matches_by_id[match["_id"]] = copy.deepcopy(match)
                 inserted.add(match["_id"])
-                self._publish(events_of[match["_id"]])
+                fresh = [e for e in events_of[match["_id"]] if e["event_id"] not in published]
+                published.update(e["event_id"] for e in fresh)
+                self._publish(fresh)
         return inserted
 
     def insert_match(self, match, events):

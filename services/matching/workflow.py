@@ -21,6 +21,16 @@ REQUEST_FIELDS = ("author_id", "skills", "languages", "country", "urgency", "vis
 DEFAULT_EXPIRY_S = 72 * 3600
 REMATCH_PAGE = 20  # requests read per skill on a volunteer event
 URGENCY_ORDER = {"critical": 0, "high": 1, "normal": 2, "low": 3}
+BATCH_ITEM_FIELDS = ("match_id", "volunteer_id", "status", "score", "reasons", "version")
+
+
+def _batch_event(matches):
+    """`matches_proposed` for the matches one top-up proposed for one request."""
+    items = [lifecycle.event_data(m) for m in matches]
+    return make_event(SOURCE, "matches_proposed", {
+        "request_id": items[0]["request_id"], "author_id": items[0]["author_id"],
+        "proposed_at": items[0]["proposed_at"],
+        "matches": [{key: item[key] for key in BATCH_ITEM_FIELDS} for item in items]})
 
 
 def _most_urgent_first(request):
@@ -172,8 +182,11 @@ class Matchmaker:
         matches = [lifecycle.new_match(storage.match_id(request["_id"], volunteer["_id"]), request,
                                        volunteer["_id"], value, reasons, now, self.expiry_s, origin)
                    for volunteer, value, reasons in candidates]
-        events_of = {m["_id"]: [make_event(SOURCE, "match_proposed", lifecycle.event_data(m))] for m in matches}
-        inserted = self.store.add_proposals(request["_id"], matches, events_of) if matches else set()
+        # One act, one event: the batch travels once, and each match document carries it in its
+        # outbox, so whichever of them a redelivery finds inserted still gets it out.
+        batch = [_batch_event(matches)] if matches else []
+        inserted = self.store.add_proposals(request["_id"], matches, {m["_id"]: batch for m in matches}) \
+            if matches else set()
         stored = {}
         for match in matches:
             if match["_id"] in inserted:

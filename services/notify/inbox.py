@@ -5,6 +5,8 @@ someone's shoulder (or a seized phone) should reveal as little as possible.
 """
 import uuid
 
+from services.common.events import Event, batch_items
+
 _NOTIFICATION_NAMESPACE = uuid.UUID("0b7d5f7e-3a51-4f0c-8a4e-93c1f2d6a8b1")
 
 TEXTS = {
@@ -40,6 +42,17 @@ def notification(kind, recipient_id, cause, created_at, match_id=None, request_i
 # Who is told of each match event: the volunteer, except of a yes, which the author must decide on.
 TOLD_OF_MATCH = {"match_proposed": "volunteer_id", "match_accepted": "author_id",
                  "match_confirmed": "volunteer_id", "match_rejected": "volunteer_id"}
+
+
+_PROPOSAL_EVENTS = uuid.UUID("5d2e8b4a-7c1f-4e9a-b3d6-0f8a2c6e4b17")
+
+
+def proposals_in(event):
+    """A `matches_proposed` batch as one `match_proposed` event per match, each with an id of its
+    own derived from the match: the notification, the reminder and each webhook delivery are
+    keyed by the match, whichever batch (or copy of it) brings it."""
+    return [Event(str(uuid.uuid5(_PROPOSAL_EVENTS, item["match_id"])), "match_proposed", event.occurred_at, 1, item)
+            for item in batch_items(event.data)]
 
 
 def for_match(event):

@@ -103,21 +103,36 @@ class NotifyService:
     def on_request_closed(self, event):
         self._on_request(event)
 
-    def _publish_match(self, event):
+    def _publish_match(self, event, *more):
         """Nothing about the matches of a request that is not public (or not yet known). Whether
         any webhook wants this event is asked first: usually none does, and then the request's
-        state is not read at all."""
+        state is not read at all. `more`: further events of the same type and request (one
+        batch's proposals), which webhooks hear of one by one, as they always have."""
         hooks = storage.webhooks(self.db, event.event_type)
         if hooks and storage.is_public(storage.request_state(self.db, event.data["request_id"])):
-            self._publish(event, hooks=hooks)
+            for each in (event,) + more:
+                self._publish(each, hooks=hooks)
 
     # ---- matches
 
+    def _proposed(self, events):
+        """Proposals of one request: each remembered (for its reminder), its volunteer told, and
+        webhooks told of each. Every write is keyed by the match, so a copy changes nothing."""
+        for event in events:
+            storage.remember_proposal(self.db, event.data, retry.remind_at(event.data["proposed_at"], self.config))
+            self._tell(inbox.for_match(event))
+        self._publish_match(*events)
+
+    @consumes("matching", "matches_proposed")
+    def on_matches_proposed(self, event):
+        """One top-up's proposals, in one event (one ledger claim, one read of the webhooks)."""
+        self._proposed(inbox.proposals_in(event))
+
     @consumes("matching", "match_proposed")
     def on_match_proposed(self, event):
-        storage.remember_proposal(self.db, event.data, retry.remind_at(event.data["proposed_at"], self.config))
-        self._tell(inbox.for_match(event))
-        self._publish_match(event)
+        """The form before `matches_proposed`: one event per proposal, still accepted while what
+        was written before the change drains."""
+        self._proposed([event])
 
     @consumes("matching", "match_accepted")
     def on_match_accepted(self, event):

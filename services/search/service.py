@@ -89,11 +89,19 @@ class SearchService:
     def _put_lifecycle(self, lifecycle):
         indexing.put(self.es.client, self.writer, self._lifecycle_write(lifecycle))
 
+    def _first_proposed(self, request_id, proposed_at):
+        self._put_lifecycle(analytics.merge_time(self.db[analytics.LIFECYCLES], request_id,
+                                                 "first_proposed_at", proposed_at))
+
+    @consumes("matching", "matches_proposed", ledger=False)
+    def on_matches_proposed(self, event):
+        """One top-up's proposals share their time: one merge, one index write for the batch."""
+        self._first_proposed(event.data["request_id"], event.data["proposed_at"])
+
     @consumes("matching", "match_proposed", ledger=False)
     def on_match_proposed(self, event):
-        data = event.data
-        self._put_lifecycle(analytics.merge_time(self.db[analytics.LIFECYCLES], data["request_id"],
-                                                 "first_proposed_at", data["proposed_at"]))
+        """The form before `matches_proposed`, still accepted while what was written before drains."""
+        self._first_proposed(event.data["request_id"], event.data["proposed_at"])
 
     @consumes("matching", "match_confirmed", ledger=False)
     def on_match_confirmed(self, event):

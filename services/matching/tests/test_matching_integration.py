@@ -14,7 +14,7 @@ PROPOSED = []
 class Listener:
     name = "listener"
 
-    @event_handler("matching", "match_proposed")
+    @event_handler("matching", "matches_proposed")
     def proposed(self, payload):
         PROPOSED.append(payload)
 
@@ -62,7 +62,9 @@ def test_proposals_go_to_fitting_volunteers_once(container_factory, config, db_f
 
     matches = list(db_for("matching").matches.find({"request_id": "r1"}))
     assert [m["volunteer_id"] for m in matches] == ["lawyer"]
-    assert [p["data"]["volunteer_id"] for p in PROPOSED] == ["lawyer"]
+    # One top-up, one event: its matches travel together (here one: only one volunteer fits).
+    assert [[m["volunteer_id"] for m in p["data"]["matches"]] for p in PROPOSED] == [["lawyer"]]
+    assert PROPOSED[0]["schema_version"] == 2 and PROPOSED[0]["data"]["request_id"] == "r1"
 
 
 def test_an_older_profile_event_never_overwrites_a_newer_one(container_factory, config, db_for):

@@ -108,6 +108,28 @@ def test_a_redelivered_event_makes_one_notification(container_factory, config, d
     assert inbox["items"][0]["match_id"] == "m1"
 
 
+def batch(request_id, *pairs):
+    """`matches_proposed`: one top-up's proposals for one request, `(volunteer, match)` each."""
+    return make_event("matching", "matches_proposed", {
+        "request_id": request_id, "author_id": "act-1", "proposed_at": datetime.now(timezone.utc),
+        "matches": [{"match_id": match_id, "volunteer_id": volunteer_id, "status": "proposed", "score": 0.9,
+                     "reasons": ["Has the skills asked for: legal"], "version": 1} for volunteer_id, match_id in pairs]})
+
+
+def test_one_batch_of_proposals_tells_each_volunteer_once_whatever_brings_it_again(notify, config, db_for):
+    """One event per top-up: each volunteer told and each proposal remembered (for its reminder)
+    once, through a redelivery of the batch and through another batch carrying one of its matches
+    again (two top-ups racing for one volunteer)."""
+    db = db_for("notify")
+    first = batch("r-9", ("vol-1", "m91"), ("vol-2", "m92"), ("vol-3", "m93"))
+    for _ in range(2):
+        deliver(notify, config, "matching", "matches_proposed", first)
+    deliver(notify, config, "matching", "matches_proposed", batch("r-9", ("vol-3", "m93"), ("vol-4", "m94")))
+    told = sorted((n["recipient_id"], n["match_id"]) for n in db.notifications.find({"request_id": "r-9"}))
+    assert told == [("vol-1", "m91"), ("vol-2", "m92"), ("vol-3", "m93"), ("vol-4", "m94")]
+    assert {p["_id"] for p in db.proposals.find({"request_id": "r-9", "status": "open"})} == {"m91", "m92", "m93", "m94"}
+
+
 def test_an_invalid_event_is_dropped_and_the_next_one_still_handled(container_factory, config, db_for):
     container = container_factory(NotifyService, config)
     container.start()
