@@ -5,7 +5,8 @@ index serves), so other replicas' candidate indexes can pick it up (`CandidateIn
 volunteer's load and history (`open_proposals`, `active_matches`, `stats`) are recomputed from their
 matches (`refresh_load`) whenever one of their matches changes, so a crash between two writes
 cannot leave them wrong for good. The one exception is the hot path: a new proposal only adds one
-to `open_proposals` (`count_proposal`), which the next recomputation confirms.
+to `open_proposals` (`count_proposals`, one command for a top-up's volunteers), which the next
+recomputation confirms.
 
 A request's copy carries what a volunteer event needs to know of it without reading its matches:
 `in_play` (open proposals and waiting yeses), `asked` (every volunteer ever proposed) and `wants`
@@ -16,7 +17,8 @@ it used to walk every open need and count each one's matches.
 """
 import uuid
 
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
+from pymongo.errors import DuplicateKeyError
 
 from services.common import due, outbox
 from services.common.events import utcnow
@@ -124,17 +126,32 @@ def refresh_load(db, volunteer_id):
         return_document=ReturnDocument.AFTER)
 
 
-def count_proposal(db, volunteer_id):
-    """One more open proposal for this volunteer (no re-read of their matches). Returns the document."""
-    return db[VOLUNTEERS].find_one_and_update(
-        {"_id": volunteer_id, "deleted": {"$ne": True}}, {"$inc": {"open_proposals": 1}, "$set": touched()},
-        return_document=ReturnDocument.AFTER)
+def count_proposals(db, volunteer_ids):
+    """One more open proposal for each of these volunteers (no re-read of their matches), in one
+    command. Returns how many were found (a deleted one is not)."""
+    if not volunteer_ids:
+        return 0
+    stamp = touched()
+    result = db[VOLUNTEERS].bulk_write(
+        [UpdateOne({"_id": volunteer_id, "deleted": {"$ne": True}}, {"$inc": {"open_proposals": 1}, "$set": stamp})
+         for volunteer_id in volunteer_ids], ordered=False)
+    return result.matched_count
 
 
 # ---- requests
 
 def remember_request(db, request_id, fields, version):
-    return upsert_newer(db[REQUESTS], request_id, fields, version)
+    """Store this version of a request if it is newer. Returns "created" (no copy existed: nothing
+    can refer to it yet), "updated", or None (as new or newer already stored)."""
+    condition = {"_id": request_id, "version": {"$lt": version}}
+    update = {"$set": dict(fields, version=version)}
+    try:
+        result = db[REQUESTS].update_one(condition, update, upsert=True)
+    except DuplicateKeyError:  # it exists and is as new or newer; or was created this instant
+        return "updated" if db[REQUESTS].update_one(condition, update).modified_count == 1 else None
+    if result.upserted_id is not None:
+        return "created"
+    return "updated" if result.modified_count == 1 else None
 
 
 def request(db, request_id):

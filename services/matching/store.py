@@ -38,8 +38,8 @@ class MongoMatchStore:
     def refresh_load(self, volunteer_id):
         return storage.refresh_load(self.db, volunteer_id)
 
-    def count_proposal(self, volunteer_id):
-        return storage.count_proposal(self.db, volunteer_id)
+    def count_proposals(self, volunteer_ids):
+        return storage.count_proposals(self.db, volunteer_ids)
 
     # ---- requests
     def remember_request(self, request_id, fields, version):
@@ -169,19 +169,22 @@ class InMemoryMatchStore:
                                            if m["volunteer_id"] == volunteer_id]))
         return self._out(document)
 
-    def count_proposal(self, volunteer_id):
-        document = self.volunteers_by_id.get(volunteer_id)
-        if document is None or document.get("deleted"):
-            return None
-        document["open_proposals"] = document.get("open_proposals", 0) + 1
-        return self._out(document)
+    def count_proposals(self, volunteer_ids):
+        found = 0
+        for volunteer_id in volunteer_ids:
+            document = self.volunteers_by_id.get(volunteer_id)
+            if document is not None and not document.get("deleted"):
+                document["open_proposals"] = document.get("open_proposals", 0) + 1
+                found += 1
+        return found
 
     # ---- requests
     def remember_request(self, request_id, fields, version):
         if not self._newer(self.requests_by_id, request_id, version):
-            return False
+            return None
+        created = request_id not in self.requests_by_id
         self.requests_by_id.setdefault(request_id, {"_id": request_id}).update(copy.deepcopy(fields), version=version)
-        return True
+        return "created" if created else "updated"
 
     def request(self, request_id):
         return self._out(self.requests_by_id.get(request_id))

@@ -21,6 +21,8 @@ REQUEST_FIELDS = ("author_id", "skills", "languages", "country", "urgency", "vis
 DEFAULT_EXPIRY_S = 72 * 3600
 REMATCH_PAGE = 20  # requests read per skill on a volunteer event
 URGENCY_ORDER = {"critical": 0, "high": 1, "normal": 2, "low": 3}
+# What decides whether a volunteer still fits their pending matches (scoring.fits, check_may_help).
+FIT_FIELDS = ("role", "status", "skills", "languages", "verified")
 BATCH_ITEM_FIELDS = ("match_id", "volunteer_id", "status", "score", "reasons", "version")
 
 
@@ -45,21 +47,25 @@ class Matchmaker:
 
     def profile_changed(self, data):
         """profile_registered, profile_updated, profile_deactivated."""
-        known = self.store.volunteer(data["profile_id"]) is not None
-        if data["role"] != "volunteer" and not known:
+        before = self.store.volunteer(data["profile_id"])
+        if data["role"] != "volunteer" and before is None:
             return
         fields_ = {key: data[key] for key in storage.PROFILE_FIELDS}
         # What follows runs even when this version is already stored: a first delivery may have
         # stored it and then died (the database went away) before the rest was done. Each step
         # works from what is stored now, so running it again, or for an older event, is harmless.
-        self.store.remember_profile(data["profile_id"], fields_, data["version"])
+        applied = self.store.remember_profile(data["profile_id"], fields_, data["version"])
         volunteer = self.store.refresh_load(data["profile_id"])
         if volunteer is None:  # deleted meanwhile
             return
         # Proposals and yeses they no longer fit (suspended, deactivated, unverified, skills or
-        # languages changed) go.
+        # languages changed) go. An edit of nothing that decides fit (a bio, hours, capacity)
+        # re-checks none of them, saving a read per pending match; only when this delivery is
+        # the one that stored the change, so a redelivery after a crash checks them all.
+        unchanged = bool(applied) and before is not None and all(
+            before.get(key) == fields_[key] for key in FIT_FIELDS)
         touched = set()
-        for match in self.store.pending_matches(volunteer_id=volunteer["_id"]):
+        for match in () if unchanged else self.store.pending_matches(volunteer_id=volunteer["_id"]):
             request = self.store.request(match["request_id"])
             if not lifecycle.still_fits(match, request, volunteer):
                 if self._move(match, "withdrawn"):
@@ -125,9 +131,19 @@ class Matchmaker:
         return self.store.request(data["request_id"])
 
     def request_created(self, data):
-        request = self._remember_request(data)
-        if request is not None:
-            self._top_up(request)
+        fields_ = {key: data.get(key) for key in REQUEST_FIELDS}
+        if self.store.remember_request(data["request_id"], fields_, data["version"]) == "created":
+            # Its first copy, made just now: no match can exist for it yet (an offer or an
+            # invitation needs the copy first), so there is nothing to read back or count.
+            request = dict(fields_, _id=data["request_id"], version=data["version"])
+            if lifecycle.proposable(request):
+                self._propose(request, self.index.top(request, self.top_k, set()), in_play=0)
+            else:
+                self._note_wants(request, 0)
+            return
+        # Stored before (a redelivery whose first try may have died midway) or newer already:
+        # the follow-up runs from what is stored.
+        self._top_up(self.store.request(data["request_id"]))
 
     def request_updated(self, data):
         request = self._remember_request(data)
@@ -187,13 +203,20 @@ class Matchmaker:
         batch = [_batch_event(matches)] if matches else []
         inserted = self.store.add_proposals(request["_id"], matches, {m["_id"]: batch for m in matches}) \
             if matches else set()
+        new = [volunteer for volunteer, _, _ in candidates
+               if storage.match_id(request["_id"], volunteer["_id"]) in inserted]
         stored = {}
-        for match in matches:
-            if match["_id"] in inserted:
-                volunteer = self.store.count_proposal(match["volunteer_id"])
-                if volunteer is not None:
-                    self.index.put(volunteer)
-                    stored[volunteer["_id"]] = volunteer
+        if new and self.store.count_proposals([v["_id"] for v in new]) == len(new):
+            # Their load as now stored, without reading it back (one more open proposal each).
+            for volunteer in new:
+                stored[volunteer["_id"]] = dict(volunteer, open_proposals=volunteer.get("open_proposals", 0) + 1)
+        elif new:  # someone was deleted meanwhile: ask the store who is still there
+            found = self.store.volunteers([v["_id"] for v in new])
+            stored = {v["_id"]: found[v["_id"]] for v in new if v["_id"] in found}
+            for volunteer_id in {v["_id"] for v in new} - set(found):
+                self.index.remove(volunteer_id)
+        for volunteer in stored.values():
+            self.index.put(volunteer)
         asked = [m["volunteer_id"] for m in matches]
         if in_play is None:
             self._settle_wants(request, asked)

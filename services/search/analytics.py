@@ -41,11 +41,13 @@ REQUEST_FIELDS = ("skills", "country", "urgency", "visibility", "status", "hidde
 
 
 def merge_request(collection, data):
-    """Apply a request event's facts if its version is newer. Returns the current lifecycle."""
+    """Apply a request event's facts if its version is newer. Returns the current lifecycle. The
+    first version usually finds no lifecycle yet: it is created in one command."""
     fields_ = {key: data[key] for key in REQUEST_FIELDS}
     return _merge(collection, data["request_id"],
                   {"$or": [{"version": None}, {"version": {"$lt": data["version"]}}]},
-                  {"$set": dict(fields_, version=data["version"]), "$inc": {"rev": 1}})
+                  {"$set": dict(fields_, version=data["version"]), "$inc": {"rev": 1}},
+                  new_likely=data["version"] == 1)
 
 
 def merge_time(collection, request_id, field, moment):
@@ -54,11 +56,19 @@ def merge_time(collection, request_id, field, moment):
                   {"$set": {field: moment}, "$inc": {"rev": 1}})
 
 
-def _merge(collection, request_id, condition, update):
+def _merge(collection, request_id, condition, update, new_likely=False):
     """Apply `update` to the lifecycle where `condition` holds, creating the lifecycle if there is
     none; return the lifecycle as it is now. In one command when the update applies, two when it
-    does not (most of a request's proposals come after its first): the update, then a read."""
+    does not (most of a request's proposals come after its first): the update, then a read.
+    `new_likely` (a request's first version): try creating it first, in one command; if it exists,
+    the upsert collides with its `_id` and the update is tried on what is there."""
     condition = dict(condition, _id=request_id)
+    if new_likely:
+        try:
+            return collection.find_one_and_update(condition, update, upsert=True,
+                                                  return_document=ReturnDocument.AFTER)
+        except DuplicateKeyError:
+            pass
     changed = collection.find_one_and_update(condition, update, return_document=ReturnDocument.AFTER)
     if changed is not None:
         return changed

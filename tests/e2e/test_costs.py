@@ -14,7 +14,10 @@ TOP_K = 5
 # need is 20 and 8; it was 86.5 and 17 before one event per top-up).
 CEILINGS = {
     "volunteer signs up and fills in a profile": (43, 14),
-    f"need posted, {TOP_K} proposals": (70, 9),
+    "volunteer edits their profile": (20, 7),
+    # 56 when search hears of the need before its proposals; each time the proposals overtake it
+    # (two queues, no order between them) search spends 4 more creating the lifecycle.
+    f"need posted, {TOP_K} proposals": (60, 9),
 }
 
 
@@ -37,8 +40,8 @@ def test_an_action_costs_no_more_than_this_rounds_count(counted, action):
     assert result["broker"]["deliveries"] <= deliveries, result
 
 
-def test_a_profile_edit_costs_matching_a_bounded_count_with_needs_waiting(counted):
-    """Matching re-checks the editor's own proposals (at most twice their capacity), never the
-    platform's open needs: 10 needs hold their k here, each with this lawyer among them."""
+def test_a_profile_edit_costs_matching_the_same_whatever_the_editor_has_pending(counted):
+    """An edit of nothing that decides fit (a bio) re-checks none of the editor's pending
+    proposals (10 here, one per open need) and reads none of the needs that hold their k."""
     result = counted["volunteer edits their profile"]
-    assert result["by_service"]["matching"] <= 10 + 10, result
+    assert result["by_service"]["matching"] <= 7, result

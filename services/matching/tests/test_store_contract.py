@@ -49,7 +49,8 @@ def test_read_models_apply_only_newer_versions(store):
     assert store.volunteer("v1")["handle"] == "v"
     assert store.forget_profile("v1", 3) and store.volunteer("v1") is None
     assert not store.remember_profile("v1", PROFILE, 2)  # a late event cannot bring them back
-    assert store.remember_request("r1", REQUEST, 1) and not store.remember_request("r1", REQUEST, 1)
+    assert store.remember_request("r1", REQUEST, 1) == "created" and store.remember_request("r1", REQUEST, 1) is None
+    assert store.remember_request("r1", REQUEST, 2) == "updated"
     assert store.request("r1")["skills"] == ["legal"] and store.request("missing") is None
 
 
@@ -63,7 +64,9 @@ def test_proposals_are_added_once_and_published_once(store):
     assert sorted(e["event_id"] for e in store.published_events) == sorted(m["_id"] for m in first)
     assert store.count_in_play("r1") == 2
     assert store.proposed_volunteers("r1") == {"v1", "v2"}
-    assert store.count_proposal("v1")["open_proposals"] == 1
+    store.forget_profile("v2", 2)
+    assert store.count_proposals(["v1", "v2"]) == 1  # v2 is gone: not counted, not brought back
+    assert store.volunteer("v1")["open_proposals"] == 1 and store.volunteer("v2") is None
     assert store.refresh_load("v1")["open_proposals"] == 1
 
 

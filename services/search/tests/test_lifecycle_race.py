@@ -26,8 +26,13 @@ class CollidingCollection:
             self.doc["rev"] = self.doc.get("rev", 0) + update["$inc"]["rev"]
         return None
 
-    def find_one_and_update(self, condition, update, return_document=None):
-        """The first try, before any upsert: nothing there yet, so nothing to update."""
+    def find_one_and_update(self, condition, update, upsert=False, return_document=None):
+        """Before any upsert: nothing there yet, so nothing to update. An upsert (a request's first
+        version tries one first) loses the race as `update_one`'s does."""
+        if upsert and not self.collided:
+            self.collided = True
+            self.doc = dict(self.created_by_other)
+            raise DuplicateKeyError("E11000 duplicate key")
         if self.doc is None or not self._holds(condition):
             return None
         self.update_one(condition, update)
