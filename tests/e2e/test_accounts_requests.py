@@ -53,6 +53,23 @@ def test_sign_out_everywhere_ends_every_session(platform, person):
     assert first.call("GET", "/api/me").status_code == 401
 
 
+def test_a_session_ended_behind_this_gateways_back_stops_working_within_seconds(platform, person):
+    """Each gateway process keeps what a token stands for a few seconds (SESSION_CACHE_S, 5):
+    a sign-out through another replica (here: straight to profiles) ends it within that time."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from tests.support import sealed_to
+
+    lawyer = person(unique("omid"), "volunteer")
+    assert lawyer.call("GET", "/api/me").status_code == 200  # the gateway now holds its claims
+    with ClusterRpcProxy(platform.config, timeout=20) as rpc:
+        rpc.profiles.logout(sealed_to("profiles", lawyer.token, platform.config), False)
+    ended = time.monotonic()
+    wait_until(lambda: lawyer.call("GET", "/api/me").status_code == 401, timeout=10, interval=0.2,
+               message="the revoked session to be refused")
+    assert time.monotonic() - ended <= 5 + 1
+
+
 def test_handles_are_unique_and_roles_cannot_be_self_granted(platform, person):
     taken = person(unique("omid"), "activist")
     response = taken.call("POST", "/api/accounts", {"handle": taken.account["handle"].upper(),

@@ -34,7 +34,10 @@ class AccountRoutes(RoutesBase):
     def delete_session(self, request):
         """Sign out; `?everywhere=true` ends every session of the account."""
         everywhere = request.args.get("everywhere", "").lower() in ("1", "true", "yes")
-        call(self.profiles.logout, sealed(self.profiles.logout, bearer_token(request)), everywhere)
+        token = bearer_token(request)
+        account_id = self._claims_of(token)["account_id"] if everywhere else None
+        call(self.profiles.logout, sealed(self.profiles.logout, token), everywhere)
+        self._revoked(account_id, token)
         return 204, None
 
     @http("GET", "/api/me")
@@ -48,8 +51,9 @@ class AccountRoutes(RoutesBase):
     @accepts(body=PasswordConfirmation)
     def delete_me(self, request):
         """Delete the account and everything the platform holds about the person. Body: {password}."""
-        call(self.profiles.delete_account, self._viewer(request),
-             sealed(self.profiles.delete_account, read_json(request)))
+        viewer = self._viewer(request)
+        call(self.profiles.delete_account, viewer, sealed(self.profiles.delete_account, read_json(request)))
+        self._revoked(viewer["claims"]["account_id"])
         return 204, None
 
     @http("PUT", "/api/me/profile")

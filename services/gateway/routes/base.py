@@ -4,6 +4,7 @@ from nameko.rpc import RpcProxy
 
 from services.common.trust import keyring
 
+from .. import sessions
 from ..http import bearer_token, call, sealed
 
 
@@ -24,5 +25,23 @@ class RoutesBase:
 
     def _viewer_of(self, token):
         """The viewer a session token stands for (the API's bearer token, a web page's cookie)."""
-        claims = call(self.profiles.resolve_session, sealed(self.profiles.resolve_session, token))
-        return keyring().sign_viewer(claims)
+        return keyring().sign_viewer(self._claims_of(token))
+
+    def _claims_of(self, token):
+        """What profiles says the token stands for, from this process's cache when it asked a
+        moment ago (services/gateway/sessions.py)."""
+        sessions.configure(self.config)
+        claims = sessions.CACHE.get(token)
+        if claims is None:
+            claims = call(self.profiles.resolve_session, sealed(self.profiles.resolve_session, token))
+            sessions.CACHE.put(token, claims)
+        return claims
+
+    @staticmethod
+    def _revoked(account_id=None, token=None):
+        """After a change that ends or changes sessions (sign-out, deletion, suspension,
+        verification): this process forgets them at once (other replicas within the cache's TTL)."""
+        if token is not None:
+            sessions.CACHE.forget_token(token)
+        if account_id is not None:
+            sessions.CACHE.forget_account(account_id)

@@ -42,25 +42,33 @@ class ModerationRoutes(RoutesBase):
     @accepts(body=ModerationNote)
     def suspend(self, request, account_id):
         """Suspend an account: signed out, out of search and matching."""
-        return call(self.profiles.suspend, self._viewer(request), account_id, read_json(request))
+        result = call(self.profiles.suspend, self._viewer(request), account_id, read_json(request))
+        self._revoked(account_id)
+        return result
 
     @http("POST", "/api/moderation/accounts/<string:account_id>/reinstate")
     @api
     def reinstate(self, request, account_id):
         """Lift a suspension."""
-        return call(self.profiles.reinstate, self._viewer(request), account_id)
+        result = call(self.profiles.reinstate, self._viewer(request), account_id)
+        self._revoked(account_id)
+        return result
 
     @http("POST", "/api/moderation/accounts/<string:account_id>/verify")
     @api
     def verify(self, request, account_id):
         """Mark a volunteer as verified (e.g. a lawyer who is a lawyer)."""
-        return call(self.profiles.set_verified, self._viewer(request), account_id, True)
+        result = call(self.profiles.set_verified, self._viewer(request), account_id, True)
+        self._revoked(account_id)
+        return result
 
     @http("POST", "/api/moderation/accounts/<string:account_id>/unverify")
     @api
     def unverify(self, request, account_id):
         """Withdraw a volunteer's verification."""
-        return call(self.profiles.set_verified, self._viewer(request), account_id, False)
+        result = call(self.profiles.set_verified, self._viewer(request), account_id, False)
+        self._revoked(account_id)
+        return result
 
     @http("POST", "/api/moderation/accounts/<string:account_id>/dismiss")
     @api

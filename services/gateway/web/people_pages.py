@@ -79,6 +79,7 @@ class PeoplePages(RoutesBase):
         try:
             call(self.profiles.delete_account, page.viewer,
                  sealed(self.profiles.delete_account, {"password": request.form.get("password", "")}))
+            self._revoked(page.viewer["claims"]["account_id"])
         except ValidationFailed as exc:
             return self._profile(page, status=400, errors=page.field_errors(exc))
         page.sign_out()

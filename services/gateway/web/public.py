@@ -77,5 +77,6 @@ class PublicPages(RoutesBase):
     def logout(self, request, page):
         if page.token:
             call(self.profiles.logout, sealed(self.profiles.logout, page.token), False)
+            self._revoked(token=page.token)
         page.sign_out()
         return page.redirect("/", done="signed_out")

@@ -49,6 +49,7 @@ class StaffPages(RoutesBase):
         volunteer = call(self.profiles.profile_by_handle, page.viewer, request.form.get("handle", ""))
         verified = forms.pick(request.form, checkboxes=("verified",))["verified"]
         call(self.profiles.set_verified, page.viewer, volunteer["id"], verified)
+        self._revoked(volunteer["id"])
         return page.redirect("/moderation", done="moderated")
 
     @http("GET", "/analytics")
