@@ -57,6 +57,38 @@ def notify(db, notification, now, config):
     return storage.claim(db[storage.EMAILS], email_id, now, lease_s)
 
 
+def notify_proposals(db, notifications, now, config, mailer, opener):
+    """`notify` for one batch's proposals, with its writes batched: the recipients' preference and
+    contact read once each, the notifications and their instant emails inserted in one command
+    each, and each email sent with the contact already read. The lease protocol is `notify`'s: a
+    new email is written leased to this worker; one already there (a redelivery) is claimed if
+    due. A recipient whose deletion notify recorded (the contact's tombstone) gets nothing: the
+    proposal came after they left (events of different queues keep no order)."""
+    contacts = {n["recipient_id"]: storage.contact(db, n["recipient_id"]) for n in notifications}
+    live = [n for n in notifications if not contacts[n["recipient_id"]].get("deleted")]
+    storage.insert_new(db[storage.NOTIFICATIONS], [dict(n, stored_at=now) for n in live])
+    lease_s = retry.setting(config, "LEASE_S")
+    instant = []
+    for notification in live:
+        recipient = notification["recipient_id"]
+        mode = storage.email_mode(db, recipient)
+        if mode == "daily":
+            slot = mail.digest_slot(now, retry.setting(config, "DIGEST_INTERVAL_S"))
+            storage.add_to_digest(db, mail.digest_id(recipient, slot), recipient, notification["_id"], slot, now)
+        elif mode != "off":
+            instant.append({"_id": mail.instant_id(notification["_id"]), "recipient_id": recipient,
+                            "kind": "notification", "notification_ids": [notification["_id"]],
+                            "status": retry.PENDING, "attempts": 0,
+                            "next_attempt_at": now + timedelta(seconds=lease_s), "created_at": now})
+    new = storage.insert_new(db[storage.EMAILS], instant)
+    for email in instant:
+        held = email if email["_id"] in new else storage.claim(db[storage.EMAILS], email["_id"], now, lease_s)
+        if held is not None:
+            deliver_email(db, held, now, config, mailer, opener, preference_checked=True,
+                          sealed=contacts[email["recipient_id"]].get("contact_sealed"))
+    return [n["recipient_id"] for n in live]
+
+
 def send_email(db, email_id, now, config, mailer, opener):
     """Try one due email. Returns what happened: sent, retry, failed, dropped, or None if it was
     not due or another worker has it. Logs ids only, never an address."""
@@ -68,15 +100,21 @@ def send_email(db, email_id, now, config, mailer, opener):
     return deliver_email(db, email, now, config, mailer, opener)
 
 
-def deliver_email(db, email, now, config, mailer, opener, preference_checked=False):
+_UNREAD = object()
+
+
+def deliver_email(db, email, now, config, mailer, opener, preference_checked=False, sealed=_UNREAD):
     """Send an email this worker holds the lease of. `preference_checked`: the person's email
-    preference was read a moment ago (by `notify`), so it is not read again."""
+    preference was read a moment ago (by `notify`), so it is not read again; `sealed`: their
+    sealed contact, read a moment ago (None: they have none)."""
     email_id = email["_id"]
     emails = db[storage.EMAILS]
     if not preference_checked and storage.email_mode(db, email["recipient_id"]) == "off":
         storage.settle(emails, email_id, {"status": retry.DROPPED, "reason": "preference"})
         return retry.DROPPED
-    address = opener.open(storage.sealed_contact(db, email["recipient_id"]))
+    if sealed is _UNREAD:
+        sealed = storage.sealed_contact(db, email["recipient_id"])
+    address = opener.open(sealed)
     if not address:
         storage.settle(emails, email_id, {"status": retry.DROPPED, "reason": "no-contact"})
         return retry.DROPPED

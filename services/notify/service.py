@@ -116,16 +116,24 @@ class NotifyService:
     # ---- matches
 
     def _proposed(self, events):
-        """Proposals of one request: each remembered (for its reminder), its volunteer told, and
-        webhooks told of each. Every write is keyed by the match, so a copy changes nothing."""
-        for event in events:
-            storage.remember_proposal(self.db, event.data, retry.remind_at(event.data["proposed_at"], self.config))
-            self._tell(inbox.for_match(event))
+        """Proposals of one request: each volunteer told (inbox, email), each proposal remembered
+        for its reminder, and webhooks told of each; in a handful of commands for the batch. Every
+        write is keyed by the match, so a copy changes nothing; nothing for a volunteer who was
+        deleted before the proposal reached notify."""
+        now = utcnow()
+        told = set(outgoing.notify_proposals(self.db, [inbox.for_match(e) for e in events], now, self.config,
+                                             self.mailer, self.opener))
+        storage.remember_proposals(self.db, [
+            storage.proposal_record(e.data, retry.remind_at(e.data["proposed_at"], self.config), now)
+            for e in events if e.data["volunteer_id"] in told])
         self._publish_match(*events)
 
-    @consumes("matching", "matches_proposed")
+    @consumes("matching", "matches_proposed", ledger=False)
     def on_matches_proposed(self, event):
-        """One top-up's proposals, in one event (one ledger claim, one read of the webhooks)."""
+        """One top-up's proposals, in one event (one read of the webhooks). No ledger: every write
+        is keyed by the match (notification, email, reminder, webhook delivery), an email goes
+        out only from the worker that inserted it or claimed it, and a deleted volunteer's
+        tombstone stops a late copy from bringing anything back."""
         self._proposed(inbox.proposals_in(event))
 
     @consumes("matching", "match_proposed")

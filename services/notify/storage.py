@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pymongo
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.common import outbox
 from services.common.due import CHECKPOINTS, slot_for, walk_due
@@ -50,6 +50,21 @@ def insert_once(collection, document):
         return True
     except DuplicateKeyError:
         return False
+
+
+def insert_new(collection, documents):
+    """Insert documents with deterministic ids in one command; the ids that were new (the rest
+    were there already: a redelivery, or an answer that overtook its proposal)."""
+    if not documents:
+        return set()
+    try:
+        collection.insert_many(documents, ordered=False)
+        return {d["_id"] for d in documents}
+    except BulkWriteError as error:
+        if any(e.get("code") != 11000 for e in error.details.get("writeErrors", [])):
+            raise
+        there = {documents[e["index"]]["_id"] for e in error.details["writeErrors"]}
+        return {d["_id"] for d in documents if d["_id"] not in there}
 
 
 def upsert_newer(collection, doc_id, update, version):
@@ -163,13 +178,22 @@ def settle(collection, doc_id, fields):
 
 # ---- proposals (for reminders) and conversations
 
-def remember_proposal(db, data, remind_at):
-    db[PROPOSALS].update_one(
-        {"_id": data["match_id"]},
-        {"$setOnInsert": {"volunteer_id": data["volunteer_id"], "author_id": data["author_id"],
-                          "request_id": data["request_id"], "proposed_at": data["proposed_at"],
-                          "remind_at": remind_at, "remind_slot": slot_for(remind_at, utcnow()), "status": "open"}},
-        upsert=True)
+def proposal_record(data, remind_at, now):
+    """What notify keeps of an open proposal, for its reminder (`remember_proposals`)."""
+    return {"_id": data["match_id"], "volunteer_id": data["volunteer_id"], "author_id": data["author_id"],
+            "request_id": data["request_id"], "proposed_at": data["proposed_at"], "remind_at": remind_at,
+            "remind_slot": slot_for(remind_at, now), "status": "open"}
+
+
+def remember_proposals(db, records):
+    """Open proposals, in one command; one already there (an answer that overtook it and closed
+    it, or a redelivery) is left as it is."""
+    insert_new(db[PROPOSALS], records)
+
+
+def contact(db, profile_id):
+    """The person's contact document: their sealed contact, or the tombstone of their deletion."""
+    return db[CONTACTS].find_one({"_id": profile_id}, {"contact_sealed": 1, "deleted": 1}) or {}
 
 
 def close_proposal(db, data):

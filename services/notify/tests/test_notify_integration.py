@@ -130,6 +130,19 @@ def test_one_batch_of_proposals_tells_each_volunteer_once_whatever_brings_it_aga
     assert {p["_id"] for p in db.proposals.find({"request_id": "r-9", "status": "open"})} == {"m91", "m92", "m93", "m94"}
 
 
+def test_a_proposal_that_reaches_notify_after_its_volunteer_left_recreates_nothing(notify, config, db_for):
+    """Deletion and proposals travel on different queues: a first delivery of a proposal after the
+    volunteer's deletion makes no notification, reminder or email (the contact's tombstone)."""
+    db = db_for("notify")
+    deliver(notify, config, "profiles", "profile_registered", profile_event(config, "gone-1", "gone@example.org"))
+    deliver(notify, config, "profiles", "profile_deleted",
+            make_event("profiles", "profile_deleted", {"profile_id": "gone-1", "version": 2}))
+    deliver(notify, config, "matching", "matches_proposed", batch("r-8", ("gone-1", "m81"), ("vol-8", "m82")))
+    assert [n["recipient_id"] for n in db.notifications.find({"request_id": "r-8"})] == ["vol-8"]
+    assert [p["_id"] for p in db.proposals.find({"request_id": "r-8"})] == ["m82"]
+    assert db.emails.count_documents({"recipient_id": "gone-1"}) == 0
+
+
 def test_an_invalid_event_is_dropped_and_the_next_one_still_handled(container_factory, config, db_for):
     container = container_factory(NotifyService, config)
     container.start()
