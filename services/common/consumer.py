@@ -26,9 +26,10 @@ import uuid
 
 import eventlet
 from marshmallow import ValidationError
+from nameko.timer import timer
 
 from .events import Envelope, data_schema, parse_event, utcnow
-from .ledger import BUSY, DONE, LEDGER, EventLedger
+from .ledger import BUSY, DONE, LEDGER, RETAIN_DAYS, EventLedger
 from .outage import is_outage, pauses
 from .topology import QuorumEventHandler
 
@@ -117,3 +118,15 @@ def consumes(source, event_type, ledger=True):
         return QuorumEventHandler.decorator(source, event_type, requeue_on_error=True)(handle)
 
     return decorator
+
+
+class LedgerUpkeep:
+    """Mixed into a service whose handlers keep a ledger: its records expire after
+    LEDGER_RETAIN_DAYS (ledger.EventLedger.expire), checked hourly and at start-up. The service
+    has `db` and `config`."""
+
+    @timer(interval=3600, eager=True)
+    def expire_ledger(self):
+        removed = EventLedger(self.db[LEDGER]).expire(utcnow(), int(self.config.get("LEDGER_RETAIN_DAYS", RETAIN_DAYS)))
+        if removed:
+            log.info("ledger: %d records of handled events expired", removed)

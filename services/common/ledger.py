@@ -14,8 +14,13 @@ the claim over. A claim's owner that fails for a bug releases it, so the redeliv
 out the lease; one that waits out an outage keeps it and renews it on each try. Records written
 before claims existed (no `state`) count as handled. The common case costs what the old ledger
 did: an insert and an update instead of a read and an insert.
+
+Records expire: each carries the day it was claimed (`day`, indexed), and `expire` deletes whole
+days older than `RETAIN_DAYS`, one indexed delete per day since its checkpoint, so the ledger
+holds a few days of events instead of every event ever handled, and nothing scans it (FerretDB
+has no TTL index; this is the same shape). Records from before `day` existed are left as they are.
 """
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from pymongo.errors import DuplicateKeyError
 
@@ -26,6 +31,34 @@ MINE, DONE, BUSY = "mine", "done", "busy"
 # Far longer than any handler takes; while a handler waits out an outage it renews its claim on
 # every try. A claim whose owner was killed holds its copies back this long.
 LEASE_S = 30.0
+# Far longer than a redelivery can lag (the broker's delivery limit, an outage waited out): a copy
+# of an event arriving after its record expired would be handled again.
+RETAIN_DAYS = 3
+EXPIRY_CHECKPOINT = "ledger.expire"
+CHECKPOINTS = "checkpoints"  # as services/common/due.py's
+DAY_FORMAT = "%Y-%m-%d"
+# Days deleted in one run at most (a process stopped for weeks catches up over several runs).
+MAX_DAYS_PER_RUN = 31
+
+
+def day_of(now):
+    return now.astimezone(timezone.utc).strftime(DAY_FORMAT)
+
+
+def _day(text):
+    return datetime.strptime(text, DAY_FORMAT).replace(tzinfo=timezone.utc)
+
+
+def days_to_expire(through, now, retain_days):
+    """The days whose records go now: after the checkpoint `through` (None: the first run, the
+    last `MAX_DAYS_PER_RUN` such days), up to `retain_days` before today."""
+    last = _day(day_of(now)) - timedelta(days=retain_days + 1)
+    day = last - timedelta(days=MAX_DAYS_PER_RUN - 1) if through is None else _day(through) + timedelta(days=1)
+    found = []
+    while day <= last and len(found) < MAX_DAYS_PER_RUN:
+        found.append(day_of(day))
+        day += timedelta(days=1)
+    return found
 
 
 class EventLedger:
@@ -38,7 +71,7 @@ class EventLedger:
         until = now + timedelta(seconds=lease_s)
         try:
             self.collection.insert_one({"_id": event_id, "event_type": event_type, "state": HANDLING,
-                                        "owner": owner, "until": until})
+                                        "owner": owner, "until": until, "day": day_of(now)})
             return MINE
         except DuplicateKeyError:
             pass
@@ -69,3 +102,14 @@ class EventLedger:
         """HANDLED, HANDLING or None (for tests and operators)."""
         current = self.collection.find_one({"_id": event_id})
         return None if current is None else current.get("state", HANDLED)
+
+    def expire(self, now, retain_days=RETAIN_DAYS):
+        """Delete the records of the days more than `retain_days` before today that the last run
+        did not delete; returns how many went."""
+        checkpoints = self.collection.database[CHECKPOINTS]
+        state = checkpoints.find_one({"_id": EXPIRY_CHECKPOINT})
+        days = days_to_expire(state and state["through"], now, retain_days)
+        removed = sum(self.collection.delete_many({"day": day}).deleted_count for day in days)
+        if days:
+            checkpoints.update_one({"_id": EXPIRY_CHECKPOINT}, {"$max": {"through": days[-1]}}, upsert=True)
+        return removed

@@ -3,12 +3,14 @@ from datetime import timedelta
 
 import pymongo.errors
 
-from services.common.ledger import BUSY, DONE, HANDLED, HANDLING, LEASE_S, MINE
+from services.common.ledger import (BUSY, DONE, HANDLED, HANDLING, LEASE_S, MINE, RETAIN_DAYS, day_of,
+                                    days_to_expire)
 
 
 class MemoryLedger:
     def __init__(self, failures=0):
         self.records, self.failures = {}, failures
+        self.expired_through = None
 
     def _maybe_fail(self):
         if self.failures:
@@ -20,7 +22,7 @@ class MemoryLedger:
         until = now + timedelta(seconds=lease_s)
         current = self.records.get(event_id)
         if current is None:
-            self.records[event_id] = {"state": HANDLING, "owner": owner, "until": until}
+            self.records[event_id] = {"state": HANDLING, "owner": owner, "until": until, "day": day_of(now)}
             return MINE
         if current["state"] == HANDLED:
             return DONE
@@ -42,3 +44,12 @@ class MemoryLedger:
     def state(self, event_id):
         current = self.records.get(event_id)
         return None if current is None else current["state"]
+
+    def expire(self, now, retain_days=RETAIN_DAYS):
+        days = set(days_to_expire(self.expired_through, now, retain_days))
+        gone = [event_id for event_id, record in self.records.items() if record["day"] in days]
+        for event_id in gone:
+            del self.records[event_id]
+        if days:
+            self.expired_through = max(days | ({self.expired_through} - {None}))
+        return len(gone)

@@ -19,8 +19,11 @@ def ledger(request, config):
         return
     client = mongo.connect(config)
     collection = client[f"{config['DB_PREFIX']}_ledger_contract"][LEDGER]
+    collection.database["checkpoints"].drop()
+    collection.create_index("day")
     yield EventLedger(collection)
     collection.drop()
+    collection.database["checkpoints"].drop()
     client.close()
 
 
@@ -90,3 +93,20 @@ def test_records_of_the_old_ledger_count_as_handled(config):
     finally:
         collection.drop()
         client.close()
+
+
+def test_records_expire_a_whole_day_at_a_time_after_the_retention(ledger):
+    """A few days of events instead of every event ever handled; whole days go, each once."""
+    today = utcnow().replace(hour=12)
+    events = {age: [ids() for _ in range(3)] for age in (6, 5, 4, 3, 0)}  # days ago
+    for age, claims in events.items():
+        for event_id, owner, _ in claims:
+            ledger.claim(event_id, "request_created", owner, today - timedelta(days=age))
+            ledger.finish(event_id, owner, today - timedelta(days=age))
+    assert ledger.expire(today, retain_days=3) == 9  # the days past retention: 6, 5 and 4 days ago
+    assert [ledger.state(e) for e, _, _ in events[6] + events[5] + events[4]] == [None] * 9
+    assert [ledger.state(e) for e, _, _ in events[3] + events[0]] == [HANDLED] * 6
+    assert ledger.expire(today, retain_days=3) == 0  # once a day is gone, it is not asked again
+    assert ledger.expire(today + timedelta(days=1), retain_days=3) == 3  # the next day, the next day's
+    assert [ledger.state(e) for e, _, _ in events[3]] == [None] * 3
+    assert [ledger.state(e) for e, _, _ in events[0]] == [HANDLED] * 3

@@ -122,3 +122,20 @@ def test_replicas_keep_their_candidate_indexes_in_step_through_the_database(db_f
     theirs.put(storage.volunteer(db, "lawyer"))
     assert mine.sync(db[storage.VOLUNTEERS], since) == 1
     assert "lawyer" not in mine  # suspended: no longer a candidate
+
+
+def test_the_ledger_forgets_events_handled_days_ago(container_factory, config, db_for):
+    """Every service with a ledger expires it (services/common/consumer.LedgerUpkeep): at start-up,
+    then hourly, whole days past LEDGER_RETAIN_DAYS go."""
+    from datetime import timedelta
+
+    from services.common.events import utcnow
+    from services.common.ledger import LEDGER, day_of
+    from tests.support import wait_until
+
+    ledger = db_for("matching")[LEDGER]
+    ledger.insert_many([{"_id": "days-ago", "state": "handled", "day": day_of(utcnow() - timedelta(days=5))},
+                        {"_id": "today", "state": "handled", "day": day_of(utcnow())}])
+    container_factory(MatchingService, dict(config, LEDGER_RETAIN_DAYS=3)).start()
+    wait_until(lambda: ledger.find_one({"_id": "days-ago"}) is None, timeout=10, message="the old record to expire")
+    assert ledger.find_one({"_id": "today"}) is not None
