@@ -8,7 +8,8 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from services.common.consumer import LedgerUpkeep, consumes
+from services.common import consumer
+from services.common.consumer import consumes
 from services.common.errors import DomainError
 from services.common.events import utcnow
 from services.common.mongo import ServiceDatabase, ping
@@ -21,7 +22,7 @@ from .store import MongoMatchStore
 from .workflow import DEFAULT_EXPIRY_S, SOURCE, Matchmaker
 
 
-class MatchingService(LedgerUpkeep):
+class MatchingService(consumer.LedgerUpkeep):
     name = SOURCE
 
     db = ServiceDatabase(prepare=storage.prepare)

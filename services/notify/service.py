@@ -8,8 +8,8 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from services.common import outbox
-from services.common.consumer import LedgerUpkeep, consumes
+from services.common import consumer, outbox
+from services.common.consumer import consumes
 from services.common.errors import DomainError, NotFound
 from services.common.events import make_event, utcnow
 from services.common.mongo import ServiceDatabase, ping
@@ -24,7 +24,7 @@ from .schemas import MessagePaging, NewMessage, NewWebhook, NotificationPaging, 
 SOURCE = "notify"
 
 
-class NotifyService(LedgerUpkeep):
+class NotifyService(consumer.LedgerUpkeep):
     name = SOURCE
 
     db = ServiceDatabase(prepare=storage.prepare)

@@ -10,8 +10,8 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 from pymongo.errors import DuplicateKeyError
 
-from services.common import flags, outbox
-from services.common.consumer import LedgerUpkeep, consumes
+from services.common import consumer, flags, outbox
+from services.common.consumer import consumes
 from services.common.errors import (Conflict, ConfirmationRequired, DomainError, Forbidden, NotFound,
                                    ValidationFailed)
 from services.common.events import data_schema, make_event, utcnow
@@ -76,7 +76,7 @@ def _events(event_type):
     return lambda request: [make_event(SOURCE, event_type, lifecycle.event_data(request))]
 
 
-class RequestsService(LedgerUpkeep):
+class RequestsService(consumer.LedgerUpkeep):
     name = SOURCE
 
     config = Config()
