@@ -18,7 +18,6 @@ it used to walk every open need and count each one's matches.
 import uuid
 
 from pymongo import ReturnDocument, UpdateOne
-from pymongo.errors import DuplicateKeyError
 
 from services.common import due, outbox
 from services.common.events import utcnow
@@ -141,17 +140,8 @@ def count_proposals(db, volunteer_ids):
 # ---- requests
 
 def remember_request(db, request_id, fields, version):
-    """Store this version of a request if it is newer. Returns "created" (no copy existed: nothing
-    can refer to it yet), "updated", or None (as new or newer already stored)."""
-    condition = {"_id": request_id, "version": {"$lt": version}}
-    update = {"$set": dict(fields, version=version)}
-    try:
-        result = db[REQUESTS].update_one(condition, update, upsert=True)
-    except DuplicateKeyError:  # it exists and is as new or newer; or was created this instant
-        return "updated" if db[REQUESTS].update_one(condition, update).modified_count == 1 else None
-    if result.upserted_id is not None:
-        return "created"
-    return "updated" if result.modified_count == 1 else None
+    """Store this version of a request if it is newer: CREATED, UPDATED or None (readmodel)."""
+    return upsert_newer(db[REQUESTS], request_id, fields, version)
 
 
 def request(db, request_id):

@@ -13,6 +13,7 @@ import copy
 from pymongo.errors import DuplicateKeyError
 
 from services.common import outbox
+from services.common.readmodel import CREATED, UPDATED
 
 from . import lifecycle, storage
 
@@ -184,7 +185,7 @@ class InMemoryMatchStore:
             return None
         created = request_id not in self.requests_by_id
         self.requests_by_id.setdefault(request_id, {"_id": request_id}).update(copy.deepcopy(fields), version=version)
-        return "created" if created else "updated"
+        return CREATED if created else UPDATED
 
     def request(self, request_id):
         return self._out(self.requests_by_id.get(request_id))

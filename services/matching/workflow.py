@@ -10,6 +10,7 @@ checked by the service).
 """
 from services.common.errors import Conflict, Forbidden, NotFound
 from services.common.events import make_event, utcnow
+from services.common.readmodel import CREATED
 from services.common.schemas import load_or_fail
 
 from . import lifecycle, scoring, storage
@@ -132,7 +133,7 @@ class Matchmaker:
 
     def request_created(self, data):
         fields_ = {key: data.get(key) for key in REQUEST_FIELDS}
-        if self.store.remember_request(data["request_id"], fields_, data["version"]) == "created":
+        if self.store.remember_request(data["request_id"], fields_, data["version"]) == CREATED:
             # Its first copy, made just now: no match can exist for it yet (an offer or an
             # invitation needs the copy first), so there is nothing to read back or count.
             request = dict(fields_, _id=data["request_id"], version=data["version"])

@@ -1,15 +1,15 @@
 """apply_if_newer against the real MongoDB-wire server."""
 import threading
 
-from services.common.readmodel import apply_if_newer
+from services.common.readmodel import CREATED, UPDATED, apply_if_newer
 
 
 def test_newer_applies_older_and_repeated_do_not(db_for):
     collection = db_for("readmodel")["things"]
-    assert apply_if_newer(collection, "p1", {"$set": {"skills": ["press"]}}, 2)
+    assert apply_if_newer(collection, "p1", {"$set": {"skills": ["press"]}}, 2) == CREATED
     assert not apply_if_newer(collection, "p1", {"$set": {"skills": ["legal"]}}, 1)   # older, late
     assert not apply_if_newer(collection, "p1", {"$set": {"skills": ["press"]}}, 2)   # repeated
-    assert apply_if_newer(collection, "p1", {"$set": {"skills": ["art"]}, "$unset": {"bio": ""}}, 3)
+    assert apply_if_newer(collection, "p1", {"$set": {"skills": ["art"]}, "$unset": {"bio": ""}}, 3) == UPDATED
     assert collection.find_one({"_id": "p1"}) == {"_id": "p1", "skills": ["art"], "version": 3}
 
 

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from services.common.readmodel import CREATED, UPDATED
 from services.matching import lifecycle, storage
 from services.matching.store import InMemoryMatchStore, MongoMatchStore
 
@@ -49,8 +50,8 @@ def test_read_models_apply_only_newer_versions(store):
     assert store.volunteer("v1")["handle"] == "v"
     assert store.forget_profile("v1", 3) and store.volunteer("v1") is None
     assert not store.remember_profile("v1", PROFILE, 2)  # a late event cannot bring them back
-    assert store.remember_request("r1", REQUEST, 1) == "created" and store.remember_request("r1", REQUEST, 1) is None
-    assert store.remember_request("r1", REQUEST, 2) == "updated"
+    assert store.remember_request("r1", REQUEST, 1) == CREATED and store.remember_request("r1", REQUEST, 1) is None
+    assert store.remember_request("r1", REQUEST, 2) == UPDATED
     assert store.request("r1")["skills"] == ["legal"] and store.request("missing") is None
 
 
