@@ -39,6 +39,15 @@ def notify(db, notification, now, config):
     sends it if the caller dies first); a redelivery's email is claimed, if it is still due."""
     # When it reached the inbox (`created_at` is when its cause happened): the notify hop's end.
     storage.insert_notification(db, dict(notification, stored_at=now))
+    email = _instant_email(db, notification, now, config)
+    if email is None or storage.add_instant_email(db, email):
+        return email
+    return storage.claim(db[storage.EMAILS], email["_id"], now, retry.setting(config, "LEASE_S"))
+
+
+def _instant_email(db, notification, now, config):
+    """The email a notification needs by the person's preference: a new instant one, leased to the
+    caller (not yet written), or None (email off; a daily digest, which this adds it to)."""
     recipient = notification["recipient_id"]
     mode = storage.email_mode(db, recipient)
     if mode == "off":
@@ -47,14 +56,9 @@ def notify(db, notification, now, config):
         slot = mail.digest_slot(now, retry.setting(config, "DIGEST_INTERVAL_S"))
         storage.add_to_digest(db, mail.digest_id(recipient, slot), recipient, notification["_id"], slot, now)
         return None
-    email_id = mail.instant_id(notification["_id"])
-    lease_s = retry.setting(config, "LEASE_S")
-    email = {"_id": email_id, "recipient_id": recipient, "kind": "notification",
-             "notification_ids": [notification["_id"]], "status": retry.PENDING, "attempts": 0,
-             "next_attempt_at": now + timedelta(seconds=lease_s), "created_at": now}
-    if storage.add_instant_email(db, email):
-        return email
-    return storage.claim(db[storage.EMAILS], email_id, now, lease_s)
+    return {"_id": mail.instant_id(notification["_id"]), "recipient_id": recipient, "kind": "notification",
+            "notification_ids": [notification["_id"]], "status": retry.PENDING, "attempts": 0,
+            "next_attempt_at": now + timedelta(seconds=retry.setting(config, "LEASE_S")), "created_at": now}
 
 
 def notify_proposals(db, notifications, now, config, mailer, opener):
@@ -67,20 +71,9 @@ def notify_proposals(db, notifications, now, config, mailer, opener):
     contacts = {n["recipient_id"]: storage.contact(db, n["recipient_id"]) for n in notifications}
     live = [n for n in notifications if not contacts[n["recipient_id"]].get("deleted")]
     storage.insert_new(db[storage.NOTIFICATIONS], [dict(n, stored_at=now) for n in live])
-    lease_s = retry.setting(config, "LEASE_S")
-    instant = []
-    for notification in live:
-        recipient = notification["recipient_id"]
-        mode = storage.email_mode(db, recipient)
-        if mode == "daily":
-            slot = mail.digest_slot(now, retry.setting(config, "DIGEST_INTERVAL_S"))
-            storage.add_to_digest(db, mail.digest_id(recipient, slot), recipient, notification["_id"], slot, now)
-        elif mode != "off":
-            instant.append({"_id": mail.instant_id(notification["_id"]), "recipient_id": recipient,
-                            "kind": "notification", "notification_ids": [notification["_id"]],
-                            "status": retry.PENDING, "attempts": 0,
-                            "next_attempt_at": now + timedelta(seconds=lease_s), "created_at": now})
+    instant = [email for email in (_instant_email(db, n, now, config) for n in live) if email is not None]
     new = storage.insert_new(db[storage.EMAILS], instant)
+    lease_s = retry.setting(config, "LEASE_S")
     for email in instant:
         held = email if email["_id"] in new else storage.claim(db[storage.EMAILS], email["_id"], now, lease_s)
         if held is not None:
