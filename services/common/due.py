@@ -15,6 +15,10 @@ any item that is not due: what the old 10-minute sweep did by decoding every ope
 from datetime import datetime, timedelta, timezone
 
 SLOT_FORMAT = "%Y-%m-%dT%H:%M"
+# One small document per timer, `{_id: name, through}`: shared by due.walk_due and the ledger's expiry.
+CHECKPOINTS = "checkpoints"
+
+
 def slot(when):
     """The minute `when` falls in, as the equality key stored beside it."""
     return when.astimezone(timezone.utc).strftime(SLOT_FORMAT)
@@ -39,7 +43,6 @@ def slots_between(start, end):
 # Bounds of one tick: pages of `page` items, and minutes walked (an empty minute costs one query).
 MAX_PAGES = 10
 MAX_MINUTES = 180
-CHECKPOINTS = "checkpoints"
 
 
 def _minute(slot_text):
@@ -67,7 +70,7 @@ def walk_due(collection, name, condition, slot_field, time_field, now, handle, p
                     break
             else:
                 return handed  # more than a tick's worth overdue: the next tick sweeps on
-        _save(checkpoints, name, slot(now - timedelta(minutes=1)))
+        save_checkpoint(checkpoints, name, slot(now - timedelta(minutes=1)))
         return handed + _current(collection, condition, slot_field, time_field, now, handle, page, projection)
     handed, pages, through = 0, 0, state["through"]
     minute = _minute(through) + timedelta(minutes=1)
@@ -82,13 +85,13 @@ def walk_due(collection, name, condition, slot_field, time_field, now, handle, p
             if len(items) < page:
                 break
             if pages >= MAX_PAGES:
-                _save(checkpoints, name, through)
+                save_checkpoint(checkpoints, name, through)
                 return handed  # a backlog: the next tick goes on from here
         through = slot(minute)
         minute += timedelta(minutes=1)
         walked += 1
     if through != state["through"]:
-        _save(checkpoints, name, through)
+        save_checkpoint(checkpoints, name, through)
     if walked >= MAX_MINUTES and minute <= last_ended:
         return handed  # still catching up: the current minute waits for that
     return handed + _current(collection, condition, slot_field, time_field, now, handle, page, projection)
@@ -102,6 +105,6 @@ def _current(collection, condition, slot_field, time_field, now, handle, page, p
     return len(items)
 
 
-def _save(checkpoints, name, through):
+def save_checkpoint(checkpoints, name, through):
     """Only forward: replicas walking the same minutes never move it back."""
     checkpoints.update_one({"_id": name}, {"$max": {"through": through}}, upsert=True)

@@ -24,6 +24,8 @@ from datetime import datetime, timedelta, timezone
 
 from pymongo.errors import DuplicateKeyError
 
+from .due import CHECKPOINTS, save_checkpoint
+
 LEDGER = "handled_events"
 HANDLED, HANDLING = "handled", "handling"
 # What `claim` says: go ahead; it was handled already; another copy is at it now (wait).
@@ -35,7 +37,6 @@ LEASE_S = 30.0
 # of an event arriving after its record expired would be handled again.
 RETAIN_DAYS = 3
 EXPIRY_CHECKPOINT = "ledger.expire"
-CHECKPOINTS = "checkpoints"  # as services/common/due.py's
 DAY_FORMAT = "%Y-%m-%d"
 # Days deleted in one run at most (a process stopped for weeks catches up over several runs).
 MAX_DAYS_PER_RUN = 31
@@ -111,5 +112,5 @@ class EventLedger:
         days = days_to_expire(state and state["through"], now, retain_days)
         removed = sum(self.collection.delete_many({"day": day}).deleted_count for day in days)
         if days:
-            checkpoints.update_one({"_id": EXPIRY_CHECKPOINT}, {"$max": {"through": days[-1]}}, upsert=True)
+            save_checkpoint(checkpoints, EXPIRY_CHECKPOINT, days[-1])
         return removed

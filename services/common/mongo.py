@@ -6,7 +6,8 @@ from nameko.timer import Timer
 
 from . import commandcount, outbox, pgindex, queryshapes
 from .config import database_name
-from .ledger import CHECKPOINTS, LEDGER
+from .due import CHECKPOINTS
+from .ledger import LEDGER
 
 
 def connect(config, record_shapes=False):
@@ -45,7 +46,8 @@ def create_collections(db, *names):
 def prepare_database(db, prepare, config):
     """Create a service's collections and declared indexes, and (on the local FerretDB stack) the
     PostgreSQL indexes that serve them. Every collection a service queries must exist by now."""
-    create_collections(db, LEDGER, CHECKPOINTS)  # the ledger of handled events, read by `_id` for every event
+    # The ledger of handled events, read by `_id` for every event; the timers' checkpoints (due.py).
+    create_collections(db, LEDGER, CHECKPOINTS)
     db[LEDGER].create_index("day")  # its records expire by the day (ledger.EventLedger.expire)
     outbox.prepare(db)
     if prepare:

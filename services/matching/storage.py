@@ -37,7 +37,7 @@ PROFILE_FIELDS = ("handle", "role", "status", "skills", "languages", "countries"
 
 
 def prepare(db):
-    create_collections(db, VOLUNTEERS, REQUESTS, MATCHES, MIGRATIONS, due.CHECKPOINTS)
+    create_collections(db, VOLUNTEERS, REQUESTS, MATCHES, MIGRATIONS)
     db[VOLUNTEERS].create_index("touched_slot")
     db[REQUESTS].create_index("wants")
     db[REQUESTS].create_index("author_id")  # forgetting a deleted author

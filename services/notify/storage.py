@@ -7,7 +7,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.common import outbox
-from services.common.due import CHECKPOINTS, slot_for, walk_due
+from services.common.due import slot_for, walk_due
 from services.common.events import utcnow
 from services.common.mongo import create_collections
 from services.common.readmodel import apply_if_newer
@@ -27,7 +27,7 @@ DELIVERIES = "deliveries"
 
 def prepare(db):
     create_collections(db, NOTIFICATIONS, CONTACTS, PREFERENCES, EMAILS, PROPOSALS, CHANNELS, MESSAGES, HIDDEN,
-                       WEBHOOKS, DELIVERIES, CHECKPOINTS)
+                       WEBHOOKS, DELIVERIES)
     db[NOTIFICATIONS].create_index([("recipient_id", pymongo.ASCENDING), ("created_at", pymongo.DESCENDING)])
     db[EMAILS].create_index([("status", pymongo.ASCENDING), ("next_attempt_at", pymongo.ASCENDING)])
     db[EMAILS].create_index("recipient_id")
