@@ -37,6 +37,13 @@ class RoutesBase:
             sessions.CACHE.put(token, claims)
         return claims
 
+    def _change_account(self, proxy_method, viewer, account_id, *args):
+        """A moderator's change to an account's standing (suspension, verification), after which
+        this process forgets the account's sessions, whose claims it changes."""
+        result = call(proxy_method, viewer, account_id, *args)
+        self._revoked(account_id)
+        return result
+
     @staticmethod
     def _revoked(account_id=None, token=None):
         """After a change that ends or changes sessions (sign-out, deletion, suspension,

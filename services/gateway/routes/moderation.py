@@ -42,33 +42,25 @@ class ModerationRoutes(RoutesBase):
     @accepts(body=ModerationNote)
     def suspend(self, request, account_id):
         """Suspend an account: signed out, out of search and matching."""
-        result = call(self.profiles.suspend, self._viewer(request), account_id, read_json(request))
-        self._revoked(account_id)
-        return result
+        return self._change_account(self.profiles.suspend, self._viewer(request), account_id, read_json(request))
 
     @http("POST", "/api/moderation/accounts/<string:account_id>/reinstate")
     @api
     def reinstate(self, request, account_id):
         """Lift a suspension."""
-        result = call(self.profiles.reinstate, self._viewer(request), account_id)
-        self._revoked(account_id)
-        return result
+        return self._change_account(self.profiles.reinstate, self._viewer(request), account_id)
 
     @http("POST", "/api/moderation/accounts/<string:account_id>/verify")
     @api
     def verify(self, request, account_id):
         """Mark a volunteer as verified (e.g. a lawyer who is a lawyer)."""
-        result = call(self.profiles.set_verified, self._viewer(request), account_id, True)
-        self._revoked(account_id)
-        return result
+        return self._change_account(self.profiles.set_verified, self._viewer(request), account_id, True)
 
     @http("POST", "/api/moderation/accounts/<string:account_id>/unverify")
     @api
     def unverify(self, request, account_id):
         """Withdraw a volunteer's verification."""
-        result = call(self.profiles.set_verified, self._viewer(request), account_id, False)
-        self._revoked(account_id)
-        return result
+        return self._change_account(self.profiles.set_verified, self._viewer(request), account_id, False)
 
     @http("POST", "/api/moderation/accounts/<string:account_id>/dismiss")
     @api

@@ -48,8 +48,7 @@ class StaffPages(RoutesBase):
     def verify_volunteer(self, request, page):
         volunteer = call(self.profiles.profile_by_handle, page.viewer, request.form.get("handle", ""))
         verified = forms.pick(request.form, checkboxes=("verified",))["verified"]
-        call(self.profiles.set_verified, page.viewer, volunteer["id"], verified)
-        self._revoked(volunteer["id"])
+        self._change_account(self.profiles.set_verified, page.viewer, volunteer["id"], verified)
         return page.redirect("/moderation", done="moderated")
 
     @http("GET", "/analytics")
