@@ -204,8 +204,7 @@ class Matchmaker:
         batch = [_batch_event(matches)] if matches else []
         inserted = self.store.add_proposals(request["_id"], matches, {m["_id"]: batch for m in matches}) \
             if matches else set()
-        new = [volunteer for volunteer, _, _ in candidates
-               if storage.match_id(request["_id"], volunteer["_id"]) in inserted]
+        new = [volunteer for (volunteer, _, _), match in zip(candidates, matches) if match["_id"] in inserted]
         stored = {}
         if new and self.store.count_proposals([v["_id"] for v in new]) == len(new):
             # Their load as now stored, without reading it back (one more open proposal each).
