@@ -25,7 +25,7 @@ from collections import Counter
 
 from nameko.testing.rabbit import Client as RabbitClient
 
-from bench.counts import PROFILE, broker_counts
+from bench.counts import PROFILE, broker_counts, volunteer
 from bench.pipeline import cpu_seconds, process_groups
 from services.common import commandcount
 from tests.e2e.platform import Client, Platform
@@ -46,11 +46,9 @@ class Day:
         self.posted = 0
 
     def new_volunteer(self):
-        person = Client(self.platform).sign_up(f"helper-{uuid.uuid4().hex[:6]}", "volunteer")
-        profile = dict(PROFILE, skills=random.sample(SKILLS, 2), languages=random.sample(LANGUAGES, 2) + ["en"],
-                       bio="Helps with cases.")
-        profile["languages"] = sorted(set(profile["languages"]))
-        person.call("PUT", "/api/me/profile", profile)
+        profile = dict(PROFILE, skills=random.sample(SKILLS, 2),
+                       languages=sorted(set(random.sample(LANGUAGES, 2)) | {"en"}), bio="Helps with cases.")
+        person = volunteer(self.platform, profile)
         person.profile = profile
         return person
 
