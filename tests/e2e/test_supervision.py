@@ -61,7 +61,7 @@ def _status(run, env=None):
                           str(run / "supervisord.conf"), "status"], capture_output=True, text=True, timeout=30,
                          env=env).stdout
     return {name: (state, int(pid) if pid else None)
-            for name, state, pid in re.findall(r"^(\w+)\s+(\w+)\s+(?:pid (\d+))?", out, re.M)}
+            for name, state, pid in re.findall(r"^(?:platform:)?(\w+)\s+(\w+)\s+(?:pid (\d+))?", out, re.M)}
 
 
 def _service_pids(run):
