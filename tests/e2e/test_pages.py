@@ -6,6 +6,7 @@ import uuid
 from urllib.parse import urlparse
 
 import pytest
+import requests
 
 from services.gateway.web.i18n import LANGUAGES
 from tests.e2e.web import WebVisitor, field_errors, references, visible_text
@@ -107,6 +108,12 @@ def test_a_page_for_signed_in_people_sends_others_to_sign_in_and_back(platform, 
                                                      "password": "correct horse battery staple",
                                                      "next": "//evil.example/phish"}, follow=False)
     assert elsewhere.headers["Location"].startswith("/?")
+    # A tab (or a newline) that browsers and werkzeug drop would make "/\t/evil.example" another site.
+    for target in ("/\t/evil.example", "/\n/evil.example"):
+        tabbed = WebVisitor(platform).post("/login", {"handle": people["volunteer"].handle,
+                                                      "password": "correct horse battery staple",
+                                                      "next": target}, follow=False)
+        assert tabbed.status_code == 303 and tabbed.headers["Location"].startswith("/?done=signed_in"), target
     # A page for another role says so, and changes nothing.
     assert people["volunteer"].get("/moderation").status_code == 403
     assert people["activist"].get("/analytics").status_code == 403
@@ -125,11 +132,22 @@ def test_session_and_csrf_cookies_are_strict_and_a_form_without_its_token_change
     session = next(c for c in response.raw.headers.getlist("Set-Cookie") if c.startswith("session="))
     assert "HttpOnly" in session and "SameSite=Strict" in session and "Secure" not in session
     assert "Max-Age" not in session and "Expires" not in session  # ends with the browser
-    # Behind the TLS-ending Ingress, the cookies are Secure too.
-    tls = WebVisitor(platform)
-    over_tls = tls.post("/login", {"handle": handle, "password": "x" * 12}, follow=False,
-                        headers={"X-Forwarded-Proto": "https"})
-    assert all("Secure" in c for c in over_tls.raw.headers.getlist("Set-Cookie"))
+    assert "Strict-Transport-Security" not in response.headers  # meaningless over plain HTTP
+    # Behind the TLS-ending Ingress, the cookies are Secure and named __Host- (a browser takes them
+    # only from HTTPS, for this host), and browsers are told to use nothing but HTTPS.
+    tls = {"X-Forwarded-Proto": "https"}
+    first = requests.get(platform.url + "/login", headers=tls, timeout=30)
+    assert first.headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
+    csrf = first.cookies.get("__Host-csrf")
+    over_tls = requests.post(platform.url + "/login", data={"handle": handle, "password": "x" * 12, "csrf": csrf},
+                             cookies={"__Host-csrf": csrf}, headers=tls, allow_redirects=False, timeout=30)
+    set_cookies = over_tls.raw.headers.getlist("Set-Cookie")
+    assert over_tls.status_code == 303 and {c.split("=")[0] for c in set_cookies} == {"__Host-session", "__Host-csrf"}
+    assert all("Secure" in c and "Path=/" in c and "Domain" not in c for c in set_cookies)
+    # A csrf cookie planted over plain HTTP (no prefix) is not read over TLS: the form changes nothing.
+    planted = requests.post(platform.url + "/login", data={"handle": handle, "password": "x" * 12, "csrf": "planted"},
+                            cookies={"csrf": "planted"}, headers=tls, allow_redirects=False, timeout=30)
+    assert planted.status_code == 403
     # Signing out ends the session on the server, not only in the browser.
     signed_in = WebVisitor(platform).sign_in(handle, "x" * 12)
     token = signed_in.http.cookies.get("session")

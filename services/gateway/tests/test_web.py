@@ -23,6 +23,9 @@ def test_forms_become_what_the_schemas_validate():
 @pytest.mark.parametrize("target, expected", [
     ("/matches", "/matches"), ("/requests/abc?lang=fa", "/requests/abc?lang=fa"), (None, "/"), ("", "/"),
     ("//evil.example/x", "/"), ("https://evil.example/", "/"), ("/\\evil.example", "/"), ("javascript:alert(1)", "/"),
+    # Browsers and werkzeug drop tabs and newlines: each of these would become //evil.example.
+    ("/\t/evil.example", "/"), ("/%09/evil.example", "/%09/evil.example"), ("/\n/evil.example", "/"),
+    ("/\r/evil.example", "/"), ("/ /evil.example", "/"), ("/\x00/evil.example", "/"), ("/\u2028/evil.example", "/"),
 ])
 def test_only_a_path_of_this_site_is_a_place_to_go_after_signing_in(target, expected):
     assert safe_next(target) == expected

@@ -12,7 +12,8 @@ import functools
 import hmac
 import logging
 import secrets
-from urllib.parse import urlencode
+import unicodedata
+from urllib.parse import urlencode, urlsplit
 
 import jinja2
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -21,7 +22,7 @@ from werkzeug.wrappers import Response
 
 from services.common.errors import DomainError, Forbidden, Unauthorized, ValidationFailed
 
-from ..http import MAX_BODY_BYTES, PayloadTooLarge
+from ..http import MAX_BODY_BYTES, PayloadTooLarge, over_tls
 from . import i18n
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,15 @@ TEMPLATES = jinja2.FileSystemLoader(str(i18n.Path(__file__).parent / "templates"
 SESSION_COOKIE = "session"
 CSRF_COOKIE = "csrf"
 LANG_COOKIE = "lang"
+# Over TLS every cookie is named `__Host-...`: a browser takes such a cookie only when it is Secure,
+# for Path=/ and no Domain, so a network observer cannot plant one over plain HTTP (a planted `csrf`
+# would otherwise pass the double submit in browsers without schemeful same-site). Over TLS the
+# plain names are not read at all.
+HOST_PREFIX = "__Host-"
+
+
+def cookie_name(name, secure):
+    return HOST_PREFIX + name if secure else name
 # Pages send no script at all, and take styles and images from this host only. SVG charts are
 # inline markup styled by presentation attributes, which the policy does not govern.
 PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -123,7 +133,7 @@ def is_secure(request, config):
         return True
     if setting in ("never", "false"):
         return False
-    return request.scheme == "https" or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+    return over_tls(request.environ)
 
 
 class Page:
@@ -133,13 +143,19 @@ class Page:
         self.routes = routes
         self.request = request
         self.config = routes.config
-        self.lang = i18n.choose(request.args.get("lang"), request.cookies.get(LANG_COOKIE))
+        self.secure = is_secure(request, self.config)
+        self.lang = i18n.choose(request.args.get("lang"), self.cookie(LANG_COOKIE))
         self.fmt = i18n.Formatter(self.lang)
         self.gettext = i18n.translations(self.lang).gettext
-        self.csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
-        self.token = request.cookies.get(SESSION_COOKIE)
+        self.csrf_sent = self.cookie(CSRF_COOKIE)
+        self.csrf = self.csrf_sent or secrets.token_urlsafe(32)
+        self.token = self.cookie(SESSION_COOKIE)
         self.viewer = None  # signed, for the services
         self.cookies = []   # (name, value, max_age) to set on the response
+
+    def cookie(self, name):
+        """A cookie of ours as this scheme names it (cookie_name)."""
+        return self.request.cookies.get(cookie_name(name, self.secure))
 
     # ---- who
 
@@ -196,15 +212,17 @@ class Page:
         return errors
 
     def _finish(self, response):
-        secure = is_secure(self.request, self.config)
+        def set_cookie(name, value, max_age=None):
+            response.set_cookie(cookie_name(name, self.secure), value, max_age=max_age, path="/", httponly=True,
+                                samesite="Strict", secure=self.secure)
+
         if self.request.args.get("lang") in i18n.LANGUAGES:
-            response.set_cookie(LANG_COOKIE, self.lang, max_age=365 * 86400, httponly=True,
-                                samesite="Strict", secure=secure)
-        if self.request.cookies.get(CSRF_COOKIE) != self.csrf:
-            response.set_cookie(CSRF_COOKIE, self.csrf, httponly=True, samesite="Strict", secure=secure)
+            set_cookie(LANG_COOKIE, self.lang, max_age=365 * 86400)
+        if self.csrf_sent != self.csrf:
+            set_cookie(CSRF_COOKIE, self.csrf)
         for name, value, max_age in self.cookies:
             # A session cookie (no max_age) ends with the browser: nothing left on a seized laptop.
-            response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="Strict", secure=secure)
+            set_cookie(name, value, max_age)
         response.headers["Cache-Control"] = "no-store"
         response.headers["Content-Security-Policy"] = PAGE_CSP
         response.headers["Content-Language"] = self.lang
@@ -221,7 +239,7 @@ def page(signed_in=False, roles=None):
                 request.max_content_length = MAX_BODY_BYTES
                 if request.method == "POST":
                     sent = request.form.get("csrf", "")
-                    cookie = request.cookies.get(CSRF_COOKIE, "")
+                    cookie = view.csrf_sent or ""
                     if not (cookie and hmac.compare_digest(sent.encode(), cookie.encode())):
                         raise CsrfFailed("The form's CSRF token does not match.")
                 if view.token:
@@ -249,7 +267,17 @@ def page(signed_in=False, roles=None):
 
 
 def safe_next(target):
-    """Where to go after signing in: a path on this site only (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+    """Where to go after signing in: a path on this site only (no open redirect).
+
+    Browsers and werkzeug drop tabs and newlines from a URL and read a backslash as a slash, so
+    `/\t/evil.example` becomes `//evil.example`, another site: a target with any whitespace,
+    control character or backslash is refused, and what is left must parse with no scheme and no
+    host."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    if any(ch.isspace() or unicodedata.category(ch)[0] == "C" or ch == "\\" for ch in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return target
