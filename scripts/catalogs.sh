@@ -9,5 +9,5 @@ DIR="$ROOT/services/gateway/web/translations"
 cd "$ROOT"
 "$VENV/bin/pybabel" extract -F babel.cfg -k N_ --no-location --sort-output --project=allies \
   -o "$DIR/messages.pot" . >/dev/null 2>&1
-"$VENV/bin/pybabel" update -i "$DIR/messages.pot" -d "$DIR" --no-fuzzy-matching --ignore-obsolete \
+"$VENV/bin/pybabel" update -i "$DIR/messages.pot" -d "$DIR" --no-fuzzy-matching --ignore-obsolete --width 100 \
   --ignore-pot-creation-date >/dev/null

@@ -10,9 +10,11 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from eventlet import tpool
+from eventlet.semaphore import Semaphore
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken
 
+from services.common.errors import TooManyRequests
 from services.common.events import utcnow
 
 _hasher = PasswordHasher()  # argon2id with the library's vetted defaults
@@ -53,13 +55,6 @@ def sign_in_wait(failures, last_failure, now, free, longest_s):
     return max(0.0, delay - (now - last_failure).total_seconds())
 
 
-# argon2 takes a good part of a second of CPU by design. On the service's eventlet loop it would
-# stall every other call of profiles (every signed-in request resolves its session here) for that
-# long: it runs in eventlet's pool of OS threads instead (argon2-cffi releases the GIL).
-def hash_password(password):
-    return tpool.execute(_hasher.hash, password)
-
-
 def _verify(stored_hash, password):
     try:
         return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
@@ -67,8 +62,48 @@ def _verify(stored_hash, password):
         return False
 
 
-def password_matches(stored_hash, password):
-    return tpool.execute(_verify, stored_hash, password)
+# Each argon2 computation holds HASH_MEMORY_MIB of memory (the library's default memory cost) for
+# its duration. Unbounded, a burst of wrong passwords (from many addresses, past the gateway's
+# per-address limit) would run as many at once as there are workers and threads, past the pod's
+# memory limit, and hold every worker of profiles while sessions wait to be resolved.
+HASH_MEMORY_MIB = _hasher.memory_cost // 1024
+
+
+class PasswordWork:
+    """Password hashing and checking. argon2 takes a good part of a second of CPU by design: on the
+    service's eventlet loop it would stall every other call of profiles (every signed-in request
+    resolves its session here) for that long, so it runs in eventlet's pool of OS threads
+    (argon2-cffi releases the GIL). And it is bounded: at most `at_once` computations run together and at
+    most `waiting` more wait for a turn; a call beyond that is refused at once (429, try again in a
+    second) rather than holding a worker. (Greenthreads share one OS thread: the counter needs no lock.)"""
+
+    def __init__(self, at_once, waiting):
+        self.at_once = max(1, int(at_once))
+        self.limit = self.at_once + max(0, int(waiting))
+        self._turns = Semaphore(self.at_once)
+        self.admitted = 0
+        self.busiest = 0  # the most admitted at once since start: what a test can read
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(config.get("PASSWORD_WORK_AT_ONCE", 2), config.get("PASSWORD_WORK_WAITING", 4))
+
+    def _run(self, function, *args):
+        if self.admitted >= self.limit:
+            raise TooManyRequests("Too many password checks at once; try again in a second.", {"retry_after": 1})
+        self.admitted += 1
+        self.busiest = max(self.busiest, self.admitted)
+        try:
+            with self._turns:
+                return tpool.execute(function, *args)
+        finally:
+            self.admitted -= 1
+
+    def hash(self, password):
+        return self._run(_hasher.hash, password)
+
+    def matches(self, stored_hash, password):
+        return self._run(_verify, stored_hash, password)
 
 
 def new_session_token():

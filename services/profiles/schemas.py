@@ -84,6 +84,11 @@ class PasswordConfirmation(StrictSchema):
     password = fields.String(required=True, validate=validate.Length(min=1, max=256))
 
 
+class PasswordChange(StrictSchema):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=256), load_only=True)
+    new_password = fields.String(required=True, validate=validate.Length(min=10, max=256), load_only=True)
+
+
 
 
 class RoleGrant(StrictSchema):

@@ -17,8 +17,8 @@ from services.common.topology import ReliableEventDispatcher
 from services.common.trust import keyring, sealed_reply
 
 from . import accounts, storage
-from .schemas import (Credentials, EmailChange, NewAccount, PasswordConfirmation, ProfileInput, RoleGrant,
-                      repeated_language)
+from .schemas import (Credentials, EmailChange, NewAccount, PasswordChange, PasswordConfirmation, ProfileInput,
+                      RoleGrant, repeated_language)
 
 log = logging.getLogger(__name__)
 SOURCE = "profiles"
@@ -32,6 +32,16 @@ class Vault(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.vault
+
+
+class Passwords(DependencyProvider):
+    """Password hashing and checking, bounded for the whole process (accounts.PasswordWork)."""
+
+    def setup(self):
+        self.work = accounts.PasswordWork.from_config(self.container.config)
+
+    def get_dependency(self, worker_ctx):
+        return self.work
 
 
 class NotifySealer(DependencyProvider):
@@ -66,6 +76,7 @@ class ProfilesService:
     dispatch = ReliableEventDispatcher()
     vault = Vault()
     sealer = NotifySealer()
+    passwords = Passwords()
     config = Config()
 
     def _publish(self, account_id):
@@ -90,7 +101,7 @@ class ProfilesService:
             "_id": accounts.new_id(),
             "handle": data["handle"],
             "handle_key": accounts.handle_key(data["handle"]),
-            "password_hash": accounts.hash_password(data["password"]),
+            "password_hash": self.passwords.hash(data["password"]),
             "role": data["role"],
             "email_sealed": self.vault.seal(data["email"]),
             "contact_sealed": self.sealer.seal(data["email"]),
@@ -112,27 +123,55 @@ class ProfilesService:
         `source`: the gateway's opaque key for the caller's address (never the address itself)."""
         data = load_or_fail(Credentials(), keyring().open(SOURCE, payload))
         key = accounts.handle_key(data["handle"])
-        attempts = accounts.attempt_key(self.config["CONTACT_KEY"], key)
-        source = str(source)[:64] if source else None
-        window = int(self.config.get("LOGIN_WINDOW_S", 900))
-        failed, last = storage.failures(self.db, attempts, source, window)
-        wait = accounts.sign_in_wait(failed, last, utcnow(), int(self.config.get("LOGIN_MAX_FAILURES", 10)),
-                                     int(self.config.get("LOGIN_MAX_DELAY_S", 900)))
-        if wait:
-            raise TooManyRequests(f"Too many wrong passwords for this handle from here; try again in "
-                                  f"{math.ceil(wait)} seconds.", {"retry_after": math.ceil(wait)})
+        self._throttle(key, source)
         account = storage.find_account_by_handle_key(self.db, key)
         active = account is not None and account["status"] == "active"
-        if not accounts.password_matches(account["password_hash"] if active else None, data["password"]):
-            storage.record_failure(self.db, attempts, source, window)
+        if not self._password_is(key, account["password_hash"] if active else None, data["password"], source):
             raise Unauthorized("Wrong handle or password.")
-        storage.clear_failures(self.db, attempts, source)
+        return self._new_session(account)
+
+    def _new_session(self, account):
         token, session_id = accounts.new_session_token()
         expires_at = accounts.session_expiry(int(self.config.get("SESSION_TTL_S", 86400)))
         storage.insert_session(self.db, {"_id": session_id, "account_id": account["_id"],
                                          "created_at": utcnow(), "expires_at": expires_at})
         return {"token": token, "expires_at": expires_at.isoformat(), "account_id": account["_id"],
                 "role": account["role"]}
+
+    # Every password check (sign-in, a password change, deletion) is throttled the same way, per
+    # account and source: wrong passwords from a source delay that source's next try
+    # (accounts.sign_in_wait), never the owner's from elsewhere.
+
+    def _attempts(self, handle_key, source):
+        return (accounts.attempt_key(self.config["CONTACT_KEY"], handle_key), str(source)[:64] if source else None,
+                int(self.config.get("LOGIN_WINDOW_S", 900)))
+
+    def _throttle(self, handle_key, source):
+        attempts, source, window = self._attempts(handle_key, source)
+        failed, last = storage.failures(self.db, attempts, source, window)
+        wait = accounts.sign_in_wait(failed, last, utcnow(), int(self.config.get("LOGIN_MAX_FAILURES", 10)),
+                                     int(self.config.get("LOGIN_MAX_DELAY_S", 900)))
+        if wait:
+            raise TooManyRequests(f"Too many wrong passwords for this account from here; try again in "
+                                  f"{math.ceil(wait)} seconds.", {"retry_after": math.ceil(wait)})
+
+    def _password_is(self, handle_key, stored_hash, password, source):
+        attempts, source, window = self._attempts(handle_key, source)
+        if not self.passwords.matches(stored_hash, password):
+            storage.record_failure(self.db, attempts, source, window)
+            return False
+        storage.clear_failures(self.db, attempts, source)
+        return True
+
+    def _own_password(self, account_id, password, source, field="password"):
+        """The signed-in person's account, once `password` is shown to be theirs (throttled)."""
+        account = storage.find_account(self.db, account_id)
+        if account is None:
+            raise NotFound("No such account.")
+        self._throttle(account["handle_key"], source)
+        if not self._password_is(account["handle_key"], account["password_hash"], password, source):
+            raise Unauthorized("Wrong password.", {field: "Wrong password."})
+        return account
 
     @rpc(expected_exceptions=DomainError)
     def resolve_session(self, sealed_token):
@@ -190,16 +229,26 @@ class ProfilesService:
         return accounts.owner_view(account, self.vault)
 
     @rpc(expected_exceptions=DomainError)
-    def delete_account(self, viewer, payload):
-        """Forget a person. Their password (sealed to profiles) confirms it is them. Every other
-        service forgets them on `profile_deleted`."""
+    @sealed_reply()
+    def change_password(self, viewer, payload, source=None):
+        """A new password (`payload` sealed to profiles: {current_password, new_password}). Every
+        session of the account ends, the one asking included, and a new session is returned
+        (sealed to the gateway): whoever had a copy of a session, or the old password, is out."""
+        account_id = trusted_viewer(viewer)["account_id"]
+        data = load_or_fail(PasswordChange(), keyring().open(SOURCE, payload))
+        account = self._own_password(account_id, data["current_password"], source, field="current_password")
+        new_hash = self.passwords.hash(data["new_password"])
+        storage.set_password_hash(self.db, account_id, new_hash)
+        storage.delete_sessions_of(self.db, account_id)
+        return self._new_session(account)
+
+    @rpc(expected_exceptions=DomainError)
+    def delete_account(self, viewer, payload, source=None):
+        """Forget a person. Their password (sealed to profiles) confirms it is them (throttled like
+        sign-in). Every other service forgets them on `profile_deleted`."""
         account_id = trusted_viewer(viewer)["account_id"]
         password = load_or_fail(PasswordConfirmation(), keyring().open(SOURCE, payload))["password"]
-        account = storage.find_account(self.db, account_id)
-        if account is None:
-            raise NotFound("No such account.")
-        if not accounts.password_matches(account["password_hash"], password):
-            raise Unauthorized("Wrong password.", {"password": "Wrong password."})
+        account = self._own_password(account_id, password, source)
         grave = accounts.tombstone(account, utcnow())
         event = make_event(SOURCE, "profile_deleted", {"profile_id": account_id, "version": grave["version"]})
         storage.replace_with_tombstone(self.db, account, grave, [event])

@@ -79,6 +79,10 @@ def find_session(db, session_id):
     return db[SESSIONS].find_one({"_id": session_id})
 
 
+def set_password_hash(db, account_id, password_hash):
+    db[ACCOUNTS].update_one({"_id": account_id}, {"$set": {"password_hash": password_hash, "updated_at": utcnow()}})
+
+
 def delete_session(db, session_id):
     db[SESSIONS].delete_one({"_id": session_id})
 

@@ -70,6 +70,67 @@ def test_a_session_ended_behind_this_gateways_back_stops_working_within_seconds(
     assert time.monotonic() - ended <= 5 + 1
 
 
+def test_a_password_change_ends_every_other_session_and_the_old_password(platform, person):
+    """Someone who fears their password or a session was copied changes it: every copy is out."""
+    sara = person(unique("sara"), "activist")
+    handle, old = sara.account["handle"], "correct horse battery staple"
+    copied = sara.call("POST", "/api/sessions", {"handle": handle, "password": old}).json()["token"]
+    wrong = sara.call("PUT", "/api/me/password", {"current_password": "not my password", "new_password": "x" * 12})
+    assert wrong.status_code == 401 and wrong.json()["error"]["fields"] == {"current_password": "Wrong password."}
+    short = sara.call("PUT", "/api/me/password", {"current_password": old, "new_password": "short"})
+    assert short.status_code == 400 and "new_password" in short.json()["error"]["fields"]
+    before = sara.token
+    changed = sara.call("PUT", "/api/me/password", {"current_password": old, "new_password": "a new horse battery"})
+    assert changed.status_code == 200, changed.text
+    sara.token = changed.json()["token"]
+    assert sara.call("GET", "/api/me").status_code == 200  # the one asking goes on, with a new session
+    for token in (before, copied):  # every other session has ended, at once on this gateway
+        sara.token = token
+        assert sara.call("GET", "/api/me").status_code == 401
+    assert sara.call("POST", "/api/sessions", {"handle": handle, "password": old}).status_code == 401
+    assert sara.call("POST", "/api/sessions", {"handle": handle,
+                                               "password": "a new horse battery"}).status_code == 200
+
+
+def test_wrong_passwords_to_delete_an_account_are_throttled_like_sign_in(platform, person):
+    """A stolen session cannot be used to guess the password that deletes the account (or, with
+    it, to sign in elsewhere): deletion's password check counts toward the same throttle."""
+    kept = person(unique("kept"), "activist")
+
+    def delete(password):
+        return requests.delete(f"{platform.url}/api/me", json={"password": password}, timeout=20,
+                               headers={"Authorization": f"Bearer {kept.token}",
+                                        "X-Forwarded-For": "203.0.113.8"})
+
+    for _ in range(3):
+        assert delete("guess-guess-guess").status_code == 401
+    paused = delete("correct horse battery staple")
+    assert paused.status_code == 429 and paused.json()["error"]["code"] == "too_many_requests"
+    assert kept.call("GET", "/api/me").status_code == 200  # nothing was deleted
+
+
+def test_a_burst_of_wrong_passwords_leaves_the_platform_answering(platform, person):
+    """50 wrong passwords at once, from 50 addresses (past any per-address limit): profiles runs a
+    few argon2 hashes at a time (64 MiB each) and refuses the rest at once, and everyone else's
+    calls are answered meanwhile."""
+    import concurrent.futures
+
+    target, bystander = person(unique("target"), "activist"), person(unique("bystander"), "volunteer")
+
+    def wrong(n):
+        return requests.delete(f"{platform.url}/api/me", json={"password": f"guess-{n}"}, timeout=30,
+                               headers={"Authorization": f"Bearer {target.token}",
+                                        "X-Forwarded-For": f"198.51.100.{n + 1}"}).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=50) as pool:
+        burst = [pool.submit(wrong, n) for n in range(50)]
+        during = [bystander.call("GET", "/api/me").status_code for _ in range(5)]
+        codes = [future.result() for future in burst]
+    assert during == [200] * 5
+    assert set(codes) <= {401, 429} and codes.count(429) > 0, codes  # refused at once, never a 5xx
+    assert target.call("GET", "/api/me").status_code == 200
+
+
 def test_handles_are_unique_and_roles_cannot_be_self_granted(platform, person):
     taken = person(unique("omid"), "activist")
     response = taken.call("POST", "/api/accounts", {"handle": taken.account["handle"].upper(),

@@ -157,6 +157,24 @@ def test_session_and_csrf_cookies_are_strict_and_a_form_without_its_token_change
     assert stolen.get("/matches", allow_redirects=False).status_code == 303
 
 
+def test_a_password_changed_on_the_profile_page_signs_out_every_other_browser(platform):
+    handle = unique("pw")
+    here = WebVisitor(platform, lang="fa").sign_up(handle, "activist")
+    elsewhere = WebVisitor(platform).sign_in(handle)
+    wrong = here.post("/me/password", {"current_password": "not it", "new_password": "a new horse battery",
+                                       "new_password2": "a new horse battery"})
+    assert wrong.status_code == 401 and field_errors(wrong.text) == {"current_password": "گذرواژه نادرست است."}
+    differ = here.post("/me/password", {"current_password": "correct horse battery staple",
+                                        "new_password": "a new horse battery", "new_password2": "another"})
+    assert differ.status_code == 400 and "new_password2" in field_errors(differ.text)
+    changed = here.post("/me/password", {"current_password": "correct horse battery staple",
+                                         "new_password": "a new horse battery", "new_password2": "a new horse battery"})
+    assert changed.status_code == 200 and "done=password_changed" in changed.url
+    assert here.get("/me/profile", allow_redirects=False).status_code == 200  # this browser stays signed in
+    assert elsewhere.get("/me/profile", allow_redirects=False).status_code == 303  # the other is out
+    WebVisitor(platform).sign_in(handle, "a new horse battery")
+
+
 def test_bad_input_is_named_next_to_its_field_in_the_readers_language_and_changes_nothing(platform, people):
     activist = people["activist"]
     before = activist.get("/matches").text.count('class="card"')

@@ -2,7 +2,8 @@
 
 from services.common.flags import Flag
 from services.common.taxonomy import SKILLS
-from services.profiles.schemas import Credentials, EmailChange, NewAccount, PasswordConfirmation, ProfileInput
+from services.profiles.schemas import (Credentials, EmailChange, NewAccount, PasswordChange, PasswordConfirmation,
+                                       ProfileInput)
 
 from ..http import api, bearer_token, call, http, read_json, sealed
 from ..openapi import accepts
@@ -50,11 +51,27 @@ class AccountRoutes(RoutesBase):
     @api
     @accepts(body=PasswordConfirmation)
     def delete_me(self, request):
-        """Delete the account and everything the platform holds about the person. Body: {password}."""
+        """Delete the account and everything the platform holds about the person. Body: {password}.
+        Wrong passwords are throttled like sign-in."""
         viewer = self._viewer(request)
-        call(self.profiles.delete_account, viewer, sealed(self.profiles.delete_account, read_json(request)))
+        source = self.rate_limit("sign_in", request)
+        call(self.profiles.delete_account, viewer, sealed(self.profiles.delete_account, read_json(request)), source)
         self._revoked(viewer["claims"]["account_id"])
         return 204, None
+
+    @http("PUT", "/api/me/password")
+    @api
+    @accepts(body=PasswordChange)
+    def change_password(self, request):
+        """Change one's password. Every session of the account ends (on every device: whoever had
+        a copy of one is out); the answer is a new session for the one asking. Wrong passwords are
+        throttled like sign-in."""
+        viewer = self._viewer(request)
+        source = self.rate_limit("sign_in", request)
+        session = call(self.profiles.change_password, viewer,
+                       sealed(self.profiles.change_password, read_json(request)), source)
+        self._revoked(viewer["claims"]["account_id"], bearer_token(request))
+        return session
 
     @http("PUT", "/api/me/profile")
     @api

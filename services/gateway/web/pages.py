@@ -66,6 +66,7 @@ DONE = {
     "read": N_("All notifications are marked read."),
     "moderated": N_("Done."),
     "deleted": N_("Your account and everything the platform held about you are deleted."),
+    "password_changed": N_("Your password is changed. Every other session of your account has ended."),
 }
 
 # An error's code -> what a person is told (the services' own messages are written for programs).
@@ -91,6 +92,7 @@ FIELD_ERRORS = {
     "handle": N_("3 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit. Use a pseudonym, "
                  "not your real name."),
     "password": N_("At least 10 characters."),
+    "new_password": N_("At least 10 characters."),
     "role": N_("Choose one."),
     "email": N_("This is not an email address."),
     "title": N_("Write a title of 5 to 200 characters."),
@@ -107,7 +109,7 @@ FIELD_ERRORS = {
     "availability_hours": N_("A whole number from 0 to 200."),
     "max_active_matches": N_("A whole number from 1 to 20."),
 }
-SERVICE_MESSAGES = (N_("That handle is taken."),)
+SERVICE_MESSAGES = (N_("That handle is taken."), N_("Wrong password."))
 
 
 class CsrfFailed(DomainError):

@@ -1,5 +1,5 @@
 """Pages about people: the volunteer directory (invite), one's own profile, email and account."""
-from services.common.errors import ValidationFailed
+from services.common.errors import Unauthorized, ValidationFailed
 
 from ..http import call, http, sealed
 from ..routes.base import RoutesBase
@@ -73,14 +73,31 @@ class PeoplePages(RoutesBase):
             return self._profile(page, status=400, errors=page.field_errors(exc))
         return page.redirect("/me/profile", done="saved")
 
+    @http("POST", "/me/password")
+    @page(signed_in=True)
+    def save_password(self, request, page):
+        data = forms.pick(request.form, names=("current_password", "new_password"))
+        if data.get("new_password") != request.form.get("new_password2"):
+            return self._profile(page, status=400, errors={"new_password2": page.gettext("The two passwords differ.")})
+        try:
+            source = self.rate_limit("sign_in", request)
+            session = call(self.profiles.change_password, page.viewer,
+                           sealed(self.profiles.change_password, data), source)
+        except (ValidationFailed, Unauthorized) as exc:
+            return self._profile(page, status=exc.status, errors=page.field_errors(exc))
+        self._revoked(page.viewer["claims"]["account_id"], page.token)
+        page.sign_in(session["token"])  # every other session has ended; this browser keeps a new one
+        return page.redirect("/me/profile", done="password_changed")
+
     @http("POST", "/me/delete")
     @page(signed_in=True)
     def delete_account(self, request, page):
         try:
+            source = self.rate_limit("sign_in", request)
             call(self.profiles.delete_account, page.viewer,
-                 sealed(self.profiles.delete_account, {"password": request.form.get("password", "")}))
+                 sealed(self.profiles.delete_account, {"password": request.form.get("password", "")}), source)
             self._revoked(page.viewer["claims"]["account_id"])
-        except ValidationFailed as exc:
-            return self._profile(page, status=400, errors=page.field_errors(exc))
+        except (ValidationFailed, Unauthorized) as exc:
+            return self._profile(page, status=exc.status, errors=page.field_errors(exc))
         page.sign_out()
         return page.redirect("/", done="deleted")

@@ -8,11 +8,38 @@ from services.profiles.schemas import NewAccount
 
 
 def test_passwords_are_hashed_with_argon2_and_verified():
-    stored = accounts.hash_password("correct horse battery")
+    passwords = accounts.PasswordWork(1, 0)
+    stored = passwords.hash("correct horse battery")
     assert stored.startswith("$argon2id$")
-    assert accounts.password_matches(stored, "correct horse battery")
-    assert not accounts.password_matches(stored, "wrong horse battery")
-    assert not accounts.password_matches(None, "not-a-real-password")
+    assert passwords.matches(stored, "correct horse battery")
+    assert not passwords.matches(stored, "wrong horse battery")
+    assert not passwords.matches(None, "not-a-real-password")
+
+
+def test_password_work_runs_a_bounded_number_at_once_and_refuses_the_rest_at_once():
+    """Each argon2 computation holds 64 MiB: a burst of wrong passwords runs `at_once` of them,
+    `waiting` more wait for a turn, and the rest are refused without holding a worker."""
+    import eventlet
+    from services.common.errors import TooManyRequests
+
+    passwords = accounts.PasswordWork(at_once=2, waiting=3)
+    stored = passwords.hash("correct horse battery")
+    outcomes = []
+
+    def attempt():
+        try:
+            outcomes.append(passwords.matches(stored, "wrong horse battery"))
+        except TooManyRequests as refused:
+            outcomes.append(refused.fields["retry_after"])
+
+    pool = eventlet.GreenPool()
+    for _ in range(20):
+        pool.spawn(attempt)
+    pool.waitall()
+    assert sorted(outcomes, key=str) == [1] * 15 + [False] * 5
+    assert passwords.busiest == 5 and passwords.admitted == 0
+    assert passwords.matches(stored, "correct horse battery")  # the burst over, all is as before
+    assert accounts.HASH_MEMORY_MIB == 64
 
 
 def test_only_the_hash_of_a_session_token_is_kept():
@@ -57,11 +84,12 @@ def test_password_hashing_leaves_the_event_loop_free():
 
     ticker = eventlet.spawn(tick)
     eventlet.sleep(0)
-    stored = accounts.hash_password("correct horse battery")
+    passwords = accounts.PasswordWork(1, 0)
+    stored = passwords.hash("correct horse battery")
     during_hash = len(ticks)
-    assert accounts.password_matches(stored, "correct horse battery")
-    assert not accounts.password_matches(stored, "wrong horse battery")
-    assert not accounts.password_matches(None, "anything")
+    assert passwords.matches(stored, "correct horse battery")
+    assert not passwords.matches(stored, "wrong horse battery")
+    assert not passwords.matches(None, "anything")
     ticker.kill()
     assert during_hash > 3, during_hash
 

@@ -45,7 +45,7 @@ def test_events_left_pending_by_a_crash_are_published_on_restart(container_facto
     RECEIVED.clear()
     # The state of a process that wrote an account and died before publishing its event.
     account = {"_id": "a-crashed", "handle": "leyla", "handle_key": "leyla", "role": "volunteer",
-               "password_hash": accounts.hash_password("correct horse battery"), "email_sealed": None,
+               "password_hash": accounts.PasswordWork(1, 0).hash("correct horse battery"), "email_sealed": None,
                "status": "active", "verified": False, "profile": dict(accounts.EMPTY_PROFILE), "version": 1}
     event = make_event("profiles", "profile_registered", accounts.profile_event_data(account))
     outbox.insert_with_events(db_for("profiles").accounts, account, [event])
