@@ -50,6 +50,11 @@ def open_flags(db, limit=200):
             for f in db[FLAGS].find({"status": "open"}).sort("created_at", 1).limit(limit)]
 
 
+def is_open(db, target_id):
+    """Whether someone's flag on this target waits for a moderator (two equalities, pushed down)."""
+    return db[FLAGS].find_one({"target_id": target_id, "status": "open"}, {"_id": 1}) is not None
+
+
 def resolve(db, target_id, outcome):
     db[FLAGS].update_many({"target_id": target_id, "status": "open"},
                           {"$set": {"status": "resolved", "outcome": outcome, "resolved_at": utcnow()}})

@@ -65,12 +65,21 @@ def check_editable(request):
                        {"status": "Only open requests can be edited."})
 
 
-def public_view(request, viewer=None):
-    """The request as the viewer may see it; its author and moderators also see moderation state."""
+def text_withheld_from(request, viewer):
+    """Whether `viewer` may see this request only as metadata, unless a flag on it is open: a
+    moderator who is neither its author nor its helper, on a private request (its text is promised
+    to the author and the confirmed helper; a moderator reads it only to judge a flag)."""
+    return (request["visibility"] == "private" and viewer is not None and viewer["role"] == "moderator"
+            and not is_author(request, viewer) and viewer["account_id"] not in request.get("helper_ids", []))
+
+
+def public_view(request, viewer=None, text=True):
+    """The request as the viewer may see it; its author and moderators also see moderation state.
+    Without `text`, its title and body are withheld (text_withheld_from)."""
     view = {
         "id": request["_id"],
-        "title": request["title"],
-        "body": request["body"],
+        "title": request["title"] if text else None,
+        "body": request["body"] if text else None,
         "skills": request["skills"],
         "languages": request["languages"],
         "country": request["country"],
@@ -83,4 +92,6 @@ def public_view(request, viewer=None):
     }
     if viewer and (is_author(request, viewer) or viewer["role"] == "moderator"):
         view["hidden"] = request.get("hidden", False)
+    if not text:
+        view["text_withheld"] = True
     return view

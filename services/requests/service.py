@@ -2,6 +2,7 @@
 
 A request's text may be private, so it arrives sealed to this service and every reply holding a
 request leaves sealed to the gateway (services/common/trust.py)."""
+import logging
 import re
 import uuid
 
@@ -24,6 +25,7 @@ from services.common.trust import keyring, sealed_reply
 from . import lifecycle, privacy, storage
 from .schemas import CloseRequest, NewRequest, RequestEdit
 
+log = logging.getLogger(__name__)
 SOURCE = "requests"
 TERMINAL = ("fulfilled", "closed", "withdrawn")
 # A request posted with an idempotency key gets its id from the author and the key, so a retry
@@ -175,6 +177,17 @@ class RequestsService(consumer.LedgerUpkeep):
         # A request the viewer may not see is reported as missing: its existence is private too.
         if request is None or not lifecycle.can_view(request, viewer):
             raise NotFound("No such request.")
+        return self._view(request, viewer)
+
+    def _view(self, request, viewer):
+        """The request as `viewer` reads it. A moderator reads a private request's text only while
+        a flag on it is open, and each such reading is recorded (who, which, when; never the text)."""
+        if not lifecycle.text_withheld_from(request, viewer):
+            return lifecycle.public_view(request, viewer)
+        if not flags.is_open(self.db, request["_id"]):
+            return lifecycle.public_view(request, viewer, text=False)
+        self.store.record_moderator_reading(viewer["account_id"], request["_id"])
+        log.info("a moderator read a flagged private request's text (recorded)")
         return lifecycle.public_view(request, viewer)
 
     @rpc(expected_exceptions=DomainError)
@@ -206,7 +219,7 @@ class RequestsService(consumer.LedgerUpkeep):
             raise NotFound("No such request.")
         request = self._change(request_id, lambda _: {"hidden": bool(hidden)}, "request_updated")
         flags.resolve(self.db, request_id, "hidden" if hidden else "dismissed")
-        return lifecycle.public_view(request, viewer)
+        return lifecycle.public_view(request, viewer, text=not lifecycle.text_withheld_from(request, viewer))
 
     @rpc(expected_exceptions=DomainError)
     def dismiss_request_flags(self, viewer, request_id):
@@ -244,7 +257,9 @@ class RequestsService(consumer.LedgerUpkeep):
             self.store.replace_with_tombstone(request, _events("request_closed")(closing))
             self._publish(request["_id"])
             flags.forget_target(self.db, request["_id"])
+            self.store.forget_moderator_readings(request_id=request["_id"])
         flags.forget_person(self.db, account_id)
+        self.store.forget_moderator_readings(moderator_id=account_id)
 
     # ---- for rebuilding other services' views (search), paged by id
 

@@ -1,5 +1,6 @@
 """The requests database: one document per request, with its outbox and its text sealed; and flags."""
 import json
+import uuid
 
 from cryptography.fernet import Fernet, MultiFernet
 from nameko.extensions import DependencyProvider
@@ -9,11 +10,17 @@ from services.common.errors import Conflict
 from services.common.events import utcnow
 
 REQUESTS = "requests"
+# Each time a moderator read a private request's text (while a flag on it was open): who, which,
+# when; never the text. The operator's audit trail of the one exception to the promise that a
+# private request is read by its author and confirmed helper only.
+MODERATOR_READINGS = "moderator_readings"
 
 
 def prepare(db):
     db[REQUESTS].create_index("author_id")
     db[REQUESTS].create_index("status")
+    db[MODERATOR_READINGS].create_index("request_id")
+    db[MODERATOR_READINGS].create_index("moderator_id")
     flags.prepare(db)
 
 
@@ -96,6 +103,19 @@ class RequestStore:
     def by_author(self, author_id):
         return [self._opened(r) for r in
                 self.collection.find({"author_id": author_id, "deleted": {"$ne": True}}).sort("created_at", -1)]
+
+    def record_moderator_reading(self, moderator_id, request_id):
+        self.db[MODERATOR_READINGS].insert_one({"_id": uuid.uuid4().hex, "moderator_id": moderator_id,
+                                                "request_id": request_id, "at": utcnow()})
+
+    def moderator_readings(self, request_id):
+        return [{"moderator_id": r["moderator_id"], "at": r["at"]}
+                for r in self.db[MODERATOR_READINGS].find({"request_id": request_id}).sort("at", 1)]
+
+    def forget_moderator_readings(self, request_id=None, moderator_id=None):
+        """A deleted request's readings go with it; so do a deleted moderator's."""
+        query = {"request_id": request_id} if request_id is not None else {"moderator_id": moderator_id}
+        self.db[MODERATOR_READINGS].delete_many(query)
 
     def export_page(self, after_id, limit):
         query = {"deleted": {"$ne": True}}

@@ -288,6 +288,43 @@ def test_moderators_vet_volunteers_and_hide_what_endangers_someone(platform, per
     assert moderator.call("GET", "/api/moderation/flags").json()["items"] == []
 
 
+def test_a_moderator_reads_a_private_request_only_while_it_is_flagged_and_each_reading_is_recorded(
+        platform, person, appoint):
+    """A private request's text is promised to its author and confirmed helper: a moderator gets
+    what it is about (skills, country, status) to moderate, and its text only to judge an open flag."""
+    from services.common import mongo
+    from tests.e2e.web import WebVisitor
+
+    family = person(unique("roya"), "activist")
+    moderator = appoint(person(unique("mod"), "activist"), "moderator").sign_in_again()
+    private = dict(NEED, visibility="private", title="A lawyer for my sister's appeal",
+                   body="Her appeal hearing is next month; the court-appointed lawyer has not met her.")
+    request_id = family.call("POST", "/api/requests", private).json()["id"]
+    path = f"/api/requests/{request_id}"
+
+    seen = moderator.call("GET", path).json()
+    assert seen["title"] is None and seen["body"] is None and seen["text_withheld"] is True
+    assert seen["skills"] == ["press"] and seen["country"] == "IR" and seen["visibility"] == "private"
+    page = WebVisitor(platform).sign_in(moderator.account["handle"]).get(f"/requests/{request_id}")
+    assert page.status_code == 200 and private["body"] not in page.text and private["title"] not in page.text
+    assert family.call("GET", path).json()["body"] == private["body"]
+
+    assert family.call("POST", f"{path}/flags", {"reason": "I wrote more than I should have."}).status_code == 201
+    judged = moderator.call("GET", path).json()
+    assert judged["body"] == private["body"] and "text_withheld" not in judged
+    client = mongo.connect(platform.config)
+    try:
+        readings = list(client[f"{platform.config['DB_PREFIX']}_requests"]["moderator_readings"].find(
+            {"request_id": request_id}))
+    finally:
+        client.close()
+    assert [(r["moderator_id"], r["request_id"]) for r in readings] == [(moderator.account["id"], request_id)]
+    assert private["body"] not in repr(readings)
+
+    assert moderator.call("POST", f"/api/moderation/requests/{request_id}/dismiss").status_code in (200, 204)
+    assert moderator.call("GET", path).json()["body"] is None  # the flag judged, the text closes again
+
+
 def test_a_suspended_account_is_signed_out_and_cannot_sign_in(platform, person, appoint):
     moderator = appoint(person(unique("mod2"), "activist"), "moderator")
     moderator.sign_in_again()
