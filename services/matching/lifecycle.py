@@ -162,6 +162,22 @@ def after(match, target, **changes):
     return dict(match, status=target, version=match["version"] + 1, **changes)
 
 
+def said_yes(match):
+    """Whether the volunteer said yes to this match (an offer is a yes; a yes later withdrawn or
+    rejected still was one; a decline is an answer, not a yes): only then may the author know who
+    they are."""
+    status = match["status"]
+    return status in ("accepted", "confirmed", "rejected") or (status == "withdrawn" and bool(match.get("answered_at")))
+
+
+def anonymous_view(match):
+    """A question still waiting for a volunteer, as the request's author sees it: that it was
+    asked and when it expires, not whom (no match id either: it is derived from the volunteer)."""
+    return {"request_id": match["request_id"], "status": match["status"],
+            "proposed_at": match["proposed_at"].isoformat(),
+            "expires_at": match["expires_at"].isoformat() if match.get("expires_at") else None}
+
+
 def view(match, request=None, volunteer=None):
     """What a person sees of a match: never the decline reason. With `request` (matching's read
     model), the request's summary; with `volunteer`, what the author needs to decide on them."""
@@ -193,9 +209,7 @@ def load_of(matches):
         if status == "proposed":
             open_proposals += 1
             continue
-        answered_yes = status in ("accepted", "confirmed", "rejected") or (status == "withdrawn"
-                                                                            and match.get("answered_at"))
-        if answered_yes and match.get("origin") != "offer":  # an offer answers no proposal
+        if said_yes(match) and match.get("origin") != "offer":  # an offer answers no proposal
             stats["accepted"] += 1
         if status in ("confirmed", "rejected", "declined", "expired"):
             stats[status] += 1

@@ -399,14 +399,21 @@ class Matchmaker:
         return self._author_view(self.store.match(match["_id"]))
 
     def _author_view(self, match):
-        """A match as its request's author sees it: who the volunteer is, once they said yes."""
-        said_yes = match["status"] in ("accepted", "confirmed", "rejected") or match.get("answered_at")
-        volunteer = self.store.volunteer(match["volunteer_id"]) if said_yes else None
+        """A match as its request's author sees it, once its volunteer said yes: who they are and
+        what the author needs to decide. Before (and unless) they said yes, the author sees only
+        that someone was asked and when the question expires; never who, nor who declined or let
+        it expire (a honeypot request must not map who was asked and who refused)."""
+        if not lifecycle.said_yes(match):
+            if match["status"] != "proposed":
+                return None
+            return lifecycle.anonymous_view(match)
+        volunteer = self.store.volunteer(match["volunteer_id"])
         return lifecycle.view(match, self.store.request(match["request_id"]), volunteer)
 
     def list_matches(self, viewer):
         """A volunteer's proposals and offers (with each request's summary, never a private text);
-        an author's matches, with what they need to decide on each volunteer who said yes."""
+        an author's matches: each volunteer who said yes with what the author needs to decide, and
+        the questions still waiting, without anyone's identity."""
         if viewer["role"] == "volunteer":
             requests = {}
             out = []
@@ -415,16 +422,18 @@ class Matchmaker:
                     requests[match["request_id"]] = self.store.request(match["request_id"])
                 out.append(lifecycle.view(match, requests[match["request_id"]]))
             return out
-        return [self._author_view(m) for m in self.store.matches_for("author_id", viewer["account_id"])]
+        views = (self._author_view(m) for m in self.store.matches_for("author_id", viewer["account_id"]))
+        return [view for view in views if view is not None]
 
     def get_match(self, viewer, match_id):
-        """One match as `list_matches` shows it, to its volunteer or its request's author; to
-        anyone else it does not exist."""
+        """One match as `list_matches` shows it, to its volunteer, or to its request's author once
+        the volunteer said yes; to anyone else it does not exist."""
         match_id = load_or_fail(MatchId(), {"match_id": match_id})["match_id"]
         match = self.store.match(match_id)
         if match is not None and viewer["role"] == "volunteer" and match["volunteer_id"] == viewer["account_id"]:
             return lifecycle.view(match, self.store.request(match["request_id"]))
-        if match is not None and viewer["role"] != "volunteer" and match.get("author_id") == viewer["account_id"]:
+        if (match is not None and viewer["role"] != "volunteer" and match.get("author_id") == viewer["account_id"]
+                and lifecycle.said_yes(match)):
             return self._author_view(match)
         raise NotFound("No such match of yours.")
 

@@ -97,10 +97,12 @@ def test_decline_proposes_the_next_and_the_authors_confirmation_takes_the_reques
     assert status_of(third, request_id, c["id"]) == "withdrawn"
     assert third.call("POST", f"/api/matches/{c['id']}/accept").status_code == 409
 
-    # The author sees every match of their request, never a decline reason.
+    # The author sees who said yes, never who declined or was asked and withdrawn, nor a reason.
     seen = family.call("GET", "/api/matches").json()["items"]
-    assert {m["status"] for m in seen if m["request_id"] == request_id} == {"declined", "confirmed", "withdrawn"}
-    assert reason not in str(seen)
+    assert [(m["status"], m["volunteer_id"]) for m in seen if m["request_id"] == request_id] == [
+        ("confirmed", second.id)]
+    assert first.id not in str(seen) and third.id not in str(seen) and reason not in str(seen)
+    assert family.call("GET", f"/api/matches/{a['id']}").status_code == 404
     assert reason not in platform.logs()
 
 

@@ -211,14 +211,34 @@ def test_one_match_is_shown_to_its_volunteer_and_its_author_and_to_nobody_else(w
     three_lawyers(store, matchmaker)
     match_id = ids(store)["a"]
     assert matchmaker.get_match(volunteer("a"), match_id) == matchmaker.list_matches(volunteer("a"))[0]
+    # Until the volunteer says yes, the author knows only that someone was asked, not who.
+    with pytest.raises(NotFound):
+        matchmaker.get_match(AUTHOR, match_id)
+    assert all("id" not in m and "volunteer_id" not in m for m in matchmaker.list_matches(AUTHOR))
+    matchmaker.accept_match(volunteer("a"), match_id)
     assert matchmaker.get_match(AUTHOR, match_id) == next(
-        m for m in matchmaker.list_matches(AUTHOR) if m["id"] == match_id)
+        m for m in matchmaker.list_matches(AUTHOR) if m.get("id") == match_id)
     for stranger in (volunteer("b"), {"account_id": "someone", "role": "activist", "handle": "x", "verified": False},
                      {"account_id": "a", "role": "activist", "handle": "a", "verified": False}):
         with pytest.raises(NotFound):
             matchmaker.get_match(stranger, match_id)
     with pytest.raises(NotFound):
         matchmaker.get_match(AUTHOR, "no-such-match")
+
+
+def test_the_author_never_learns_who_declined_or_let_a_proposal_expire(world):
+    """A honeypot request must not map who was asked and who refused."""
+    store, matchmaker = world
+    three_lawyers(store, matchmaker)
+    by = ids(store)
+    matchmaker.decline_match(volunteer("a"), by["a"], {"reason": "Not safe for me."})
+    matchmaker.accept_match(volunteer("b"), by["b"])
+    seen = matchmaker.list_matches(AUTHOR)
+    assert [m["volunteer_id"] for m in seen if "volunteer_id" in m] == ["b"]
+    assert all(m["status"] == "proposed" and "id" not in m for m in seen if "volunteer_id" not in m)
+    assert by["a"] not in repr(seen)
+    with pytest.raises(NotFound):
+        matchmaker.get_match(AUTHOR, by["a"])
 
 
 def test_a_profile_edit_rechecks_pending_matches_only_when_fit_may_have_changed():
