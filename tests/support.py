@@ -87,9 +87,10 @@ def sealed_to(service, data, config=None):
     return (Keyring(config) if config is not None else keyring()).seal(service, data)
 
 
-def opened(reply, config=None):
-    """A reply sealed to the gateway, opened as the gateway opens it."""
-    return (Keyring(config) if config is not None else keyring()).open("gateway", reply, field="reply")
+def opened(reply, service, method, config=None):
+    """A reply `service.method` sealed to the gateway, opened as the gateway opens it (a call made
+    without the gateway's context data, as entrypoint_hook makes it, is bound to no call: None)."""
+    return (Keyring(config) if config is not None else keyring()).open_reply(service, method, None, reply)
 
 
 def operator_command(command, config=None):

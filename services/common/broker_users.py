@@ -7,8 +7,8 @@ can consume another service's RPC queue, read every event, or call `profiles.gra
   queues, the event queues named after it) and publish events only on its own exchange;
 - on `nameko-rpc` (a topic exchange) RabbitMQ's *topic permissions* restrict routing keys: the
   gateway may address the services' RPC methods, a service may only answer (a reply's routing key
-  is the caller's reply-queue uuid), and only the operator user may address `grant_role` and the
-  exports;
+  is the caller's reply-queue uuid) and never read replies (only callers bind reply keys), and
+  only the operator user may address `grant_role` and the exports;
 - the user `autoscaler` (KEDA, deploy/k8s/autoscaling) may do nothing at all: a passive
   declare, which tells a queue's length, needs no permission, and reading, publishing or
   declaring anything is refused;
@@ -83,7 +83,9 @@ def permissions(user):
     else:
         methods = None
     topic_write = "^(" + "|".join(([methods] if methods else []) + ([UUID] if user in RPC_SERVERS else [])) + ")$"
-    topic_read = "^(" + "|".join(([rf"{user}\.\*"] if user in RPC_SERVERS else []) + [UUID]) + ")$"
+    # Replies are read by the callers only (the gateway, the operator's tools): a service that could
+    # bind a queue to reply routing keys could copy the gateway's sealed replies.
+    topic_read = "^(" + "|".join([rf"{user}\.\*"] if user in RPC_SERVERS else [UUID]) + ")$"
     return configure, write, read, (topic_write, topic_read)
 
 

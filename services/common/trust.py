@@ -6,9 +6,17 @@ never cross the bus in clear"). So:
 
 - **Sealed payloads.** A payload holding a secret (a password, an email, a session token, message
   text, a request's text) travels as `{"sealed": "<base64>"}`: a libsodium sealed box (X25519 +
-  XSalsa20-Poly1305, PyNaCl's `SealedBox`) to the one service that may open it. A reply holding
-  one is sealed to the gateway's key. Each service holds its own private key and the others'
-  public keys only (`SEAL_KEY_<SERVICE>` / `SEAL_PUBLIC_<SERVICE>`).
+  XSalsa20-Poly1305, PyNaCl's `SealedBox`) to the one service that may open it. Each service
+  holds its own private key and the others' public keys only (`SEAL_KEY_<SERVICE>` /
+  `SEAL_PUBLIC_<SERVICE>`).
+- **Sealed replies, bound to their call.** A reply holding a secret travels as
+  `{"sealed_reply": "<base64>"}`: a libsodium `Box` from the replying service's key to the
+  gateway's (so it is authenticated: only that service could have written it) over
+  `{from, method, call, result}`, where `call` is a fresh random value the gateway sent with this
+  very call (in nameko's context data, `reply_call`). The gateway opens a reply only from the
+  service it called, for the method it called, for this call: a reply copied off the bus and fed
+  back by a compromised pod as its answer to another call is refused, so the gateway is no
+  decryption oracle.
 - **Signed viewers.** Who an RPC acts for is `{"claims": {account_id, role, handle, verified,
   expires_at}, "signature"}`, signed by the gateway with Ed25519 (`VIEWER_SIGNING_KEY`, held by
   the gateway alone). Services hold only the verify keys (`VIEWER_VERIFY_KEYS`, current first,
@@ -22,10 +30,12 @@ Keys are base64 of the raw 32 bytes, one environment variable each (docs/securit
 import base64
 import functools
 import json
+import secrets
 import time
 
+from nameko.extensions import DependencyProvider
 from nacl.exceptions import BadSignatureError, CryptoError
-from nacl.public import PrivateKey, PublicKey, SealedBox
+from nacl.public import Box, PrivateKey, PublicKey, SealedBox
 from nacl.signing import SigningKey, VerifyKey
 
 from .config import load_config
@@ -112,6 +122,32 @@ class Keyring:
         except (CryptoError, ValueError):
             raise ValidationFailed("This could not be opened.", {field: "Not sealed to this service."}) from None
 
+    # ---- replies bound to their call
+
+    def seal_reply(self, service, method, call, result):
+        """`result` of `service.method`, for the gateway's call `call`, in a Box from `service`."""
+        box = Box(PrivateKey(_unb64(self._get(f"SEAL_KEY_{service.upper()}"))),
+                  PublicKey(_unb64(self._get("SEAL_PUBLIC_GATEWAY"))))
+        sealed = box.encrypt(_canonical({"from": service, "method": method, "call": call, "result": result}))
+        return {"sealed_reply": _b64(sealed)}
+
+    def open_reply(self, service, method, call, reply):
+        """The result in `reply`, if `service` sealed it for `method` and this call `call`; else
+        UnboundReply (a service without a sealing key never sends one)."""
+        if not (isinstance(reply, dict) and set(reply) == {"sealed_reply"} and isinstance(reply["sealed_reply"], str)):
+            raise UnboundReply(f"{service}.{method}: a sealed reply in an unknown form")
+        public = self.config.get(f"SEAL_PUBLIC_{service.upper()}") if service in HOLDERS else None
+        if not public:
+            raise UnboundReply(f"{service}.{method}: this service does not seal replies")
+        box = Box(PrivateKey(_unb64(self._get("SEAL_KEY_GATEWAY"))), PublicKey(_unb64(public)))
+        try:
+            opened = json.loads(box.decrypt(_unb64(reply["sealed_reply"])))
+        except (CryptoError, ValueError):
+            raise UnboundReply(f"{service}.{method}: a reply not sealed by this service") from None
+        if (opened.get("from"), opened.get("method"), opened.get("call")) != (service, method, call):
+            raise UnboundReply(f"{service}.{method}: a reply sealed for another call")
+        return opened["result"]
+
     # ---- signatures
 
     def _sign(self, key_name, claims):
@@ -163,11 +199,35 @@ def keyring():
     return Keyring(load_config())
 
 
-def sealed_reply(holder="gateway"):
-    """Decorator for an RPC whose reply holds a secret: the reply travels sealed to the gateway."""
+class UnboundReply(Exception):
+    """A sealed reply that is not the called service's answer to this call (docstring above)."""
+
+
+# The context data key carrying the gateway's value for one call (nameko sends context data as
+# message headers, `nameko.reply_call`; the server's worker gets it back in `worker_ctx.data`).
+REPLY_CALL = "reply_call"
+
+
+def new_reply_call():
+    return secrets.token_urlsafe(18)
+
+
+class ReplyCall(DependencyProvider):
+    """Injects the gateway's value for the call being served (or None): what `sealed_reply` binds
+    the reply to. A service with sealed replies declares `reply_call = ReplyCall()`."""
+
+    def get_dependency(self, worker_ctx):
+        value = worker_ctx.data.get(REPLY_CALL)
+        return value if isinstance(value, str) else None
+
+
+def sealed_reply():
+    """Decorator for an RPC whose reply holds a secret: the reply travels sealed to the gateway,
+    from this service, bound to the method and to the gateway's call (`ReplyCall`)."""
     def decorate(method):
         @functools.wraps(method)
-        def wrapper(*args, **kwargs):
-            return keyring().seal(holder, method(*args, **kwargs))
+        def wrapper(service, *args, **kwargs):
+            result = method(service, *args, **kwargs)
+            return keyring().seal_reply(service.name, method.__name__, service.reply_call, result)
         return wrapper
     return decorate

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from services.common.errors import DomainError, Unauthorized, ValidationFailed
 from services.common.outage import is_outage, is_remote_outage
-from services.common.trust import keyring
+from services.common import trust
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,14 @@ def bearer_token(request, required=True):
 
 def call(proxy_method, *args, timeout=10):
     """An RPC call that gives up after `timeout` seconds with a 503 instead of hanging. A reply
-    sealed to the gateway (it holds a secret: services/common/trust.py) is opened here."""
+    sealed to the gateway is opened here, and only if the service called sealed it for this very
+    call (services/common/trust.py: a fresh value travels with each call as context data).
+    `proxy_method` may also be an asynchronous call's `result` (health): no sealed reply opens then."""
+    context = getattr(proxy_method, "worker_ctx", None)
+    service = getattr(proxy_method, "service_name", "a service")
+    reply_call = trust.new_reply_call() if context is not None else None
+    if context is not None:
+        context.data[trust.REPLY_CALL] = reply_call
     try:
         with eventlet.Timeout(timeout):
             result = proxy_method(*args)
@@ -201,15 +208,26 @@ def call(proxy_method, *args, timeout=10):
         # may try again, and the operator needs one line, not a traceback per request.
         if not is_remote_outage(exc.exc_type):
             raise
-        log.warning("%s: a server behind it is unreachable (%s)", proxy_method.service_name, exc.exc_type)
+        log.warning("%s: a server behind it is unreachable (%s)", service, exc.exc_type)
         raise ServiceUnavailable("A service is briefly unavailable; try again shortly.") from None
     except Exception as exc:
         if not is_outage(exc):  # the broker itself unreachable
             raise
         log.warning("the message broker is unreachable (%s)", type(exc).__name__)
         raise ServiceUnavailable("A service is briefly unavailable; try again shortly.") from None
-    if isinstance(result, dict) and set(result) == {"sealed"}:
-        return keyring().open("gateway", result, field="reply")
+    finally:
+        if context is not None:
+            context.data.pop(trust.REPLY_CALL, None)
+    if isinstance(result, dict) and len(result) == 1 and set(result) & {"sealed", "sealed_reply"}:
+        try:
+            if reply_call is None:
+                raise trust.UnboundReply(f"{service}: a sealed reply to a call that was not bound")
+            return trust.keyring().open_reply(service, proxy_method.method_name, reply_call, result)
+        except trust.UnboundReply as exc:
+            # Not this service's answer to this call: a copied reply, or a pod that should not
+            # seal at all. Nothing of it reaches the client.
+            log.error("refused a sealed reply: %s", exc)
+            raise ServiceUnavailable("A service gave an answer that cannot be trusted; try again shortly.") from None
     return result
 
 
@@ -231,7 +249,7 @@ def idempotency_key(value):
 
 def sealed(proxy_method, data):
     """`data` sealed to the service `proxy_method` belongs to: only that service can open it."""
-    return keyring().seal(proxy_method.service_name, data)
+    return trust.keyring().seal(proxy_method.service_name, data)
 
 
 def api(handler):

@@ -15,7 +15,7 @@ from services.common.events import make_event, utcnow
 from services.common.mongo import ServiceDatabase, ping
 from services.common.schemas import load_or_fail, require_role, trusted_viewer
 from services.common.topology import ReliableEventDispatcher
-from services.common.trust import keyring, sealed_reply
+from services.common.trust import ReplyCall, keyring, sealed_reply
 
 from . import inbox, messages, outgoing, retry, storage
 from .dependencies import ContactOpener, MessageCipher, SmtpMailer, WebhookPoster
@@ -28,6 +28,7 @@ class NotifyService(consumer.LedgerUpkeep):
     name = SOURCE
 
     db = ServiceDatabase(prepare=storage.prepare)
+    reply_call = ReplyCall()  # what sealed replies are bound to (services/common/trust.py)
     config = Config()
     dispatch = ReliableEventDispatcher()
     cipher = MessageCipher()

@@ -20,7 +20,7 @@ from services.common.flags import Flag, ModerationNote
 from services.common.mongo import ServiceDatabase, ping
 from services.common.schemas import load_or_fail, require_role, trusted_viewer
 from services.common.topology import ReliableEventDispatcher
-from services.common.trust import keyring, sealed_reply
+from services.common.trust import ReplyCall, keyring, sealed_reply
 
 from . import lifecycle, privacy, storage
 from .schemas import CloseRequest, NewRequest, RequestEdit
@@ -83,6 +83,7 @@ class RequestsService(consumer.LedgerUpkeep):
 
     config = Config()
     db = ServiceDatabase(prepare=storage.prepare)
+    reply_call = ReplyCall()  # what sealed replies are bound to (services/common/trust.py)
     text = storage.RequestTextKeys()
     dispatch = ReliableEventDispatcher()
 

@@ -75,6 +75,22 @@ def test_a_user_cannot_read_another_services_queue(platform, user, queue):
         _consume(platform, user, queue)
 
 
+@pytest.mark.parametrize("user", ["search", "matching", "profiles"])
+def test_a_service_cannot_bind_a_queue_to_the_gateways_replies(platform, user):
+    """A compromised pod must not copy the gateway's sealed replies off the bus: binding its own
+    reply-style queue to a reply routing key (a uuid) is refused; the gateway's own binding is not."""
+    def bind(as_user):
+        with Connection(platform.broker_uri(as_user)) as connection:
+            channel = connection.channel()
+            queue = Queue(f"rpc.reply-{as_user}-{uuid.uuid4()}", exchange=Exchange(RPC_EXCHANGE, type="topic"),
+                          routing_key=str(uuid.uuid4()), auto_delete=True)
+            queue(channel).declare()
+
+    with pytest.raises((AccessRefused, NotAllowed)):
+        bind(user)
+    bind("gateway")
+
+
 def test_the_definitions_passwords_are_what_rabbitmq_checks(platform):
     """The hashes broker_users writes into definitions.json (what deploy/k8s and compose load)
     let exactly the right password in."""

@@ -37,7 +37,7 @@ def as_gateway(container, entrypoint):
         def through(*args):
             if entrypoint == "send_message":
                 args = args[:-1] + (sealed_to("notify", args[-1]),)
-            return opened(call(*args))
+            return opened(call(*args), "notify", entrypoint)
         yield through
 NOW = datetime.now(timezone.utc)
 

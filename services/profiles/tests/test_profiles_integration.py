@@ -30,7 +30,8 @@ def test_registering_publishes_an_event_without_contact_details(container_factor
     with entrypoint_waiter(listener, "registered"):
         with entrypoint_hook(profiles, "register") as register:
             account = opened(register(sealed_to("profiles", {"handle": "nima-law", "password": "correct horse battery",
-                                                             "role": "volunteer", "email": "nima@example.org"})))
+                                                             "role": "volunteer", "email": "nima@example.org"})),
+                             "profiles", "register")
 
     (event,) = RECEIVED
     assert event["data"]["profile_id"] == account["id"]

@@ -1,0 +1,46 @@
+"""Sealed replies are bound to their call (services/common/trust.py): the gateway opens a reply
+only if the service it called sealed it, for the method it called, for this very call."""
+import pytest
+from nacl.public import PrivateKey, PublicKey, SealedBox
+
+from services.common.trust import Keyring, UnboundReply, _b64, _canonical, _unb64, new_keys, new_reply_call
+
+KEYS = new_keys()
+RING = Keyring(KEYS)
+RESULT = {"token": "a session token", "role": "activist"}
+
+
+def test_a_reply_opens_for_the_call_it_was_sealed_for():
+    call = new_reply_call()
+    reply = RING.seal_reply("profiles", "login", call, RESULT)
+    assert set(reply) == {"sealed_reply"} and "session token" not in reply["sealed_reply"]
+    assert RING.open_reply("profiles", "login", call, reply) == RESULT
+
+
+@pytest.mark.parametrize("service, method, call", [
+    ("profiles", "login", "another call"),        # copied and fed back as the answer to another call
+    ("profiles", "get_me", "the call"),           # as the answer of another method
+    ("requests", "login", "the call"),            # by another service that seals replies
+    ("search", "login", "the call"),              # by a service that seals nothing at all
+    ("matching", "login", "the call"),
+])
+def test_a_copied_reply_is_refused(service, method, call):
+    reply = RING.seal_reply("profiles", "login", "the call", RESULT)
+    with pytest.raises(UnboundReply):
+        RING.open_reply(service, method, call, reply)
+
+
+def test_a_reply_only_the_gateway_could_open_but_anyone_could_write_is_refused():
+    """An anonymous sealed box to the gateway's public key (the old form) proves nothing about its writer."""
+    anonymous = SealedBox(PublicKey(_unb64(KEYS["SEAL_PUBLIC_GATEWAY"]))).encrypt(
+        _canonical({"from": "profiles", "method": "login", "call": "the call", "result": RESULT}))
+    for reply in ({"sealed": _b64(anonymous)}, {"sealed_reply": _b64(anonymous)}, {"sealed_reply": 7}, RESULT):
+        with pytest.raises(UnboundReply):
+            RING.open_reply("profiles", "login", "the call", reply)
+
+
+def test_a_reply_written_with_another_key_claiming_to_be_profiles_is_refused():
+    impostor = dict(KEYS, SEAL_KEY_PROFILES=_b64(PrivateKey.generate()))  # a pod with a key of its own
+    forged = Keyring(impostor).seal_reply("profiles", "login", "the call", RESULT)
+    with pytest.raises(UnboundReply):
+        RING.open_reply("profiles", "login", "the call", forged)
