@@ -93,6 +93,11 @@ def opened(reply, service, method, config=None):
     return (Keyring(config) if config is not None else keyring()).open_reply(service, method, None, reply)
 
 
+def author_decision(match_id, author_id, config=None):
+    """An author's choice of a helper, signed as the gateway signs it (trust.sign_decision)."""
+    return (Keyring(config) if config is not None else keyring()).sign_decision(match_id, author_id)
+
+
 def operator_command(command, config=None):
     """A command signed with the operator's key, as `services.profiles.admin` signs it."""
     return (Keyring(config) if config is not None else keyring()).sign_command(command)

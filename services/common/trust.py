@@ -21,6 +21,12 @@ never cross the bus in clear"). So:
   expires_at}, "signature"}`, signed by the gateway with Ed25519 (`VIEWER_SIGNING_KEY`, held by
   the gateway alone). Services hold only the verify keys (`VIEWER_VERIFY_KEYS`, current first,
   so the key rotates without downtime) and refuse an unsigned, forged or expired viewer.
+- **Authors' decisions.** An author's confirmation of a helper is signed by the gateway too
+  (`{kind: "author_decision", decision, match_id, author_id}`) and travels on `match_confirmed`:
+  requests shows a private request's text, and notify opens the channel, only for a decision the
+  author's gateway signed for that very match (whose id is derived from the request and the
+  volunteer: services/common/events.py, `match_id_of`). A compromised matching pod cannot make
+  one up.
 - **Operator commands.** Appointing a role needs a command signed with the operator's key
   (`OPERATOR_SIGNING_KEY`, held by the operator tooling only; profiles holds
   `OPERATOR_VERIFY_KEYS`): no service and no gateway can appoint anyone.
@@ -154,7 +160,7 @@ class Keyring:
         signing = SigningKey(_unb64(self._get(key_name)))
         return {"claims": claims, "signature": _b64(signing.sign(_canonical(claims)).signature)}
 
-    def _verify(self, keys_name, signed, what):
+    def _verify(self, keys_name, signed, what, check_expiry=True):
         if not isinstance(signed, dict) or set(signed) != {"claims", "signature"} \
                 or not isinstance(signed["claims"], dict) or not isinstance(signed["signature"], str):
             raise Forbidden(f"The {what} is not signed.")
@@ -172,7 +178,7 @@ class Keyring:
         else:
             raise Forbidden(f"The {what}'s signature is not valid.")
         expires_at = signed["claims"].get("expires_at")
-        if not isinstance(expires_at, (int, float)) or expires_at < time.time():
+        if not isinstance(expires_at, (int, float)) or (check_expiry and expires_at < time.time()):
             raise Forbidden(f"The {what} has expired.")
         return dict(signed["claims"])
 
@@ -181,7 +187,25 @@ class Keyring:
 
     def verify_viewer(self, signed):
         claims = self._verify("VIEWER_VERIFY_KEYS", signed, "viewer")
+        if "kind" in claims:  # another signed statement of the gateway (a decision) is no viewer
+            raise Forbidden("The viewer is not signed.")
         claims.pop("expires_at")
+        return claims
+
+    def sign_decision(self, match_id, author_id, decision="confirm", ttl_s=VIEWER_TTL_S):
+        """The gateway's word that `author_id` decided `decision` on `match_id`, just now."""
+        return self._sign("VIEWER_SIGNING_KEY", {"kind": "author_decision", "decision": decision,
+                                                 "match_id": match_id, "author_id": author_id,
+                                                 "expires_at": int(time.time()) + ttl_s})
+
+    def verify_decision(self, signed, match_id, author_id, decision="confirm", fresh=True):
+        """Forbidden unless `signed` is the gateway's `sign_decision` for exactly this match, author
+        and decision. `fresh`: also unexpired (as the author acts; a consumer of the event that
+        carries it may see it late, after an outage, and the same decision twice changes nothing)."""
+        claims = self._verify("VIEWER_VERIFY_KEYS", signed, "author's decision", check_expiry=fresh)
+        if (claims.get("kind"), claims.get("decision"), claims.get("match_id"), claims.get("author_id")) != (
+                "author_decision", decision, match_id, author_id):
+            raise Forbidden("The author's decision is not for this match.")
         return claims
 
     def sign_command(self, command, ttl_s=OPERATOR_TTL_S):
@@ -197,6 +221,21 @@ class Keyring:
 def keyring():
     """This process's keys, from the one config loader (environment substituted)."""
     return Keyring(load_config())
+
+
+def chosen_by_author(match, author_id):
+    """Whether `match` (a `match_confirmed` event's data) carries `author_id`'s signed decision
+    for this very match, whose id must be the one derived from its request and volunteer: what
+    requests and notify check before granting anything on a confirmation."""
+    from .events import match_id_of  # events' schemas import this module
+
+    if not author_id or match.get("match_id") != match_id_of(match.get("request_id"), match.get("volunteer_id")):
+        return False
+    try:
+        keyring().verify_decision(match.get("author_decision"), match["match_id"], author_id, fresh=False)
+    except Forbidden:
+        return False
+    return True
 
 
 class UnboundReply(Exception):

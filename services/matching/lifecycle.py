@@ -151,10 +151,14 @@ def new_offer(match_id, request, volunteer_id, value, reasons, now):
 
 
 def event_data(match):
-    """The match as the contract lets it travel: never a decline reason."""
-    return {"match_id": match["_id"], "request_id": match["request_id"], "volunteer_id": match["volunteer_id"],
+    """The match as the contract lets it travel: never a decline reason; the author's signed
+    decision once they confirmed."""
+    data = {"match_id": match["_id"], "request_id": match["request_id"], "volunteer_id": match["volunteer_id"],
             "author_id": match["author_id"], "status": match["status"], "score": match["score"],
             "reasons": match["reasons"], "proposed_at": match["proposed_at"], "version": match["version"]}
+    if match.get("author_decision"):
+        data["author_decision"] = match["author_decision"]
+    return data
 
 
 def after(match, target, **changes):

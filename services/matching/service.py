@@ -88,8 +88,9 @@ class MatchingService(consumer.LedgerUpkeep):
         return self.matchmaker.invite_volunteer(trusted_viewer(viewer), request_id, payload)
 
     @rpc(expected_exceptions=DomainError)
-    def confirm_match(self, viewer, match_id):
-        return self.matchmaker.confirm_match(trusted_viewer(viewer), match_id)
+    def confirm_match(self, viewer, match_id, decision=None):
+        """`decision`: the author's yes, signed by the gateway (services/common/trust.py)."""
+        return self.matchmaker.confirm_match(trusted_viewer(viewer), match_id, decision)
 
     @rpc(expected_exceptions=DomainError)
     def reject_match(self, viewer, match_id):

@@ -15,12 +15,11 @@ them from a fresh count (`note_wants`), so a volunteer's sign-up asks only for t
 wanting one of their skills, a bounded page each (`requests_wanting`), whatever the store holds:
 it used to walk every open need and count each one's matches.
 """
-import uuid
 
 from pymongo import ReturnDocument, UpdateOne
 
 from services.common import due, outbox
-from services.common.events import utcnow
+from services.common.events import match_id_of, utcnow
 from services.common.mongo import create_collections
 from services.common.readmodel import apply_if_newer
 
@@ -31,7 +30,6 @@ REQUESTS = "requests"
 MATCHES = "matches"
 MIGRATIONS = "migrations"
 
-_MATCH_NAMESPACE = uuid.UUID("6f1c2a44-5d0e-4f1b-9a7e-2c4d8b3e9f10")
 PROFILE_FIELDS = ("handle", "role", "status", "skills", "languages", "countries", "bio",
                   "availability_hours", "max_active_matches", "verified")
 
@@ -70,9 +68,10 @@ def backfill_wants(db):
 
 
 def match_id(request_id, volunteer_id):
-    """Deterministic: proposing the same volunteer for the same request twice is the same match,
-    so a volunteer never gets the same request twice, and a redelivered event cannot either."""
-    return uuid.uuid5(_MATCH_NAMESPACE, f"{request_id}:{volunteer_id}").hex
+    """Deterministic (services/common/events.py, `match_id_of`): proposing the same volunteer for
+    the same request twice is the same match, so a volunteer never gets the same request twice,
+    and a redelivered event cannot either."""
+    return match_id_of(request_id, volunteer_id)
 
 
 def upsert_newer(collection, doc_id, fields, version, unset=None):

@@ -12,6 +12,7 @@ from services.common.errors import Conflict, Forbidden, NotFound
 from services.common.events import make_event, utcnow
 from services.common.readmodel import CREATED
 from services.common.schemas import load_or_fail
+from services.common.trust import keyring
 
 from . import lifecycle, scoring, storage
 from .schemas import DeclineInput, Invitation, MatchId, RequestId
@@ -245,7 +246,8 @@ class Matchmaker:
     def _move(self, match, target, **changes):
         """Move a match to `target` with its event; False if it had already moved."""
         lifecycle.check_transition(match, target)
-        event = make_event(SOURCE, lifecycle.EVENT_OF[target], lifecycle.event_data(lifecycle.after(match, target)))
+        event = make_event(SOURCE, lifecycle.EVENT_OF[target],
+                           lifecycle.event_data(lifecycle.after(match, target, **changes)))
         return self.store.move(match, target, changes, [event])
 
     def _refresh_volunteers(self, volunteer_ids):
@@ -360,9 +362,11 @@ class Matchmaker:
         self._propose(request, [(volunteer, value, reasons)], origin="invitation")
         return self._view(match_id)
 
-    def confirm_match(self, viewer, match_id):
+    def confirm_match(self, viewer, match_id, decision=None):
         """The author's yes: the request is taken by this helper, the channel opens (notify), a
-        private request's text becomes theirs to read (requests), every other pending match goes."""
+        private request's text becomes theirs to read (requests), every other pending match goes.
+        `decision`: the author's yes, signed by the gateway (trust.sign_decision); it travels on
+        `match_confirmed`, and requests and notify grant nothing without it."""
         match = self._match_for(viewer, match_id, lifecycle.check_decidable)
         if match["status"] == "confirmed":
             return self._author_view(match)
@@ -370,10 +374,11 @@ class Matchmaker:
         request = self.store.request(match["request_id"])
         lifecycle.check_can_confirm(match, request)
         lifecycle.check_may_help(request, self.store.volunteer(match["volunteer_id"]))
+        keyring().verify_decision(decision, match["_id"], viewer["account_id"])
         if not self.store.take_request(match["request_id"], match["_id"]):
             raise Conflict("You have already confirmed another helper for this request.",
                            {"request": "Already taken."})
-        if not self._move(match, "confirmed", decided_at=utcnow(), active=True):
+        if not self._move(match, "confirmed", decided_at=utcnow(), active=True, author_decision=decision):
             # Withdrawn meanwhile (the volunteer left, say): give the request back, or it would
             # stay taken by nobody, never proposed or confirmed again.
             self.store.release_request(match["request_id"], match["_id"])

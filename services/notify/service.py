@@ -2,6 +2,7 @@
 between matched people, and pushes public events to organizations' webhooks.
 
 A thin adapter: the rules live in inbox, mail, messages, webhooks, retry and outgoing."""
+import logging
 import uuid
 
 from nameko.dependency_providers import Config
@@ -15,12 +16,13 @@ from services.common.events import make_event, utcnow
 from services.common.mongo import ServiceDatabase, ping
 from services.common.schemas import load_or_fail, require_role, trusted_viewer
 from services.common.topology import ReliableEventDispatcher
-from services.common.trust import ReplyCall, keyring, sealed_reply
+from services.common.trust import ReplyCall, chosen_by_author, keyring, sealed_reply
 
 from . import inbox, messages, outgoing, retry, storage
 from .dependencies import ContactOpener, MessageCipher, SmtpMailer, WebhookPoster
 from .schemas import MessagePaging, NewMessage, NewWebhook, NotificationPaging, NotificationPreferences
 
+log = logging.getLogger(__name__)
 SOURCE = "notify"
 
 
@@ -152,7 +154,11 @@ class NotifyService(consumer.LedgerUpkeep):
 
     @consumes("matching", "match_confirmed")
     def on_match_confirmed(self, event):
-        """The author chose this helper: only now may the two talk."""
+        """The author chose this helper: only now may the two talk, and only on the author's
+        decision signed by the gateway (matching alone cannot open a channel)."""
+        if not chosen_by_author(event.data, event.data["author_id"]):
+            log.warning("refused a match_confirmed without its author's signed decision (%s)", event.event_id)
+            return
         storage.close_proposal(self.db, event.data)
         storage.open_channel(self.db, event.data, utcnow())
         self._tell(inbox.for_match(event))

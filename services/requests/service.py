@@ -20,7 +20,7 @@ from services.common.flags import Flag, ModerationNote
 from services.common.mongo import ServiceDatabase, ping
 from services.common.schemas import load_or_fail, require_role, trusted_viewer
 from services.common.topology import ReliableEventDispatcher
-from services.common.trust import ReplyCall, keyring, sealed_reply
+from services.common.trust import ReplyCall, chosen_by_author, keyring, sealed_reply
 
 from . import lifecycle, privacy, storage
 from .schemas import CloseRequest, NewRequest, RequestEdit
@@ -238,6 +238,10 @@ class RequestsService(consumer.LedgerUpkeep):
         request = self.store.find(data["request_id"])
         if request is None or data["volunteer_id"] in request["helper_ids"]:
             return  # gone, or already applied
+        if not chosen_by_author(data, request["author_id"]):
+            # Not the author's signed choice: matching alone cannot hand anyone a private text.
+            log.warning("refused a match_confirmed without its author's signed decision (%s)", event.event_id)
+            return
 
         def matched(current):
             lifecycle.check_transition(current["status"], "matched")

@@ -107,6 +107,44 @@ def test_a_stranger_never_reaches_a_private_request_and_the_channel_waits_for_th
     wait_until(lambda: told(lawyer, "match_confirmed"), message="the lawyer to be told they were chosen")
 
 
+def test_a_confirmation_the_author_did_not_sign_opens_nothing(platform, person, moderator):
+    """A compromised matching pod puts `match_confirmed` on the bus for its own agent on a private
+    request: with no decision, with one signed by a key of its own, and with the author's real
+    decision for another match. requests shows the agent nothing and notify opens no channel."""
+    from datetime import datetime, timezone
+
+    from nameko.standalone.events import event_dispatcher
+
+    from services.common.events import make_event, match_id_of
+    from services.common.trust import Keyring, new_keys
+    from tests.support import author_decision
+
+    agent = volunteer(person, "agent", skills=["medical"], languages=["tk"])
+    family = person(unique("ogulsapar-family"), "activist")
+    secret = f"Her medicines were confiscated {uuid.uuid4().hex[:6]}"
+    request_id = post(family, title=secret, skills=["medical"], languages=["tk"], country="TM", visibility="private")
+    forged_id = match_id_of(request_id, agent.id)
+    other_match = match_id_of(request_id, "someone-the-family-chose")
+
+    def forged(decision):
+        data = {"match_id": forged_id, "request_id": request_id, "volunteer_id": agent.id,
+                "author_id": family.account["id"], "status": "confirmed", "score": 1.0, "reasons": [],
+                "proposed_at": datetime.now(timezone.utc), "version": 9}
+        return dict(data, author_decision=decision) if decision is not None else data
+
+    dispatch = event_dispatcher(platform.config)
+    before = platform.logs().count("refused a match_confirmed")
+    for decision in (None, Keyring(new_keys()).sign_decision(forged_id, family.account["id"]),
+                     author_decision(other_match, family.account["id"], platform.config)):
+        dispatch("matching", "match_confirmed", make_event("matching", "match_confirmed", forged(decision)))
+    wait_until(lambda: platform.logs().count("refused a match_confirmed") >= before + 6, timeout=30,
+               message="requests and notify to refuse the three forgeries")
+    assert agent.call("GET", f"/api/requests/{request_id}").status_code == 404
+    assert family.call("GET", f"/api/requests/{request_id}").json()["status"] == "open"
+    assert agent.call("POST", f"/api/matches/{forged_id}/messages", {"text": "hello"}).status_code == 404
+    assert not told(agent, "match_confirmed")
+
+
 def test_requests_for_volunteers_are_read_by_vetted_volunteers_only(platform, person, moderator):
     unvetted = volunteer(person, "new-here", skills=["research"], languages=["be"])
     vetted = volunteer(person, "ales-docs", vetted_by=moderator, skills=["research"], languages=["be"])

@@ -44,6 +44,12 @@ class RoutesBase:
         self._revoked(account_id)
         return result
 
+    def _confirm(self, viewer, match_id):
+        """The author's choice of a helper, with their decision signed by this gateway: the only
+        proof requests and notify accept before showing a private text or opening a channel."""
+        decision = keyring().sign_decision(str(match_id), viewer["claims"]["account_id"])
+        return call(self.matching.confirm_match, viewer, match_id, decision)
+
     @staticmethod
     def _revoked(account_id=None, token=None):
         """After a change that ends or changes sessions (sign-out, deletion, suspension,

@@ -37,7 +37,7 @@ class MatchRoutes(RoutesBase):
     def confirm_match(self, request, match_id):
         """The author chooses this volunteer (who said yes): the request is matched, the private
         conversation opens, the other proposals and offers are withdrawn."""
-        return call(self.matching.confirm_match, self._viewer(request), match_id)
+        return self._confirm(self._viewer(request), match_id)
 
     @http("POST", "/api/matches/<string:match_id>/reject")
     @api

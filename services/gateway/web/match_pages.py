@@ -40,7 +40,10 @@ class MatchPages(RoutesBase):
             raise NotFound("No such action.")
         _, method, done = ANSWERS[answer]
         args = (forms.pick(request.form, names=("reason",)),) if answer == "decline" else ()
-        call(getattr(self.matching, method), page.viewer, match_id, *args)
+        if answer == "confirm":
+            self._confirm(page.viewer, match_id)
+        else:
+            call(getattr(self.matching, method), page.viewer, match_id, *args)
         return page.redirect(f"/matches/{match_id}" if answer == "confirm" else "/matches", done=done)
 
     @http("GET", "/matches/<string:match_id>")

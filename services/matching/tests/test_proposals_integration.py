@@ -11,7 +11,7 @@ from nameko.testing.services import entrypoint_waiter
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.common.events import make_event
 from services.matching.service import MatchingService
-from tests.support import signed_viewer
+from tests.support import author_decision, signed_viewer
 
 SEEN = []
 
@@ -80,7 +80,8 @@ def viewer(account_id, role="volunteer", verified=False):
     return signed_viewer(account_id, role, verified=verified)
 
 
-AUTHOR = viewer("activist-1", "activist")
+AUTHOR_ID = "activist-1"
+AUTHOR = viewer(AUTHOR_ID, "activist")
 
 
 def proposed(db, request_id="r1"):
@@ -173,13 +174,13 @@ def test_confirming_one_takes_the_request_and_withdraws_the_others(matching, del
         ids = {m["volunteer_id"]: m["_id"] for m in db.matches.find({})}
         rpc.accept_match(viewer("c"), ids["c"])
         with pytest.raises(Conflict):
-            rpc.confirm_match(AUTHOR, ids["b"])  # b has not said yes
+            rpc.confirm_match(AUTHOR, ids["b"], author_decision(ids["b"], AUTHOR_ID))  # b has not said yes
         with entrypoint_waiter(listener, "confirmed"):
-            view = rpc.confirm_match(AUTHOR, ids["c"])
+            view = rpc.confirm_match(AUTHOR, ids["c"], author_decision(ids["c"], AUTHOR_ID))
         assert view["status"] == "confirmed" and view["volunteer"]["handle"] == "c"
-        assert rpc.confirm_match(AUTHOR, ids["c"])["status"] == "confirmed"  # idempotent
+        assert rpc.confirm_match(AUTHOR, ids["c"], author_decision(ids["c"], AUTHOR_ID))["status"] == "confirmed"  # idempotent
         with pytest.raises(Conflict):
-            rpc.confirm_match(AUTHOR, ids["a"])  # rejected: final
+            rpc.confirm_match(AUTHOR, ids["a"], author_decision(ids["a"], AUTHOR_ID))  # rejected: final
         with pytest.raises(Conflict):
             rpc.accept_match(viewer("b"), ids["b"])  # withdrawn: one helper only
 
@@ -208,7 +209,7 @@ def test_a_rejection_asks_the_next(matching, deliver, config, db_for):
         view = rpc.reject_match(AUTHOR, match_id)
         assert view["status"] == "rejected"
         with pytest.raises(Conflict):
-            rpc.confirm_match(AUTHOR, match_id)
+            rpc.confirm_match(AUTHOR, match_id, author_decision(match_id, AUTHOR_ID))
     assert len(proposed(db)) == 2 and "a" in proposed(db)  # the next best of c and d is asked
     assert db.volunteers.find_one({"_id": "b"})["stats"]["rejected"] == 1
     assert db.volunteers.find_one({"_id": "b"})["active_matches"] == 0
@@ -228,7 +229,7 @@ def test_a_confirmation_that_loses_a_race_gives_the_request_back(matching, deliv
         db.matches.update_one({"_id": match_id}, {"$set": {"status": "withdrawn"}, "$inc": {"version": 1}})
         monkeypatch.setattr(storage, "match", lambda _db, _id: dict(stale))
         with pytest.raises(Conflict):
-            rpc.confirm_match(AUTHOR, match_id)
+            rpc.confirm_match(AUTHOR, match_id, author_decision(match_id, AUTHOR_ID))
     assert db.requests.find_one({"_id": "r1"})["taken_by"] is None
 
 

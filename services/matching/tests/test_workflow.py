@@ -8,9 +8,11 @@ from services.common.errors import Conflict, Forbidden, NotFound
 from services.matching.index import CandidateIndex
 from services.matching.store import InMemoryMatchStore
 from services.matching.workflow import Matchmaker
+from tests.support import author_decision
 
 NOW = datetime(2026, 1, 5, tzinfo=timezone.utc)
-AUTHOR = {"account_id": "author", "role": "activist", "handle": "author", "verified": False}
+AUTHOR_ID = "author"
+AUTHOR = {"account_id": AUTHOR_ID, "role": "activist", "handle": "author", "verified": False}
 
 
 def volunteer(account_id, verified=False):
@@ -58,13 +60,34 @@ def test_a_channel_needs_the_volunteers_yes_and_then_the_authors(world):
     assert store.request("r1").get("taken_by") is None and proposed(store) == ["a"]
     with pytest.raises(Forbidden):
         matchmaker.confirm_match(volunteer("b"), ids(store)["b"])
-    view = matchmaker.confirm_match(AUTHOR, ids(store)["b"])
+    view = matchmaker.confirm_match(AUTHOR, ids(store)["b"], author_decision(ids(store)["b"], AUTHOR_ID))
     assert view["status"] == "confirmed" and view["volunteer"]["bio"] == "bio of b"
     assert store.request("r1")["taken_by"] == ids(store)["b"]
     assert {v: store.match(m)["status"] for v, m in ids(store).items()} == {"a": "withdrawn", "b": "confirmed"}
     assert [e["event_type"] for e in store.published] == [
         "matches_proposed", "match_accepted", "match_confirmed", "match_withdrawn"]
     assert [m["volunteer_id"] for m in store.published[0]["data"]["matches"]] == ["a", "b"]
+    confirmed = store.published[2]["data"]
+    assert confirmed["author_decision"]["claims"]["match_id"] == ids(store)["b"]  # the author's signed yes travels
+
+
+def test_only_the_authors_signed_decision_for_this_very_match_confirms_it(world):
+    """A compromised pod (or a bug) cannot confirm a helper the author did not choose."""
+    from services.common.trust import Keyring, new_keys
+
+    store, matchmaker = world
+    three_lawyers(store, matchmaker)
+    by = ids(store)
+    matchmaker.accept_match(volunteer("a"), by["a"])
+    matchmaker.accept_match(volunteer("b"), by["b"])
+    for decision in (None, {"claims": {}, "signature": ""}, author_decision(by["a"], AUTHOR_ID),  # another match
+                     author_decision(by["b"], "someone-else"),  # another author
+                     Keyring(new_keys()).sign_decision(by["b"], AUTHOR_ID),  # another gateway's key
+                     author_decision(by["b"], AUTHOR_ID) | {"claims": dict(
+                         author_decision(by["b"], AUTHOR_ID)["claims"], decision="reject")}):
+        with pytest.raises(Forbidden):
+            matchmaker.confirm_match(AUTHOR, by["b"], decision)
+    assert store.match(by["b"])["status"] == "accepted" and store.request("r1").get("taken_by") is None
 
 
 def test_a_rejection_asks_the_next_and_a_decline_too(world):
@@ -98,7 +121,7 @@ def test_a_request_is_noted_as_wanting_exactly_while_it_holds_fewer_than_k(world
     matchmaker.profile_changed(profile("c"))
     assert wants() == ([], 2)
     matchmaker.accept_match(volunteer("c"), ids(store)["c"])
-    matchmaker.confirm_match(AUTHOR, ids(store)["c"])
+    matchmaker.confirm_match(AUTHOR, ids(store)["c"], author_decision(ids(store)["c"], AUTHOR_ID))
     assert wants()[0] == []  # taken
     matchmaker.request_created(request("r2"))
     matchmaker.request_closed(request("r2", version=2, status="closed"))
@@ -118,7 +141,7 @@ def test_a_confirmation_that_loses_a_race_gives_the_request_back(world):
 
     store.move = withdrawn_meanwhile
     with pytest.raises(Conflict):
-        matchmaker.confirm_match(AUTHOR, ids(store)["b"])
+        matchmaker.confirm_match(AUTHOR, ids(store)["b"], author_decision(ids(store)["b"], AUTHOR_ID))
     assert store.request("r1").get("taken_by") is None
 
 

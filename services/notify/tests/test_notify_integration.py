@@ -16,12 +16,12 @@ from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 
 from services.common.config import ROOT
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from services.common.events import make_event
+from services.common.events import make_event, match_id_of
 from services.common.sealing import Sealer
 from services.notify import webhooks
 from services.notify.service import NotifyService
 from services.notify.tests.sink import SmtpSink
-from tests.support import opened, sealed_to, signed_viewer, wait_until
+from tests.support import author_decision, opened, sealed_to, signed_viewer, wait_until
 
 VOLUNTEER = signed_viewer("vol-1", "volunteer", "nima")
 ACTIVIST = signed_viewer("act-1", "activist", "omid")
@@ -42,16 +42,24 @@ def as_gateway(container, entrypoint):
 NOW = datetime.now(timezone.utc)
 
 
-def match_event(event_type="match_proposed", volunteer_id="vol-1", match_id="m1", proposed_at=None,
+M1 = match_id_of("r-1", "vol-1")  # a match's id is derived from its request and volunteer
+
+
+def match_event(event_type="match_proposed", volunteer_id="vol-1", match_id=None, proposed_at=None,
                 status=None):
-    return make_event("matching", event_type, {
-        "match_id": match_id, "request_id": f"r-{match_id}", "volunteer_id": volunteer_id, "author_id": "act-1",
+    request_id = "r-1" if match_id is None else f"r-{match_id}"
+    match_id = match_id or match_id_of(request_id, volunteer_id)
+    data = {
+        "match_id": match_id, "request_id": request_id, "volunteer_id": volunteer_id, "author_id": "act-1",
         "status": status or event_type.split("_")[1], "score": 0.9, "reasons": ["Has the skills asked for: legal"],
         "proposed_at": proposed_at or datetime.now(timezone.utc), "version": 1,
-    })
+    }
+    if event_type == "match_confirmed":  # the author's choice, signed as the gateway signs it
+        data["author_decision"] = author_decision(match_id, "act-1")
+    return make_event("matching", event_type, data)
 
 
-def proposal(volunteer_id="vol-1", match_id="m1"):
+def proposal(volunteer_id="vol-1", match_id=None):
     return match_event("match_proposed", volunteer_id, match_id)
 
 
@@ -105,7 +113,7 @@ def test_a_redelivered_event_makes_one_notification(container_factory, config, d
     with entrypoint_hook(container, "list_notifications") as list_notifications:
         inbox = list_notifications(VOLUNTEER)
     assert inbox["unread"] == 1
-    assert inbox["items"][0]["match_id"] == "m1"
+    assert inbox["items"][0]["match_id"] == M1
 
 
 def batch(request_id, *pairs):
@@ -146,7 +154,7 @@ def test_a_proposal_that_reaches_notify_after_its_volunteer_left_recreates_nothi
 def test_an_invalid_event_is_dropped_and_the_next_one_still_handled(container_factory, config, db_for):
     container = container_factory(NotifyService, config)
     container.start()
-    broken = dict(proposal(), data={"match_id": "m1"})  # missing required fields
+    broken = dict(proposal(), data={"match_id": M1})  # missing required fields
 
     deliver(container, config, "matching", "match_proposed", broken)
     deliver(container, config, "matching", "match_proposed", proposal("vol-2"))
@@ -266,7 +274,7 @@ def test_preferences_off_daily_and_instant_are_respected(container_factory, conf
         assert get_preferences(VOLUNTEER) == {"email": "instant"}
 
     deliver(container, config, "matching", "match_proposed", proposal("off-1", "m0"))
-    for match_id in ("m1", "m2"):
+    for match_id in (M1, "m2"):
         deliver(container, config, "matching", "match_proposed", proposal("daily-1", match_id))
     deliver(container, config, "matching", "match_proposed", proposal("instant-1", "m3"))
 
@@ -291,13 +299,13 @@ def test_a_proposal_about_to_expire_is_reminded_once_unless_answered(notify, con
                                                                       proposed_at=long_ago))
     deliver(notify, config, "matching", "match_proposed", match_event(match_id="m2", proposed_at=long_ago))
     deliver(notify, config, "matching", "match_proposed", match_event(match_id="m3"))
-    deliver(notify, config, "matching", "match_proposed", match_event(match_id="m1", proposed_at=long_ago))
+    deliver(notify, config, "matching", "match_proposed", match_event(match_id=M1, proposed_at=long_ago))
 
     db = db_for("notify")
     wait_until(lambda: db.notifications.find_one({"kind": "match_expiring"}), message="the reminder")
-    wait_until(lambda: db.proposals.find_one({"_id": "m1"})["status"] == "reminded", message="m1 marked reminded")
+    wait_until(lambda: db.proposals.find_one({"_id": M1})["status"] == "reminded", message="m1 marked reminded")
     reminders = list(db.notifications.find({"kind": "match_expiring"}))
-    assert [n["match_id"] for n in reminders] == ["m1"]
+    assert [n["match_id"] for n in reminders] == [M1]
     assert db.proposals.find_one({"_id": "m2"})["status"] == "closed"
 
 
@@ -324,29 +332,29 @@ def test_only_the_matched_pair_talk_and_the_text_is_unreadable_at_rest(notify, c
     deliver(notify, config, "matching", "match_proposed", proposal())
     with as_gateway(notify, "send_message") as send:
         with pytest.raises(Conflict):  # proposed, not accepted: no channel yet
-            send(ACTIVIST, "m1", {"text": "hello"})
+            send(ACTIVIST, M1, {"text": "hello"})
         with pytest.raises(NotFound):
-            send(STRANGER, "m1", {"text": "hello"})
+            send(STRANGER, M1, {"text": "hello"})
 
     deliver(notify, config, "matching", "match_accepted", match_event("match_accepted"))
     with as_gateway(notify, "send_message") as send:
         with pytest.raises(Conflict):  # the volunteer said yes, the author has not: still shut
-            send(VOLUNTEER, "m1", {"text": "hello"})
+            send(VOLUNTEER, M1, {"text": "hello"})
     deliver(notify, config, "matching", "match_confirmed", match_event("match_confirmed"))
     secret = "My brother is held in Evin, ward 209"
     with as_gateway(notify, "send_message") as send:
-        sent = send(ACTIVIST, "m1", {"text": secret})
-        send(VOLUNTEER, "m1", {"text": "I can help with the case."})
+        sent = send(ACTIVIST, M1, {"text": secret})
+        send(VOLUNTEER, M1, {"text": "I can help with the case."})
         with pytest.raises(NotFound):  # a third person cannot write into it ...
-            send(STRANGER, "m1", {"text": "hello"})
+            send(STRANGER, M1, {"text": "hello"})
         with pytest.raises(ValidationFailed):
-            send(ACTIVIST, "m1", {"text": "   "})
+            send(ACTIVIST, M1, {"text": "   "})
     with as_gateway(notify, "list_messages") as list_messages:
         with pytest.raises(NotFound):  # ... nor read it, nor tell it from a match that does not exist
-            list_messages(STRANGER, "m1")
+            list_messages(STRANGER, M1)
         with pytest.raises(NotFound):
             list_messages(STRANGER, "no-such-match")
-        conversation = list_messages(VOLUNTEER, "m1")
+        conversation = list_messages(VOLUNTEER, M1)
     assert [m["text"] for m in conversation["items"]] == [secret, "I can help with the case."]
     assert [m["mine"] for m in conversation["items"]] == [False, True]
 
@@ -364,8 +372,8 @@ def test_a_deleted_account_leaves_no_readable_text(notify, config, db_for):
             profile_event(config, "act-1", "omid@example.org", role="activist"))
     deliver(notify, config, "matching", "match_confirmed", match_event("match_confirmed"))
     with as_gateway(notify, "send_message") as send:
-        send(ACTIVIST, "m1", {"text": "My address is 12 Example Street"})
-        send(VOLUNTEER, "m1", {"text": "Noted, thank you."})
+        send(ACTIVIST, M1, {"text": "My address is 12 Example Street"})
+        send(VOLUNTEER, M1, {"text": "Noted, thank you."})
     with entrypoint_hook(notify, "set_preferences") as set_preferences:
         set_preferences(ACTIVIST, {"email": "daily"})
 
@@ -381,14 +389,14 @@ def test_a_deleted_account_leaves_no_readable_text(notify, config, db_for):
     assert db.messages.count_documents({"sender_id": "act-1"}) == 0  # tombstones name no sender
     assert all("ciphertext" not in m for m in db.messages.find({"sender_id": None}))
     # Who they talked with is forgotten too; the volunteer keeps their side.
-    assert db.channels.find_one({"_id": "m1"})["author_id"] is None
-    assert db.channels.find_one({"_id": "m1"})["volunteer_id"] == "vol-1"
+    assert db.channels.find_one({"_id": M1})["author_id"] is None
+    assert db.channels.find_one({"_id": M1})["volunteer_id"] == "vol-1"
     assert db.contacts.find_one({"_id": "act-1"}).get("contact_sealed") is None
     assert db.preferences.count_documents({"_id": "act-1"}) == 0
     assert db.notifications.count_documents({"recipient_id": "act-1"}) == 0
     assert db.emails.count_documents({"recipient_id": "act-1"}) == 0
     with as_gateway(notify, "list_messages") as list_messages:
-        items = list_messages(VOLUNTEER, "m1")["items"]
+        items = list_messages(VOLUNTEER, M1)["items"]
     assert [(m["deleted"], m["text"]) for m in items] == [(True, None), (False, "Noted, thank you.")]
 
 
@@ -396,7 +404,7 @@ def test_rotating_keys_re_encrypts_every_message(notify, config, db_for):
     deliver(notify, config, "matching", "match_confirmed", match_event("match_confirmed"))
     with as_gateway(notify, "send_message") as send:
         for number in range(3):
-            send(ACTIVIST, "m1", {"text": f"message {number}"})
+            send(ACTIVIST, M1, {"text": f"message {number}"})
     from cryptography.fernet import Fernet
 
     from services.notify import messages
@@ -562,7 +570,7 @@ def test_an_email_queued_to_send_at_once_is_left_to_its_sender_then_to_the_timer
     db = db_for("notify")
     storage.prepare(db)
     now = datetime.now(timezone.utc)
-    notification = inbox.notification("match_proposed", "vol-1", "cause-1", now, "m1", "r1")
+    notification = inbox.notification("match_proposed", "vol-1", "cause-1", now, M1, "r1")
 
     email = outgoing.notify(db, notification, now, config)
     assert email is not None and email["status"] == retry.PENDING
