@@ -114,3 +114,10 @@ def require_role(viewer, role, message):
     if viewer["role"] != role:
         raise Forbidden(message)
     return viewer
+
+
+class Paging(StrictSchema):
+    """A page of a list that grows with use, newest first (notifications, one's requests, matches)."""
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    # The id of the last item of the previous page.
+    before = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))

@@ -37,7 +37,8 @@ class MatchingService(consumer.LedgerUpkeep):
     @property
     def matchmaker(self):
         return Matchmaker(self.store, self.index, int(self.config.get("MATCH_TOP_K", 5)),
-                          int(self.config.get("MATCH_EXPIRY_S", DEFAULT_EXPIRY_S)))
+                          int(self.config.get("MATCH_EXPIRY_S", DEFAULT_EXPIRY_S)),
+                          int(self.config.get("MAX_INVITATIONS_A_DAY", 20)))
 
     # ---- events
 
@@ -97,8 +98,8 @@ class MatchingService(consumer.LedgerUpkeep):
         return self.matchmaker.reject_match(trusted_viewer(viewer), match_id)
 
     @rpc(expected_exceptions=DomainError)
-    def list_matches(self, viewer):
-        return self.matchmaker.list_matches(trusted_viewer(viewer))
+    def list_matches(self, viewer, limit=50, before=None):
+        return self.matchmaker.list_matches(trusted_viewer(viewer), limit, before)
 
     @rpc(expected_exceptions=DomainError)
     def get_match(self, viewer, match_id):

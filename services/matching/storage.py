@@ -252,5 +252,26 @@ def forget_author(db, author_id):
     db[REQUESTS].update_many({"author_id": author_id}, {"$set": {"author_id": None}})
 
 
-def matches_for(db, field, account_id):
-    return list(db[MATCHES].find({field: account_id}, outbox.HIDE).sort("proposed_at", -1))
+def invitations_since(db, author_id, since):
+    """How many volunteers `author_id` invited since `since` (author_id pushed down and indexed:
+    only that author's matches are decoded)."""
+    return db[MATCHES].count_documents({"author_id": author_id, "origin": "invitation",
+                                        "proposed_at": {"$gte": since}})
+
+
+def matches_for(db, field, account_id, limit=200, before=None):
+    """A page of the matches of a volunteer or an author (`field`), newest first (proposed_at,
+    then id). `before`: (proposed_at, n), where the previous page ended: the matches proposed
+    before that time, and those proposed at it but the first n of them (a cursor that names no
+    match: an author must not learn the id of a match whose volunteer did not say yes). Returns
+    (matches, whether more follow)."""
+    query = {field: account_id}
+    skip = 0
+    if before:
+        at, skip = before
+        query["proposed_at"] = {"$lte": at}
+    found = list(db[MATCHES].find(query, outbox.HIDE).sort([("proposed_at", -1), ("_id", -1)])
+                 .limit(skip + limit + 1))
+    if skip and all(m["proposed_at"] == before[0] for m in found[:skip]):
+        found = found[skip:]
+    return found[:limit], len(found) > limit

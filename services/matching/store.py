@@ -77,8 +77,11 @@ class MongoMatchStore:
     def proposed_volunteers(self, request_id):
         return storage.proposed_volunteers(self.db, request_id)
 
-    def matches_for(self, field, account_id):
-        return storage.matches_for(self.db, field, account_id)
+    def matches_for(self, field, account_id, limit=200, before=None):
+        return storage.matches_for(self.db, field, account_id, limit, before)
+
+    def invitations_since(self, author_id, since):
+        return storage.invitations_since(self.db, author_id, since)
 
     def walk_due_matches(self, now, handle):
         return storage.walk_due_matches(self.db, now, handle)
@@ -239,9 +242,16 @@ class InMemoryMatchStore:
     def proposed_volunteers(self, request_id):
         return {m["volunteer_id"] for m in self._where(request_id=request_id)}
 
-    def matches_for(self, field, account_id):
-        return [self._out(m) for m in sorted(self._where(**{field: account_id}), key=lambda m: m["proposed_at"],
-                                             reverse=True)]
+    def matches_for(self, field, account_id, limit=200, before=None):
+        ordered = sorted(self._where(**{field: account_id}), key=lambda m: (m["proposed_at"], m["_id"]), reverse=True)
+        if before:
+            at, skip = before
+            ordered = [m for m in ordered if m["proposed_at"] <= at]
+            ordered = ordered[skip:] if all(m["proposed_at"] == at for m in ordered[:skip]) else ordered
+        return [self._out(m) for m in ordered[:limit]], len(ordered) > limit
+
+    def invitations_since(self, author_id, since):
+        return sum(1 for m in self._where(author_id=author_id, origin="invitation") if m["proposed_at"] >= since)
 
     def walk_due_matches(self, now, handle):
         due = [self._out(m) for m in self._where(status="proposed") if m["expires_at"] <= now]

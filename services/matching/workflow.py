@@ -8,10 +8,12 @@ The rules themselves live in scoring.py (who fits, how well) and lifecycle.py (w
 to a match); this module applies them in order. Viewers arrive already trusted (their signature
 checked by the service).
 """
-from services.common.errors import Conflict, Forbidden, NotFound
+from datetime import datetime, timedelta
+
+from services.common.errors import Conflict, Forbidden, NotFound, TooManyRequests
 from services.common.events import make_event, utcnow
 from services.common.readmodel import CREATED
-from services.common.schemas import load_or_fail
+from services.common.schemas import Paging, load_or_fail
 from services.common.trust import keyring
 
 from . import lifecycle, scoring, storage
@@ -42,8 +44,9 @@ def _most_urgent_first(request):
 
 
 class Matchmaker:
-    def __init__(self, store, index, top_k=5, expiry_s=DEFAULT_EXPIRY_S):
+    def __init__(self, store, index, top_k=5, expiry_s=DEFAULT_EXPIRY_S, invitations_a_day=20):
         self.store, self.index, self.top_k, self.expiry_s = store, index, top_k, expiry_s
+        self.invitations_a_day = invitations_a_day
 
     # ---- volunteers, from profile events
 
@@ -358,6 +361,11 @@ class Matchmaker:
         if not scoring.has_room(volunteer):
             raise Conflict("This volunteer has no room for more requests right now.",
                            {"volunteer_id": "No room."})
+        # One account must not flood the volunteers it finds in the directory.
+        invited = self.store.invitations_since(viewer["account_id"], utcnow() - timedelta(days=1))
+        if invited >= self.invitations_a_day:
+            raise TooManyRequests(f"You invited {self.invitations_a_day} volunteers in the last day, the most one "
+                                  "account may; try again tomorrow.", {"volunteer_id": "Too many invitations today."})
         value, reasons = scoring.score(request, volunteer)
         self._propose(request, [(volunteer, value, reasons)], origin="invitation")
         return self._view(match_id)
@@ -415,20 +423,31 @@ class Matchmaker:
         volunteer = self.store.volunteer(match["volunteer_id"])
         return lifecycle.view(match, self.store.request(match["request_id"]), volunteer)
 
-    def list_matches(self, viewer):
-        """A volunteer's proposals and offers (with each request's summary, never a private text);
-        an author's matches: each volunteer who said yes with what the author needs to decide, and
-        the questions still waiting, without anyone's identity."""
-        if viewer["role"] == "volunteer":
+    def list_matches(self, viewer, limit=50, before=None):
+        """A page of matches, newest first: {items, next?} (`next`: pass as `before`). A volunteer's
+        proposals and offers (with each request's summary, never a private text); an author's
+        matches: each volunteer who said yes with what the author needs to decide, and the
+        questions still waiting, without anyone's identity (so an author's page may hold fewer
+        items than `limit`, and the cursor names no match)."""
+        paging = load_or_fail(Paging(), {"limit": limit, "before": before})
+        after = _read_cursor(paging["before"])
+        if after is PAST_THE_END:
+            return {"items": []}
+        field = "volunteer_id" if viewer["role"] == "volunteer" else "author_id"
+        found, more = self.store.matches_for(field, viewer["account_id"], paging["limit"], after)
+        if field == "volunteer_id":
             requests = {}
-            out = []
-            for match in self.store.matches_for("volunteer_id", viewer["account_id"]):
+            items = []
+            for match in found:
                 if match["request_id"] not in requests:
                     requests[match["request_id"]] = self.store.request(match["request_id"])
-                out.append(lifecycle.view(match, requests[match["request_id"]]))
-            return out
-        views = (self._author_view(m) for m in self.store.matches_for("author_id", viewer["account_id"]))
-        return [view for view in views if view is not None]
+                items.append(lifecycle.view(match, requests[match["request_id"]]))
+        else:
+            items = [view for view in (self._author_view(m) for m in found) if view is not None]
+        page = {"items": items}
+        if more:
+            page["next"] = _cursor_after(found, after)
+        return page
 
     def get_match(self, viewer, match_id):
         """One match as `list_matches` shows it, to its volunteer, or to its request's author once
@@ -454,3 +473,29 @@ class Matchmaker:
             if self._move(match, "expired"):
                 self._refresh_volunteers([match["volunteer_id"]])
                 self._top_up(self.store.request(match["request_id"]))
+
+
+def _cursor_after(found, after):
+    """Where a page of matches ended, as `before` for the next: the time of its last match and how
+    many matches of that time were shown so far (several share one time: a top-up's)."""
+    last = found[-1]["proposed_at"]
+    shown = sum(1 for m in found if m["proposed_at"] == last)
+    if after is not None and after[0] == last and all(m["proposed_at"] == last for m in found):
+        shown += after[1]
+    return f"{last.isoformat()}~{shown}"
+
+
+def _read_cursor(before):
+    """(time, count) from a `next` this list gave; an unreadable one is a cursor past the end
+    (as an unknown id is for the other lists: an empty page)."""
+    if before is None:
+        return None
+    try:
+        at, shown = before.rsplit("~", 1)
+        at, shown = datetime.fromisoformat(at), int(shown)
+    except ValueError:
+        return PAST_THE_END
+    return (at, shown) if at.tzinfo is not None and shown >= 0 else PAST_THE_END
+
+
+PAST_THE_END = "past the end"

@@ -3,7 +3,7 @@ from urllib.parse import urlparse
 
 from marshmallow import ValidationError, fields, validate, validates
 
-from services.common.schemas import StrictSchema
+from services.common.schemas import Paging, StrictSchema
 
 from .webhooks import DELIVERABLE
 
@@ -11,10 +11,7 @@ EMAIL_MODES = ("instant", "daily", "off")
 MAX_MESSAGE_CHARS = 4000
 
 
-class NotificationPaging(StrictSchema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    # The id of the last item of the previous page.
-    before = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+NotificationPaging = Paging  # one paging for every list that grows with use
 
 
 class MessagePaging(StrictSchema):

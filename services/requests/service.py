@@ -14,11 +14,11 @@ from pymongo.errors import DuplicateKeyError
 from services.common import consumer, flags, outbox
 from services.common.consumer import consumes
 from services.common.errors import (Conflict, ConfirmationRequired, DomainError, Forbidden, NotFound,
-                                   ValidationFailed)
+                                   TooManyRequests, ValidationFailed)
 from services.common.events import data_schema, make_event, utcnow
 from services.common.flags import Flag, ModerationNote
 from services.common.mongo import ServiceDatabase, ping
-from services.common.schemas import load_or_fail, require_role, trusted_viewer
+from services.common.schemas import Paging, load_or_fail, require_role, trusted_viewer
 from services.common.topology import ReliableEventDispatcher
 from services.common.trust import ReplyCall, chosen_by_author, keyring, sealed_reply
 
@@ -122,6 +122,7 @@ class RequestsService(consumer.LedgerUpkeep):
         data = load_or_fail(NewRequest(), keyring().open(SOURCE, payload))
         _check_public_text(data)
         data.pop("confirm_public")
+        self._check_room(viewer["account_id"], request_id if idempotency_key else None)
         now = utcnow()
         request = dict(data, _id=request_id, author_id=viewer["account_id"], status="open",
                        helper_ids=[], hidden=False, version=1, created_at=now, updated_at=now)
@@ -135,6 +136,17 @@ class RequestsService(consumer.LedgerUpkeep):
             request = stored  # its event may still wait in the outbox: the flush below sends it
         self._publish(request["_id"])
         return lifecycle.public_view(request, viewer)
+
+    def _check_room(self, author_id, retried_id=None):
+        """One account must not flood every volunteer's proposals: at most MAX_OPEN_REQUESTS open
+        at once (a retry of a post already stored is not a new one)."""
+        limit = int(self.config.get("MAX_OPEN_REQUESTS", 10))
+        if self.store.open_count(author_id) < limit:
+            return
+        if retried_id is not None and self.store.find(retried_id) is not None:
+            return
+        raise TooManyRequests(f"You have {limit} open requests, the most one account may have at once; "
+                              "close one that is done or no longer needed first.", {"open_requests": str(limit)})
 
     @rpc(expected_exceptions=DomainError)
     @sealed_reply()
@@ -164,9 +176,15 @@ class RequestsService(consumer.LedgerUpkeep):
 
     @rpc(expected_exceptions=DomainError)
     @sealed_reply()
-    def my_requests(self, viewer):
+    def my_requests(self, viewer, limit=50, before=None):
+        """A page of one's own requests, newest first: {items, next?} (`next`: pass as `before`)."""
         viewer = _viewer(viewer)
-        return [lifecycle.public_view(r, viewer) for r in self.store.by_author(viewer["account_id"])]
+        paging = load_or_fail(Paging(), {"limit": limit, "before": before})
+        found, more = self.store.page_by_author(viewer["account_id"], paging["limit"], paging["before"])
+        page = {"items": [lifecycle.public_view(r, viewer) for r in found]}
+        if more:
+            page["next"] = found[-1]["_id"]
+        return page
 
     # ---- anyone's side
 

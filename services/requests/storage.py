@@ -100,9 +100,27 @@ class RequestStore:
                      "version": request["version"] + 1, "updated_at": utcnow()}
         outbox.replace_with_events(self.collection, request, tombstone, events)
 
+    def open_count(self, author_id):
+        """How many open requests `author_id` has (two equalities, pushed down and indexed)."""
+        return self.collection.count_documents({"author_id": author_id, "status": "open"})
+
     def by_author(self, author_id):
+        """Every request of an author (forgetting them): newest first."""
         return [self._opened(r) for r in
                 self.collection.find({"author_id": author_id, "deleted": {"$ne": True}}).sort("created_at", -1)]
+
+    def page_by_author(self, author_id, limit, before=None):
+        """A page of an author's requests, newest first, after the one with id `before` (the last
+        of the previous page): (requests, whether more follow)."""
+        query = {"author_id": author_id, "deleted": {"$ne": True}}
+        if before:
+            anchor = self.collection.find_one({"_id": before, "author_id": author_id}, {"created_at": 1})
+            if anchor is None:
+                return [], False
+            query["$or"] = [{"created_at": {"$lt": anchor["created_at"]}},
+                            {"created_at": anchor["created_at"], "_id": {"$lt": before}}]
+        found = list(self.collection.find(query).sort([("created_at", -1), ("_id", -1)]).limit(limit + 1))
+        return [self._opened(r) for r in found[:limit]], len(found) > limit
 
     def record_moderator_reading(self, moderator_id, request_id):
         self.db[MODERATOR_READINGS].insert_one({"_id": uuid.uuid4().hex, "moderator_id": moderator_id,

@@ -11,7 +11,8 @@ import requests
 from tests.support import wait_until
 
 # Behind one trusted proxy (the Ingress of deploy/k8s), as deployments run it.
-PLATFORM_OVERRIDES = {"LOGIN_MAX_FAILURES": 3, "LOGIN_MAX_DELAY_S": 2, "TRUSTED_PROXY_HOPS": 1, "FLAG_LIMIT": 3}
+PLATFORM_OVERRIDES = {"LOGIN_MAX_FAILURES": 3, "LOGIN_MAX_DELAY_S": 2, "TRUSTED_PROXY_HOPS": 1, "FLAG_LIMIT": 3,
+                      "MAX_OPEN_REQUESTS": 3}
 
 NEED = {
     "title": "Journalist needed to cover a prisoner's case",
@@ -201,6 +202,30 @@ def test_a_retried_post_with_its_idempotency_key_posts_the_need_once(platform, p
     theirs = other.call("POST", "/api/requests", NEED, headers=key)
     assert theirs.status_code == 201 and theirs.json()["id"] != first.json()["id"]
     assert len(family.call("GET", "/api/me/requests").json()["items"]) == 1  # nothing else was posted
+
+
+def test_one_account_cannot_flood_every_volunteer_with_open_requests(platform, person):
+    """Each open need asks volunteers for days: one account has at most MAX_OPEN_REQUESTS (3 here)
+    open at once. A retry of one already posted is not a new one; closing one makes room."""
+    family = person(unique("flood"), "activist")
+    flood = dict(NEED, skills=["medical"], languages=["tk"], country="TM", urgency="critical")  # nobody else's
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    posted = [family.call("POST", "/api/requests", flood, headers=headers).json()["id"] for headers in ({}, {}, key)]
+    refused = family.call("POST", "/api/requests", flood)
+    assert refused.status_code == 429 and set(refused.json()["error"]["fields"]) == {"open_requests"}
+    assert len(family.call("GET", "/api/me/requests").json()["items"]) == 3  # nothing else was posted
+    retried = family.call("POST", "/api/requests", flood, headers=key)
+    assert retried.status_code == 201 and retried.json()["id"] == posted[2]
+    assert family.call("POST", f"/api/requests/{posted[0]}/close", {"outcome": "withdrawn"}).status_code == 200
+    another = family.call("POST", "/api/requests", flood)
+    assert another.status_code == 201
+    # Paged, newest first: two pages of two.
+    first = family.call("GET", "/api/me/requests", limit=2).json()
+    rest = family.call("GET", "/api/me/requests", limit=2, before=first["next"]).json()
+    assert [r["id"] for r in first["items"] + rest["items"]] == [another.json()["id"]] + posted[::-1]
+    assert "next" not in rest
+    for request_id in posted[1:] + [another.json()["id"]]:
+        family.call("POST", f"/api/requests/{request_id}/close", {"outcome": "withdrawn"})
 
 
 def test_the_author_edits_and_closes_a_request_through_its_lifecycle(platform, person):

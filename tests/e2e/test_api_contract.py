@@ -41,7 +41,10 @@ def token_of(platform, role):
 @pytest.mark.parametrize("role", [None, "activist", "volunteer", "moderator", "analyst"])
 def test_the_api_keeps_to_its_document(platform, role, tmp_path):
     command = [ST, "--config-file", CONFIG, "run", f"{platform.url}/api/openapi.json", "--checks", "all",
-               "--max-examples", "8", "--seed", "20261122", "--workers", "2", "--request-timeout", "30",
+               # One worker: with two, hypothesis parses its lambdas' sources in two threads at once,
+               # which CPython 3.11's ast does not survive ("AST constructor recursion depth
+               # mismatch", python/cpython#106905) once several operations take query parameters.
+               "--max-examples", "8", "--seed", "20261122", "--workers", "1", "--request-timeout", "30",
                "--report", "junit", "--report-dir", str(tmp_path)]
     if role:
         command += ["-H", f"Authorization: Bearer {token_of(platform, role)}"]

@@ -1,4 +1,5 @@
 """A poison message goes to the dead-letter queue, by the broker, and can be replayed once fixed."""
+import json
 from datetime import datetime, timezone
 
 from nameko.standalone.events import event_dispatcher
@@ -57,3 +58,29 @@ def test_a_poison_event_is_dead_lettered_after_the_limit_then_replayed_once(cont
     with entrypoint_waiter(container, "on_request_created", timeout=30):
         dispatch("requests", "request_created", poison)
     assert HANDLED.count(poison["event_id"]) == 1
+
+
+def test_replay_refuses_a_letter_that_does_not_belong_to_the_queue_it_names(container_factory, config):
+    """A letter put on dead-letters by hand, naming a consumer of another event (a forged
+    confirmation aimed at a request handler), is not replayed: it stays, reported."""
+    from kombu import Connection, Exchange
+
+    from services.common.topology import DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE
+
+    container_factory(Fragile, config).start()  # declares its queue and the dead-letter queue
+    queue = "evt-requests-request_created--fragile.on_request_created"
+    forged = make_event("matching", "match_confirmed", {"match_id": "m", "request_id": "r1", "volunteer_id": "agent",
+                                                        "author_id": "a1", "status": "confirmed", "score": 1.0,
+                                                        "reasons": [], "proposed_at": datetime.now(timezone.utc),
+                                                        "version": 2})
+    with Connection(config["AMQP_URI"]) as connection:
+        connection.Producer().publish(
+            json.dumps(forged, default=str), exchange=Exchange(DEAD_LETTER_EXCHANGE, type="direct", passive=True),
+            routing_key=DEAD_LETTER_QUEUE, content_type="application/json",
+            headers={"x-death": [{"queue": queue, "exchange": "matching.events", "reason": "rejected", "count": 1}]})
+    wait_until(lambda: dead_letters.list_dead(config), message="the forged letter to be listed")
+    refused = []
+    assert dead_letters.replay(config, refused=refused) == []
+    assert [(r["event_id"], r["queue"]) for r in refused] == [(forged["event_id"], queue)]
+    assert [d["event_id"] for d in dead_letters.list_dead(config)] == [forged["event_id"]]  # left for the operator
+    assert forged["event_id"] not in HANDLED

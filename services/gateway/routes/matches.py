@@ -1,5 +1,6 @@
 """Matches: proposals and offers; the volunteer accepts or declines, the author confirms or rejects."""
 
+from services.common.schemas import Paging
 from services.matching.schemas import DeclineInput, Invitation
 
 from ..http import api, call, http, read_json
@@ -10,12 +11,15 @@ from .base import RoutesBase
 class MatchRoutes(RoutesBase):
     @http("GET", "/api/matches")
     @api
+    @accepts(query=Paging)
     def matches(self, request):
         """A volunteer's proposals and offers (with each request's skills, languages, country and
         urgency, never a private request's text); or the matches of an activist's requests, with
         handle, verification, skills, languages, countries, bio and history of each volunteer who
-        said yes, and the reasons of the score."""
-        return {"items": call(self.matching.list_matches, self._viewer(request))}
+        said yes, and the reasons of the score; and the questions still waiting, without anyone's
+        identity. Newest first, `{items, next?}`: pass `next` as `?before=` for the next page."""
+        args = request.args
+        return call(self.matching.list_matches, self._viewer(request), args.get("limit", 50), args.get("before"))
 
     @http("POST", "/api/matches/<string:match_id>/accept")
     @api

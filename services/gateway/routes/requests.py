@@ -1,6 +1,7 @@
 """Requests: post, read, edit, close, flag."""
 
 from services.common.flags import Flag
+from services.common.schemas import Paging
 from services.requests.schemas import CloseRequest, NewRequest, RequestEdit
 
 from ..http import IDEMPOTENCY_HEADER, IDEMPOTENCY_SCHEMA, api, call, http, idempotency_key, read_json, sealed
@@ -22,9 +23,11 @@ class RequestRoutes(RoutesBase):
 
     @http("GET", "/api/me/requests")
     @api
+    @accepts(query=Paging)
     def my_requests(self, request):
-        """One's own requests, newest first."""
-        return {"items": call(self.requests.my_requests, self._viewer(request))}
+        """One's own requests, newest first, `{items, next?}`: pass `next` as `?before=` for the next page."""
+        args = request.args
+        return call(self.requests.my_requests, self._viewer(request), args.get("limit", 50), args.get("before"))
 
     @http("GET", "/api/requests/<string:request_id>")
     @api

@@ -6,6 +6,7 @@ from ..http import call, http, sealed
 from ..routes.base import RoutesBase
 from . import forms
 from .pages import page
+from .request_pages import PAGE_LIMIT
 
 # Each answer a person may give on /matches, who may give it, and what it does.
 ANSWERS = {
@@ -21,7 +22,7 @@ class MatchPages(RoutesBase):
     @http("GET", "/matches")
     @page(signed_in=True, roles=("volunteer", "activist"))
     def matches_page(self, request, page):
-        matches = call(self.matching.list_matches, page.viewer)
+        matches = call(self.matching.list_matches, page.viewer, PAGE_LIMIT)["items"]
         if page.me["role"] == "volunteer":
             return page.render("matches_volunteer.html", open=[m for m in matches if m["status"] in OPEN],
                                confirmed=[m for m in matches if m["status"] == "confirmed"],
@@ -30,7 +31,7 @@ class MatchPages(RoutesBase):
         by_request = {}
         for match in matches:
             by_request.setdefault(match["request_id"], []).append(match)
-        requests = call(self.requests.my_requests, page.viewer)
+        requests = call(self.requests.my_requests, page.viewer, PAGE_LIMIT)["items"]
         return page.render("matches_author.html", requests=requests, by_request=by_request)
 
     @http("POST", "/matches/<string:match_id>/<string:answer>")

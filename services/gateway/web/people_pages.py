@@ -5,7 +5,7 @@ from ..http import call, http, sealed
 from ..routes.base import RoutesBase
 from . import forms
 from .pages import page
-from .request_pages import PAGE_SIZE
+from .request_pages import PAGE_LIMIT, PAGE_SIZE
 
 DIRECTORY_PARAMS = ("q", "skill", "country", "language", "page")
 EMAIL_CHOICES = ("instant", "daily", "off")
@@ -23,7 +23,8 @@ class PeoplePages(RoutesBase):
                                errors=page.field_errors(exc))
         open_requests = []
         if page.me and page.me["role"] == "activist":
-            open_requests = [r for r in call(self.requests.my_requests, page.viewer) if r["status"] == "open"]
+            open_requests = [r for r in call(self.requests.my_requests, page.viewer, PAGE_LIMIT)["items"]
+                             if r["status"] == "open"]
         return page.render("volunteers.html", params=params, results=results, open_requests=open_requests)
 
     @http("POST", "/volunteers/invite")

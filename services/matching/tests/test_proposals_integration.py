@@ -143,7 +143,7 @@ def test_a_yes_waits_for_the_author_while_proposals_keep_flowing(matching, deliv
             rpc.confirm_match(viewer("b"), ids["b"])  # not the volunteer's to decide
         with pytest.raises(NotFound):
             rpc.confirm_match(viewer("c"), ids["b"])
-        authors = rpc.list_matches(AUTHOR)
+        authors = rpc.list_matches(AUTHOR)["items"]
 
     assert proposed(db) == ["a"]  # b is still in play, awaiting the author
     assert db.requests.find_one({"_id": "r1"}).get("taken_by") is None  # nobody took it yet
@@ -294,7 +294,7 @@ def test_a_volunteer_offers_help_and_an_author_invites(matching, deliver, config
         # The lawyer's proposal becomes a yes through an offer too.
         lawyer = rpc.offer_help(viewer("lawyer"), "r1")
         assert lawyer["status"] == "accepted" and lawyer["origin"] == "matching"
-        authors = {m["volunteer_id"]: m for m in rpc.list_matches(AUTHOR) if "volunteer_id" in m}
+        authors = {m["volunteer_id"]: m for m in rpc.list_matches(AUTHOR)["items"] if "volunteer_id" in m}
 
     assert [e["data"]["volunteer_id"] for e in SEEN if e["event_type"] == "match_accepted"][0] == "journalist"
     assert authors["journalist"]["volunteer"]["skills"] == ["press"]

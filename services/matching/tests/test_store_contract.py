@@ -71,6 +71,31 @@ def test_proposals_are_added_once_and_published_once(store):
     assert store.refresh_load("v1")["open_proposals"] == 1
 
 
+def test_matches_come_newest_first_a_page_at_a_time_with_a_cursor_of_time_and_count(store):
+    for volunteer in ("v1", "v2", "v3"):
+        store.remember_profile(volunteer, PROFILE, 1)
+    store.remember_request("r1", REQUEST, 1)
+    batch = [proposal("r1", v, now=NOW) for v in ("v1", "v2")] + [proposal("r1", "v3", now=NOW - timedelta(hours=1))]
+    store.add_proposals("r1", batch, events_for(*batch))
+    first, more = store.matches_for("author_id", "author", 1)
+    assert more and first[0]["proposed_at"] == NOW
+    second, more = store.matches_for("author_id", "author", 1, (NOW, 1))
+    assert more and second[0]["proposed_at"] == NOW and second[0]["_id"] != first[0]["_id"]
+    third, more = store.matches_for("author_id", "author", 5, (NOW, 2))
+    assert not more and [m["volunteer_id"] for m in third] == ["v3"]
+
+
+def test_an_authors_invitations_are_counted_since_a_time(store):
+    store.remember_request("r1", REQUEST, 1)
+    invited = [lifecycle.new_match(storage.match_id("r1", v), dict(REQUEST, _id="r1"), v, 0.5, [], at, 3600,
+                                   origin="invitation")
+               for v, at in (("v1", NOW - timedelta(days=2)), ("v2", NOW - timedelta(hours=1)), ("v3", NOW))]
+    matched = proposal("r1", "v4")  # proposed by matching, not invited
+    store.add_proposals("r1", invited + [matched], events_for(*invited, matched))
+    assert store.invitations_since("author", NOW - timedelta(days=1)) == 2
+    assert store.invitations_since("someone-else", NOW - timedelta(days=1)) == 0
+
+
 def test_a_move_happens_once_from_the_state_it_was_read_in(store):
     match = proposal("r1", "v1")
     store.add_proposals("r1", [match], events_for(match))
@@ -82,7 +107,7 @@ def test_a_move_happens_once_from_the_state_it_was_read_in(store):
     assert (now["status"], now["version"], now["active"]) == ("accepted", 2, True)
     assert "e-accepted" in [e["event_id"] for e in store.published_events]
     assert [m["_id"] for m in store.pending_matches(request_id="r1")] == [match["_id"]]
-    assert store.matches_for("volunteer_id", "v1")[0]["status"] == "accepted"
+    assert store.matches_for("volunteer_id", "v1")[0][0]["status"] == "accepted"
 
 
 def test_a_request_is_taken_by_one_match_and_given_back_only_by_it(store):

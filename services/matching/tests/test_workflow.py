@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.common.errors import Conflict, Forbidden, NotFound
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.matching.index import CandidateIndex
 from services.matching.store import InMemoryMatchStore
 from services.matching.workflow import Matchmaker
@@ -233,14 +233,14 @@ def test_one_match_is_shown_to_its_volunteer_and_its_author_and_to_nobody_else(w
     store, matchmaker = world
     three_lawyers(store, matchmaker)
     match_id = ids(store)["a"]
-    assert matchmaker.get_match(volunteer("a"), match_id) == matchmaker.list_matches(volunteer("a"))[0]
+    assert matchmaker.get_match(volunteer("a"), match_id) == matchmaker.list_matches(volunteer("a"))["items"][0]
     # Until the volunteer says yes, the author knows only that someone was asked, not who.
     with pytest.raises(NotFound):
         matchmaker.get_match(AUTHOR, match_id)
-    assert all("id" not in m and "volunteer_id" not in m for m in matchmaker.list_matches(AUTHOR))
+    assert all("id" not in m and "volunteer_id" not in m for m in matchmaker.list_matches(AUTHOR)["items"])
     matchmaker.accept_match(volunteer("a"), match_id)
     assert matchmaker.get_match(AUTHOR, match_id) == next(
-        m for m in matchmaker.list_matches(AUTHOR) if m.get("id") == match_id)
+        m for m in matchmaker.list_matches(AUTHOR)["items"] if m.get("id") == match_id)
     for stranger in (volunteer("b"), {"account_id": "someone", "role": "activist", "handle": "x", "verified": False},
                      {"account_id": "a", "role": "activist", "handle": "a", "verified": False}):
         with pytest.raises(NotFound):
@@ -256,7 +256,7 @@ def test_the_author_never_learns_who_declined_or_let_a_proposal_expire(world):
     by = ids(store)
     matchmaker.decline_match(volunteer("a"), by["a"], {"reason": "Not safe for me."})
     matchmaker.accept_match(volunteer("b"), by["b"])
-    seen = matchmaker.list_matches(AUTHOR)
+    seen = matchmaker.list_matches(AUTHOR)["items"]
     assert [m["volunteer_id"] for m in seen if "volunteer_id" in m] == ["b"]
     assert all(m["status"] == "proposed" and "id" not in m for m in seen if "volunteer_id" not in m)
     assert by["a"] not in repr(seen)
@@ -282,3 +282,48 @@ def test_a_profile_edit_rechecks_pending_matches_only_when_fit_may_have_changed(
     assert proposed(store) == ["a"]
     matchmaker.profile_changed(profile("a", version=3, languages=["ru"]))  # redelivered: checked in full
     assert proposed(store) == [] and store.match(ids(store)["a"])["status"] == "withdrawn"
+
+
+def test_one_author_invites_at_most_so_many_volunteers_a_day():
+    """A hostile account must not flood the directory's volunteers with invitations."""
+    from services.common.errors import TooManyRequests
+
+    store = InMemoryMatchStore()
+    matchmaker = Matchmaker(store, CandidateIndex(buckets=8), top_k=0, expiry_s=3600, invitations_a_day=2)
+    for pid in ("a", "b", "c"):
+        matchmaker.profile_changed(profile(pid))
+    matchmaker.request_created(request())
+    for pid in ("a", "b"):
+        assert matchmaker.invite_volunteer(AUTHOR, "r1", {"volunteer_id": pid})["origin"] == "invitation"
+    with pytest.raises(TooManyRequests) as refused:
+        matchmaker.invite_volunteer(AUTHOR, "r1", {"volunteer_id": "c"})
+    assert refused.value.fields == {"volunteer_id": "Too many invitations today."}
+    assert sorted(m["volunteer_id"] for m in store.matches_by_id.values()) == ["a", "b"]  # nothing changed
+
+
+def test_matches_come_a_page_at_a_time_and_the_authors_cursor_names_no_match():
+    """A volunteer's list and an author's grow with use: pages, newest first, none lost or repeated
+    where a top-up's proposals share one time; an author's cursor gives away no match id."""
+    store = InMemoryMatchStore()
+    matchmaker = Matchmaker(store, CandidateIndex(buckets=8), top_k=3, expiry_s=3600)
+    for pid in ("a", "b", "c"):
+        matchmaker.profile_changed(profile(pid, max_active_matches=20))
+    for n in range(4):  # each top-up proposes a, b and c at one time
+        matchmaker.request_created(request(f"r{n}"))
+    for reader in (volunteer("a"), AUTHOR):
+        seen, before = [], None
+        while True:
+            page = matchmaker.list_matches(reader, limit=2, before=before)
+            seen += page["items"]
+            if "next" not in page:
+                break
+            before = page["next"]
+            assert all(m["_id"] not in before for m in store.matches_by_id.values())
+        expected = 4 if reader is not AUTHOR else 12
+        assert len(seen) == expected
+        if reader is not AUTHOR:
+            assert len({m["id"] for m in seen}) == 4  # none repeated
+    assert matchmaker.list_matches(AUTHOR, before="not a cursor") == {"items": []}  # as an unknown id elsewhere
+    with pytest.raises(ValidationFailed) as refused:
+        matchmaker.list_matches(AUTHOR, limit=0)
+    assert set(refused.value.fields) == {"limit"}
