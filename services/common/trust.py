@@ -216,6 +216,15 @@ class Keyring:
         claims.pop("expires_at")
         return claims
 
+    def export_page(self, signed, action):
+        """(after_id, limit) of an export page the operator signed for `action` (the export RPCs
+        hand out whole tables: no pod may page through them)."""
+        claims = self.verify_command(signed)
+        if claims.get("action") != action:
+            raise Forbidden("The operator command is not for this export.")
+        after_id = claims.get("after_id")
+        return (str(after_id) if after_id is not None else None), max(1, min(int(claims.get("limit") or 500), 1000))
+
 
 @functools.lru_cache(maxsize=1)
 def keyring():

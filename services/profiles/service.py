@@ -341,9 +341,12 @@ class ProfilesService:
 
     # ---- for rebuilding other services' views (search), paged by id
 
-    @rpc
-    def export_profiles(self, after_id=None, limit=500):
-        page = storage.export_page(self.db, after_id, max(1, min(int(limit), 1000)))
+    @rpc(expected_exceptions=DomainError)
+    def export_profiles(self, command):
+        """A page of every profile, for rebuilding search: `command` signed by the operator
+        (`{action: "export_profiles", after_id, limit}`: services/search/rebuild.py signs each)."""
+        after_id, limit = keyring().export_page(command, "export_profiles")
+        page = storage.export_page(self.db, after_id, limit)
         # Contact details never leave through an export, not even sealed.
         return [dict(accounts.profile_event_data(a), contact_sealed=None) for a in page]
 

@@ -286,9 +286,12 @@ class RequestsService(consumer.LedgerUpkeep):
 
     # ---- for rebuilding other services' views (search), paged by id
 
-    @rpc
-    def export_requests(self, after_id=None, limit=500):
-        page = self.store.export_page(after_id, max(1, min(int(limit), 1000)))
+    @rpc(expected_exceptions=DomainError)
+    def export_requests(self, command):
+        """A page of every request (as events carry them: no private text), for rebuilding search:
+        `command` signed by the operator (`{action: "export_requests", after_id, limit}`)."""
+        after_id, limit = keyring().export_page(command, "export_requests")
+        page = self.store.export_page(after_id, limit)
         schema = data_schema(SOURCE, "request_created")
         return [schema.dump(lifecycle.event_data(r)) for r in page]
 

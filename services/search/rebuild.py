@@ -154,6 +154,16 @@ def rebuild(es, prefix, kind, export, page_size=500, keep_old=False, progress=Tr
     return new, loaded
 
 
+def signed_export(method, action, keys=None):
+    """`export(after_id=, limit=)` over an export RPC, each page asked for with a command signed by
+    the operator's key (held in the operator's environment only: services/common/trust.py)."""
+    from services.common.trust import keyring
+
+    def export(after_id=None, limit=500):
+        return method((keys or keyring()).sign_command({"action": action, "after_id": after_id, "limit": limit}))
+    return export
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m services.search.rebuild", description=__doc__.split("\n")[0])
     parser.add_argument("kind", choices=sorted(SOURCES))
@@ -172,7 +182,7 @@ def main(argv=None):
     es = elastic.connect(config)
     try:
         with ClusterRpcProxy(config, timeout=120) as cluster:
-            export = getattr(getattr(cluster, service), method)
+            export = signed_export(getattr(getattr(cluster, service), method), method)
             new, loaded = rebuild(es, config["ES_INDEX_PREFIX"], args.kind, export, args.page_size, args.keep_old)
     finally:
         es.close()

@@ -145,3 +145,19 @@ def test_only_the_operator_appoints_a_role(platform, person, bus):
             bus.profiles.grant_role(forged)
     assert someone.call("GET", "/api/me").json()["role"] == "activist"
     assert bus.profiles.grant_role(operator_command(grant, platform.config))["role"] == "moderator"
+
+
+def test_the_exports_hand_out_nothing_without_the_operators_signature(platform, person, bus):
+    """The export RPCs page through whole tables (for rebuilding search): no pod may ask for them."""
+    someone = person(f"exported-{uuid.uuid4().hex[:6]}", "volunteer")
+    for service, action in (("profiles", "export_profiles"), ("requests", "export_requests")):
+        export = getattr(getattr(bus, service), action)
+        page = {"action": action, "after_id": None, "limit": 10}
+        other = "export_requests" if action == "export_profiles" else "export_profiles"
+        for forged in (page, Keyring(new_keys()).sign_command(page), Keyring(platform.config).sign_viewer(page),
+                       operator_command(dict(page, action=other), platform.config)):
+            with pytest.raises(Forbidden):
+                export(forged)
+    exported = bus.profiles.export_profiles(operator_command({"action": "export_profiles", "after_id": None,
+                                                              "limit": 1000}, platform.config))
+    assert someone.account["id"] in {p["profile_id"] for p in exported}

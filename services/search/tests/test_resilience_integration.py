@@ -9,6 +9,7 @@ from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.events import data_schema
+from services.common.trust import keyring
 from services.search import indices, rebuild
 from services.search.service import SearchService
 from tests.support import wait_until
@@ -26,7 +27,8 @@ class FakeRequests:
     name = "requests"
 
     @rpc
-    def export_requests(self, after_id=None, limit=500):
+    def export_requests(self, command):
+        after_id, limit = keyring().export_page(command, "export_requests")
         ids = sorted(i for i in STORE if after_id is None or i > after_id)[:limit]
         return [STORE[i] for i in ids]
 
@@ -35,7 +37,8 @@ class FakeProfiles:
     name = "profiles"
 
     @rpc
-    def export_profiles(self, after_id=None, limit=500):
+    def export_profiles(self, command):
+        after_id, limit = keyring().export_page(command, "export_profiles")
         ids = sorted(i for i in STORE if after_id is None or i > after_id)[:limit]
         return [STORE[i] for i in ids]
 
@@ -80,7 +83,8 @@ def test_rebuild_swaps_the_alias_without_losing_events_that_arrive_meanwhile(con
             search.deliver(request_event("r07", "Case 7, stale", version=1))
 
     with ClusterRpcProxy(config) as cluster:
-        new, loaded = rebuild.rebuild(search.es, search.prefix, "requests", cluster.requests.export_requests,
+        new, loaded = rebuild.rebuild(search.es, search.prefix, "requests",
+                                      rebuild.signed_export(cluster.requests.export_requests, "export_requests"),
                                       page_size=4, progress=False, after_page=during)
 
     assert loaded == 12 and new != old  # r00..r11; r00a came by its event only
