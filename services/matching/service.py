@@ -5,7 +5,7 @@ candidate index of index.py), the rules in scoring.py and lifecycle.py. This cla
 viewer's signature, and hands each call, event and tick to the workflow.
 """
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
+from services.common.rpc import rpc
 from nameko.timer import timer
 
 from services.common import consumer

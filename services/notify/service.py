@@ -6,7 +6,7 @@ import logging
 import uuid
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
+from services.common.rpc import rpc
 from nameko.timer import timer
 
 from services.common import consumer, outbox

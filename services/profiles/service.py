@@ -3,7 +3,7 @@ import logging
 import math
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
+from services.common.rpc import rpc
 from nameko.timer import timer
 
 from services.common import flags, outbox

@@ -7,7 +7,7 @@ import re
 import uuid
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
+from services.common.rpc import rpc
 from nameko.timer import timer
 from pymongo.errors import DuplicateKeyError
 

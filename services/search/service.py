@@ -9,7 +9,7 @@ it is back (services/common/outage.py); the rest wait in the durable queue, and 
 up when it returns.
 """
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
+from services.common.rpc import rpc
 
 from services.common.consumer import consumes
 from services.common.elastic import ElasticsearchClient
