@@ -94,12 +94,21 @@ install_postgresql() {
   as_root sh -c 'command -v systemctl >/dev/null && systemctl disable --now postgresql 2>/dev/null || service postgresql stop 2>/dev/null || true'
 }
 
+FERRETDB_PATCH="$ROOT/scripts/ferretdb-store-users.patch"
+
 install_ferretdb() {
   # (No `| grep -q` here: under pipefail, grep quitting early fails the pipeline by SIGPIPE.)
-  if [ -x "$BIN/ferretdb" ] && [[ "$("$BIN/ferretdb" --version 2>/dev/null)" == *"version: $FERRETDB_VERSION"* ]]; then
+  # Built from source with the project's patch (store users: see the patch's own header); a binary
+  # built without this very patch is built again.
+  if [ -x "$BIN/ferretdb" ] && [[ "$("$BIN/ferretdb" --version 2>/dev/null)" == *"version: $FERRETDB_VERSION"* ]] &&
+    cmp -s "$FERRETDB_PATCH" "$BIN/ferretdb.patch"; then
     return
   fi
   command -v go >/dev/null || die "Go is needed to build FerretDB"
+  if ! command -v patch >/dev/null; then
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends patch >/dev/null
+  fi
   log "building FerretDB $FERRETDB_VERSION with Go (a few minutes, once)"
   mkdir -p "$BIN"
   # `go install ...@version` needs the proxy's version list, which is not served here; downloading the
@@ -111,8 +120,10 @@ install_ferretdb() {
   local work="$HOME_DIR/build/ferretdb"
   rm -rf "$work" && mkdir -p "$(dirname "$work")" && cp -r "$src" "$work" && chmod -R u+w "$work"
   echo "$FERRETDB_VERSION" >"$work/build/version/version.txt"
+  patch -d "$work" -p1 --forward --quiet <"$FERRETDB_PATCH" || die "the FerretDB patch does not apply to $FERRETDB_VERSION"
   (cd "$work" && GOFLAGS=-mod=mod go build -trimpath -o "$BIN/ferretdb.tmp" ./cmd/ferretdb)
   mv "$BIN/ferretdb.tmp" "$BIN/ferretdb"
+  cp "$FERRETDB_PATCH" "$BIN/ferretdb.patch"
   rm -rf "$work"
 }
 
@@ -202,8 +213,10 @@ pg_password() {
   cat "$PG_PASSWORD_FILE"
 }
 
-pg_psql() { # sql: as the cluster's owner, over TCP
-  PGPASSWORD="$(pg_password)" "$(pg_bin)/psql" -h 127.0.0.1 -p "$PG_PORT" -U ferretdb -d postgres -Atqc "$1"
+pg_psql() { # sql [-d database]: as the cluster's owner, over TCP (in `postgres` unless told)
+  local database=postgres
+  [ "${2:-}" != "-d" ] || database="$3"
+  PGPASSWORD="$(pg_password)" "$(pg_bin)/psql" -h 127.0.0.1 -p "$PG_PORT" -U ferretdb -d "$database" -v ON_ERROR_STOP=1 -Atqc "$1"
 }
 
 pg_owner() { pg_password | sha256sum | cut -d' ' -f1; }
@@ -258,7 +271,7 @@ pg_answers() { # seconds: true once the cluster answers with our password
 }
 
 start_postgresql() {
-  if pid_alive postgresql; then return; fi
+  if pid_alive postgresql; then ensure_store_users; return; fi
   pg_bin >/dev/null || die "PostgreSQL is not installed"
   # A cluster outside .local (a clone under a 0700 home) can outlive a deleted .local; its password
   # went with .local, and its data is what deleting .local meant to forget. The cluster records a
@@ -281,9 +294,61 @@ start_postgresql() {
   pg_owner >"$owner"
   [ "$(pg_psql "select count(*) from pg_database where datname = 'ferretdb'")" = 1 ] ||
     pg_psql 'create database ferretdb'
+  ensure_store_users
 }
 
 pg_url() { echo "postgres://ferretdb:$(pg_password)@127.0.0.1:$PG_PORT/ferretdb"; }
+
+# ---------------------------------------------------------------- store users
+# One PostgreSQL role per service that has a database, as deploy/k8s has one MongoDB user per
+# service: through FerretDB a service acts as its role, which owns its own schemas (= databases,
+# `<DB_PREFIX>_<service>`) and nothing else; it may create only schemas named for its service (an
+# event trigger refuses the rest, so no service can take another's name first). The cluster's
+# owner, `ferretdb`, is for FerretDB's own metadata and for the operator's tools and the tests.
+# FerretDB (patched, scripts/ferretdb-store-users.patch) refuses a client that does not sign in.
+STORE_USERS=(profiles requests matching notify search)
+
+secret_of() { # store user: that user's password, made once
+  local folder="$DATA/store-users/$1" file="$DATA/store-users/$1/$2.password"
+  [ -s "$file" ] || (mkdir -p "$folder" && chmod 700 "$DATA/store-users" "$folder" &&
+    umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$file")
+  cat "$file"
+}
+
+store_password() { secret_of ferretdb "$1"; } # service: its PostgreSQL role's password
+
+ensure_store_users() {
+  local service role
+  pg_psql "$(cat <<'SQL'
+CREATE OR REPLACE FUNCTION allies_own_schemas_only() RETURNS event_trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  created record;
+  service text;
+BEGIN
+  IF current_user NOT LIKE 'allies\_%' THEN
+    RETURN;  -- the owner: FerretDB's own work, the operator's tools, the tests
+  END IF;
+  service := substr(current_user, length('allies_') + 1);
+  FOR created IN SELECT object_identity FROM pg_event_trigger_ddl_commands() WHERE command_tag = 'CREATE SCHEMA' LOOP
+    IF right(created.object_identity, length(service) + 1) <> '_' || service THEN
+      RAISE EXCEPTION 'the store user of % may create only its own databases (*_%), not %',
+        service, service, created.object_identity USING ERRCODE = 'insufficient_privilege';
+    END IF;
+  END LOOP;
+END
+$fn$;
+SQL
+)" -d ferretdb
+  [ "$(pg_psql "select count(*) from pg_event_trigger where evtname = 'allies_own_schemas_only'" -d ferretdb)" = 1 ] ||
+    pg_psql "CREATE EVENT TRIGGER allies_own_schemas_only ON ddl_command_end WHEN TAG IN ('CREATE SCHEMA')
+             EXECUTE FUNCTION allies_own_schemas_only()" -d ferretdb
+  for service in "${STORE_USERS[@]}"; do
+    role="allies_$service"
+    [ "$(pg_psql "select count(*) from pg_roles where rolname = '$role'")" = 1 ] || pg_psql "CREATE ROLE $role"
+    pg_psql "ALTER ROLE $role WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD '$(store_password "$service")'"
+    pg_psql "GRANT CONNECT, CREATE ON DATABASE ferretdb TO $role"
+  done
+}
 
 start_ferretdb() {
   if pid_alive ferretdb; then return; fi
@@ -312,18 +377,53 @@ network.host: 127.0.0.1
 http.port: $ES_PORT
 transport.port: $((ES_PORT + 100))
 discovery.type: single-node
-xpack.security.enabled: false
+# Users and roles (ensure_es_users): only the search service and the operator's tools sign in;
+# nothing answers anyone else. Plain HTTP on loopback here; deploy/k8s adds TLS.
+xpack.security.enabled: true
+xpack.security.http.ssl.enabled: false
+xpack.security.transport.ssl.enabled: false
+xpack.security.authc.realms.file.local.order: 0
+xpack.security.authc.realms.native.native.enabled: false
 action.destructive_requires_name: false
 # A laptop or CI disk is often fuller than a server's; do not go read-only at 90%.
 cluster.routing.allocation.disk.threshold_enabled: false
 EOF
+  ensure_es_users
   [ "$(id -u)" -ne 0 ] || chown -R "$ES_USER" "$ES_DIR" "$ES_DATA" "$ES_LOGS"
   log "starting Elasticsearch $ELASTICSEARCH_VERSION on 127.0.0.1:$ES_PORT"
-  ES_JAVA_HOME="${ES_JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")}" \
+  ES_JAVA_HOME="$(es_java_home)" \
     ES_JAVA_OPTS="${ES_JAVA_OPTS:--Xms512m -Xmx512m}" \
     setsid bash -c "$(declare -f run_as); run_as \"\$@\"" _ "$ES_USER" "$ES_DIR/bin/elasticsearch" >"$LOGS/elasticsearch.log" 2>&1 &
   echo $! >"$RUN/elasticsearch.pid"
-  wait_for elasticsearch 180 curl -fsS "http://127.0.0.1:$ES_PORT/_cluster/health?wait_for_status=yellow&timeout=1s"
+  wait_for elasticsearch 180 curl -fsS -u "$ES_ADMIN:$(secret_of elasticsearch "$ES_ADMIN")" \
+    "http://127.0.0.1:$ES_PORT/_cluster/health?wait_for_status=yellow&timeout=1s"
+}
+
+es_java_home() { echo "${ES_JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")}"; }
+
+# Elasticsearch's users (its file realm): the search service's, which may do anything to indices
+# but nothing to the cluster's security, and the operator's (tools, tests). deploy/k8s makes the
+# same two, the search service's limited to the deployment's index prefix.
+ES_ADMIN=allies_admin
+ES_SEARCH=allies_search
+
+ensure_es_users() {
+  cat >"$ES_DIR/config/roles.yml" <<EOF
+# Written by scripts/stack.sh.
+$ES_SEARCH:
+  cluster: [monitor, manage_index_templates]
+  indices:
+    - names: ["*"]
+      privileges: [all]
+EOF
+  local user role
+  for user in "$ES_ADMIN" "$ES_SEARCH"; do
+    role="$ES_SEARCH"; [ "$user" != "$ES_ADMIN" ] || role=superuser
+    if ! grep -qs "^$user:" "$ES_DIR/config/users"; then
+      ES_JAVA_HOME="$(es_java_home)" "$ES_DIR/bin/elasticsearch-users" useradd "$user" \
+        -p "$(secret_of elasticsearch "$user")" -r "$role" >/dev/null
+    fi
+  done
 }
 
 stop_one() { # name
@@ -394,10 +494,21 @@ cmd_env() {
   cat <<EOF
 export AMQP_URI=\${AMQP_URI:-amqp://guest:guest@127.0.0.1:$AMQP_PORT/}
 export RABBIT_MGMT_URI=\${RABBIT_MGMT_URI:-http://guest:guest@127.0.0.1:$RABBIT_MGMT_PORT/}
-export MONGO_URI=\${MONGO_URI:-mongodb://127.0.0.1:$MONGO_PORT/}
+export MONGO_URI=\${MONGO_URI:-mongodb://127.0.0.1:$MONGO_PORT/?authMechanism=PLAIN}
+export MONGO_USERNAME=\${MONGO_USERNAME:-ferretdb}
+export MONGO_PASSWORD=\${MONGO_PASSWORD:-$(pg_password)}
 export ES_URL=\${ES_URL:-http://127.0.0.1:$ES_PORT}
+export ES_USERNAME=\${ES_USERNAME:-$ES_ADMIN}
+export ES_PASSWORD=\${ES_PASSWORD:-$(secret_of elasticsearch "$ES_ADMIN")}
+export ES_PASSWORD_SEARCH=\${ES_PASSWORD_SEARCH:-$(secret_of elasticsearch "$ES_SEARCH")}
 export FERRETDB_POSTGRESQL_URL=\${FERRETDB_POSTGRESQL_URL:-$(pg_url)}
 EOF
+  # Each service's own store user (MONGO_USERNAME allies_<service>), for what starts the services
+  # (`./dev up`, the tests' platform), which gives each only its own.
+  local service
+  for service in "${STORE_USERS[@]}"; do
+    echo "export STORE_PASSWORD_${service^^}=\${STORE_PASSWORD_${service^^}:-$(store_password "$service")}"
+  done
 }
 
 case "${1:-}" in

@@ -9,7 +9,10 @@ Elastic = namedtuple("Elastic", "client prefix")
 
 
 def connect(config):
-    return Elasticsearch(config["ES_URL"], request_timeout=float(config.get("ES_TIMEOUT_S", 10)))
+    # The search service's own user (docs/security.md, "Store users"); the tools', locally the
+    # operator's. Elasticsearch answers no one who does not sign in.
+    auth = (config["ES_USERNAME"], config.get("ES_PASSWORD") or "") if config.get("ES_USERNAME") else None
+    return Elasticsearch(config["ES_URL"], basic_auth=auth, request_timeout=float(config.get("ES_TIMEOUT_S", 10)))
 
 
 class ElasticsearchClient(DependencyProvider):

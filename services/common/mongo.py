@@ -15,6 +15,10 @@ def connect(config, record_shapes=False):
     query shapes the query-plan test checks (services/common/queryshapes.py)."""
     return pymongo.MongoClient(
         config["MONGO_URI"],
+        # The service's own store user (None: whatever MONGO_URI says, which the stores refuse
+        # unless it names a user).
+        username=config.get("MONGO_USERNAME") or None,
+        password=config.get("MONGO_PASSWORD") or None,
         tz_aware=True,
         serverSelectionTimeoutMS=int(config.get("MONGO_TIMEOUT_MS", 5000)),
         # The server's default write concern, which is acknowledged: on one server (FerretDB
@@ -53,7 +57,7 @@ def prepare_database(db, prepare, config):
     if prepare:
         prepare(db)
     if config.get("FERRETDB_POSTGRESQL_URL"):
-        pgindex.mirror(config["FERRETDB_POSTGRESQL_URL"], db)
+        pgindex.mirror(pgindex.as_store_user(config), db)
 
 
 class ServiceDatabase(DependencyProvider):

@@ -14,6 +14,7 @@ Production runs real MongoDB, where the declared indexes are all there is; there
 """
 import hashlib
 import logging
+from urllib.parse import quote, urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,17 @@ def tables(connection, schema):
     rows = connection.execute(
         f"SELECT _jsonb->>'_id', _jsonb->>'table' FROM {quote_ident(schema)}.{quote_ident(METADATA)}").fetchall()
     return dict(rows)
+
+
+def as_store_user(config):
+    """FERRETDB_POSTGRESQL_URL signed in as the service's own store user, the PostgreSQL role that
+    owns its schema (and may index its tables), when one is configured."""
+    url = urlsplit(config["FERRETDB_POSTGRESQL_URL"])
+    if not config.get("MONGO_USERNAME"):
+        return url.geturl()
+    host = url.netloc.rpartition("@")[2]
+    credentials = f"{quote(config['MONGO_USERNAME'], safe='')}:{quote(config.get('MONGO_PASSWORD') or '', safe='')}"
+    return url._replace(netloc=f"{credentials}@{host}").geturl()
 
 
 def mirror(postgresql_url, db):

@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 import requests
 
+from services.common import store_users
 from services.common.config import ROOT
 from services.common.secrets import SECRET_KEYS
 from tests.support import drop_test_data, isolated_config, native_subprocess, start_process, wait_until
@@ -105,7 +106,9 @@ class Platform:
         self.processes[key] = start_process(
             [sys.executable, "-m", "nameko", "run", "--config", os.path.join(ROOT, "config.yaml"),
              f"services.{name}.service"],
-            cwd=ROOT, env=dict(self.env(), **env), stdout=log, stderr=native_subprocess.STDOUT,
+            # Each with its own store user, as deploy/k8s and `./dev up` run them.
+            cwd=ROOT, env=store_users.service_env(name, dict(self.env(), **env)), stdout=log,
+            stderr=native_subprocess.STDOUT,
             start_new_session=True)
         log.close()
 

@@ -138,3 +138,25 @@ def test_the_autoscaler_reads_queue_lengths_and_nothing_else(platform):
     with pytest.raises((AccessRefused, NotAllowed)):
         with Connection(platform.broker_uri("autoscaler")) as connection:
             connection.channel().queue_declare(f"scaler-{uuid.uuid4().hex}", durable=True, auto_delete=False)
+
+
+def test_each_service_runs_as_its_own_store_user_and_owns_only_its_own_database(platform):
+    """The stores' side of least privilege (tests/test_store_users.py shows what a user is refused):
+    each running service was given only its own store user, and its database is that user's."""
+    import psycopg
+
+    from services.common import store_users
+    prefix = platform.config["DB_PREFIX"]
+    for name, process in platform.processes.items():
+        with open(f"/proc/{process.pid}/environ", "rb") as handle:
+            environ = dict(item.split("=", 1) for item in handle.read().decode().split("\0") if "=" in item)
+        own = store_users.role(name) if name in store_users.SERVICES else ""
+        assert environ["MONGO_USERNAME"] == own, name
+        assert not any(key.startswith("STORE_PASSWORD_") or key == "ES_PASSWORD_SEARCH" for key in environ), name
+        assert environ["ES_USERNAME"] == (own if name == "search" else ""), name
+        assert "@" not in environ.get("FERRETDB_POSTGRESQL_URL", ""), name  # no owner's password either
+    with psycopg.connect(platform.config["FERRETDB_POSTGRESQL_URL"]) as connection:
+        owners = dict(connection.execute(
+            "SELECT nspname, pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname LIKE %s",
+            (prefix + "\\_%",)).fetchall())
+    assert owners == {f"{prefix}_{service}": store_users.role(service) for service in store_users.SERVICES}
