@@ -500,7 +500,7 @@ export MONGO_PASSWORD=\${MONGO_PASSWORD:-$(pg_password)}
 export ES_URL=\${ES_URL:-http://127.0.0.1:$ES_PORT}
 export ES_USERNAME=\${ES_USERNAME:-$ES_ADMIN}
 export ES_PASSWORD=\${ES_PASSWORD:-$(secret_of elasticsearch "$ES_ADMIN")}
-export ES_PASSWORD_SEARCH=\${ES_PASSWORD_SEARCH:-$(secret_of elasticsearch "$ES_SEARCH")}
+export STORE_PASSWORD_ES_SEARCH=\${STORE_PASSWORD_ES_SEARCH:-$(secret_of elasticsearch "$ES_SEARCH")}
 export FERRETDB_POSTGRESQL_URL=\${FERRETDB_POSTGRESQL_URL:-$(pg_url)}
 EOF
   # Each service's own store user (MONGO_USERNAME allies_<service>), for what starts the services

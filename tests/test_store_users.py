@@ -102,7 +102,7 @@ def test_elasticsearch_answers_only_those_who_sign_in():
 
 def test_a_service_process_is_given_its_own_store_user_only():
     environ = {"MONGO_USERNAME": "ferretdb", "MONGO_PASSWORD": "owner", "ES_USERNAME": "allies_admin",
-               "ES_PASSWORD": "es-owner", "ES_PASSWORD_SEARCH": "es-search",
+               "ES_PASSWORD": "es-owner", "STORE_PASSWORD_ES_SEARCH": "es-search",
                "FERRETDB_POSTGRESQL_URL": "postgres://ferretdb:owner@127.0.0.1:5432/ferretdb",
                **{store_users.password_key(s): f"pw-{s}" for s in store_users.SERVICES}}
     matching = store_users.service_env("matching", environ)

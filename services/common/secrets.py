@@ -5,12 +5,12 @@ to .local/secrets.env. Production takes them from a Kubernetes Secret.
 """
 from cryptography.fernet import Fernet
 
-from . import broker_users, trust
+from . import broker_users, store_users, trust
 from .sealing import generate_keypair
 
 SECRET_KEYS = ("CONTACT_KEY", "NOTIFY_PUBLIC_KEY", "NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS",
                "REQUEST_TEXT_KEYS") + trust.KEY_NAMES + tuple(
-    f"AMQP_PASSWORD_{user.upper()}" for user in broker_users.USERS)
+    f"AMQP_PASSWORD_{user.upper()}" for user in broker_users.USERS) + store_users.DEPLOYMENT_KEYS
 
 
 def new_secrets():
@@ -28,6 +28,8 @@ def new_secrets():
         # One broker user per workload (services/common/broker_users.py): compose's .env and the
         # definitions the broker loads; Kubernetes puts each in its workload's AMQP_URI.
         **{f"AMQP_PASSWORD_{user.upper()}": password for user, password in broker_users.new_passwords().items()},
+        # One store user per service (services/common/store_users.py), the stores' administrators.
+        **store_users.new_passwords(),
     }
 
 
@@ -45,6 +47,11 @@ if __name__ == "__main__":
     import sys
     if sys.argv[1:2] == ["--keys-of"]:  # for shell scripts: KEY1|KEY2|...
         print("|".join(keys_of(sys.argv[2])))
+    elif sys.argv[1:2] == ["--carried-to"]:  # the generated env on stdin: the workload's store passwords
+        generated = dict(line.split("=", 1) for line in sys.stdin.read().splitlines() if "=" in line)
+        for key, (name, workload) in store_users.CARRIED_AS.items():
+            if workload == sys.argv[2]:
+                print(f"{name}={generated[key]}")
     else:
         for key, value in new_secrets().items():
             print(f"{key}={value}")

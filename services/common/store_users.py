@@ -15,7 +15,9 @@ it the API as any activist. With it:
 What starts the services locally (`./dev up`, the tests' platform) gives each only its own user:
 `service_env`. docs/security.md, "Store users".
 """
+import base64
 import os
+import secrets
 import sys
 from urllib.parse import urlsplit
 
@@ -26,7 +28,31 @@ ROLE_PREFIX = "allies_"
 OWNER_KEYS = ("MONGO_PASSWORD", "ES_PASSWORD")
 # Elasticsearch: only search has a user (scripts/stack.sh, ensure_es_users).
 ES_SERVICE = "search"
-ES_PASSWORD_KEY = "ES_PASSWORD_SEARCH"
+ES_PASSWORD_KEY = "STORE_PASSWORD_ES_SEARCH"
+
+
+# What a deployment generates (services/common/secrets.py), by where it goes:
+# - MONGO_PASSWORD_<SERVICE>: the service's MongoDB user; its workload holds it as MONGO_PASSWORD,
+#   the MongoDB Job (deploy/k8s) or init script (compose) that makes the users holds them all;
+# - MONGO_ROOT_PASSWORD: MongoDB's administrator, for those and the operator only;
+# - MONGO_KEYFILE: the replica set's members' shared key (deploy/k8s; compose runs one member);
+# - ES_PASSWORD_SEARCH: the search service's Elasticsearch user (its workload's ES_PASSWORD);
+# - ELASTIC_PASSWORD: Elasticsearch's built-in superuser, for the Job that makes the search user.
+MONGO_PASSWORDS = tuple(f"MONGO_PASSWORD_{service.upper()}" for service in SERVICES)
+DEPLOYMENT_KEYS = MONGO_PASSWORDS + ("MONGO_ROOT_PASSWORD", "MONGO_KEYFILE", "ES_PASSWORD_SEARCH", "ELASTIC_PASSWORD")
+# Held by the stores and their set-up jobs, never by a service.
+STORE_ONLY = ("MONGO_ROOT_PASSWORD", "MONGO_KEYFILE", "ELASTIC_PASSWORD")
+# Carried to a workload under the name the service reads.
+CARRIED_AS = dict({key: ("MONGO_PASSWORD", service) for key, service in zip(MONGO_PASSWORDS, SERVICES)},
+                  ES_PASSWORD_SEARCH=("ES_PASSWORD", ES_SERVICE))
+
+
+def new_passwords():
+    """Fresh values of DEPLOYMENT_KEYS (URL-safe: they go into URIs and shell variables)."""
+    values = {key: secrets.token_urlsafe(32) for key in DEPLOYMENT_KEYS}
+    # mongod reads a keyfile of base64 characters, 6 to 1024 of them.
+    values["MONGO_KEYFILE"] = base64.b64encode(secrets.token_bytes(512)).decode()
+    return values
 
 
 def role(service):
@@ -52,7 +78,7 @@ def service_env(service, environ=None):
     environ = dict(os.environ if environ is None else environ)
     own = environ.get(password_key(service), "")
     own_es = environ.get(ES_PASSWORD_KEY, "") if service == ES_SERVICE else ""
-    for key in OWNER_KEYS + (ES_PASSWORD_KEY,) + tuple(password_key(other) for other in SERVICES):
+    for key in OWNER_KEYS + (ES_PASSWORD_KEY,) + DEPLOYMENT_KEYS + tuple(password_key(other) for other in SERVICES):
         environ.pop(key, None)
     if service in SERVICES and own:
         environ.update(MONGO_USERNAME=role(service), MONGO_PASSWORD=own)

@@ -23,7 +23,7 @@ import yaml
 from cryptography.fernet import Fernet
 from pymongo import uri_parser
 
-from services.common import autoscaling, probe, topology
+from services.common import autoscaling, probe, store_users, topology
 from services.common.sealing import Opener, Sealer
 from services.common.secrets import SECRET_KEYS, keys_of
 from services.common.trust import OPERATOR_ONLY
@@ -49,20 +49,30 @@ BROKER_FILES = {"definitions.json", "tls.crt", "tls.key", "ca.crt", "erlang.cook
 # Read by KEDA's operator, not by a workload (deploy/k8s/autoscaling): the autoscaler's broker URI
 # and how to check the broker's certificate.
 AUTOSCALER_KEYS = {"AMQP_URI", "tls", "ca.crt"}
-SECRETS = {f"allies-{w}-secrets": set(keys_of(w)) | {"AMQP_URI"} for w in WORKLOADS_WITH_SECRETS}
+# Each service with a database holds its own store user's password (services/common/store_users.py)
+# under the name it reads; the stores' own Secrets hold their administrators', the users' they make,
+# MongoDB's members' key and Elasticsearch's transport certificate.
+CARRIED = {w: {name for name, owner in store_users.CARRIED_AS.values() if owner == w} for w in WORKLOADS_WITH_SECRETS}
+STORE_SECRETS = {"mongodb-store": {"MONGO_ROOT_PASSWORD", "MONGO_KEYFILE", *store_users.MONGO_PASSWORDS},
+                 "elasticsearch-store": {"ELASTIC_PASSWORD", "ES_PASSWORD_SEARCH", "tls.crt", "tls.key", "ca.crt"}}
+STORE_FILES = {"tls.crt", "tls.key", "ca.crt"}
+SECRETS = {f"allies-{w}-secrets": set(keys_of(w)) | {"AMQP_URI"} | CARRIED[w] for w in WORKLOADS_WITH_SECRETS}
 SECRETS["rabbitmq-broker"] = BROKER_FILES
 SECRETS[autoscaling.AUTOSCALER_SECRET] = AUTOSCALER_KEYS
+SECRETS.update(STORE_SECRETS)
 SECRET_USERS = {w: {f"allies-{w}-secrets"} for w in WORKLOADS_WITH_SECRETS}
 SECRET_USERS["rabbitmq"] = {"rabbitmq-broker"}
+SECRET_USERS["mongodb"] = {"mongodb-store"}
+SECRET_USERS["elasticsearch"] = {"elasticsearch-store"}
 # Passwords of broker users: in Kubernetes inside each workload's AMQP_URI; the operator's stays
 # with the operator, as its signing key does.
 BROKER_PASSWORDS = {k for k in SECRET_KEYS if k.startswith("AMQP_PASSWORD_")}
 PRIVATE_KEYS = {"CONTACT_KEY", "NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS", "REQUEST_TEXT_KEYS", "VIEWER_SIGNING_KEY"} | {
     k for k in SECRET_KEYS if k.startswith("SEAL_KEY_")}
 DEPLOYED_KEYS = tuple(k for k in SECRET_KEYS if k not in OPERATOR_ONLY and k not in BROKER_PASSWORDS)
-# Compose has neither the operator's tooling nor an autoscaler.
+# Compose has neither the operator's tooling nor an autoscaler, and runs one MongoDB member.
 COMPOSE_KEYS = tuple(k for k in SECRET_KEYS if k not in OPERATOR_ONLY
-                     and k not in ("AMQP_PASSWORD_OPERATOR", "AMQP_PASSWORD_AUTOSCALER"))
+                     and k not in ("AMQP_PASSWORD_OPERATOR", "AMQP_PASSWORD_AUTOSCALER", "MONGO_KEYFILE"))
 # Applied by hand, never by `kubectl apply -k` (which would put the placeholders back).
 SECRETS_FILE = "secrets.yaml"
 
@@ -531,7 +541,7 @@ def test_secret_keys_are_read_by_config_yaml():
     read = config_yaml_keys()
     for secret in objects("Secret"):
         # Files the broker reads, and what KEDA reads: not the services' config.
-        if secret["metadata"]["name"] in ("rabbitmq-broker", autoscaling.AUTOSCALER_SECRET):
+        if secret["metadata"]["name"] in ("rabbitmq-broker", autoscaling.AUTOSCALER_SECRET, *STORE_SECRETS):
             continue
         keys = set(secret_values(secret))
         assert keys <= read, (secret["metadata"]["name"], keys - read)
@@ -554,7 +564,8 @@ def test_every_secret_key_has_a_home_and_a_private_one_only_one():
             assert len(holders) == 1, f"{key} is in {holders}"
         else:
             assert holders, f"{key} is in no Secret"
-    held = {k for s in objects("Secret") for k in secret_values(s)} - BROKER_FILES - AUTOSCALER_KEYS
+    carried = {name for names in CARRIED.values() for name in names}
+    held = {k for s in objects("Secret") for k in secret_values(s)} - BROKER_FILES - AUTOSCALER_KEYS - STORE_FILES - carried
     assert held == set(DEPLOYED_KEYS), held ^ set(DEPLOYED_KEYS)
 
 
@@ -618,6 +629,109 @@ def test_committed_rsa_keys_are_placeholders_that_cannot_be_used(key, loader):
         loader(value)
 
 
+# ---------------------------------------------------------------- Kubernetes: store users
+
+
+def deployment_env(name):
+    [container] = containers(one("Deployment", name))
+    return env_of(container)
+
+
+@pytest.mark.parametrize("workload", WORKLOADS_WITH_SECRETS)
+def test_each_workload_signs_in_to_the_stores_as_its_own_user(workload):
+    env, secret = deployment_env(workload), secret_values(one("Secret", f"allies-{workload}-secrets"))
+    if workload in store_users.SERVICES:
+        assert env["MONGO_USERNAME"] == workload
+        assert secret["MONGO_PASSWORD"] == f"REPLACE_ME-its-MONGO_PASSWORD_{workload.upper()}"
+    else:  # the gateway has no database
+        assert "MONGO_USERNAME" not in env and "MONGO_PASSWORD" not in secret
+    if workload == store_users.ES_SERVICE:
+        assert env["ES_USERNAME"] == workload and secret["ES_PASSWORD"] == "REPLACE_ME-its-ES_PASSWORD_SEARCH"
+    else:
+        assert "ES_USERNAME" not in env and "ES_PASSWORD" not in secret
+
+
+def test_mongodb_signs_everyone_in_and_gives_each_service_its_own_database_only():
+    statefulset = one("StatefulSet", "mongodb")
+    [container] = containers(statefulset)
+    args = container["args"]
+    # A keyfile turns authentication on, for clients and between the members.
+    assert args[args.index("--keyFile") + 1] == "/etc/mongodb-key/keyfile"
+    root = next(e for e in container["env"] if e["name"] == "MONGO_INITDB_ROOT_PASSWORD")
+    assert root["valueFrom"]["secretKeyRef"] == {"name": "mongodb-store", "key": "MONGO_ROOT_PASSWORD"}
+    [copy] = statefulset["spec"]["template"]["spec"]["initContainers"]
+    assert "umask 077" in copy["command"][-1]  # mongod refuses a key others may read
+    job = one("Job", "mongodb-replica-set")
+    [initiate] = job["spec"]["template"]["spec"]["containers"]
+    script = initiate["command"][-1]
+    assert 'auth("root", root)' in script and "process.env.MONGO_ROOT_PASSWORD" in script
+    assert f"for (const service of {json.dumps(list(store_users.SERVICES))})" in script
+    assert '[{role: "readWrite", db: `${process.env.DB_PREFIX}_${service}`}]' in script
+    assert {"secretRef": {"name": "mongodb-store"}} in initiate["envFrom"]
+
+
+def test_elasticsearch_signs_everyone_in_and_has_one_user_for_search():
+    [container] = containers(one("StatefulSet", "elasticsearch"))
+    env = env_of(container)
+    assert env["xpack.security.enabled"] == "true" and env["xpack.security.transport.ssl.enabled"] == "true"
+    assert "ELASTIC_PASSWORD" in command_text(container["readinessProbe"]["exec"]["command"])
+    job = one("Job", "elasticsearch-users")
+    [users] = job["spec"]["template"]["spec"]["containers"]
+    # The compose set-up script, word for word.
+    script = [line for line in (ROOT / "deploy/compose/es-users.sh").read_text().splitlines() if not line.startswith("#")]
+    assert users["command"][-1].splitlines() == script
+    assert r'[\"$ES_INDEX_PREFIX-*\"]' in users["command"][-1]
+    assert "$ES_PASSWORD_SEARCH" in users["command"][-1] and "_security/user/search" in users["command"][-1]
+
+
+def command_text(command):
+    return " ".join(command)
+
+
+def ingress_from(store):
+    """{port: the app names whose pods may reach it} for a store's pods, over every NetworkPolicy."""
+    labels = one("StatefulSet", store)["spec"]["template"]["metadata"]["labels"]
+    allowed = {}
+    for policy in objects("NetworkPolicy"):
+        if not policy["spec"]["podSelector"]["matchLabels"].items() <= labels.items():
+            continue
+        for rule in policy["spec"]["ingress"]:
+            names = set()
+            for peer in rule["from"]:
+                selector = peer["podSelector"]
+                names |= set(selector.get("matchLabels", {}).values())
+                for expression in selector.get("matchExpressions", []):
+                    assert expression["key"] == "app.kubernetes.io/name" and expression["operator"] == "In"
+                    names |= set(expression["values"])
+            for port in rule.get("ports") or [{"port": "any"}]:
+                allowed.setdefault(port["port"], set()).update(names)
+    return allowed
+
+
+def test_each_store_is_reachable_only_from_the_workloads_that_use_it():
+    assert ingress_from("mongodb") == {27017: {*store_users.SERVICES, "mongodb-replica-set", "mongodb"}}
+    assert ingress_from("elasticsearch") == {9200: {"search", "elasticsearch-users", "elasticsearch"},
+                                             9300: {"elasticsearch"}}
+    broker = ingress_from("rabbitmq")
+    assert broker[5671] == set(SERVICES) and broker["any"] == {"rabbitmq"}
+    # The names are the pods' own labels (a typo would allow no one, silently).
+    for name in {*SERVICES, "mongodb-replica-set", "elasticsearch-users"}:
+        [workload] = [w for w in objects("Deployment") + objects("StatefulSet") + objects("Job")
+                      if w["spec"]["template"]["metadata"]["labels"].get("app.kubernetes.io/name") == name]
+
+
+def test_compose_stores_sign_everyone_in():
+    services = compose_config()["services"]
+    assert services["mongo"]["environment"]["MONGO_INITDB_ROOT_USERNAME"] == "root"
+    assert any("mongo-users.js:/docker-entrypoint-initdb.d/" in str(v) for v in services["mongo"]["volumes"])
+    assert services["elasticsearch"]["environment"]["xpack.security.enabled"] == "true"
+    search = services["search"]
+    assert search["depends_on"]["elasticsearch-users"]["condition"] == "service_completed_successfully"
+    script = (ROOT / "deploy/compose/mongo-users.js").read_text()
+    assert f"for (const service of {json.dumps(list(store_users.SERVICES))})" in script
+    assert 'roles = [{role: "readWrite", db: `allies_${service}`}]' in script
+
+
 # ---------------------------------------------------------------- compose.yaml
 
 
@@ -635,7 +749,13 @@ def compose_command():
 
 # Distinct values, so that where each one lands in the resolved file can be traced.
 TEST_SECRETS = {key: f"test-value-of-{key}" for key in SECRET_KEYS}
-COMPOSE_SECRETS = {w: set(keys_of(w)) | {f"AMQP_PASSWORD_{w.upper()}"} for w in WORKLOADS_WITH_SECRETS}
+COMPOSE_SECRETS = {w: set(keys_of(w)) | {f"AMQP_PASSWORD_{w.upper()}"} |
+                   {k for k, (_, owner) in store_users.CARRIED_AS.items() if owner == w} for w in WORKLOADS_WITH_SECRETS}
+COMPOSE_SECRETS.update({"mongo": {"MONGO_ROOT_PASSWORD", *store_users.MONGO_PASSWORDS},
+                        "elasticsearch": {"ELASTIC_PASSWORD"},
+                        "elasticsearch-users": {"ELASTIC_PASSWORD", "ES_PASSWORD_SEARCH"}})
+# Containers that set a store up and exit.
+COMPOSE_JOBS = {"elasticsearch-users"}
 # Settings the tests set themselves; whatever the calling shell (or `./dev test`) has is dropped.
 COMPOSE_INPUTS = set(SECRET_KEYS) | {"SMTP_HOST", "SMTP_PORT", "SMTP_FROM", "PUBLIC_URL"}
 
@@ -690,14 +810,22 @@ def test_compose_gives_each_secret_only_to_its_container():
         env = service.get("environment") or {}
         # A broker password is given inside the service's AMQP_URI, as its own user's.
         carried = {k for k in BROKER_PASSWORDS if TEST_SECRETS[k] in str(env.get("AMQP_URI", ""))}
+        if carried:
+            assert urlsplit(env["AMQP_URI"]).username == name and urlsplit(env["AMQP_URI"]).port == 5671
+        # A store user's password, as MONGO_PASSWORD or ES_PASSWORD, beside its own user name.
+        for key, (variable, owner) in store_users.CARRIED_AS.items():
+            if env.get(variable) == TEST_SECRETS[key]:
+                assert owner == name and env[variable.replace("PASSWORD", "USERNAME")] == name, (name, key)
+                carried.add(key)
+        if env.get("MONGO_INITDB_ROOT_PASSWORD") == TEST_SECRETS["MONGO_ROOT_PASSWORD"]:  # the image's name for it
+            assert name == "mongo"
+            carried.add("MONGO_ROOT_PASSWORD")
         given = {k for k in SECRET_KEYS if k in env} | carried
         assert given == COMPOSE_SECRETS.get(name, set()), name
         for key in given - carried:
             assert env[key] == TEST_SECRETS[key], f"{name}: {key} is not taken from the environment"
-        if carried:
-            assert urlsplit(env["AMQP_URI"]).username == name and urlsplit(env["AMQP_URI"]).port == 5671
         # Nor anywhere else in its definition (a label, a command, another variable).
-        others = {k: v for k, v in env.items() if k not in given and k != "AMQP_URI"}
+        others = {k: v for k, v in env.items() if k not in given and k not in ("AMQP_URI", "MONGO_PASSWORD", "ES_PASSWORD", "MONGO_INITDB_ROOT_PASSWORD")}
         text = yaml.safe_dump({**service, "environment": others})
         leaked = [k for k, v in TEST_SECRETS.items() if v in text]
         assert not leaked, f"{name}: {leaked}"
@@ -729,7 +857,7 @@ def test_compose_gives_notify_its_mail_relay():
 
 
 def compose_stores(config):
-    return set(config["services"]) - set(SERVICES)
+    return set(config["services"]) - set(SERVICES) - COMPOSE_JOBS
 
 
 def test_compose_runs_the_official_store_images_with_healthchecks():

@@ -152,7 +152,7 @@ def test_each_service_runs_as_its_own_store_user_and_owns_only_its_own_database(
             environ = dict(item.split("=", 1) for item in handle.read().decode().split("\0") if "=" in item)
         own = store_users.role(name) if name in store_users.SERVICES else ""
         assert environ["MONGO_USERNAME"] == own, name
-        assert not any(key.startswith("STORE_PASSWORD_") or key == "ES_PASSWORD_SEARCH" for key in environ), name
+        assert not any(key.startswith("STORE_PASSWORD_") for key in environ), name
         assert environ["ES_USERNAME"] == (own if name == "search" else ""), name
         assert "@" not in environ.get("FERRETDB_POSTGRESQL_URL", ""), name  # no owner's password either
     with psycopg.connect(platform.config["FERRETDB_POSTGRESQL_URL"]) as connection:
