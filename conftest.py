@@ -4,10 +4,11 @@ Each test that needs the stack gets its own RabbitMQ vhost (nameko's `rabbit_con
 database prefix and its own Elasticsearch index prefix, and leaves nothing behind.
 """
 import os
+from urllib.parse import urlsplit
 
 import pytest
 
-from services.common import elastic, mongo
+from services.common import elastic, mongo, topology
 from services.common.config import ROOT
 from tests.support import drop_test_data, isolated_config
 
@@ -35,8 +36,10 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture
-def config(rabbit_config):
-    """A full service config on a fresh vhost, database prefix and index prefix."""
+def config(rabbit_config, rabbit_manager):
+    """A full service config on a fresh vhost (with the broker's dead-lettering, as deployments
+    have it: services/common/topology.py), database prefix and index prefix."""
+    topology.prepare_broker(rabbit_manager, urlsplit(rabbit_config["AMQP_URI"]).path[1:])
     config = isolated_config(rabbit_config["AMQP_URI"])
     yield config
     drop_test_data(config)

@@ -27,6 +27,8 @@ import os
 import secrets
 import sys
 
+from . import topology
+
 RPC_EXCHANGE = "nameko-rpc"
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 # Who publishes events, who consumes whose (DESIGN's table, as the code has it).
@@ -64,15 +66,15 @@ def permissions(user):
     # A publisher declares (and binds) its consumers' queues before it publishes
     # (services/common/topology.py): the queues of its own events, never reading them.
     event_queues = [rf"evt-{user}-[a-z_]+--[a-z]+\.[a-z_]+"] if user in PUBLISHES else []
-    # Every consumer and publisher declares the dead-letter exchange and queue the broker moves
-    # poison messages to (services/common/topology.py); the operator reads and replays them
-    # (publishing to the default exchange, which routes by queue name).
-    dead = [r"dead-letters"]
+    # The broker moves poison messages to `dead-letters` by policy (services/common/topology.py):
+    # no service declares, writes or reads it, so none can forge a dead letter. The operator alone
+    # reads them and replays them (publishing to the default exchange, which routes by queue name).
+    dead = [r"dead-letters"] if user == "operator" else []
     replay = [r"amq\.default"] if user == "operator" else []
-    configure = "^(" + "|".join(own_queues + exchanges + own_events + event_queues + dead) + ")$"
-    write = "^(" + "|".join(own_queues + [RPC_EXCHANGE] + own_events + event_queues + dead + replay) + ")$"
-    # Declaring a queue with a dead-letter exchange takes read on the queue (RabbitMQ checks it):
-    # a publisher reads only the queues of events it wrote itself.
+    configure = "^(" + "|".join(own_queues + exchanges + own_events + event_queues) + ")$"
+    write = "^(" + "|".join(own_queues + [RPC_EXCHANGE] + own_events + event_queues + replay) + ")$"
+    # Binding a queue takes read on its exchange; a publisher reads only the queues of events it
+    # wrote itself (it declares them for its consumers).
     read = "^(" + "|".join(own_queues + exchanges + own_events + event_queues + dead) + ")$"
     # Routing keys on nameko-rpc: requests to methods, replies to uuids, and the bindings of the
     # user's own queues (reading a topic exchange checks the binding key).
@@ -97,7 +99,9 @@ def password_hash(password, salt=None):
 
 def definitions(passwords, vhost="/"):
     """RabbitMQ definitions for every user (`passwords`: {user: password})."""
-    out = {"users": [], "vhosts": [{"name": vhost}], "permissions": [], "topic_permissions": []}
+    # With the dead-letter exchange, queue and policy, which no service may declare (topology.py).
+    out = {"users": [], "vhosts": [{"name": vhost}], "permissions": [], "topic_permissions": [],
+           **topology.broker_objects(vhost)}
     for user in USERS:
         out["users"].append({"name": user, "password_hash": password_hash(passwords[user]),
                              "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": ""})

@@ -49,8 +49,7 @@ def belongs(description):
 def _each(channel, act):
     """Take every dead letter once; `act(message, description)` returns True to consume it (the
     others go back when the channel closes)."""
-    queue = dead_letter_queue()(channel)
-    queue.declare()
+    queue = dead_letter_queue()(channel)  # the broker's (topology.broker_objects), never declared here
     out = []
     while True:
         message = queue.get(no_ack=False)

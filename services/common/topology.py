@@ -8,11 +8,17 @@ declares: found by reading the services' entrypoints), and publishes an event th
 with `mandatory=True`: should it still be unroutable, the publish fails and the event stays in
 its outbox, to be published again by the relay timer.
 
-Consumer queues are RabbitMQ quorum queues with a delivery limit and a dead-letter exchange: a
+Consumer queues are RabbitMQ quorum queues with a delivery limit, dead-lettered by the broker: a
 message its handler fails on `EVENT_DELIVERY_LIMIT` times (each retry after a pause, consumer.py)
 is moved by the broker to the `dead-letters` queue instead of holding a worker forever (nameko's
 `requeue_on_error` loops otherwise). `python -m services.common.dead_letters` lists and replays
 them; consumers are idempotent, so a replayed event changes nothing twice.
+
+Dead-lettering is the broker's own, by policy (`broker_objects`), not queue arguments: declaring a
+queue with a dead-letter exchange takes write on that exchange, and a service allowed to write
+there could forge dead letters for the operator to replay. So the services cannot publish to,
+read or declare `dead-letters`; the deployment's broker definitions (broker_users.definitions),
+`./dev up` and the tests (`prepare_broker`) declare it, and only the operator reads it.
 """
 import importlib
 import logging
@@ -33,14 +39,50 @@ def consumer_queue(name, exchange, event_type, config):
     """A consumer's queue, exactly as both its consumer and its publisher declare it."""
     limit = int(config.get("EVENT_DELIVERY_LIMIT") or DEFAULT_DELIVERY_LIMIT)
     return Queue(name, exchange=exchange, routing_key=event_type, durable=True, auto_delete=False, exclusive=False,
-                 queue_arguments={"x-queue-type": "quorum", "x-delivery-limit": limit,
-                                  "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE,
-                                  "x-dead-letter-routing-key": DEAD_LETTER_QUEUE})
+                 queue_arguments={"x-queue-type": "quorum", "x-delivery-limit": limit})
 
 
 def dead_letter_queue():
+    """The dead-letter queue, as the operator's tooling reads it (passively: it never declares it)."""
     return Queue(DEAD_LETTER_QUEUE, exchange=Exchange(DEAD_LETTER_EXCHANGE, type="direct", durable=True),
-                 routing_key=DEAD_LETTER_QUEUE, durable=True, auto_delete=False)
+                 routing_key=DEAD_LETTER_QUEUE, durable=True, auto_delete=False, no_declare=True)
+
+
+# The policy that dead-letters every event consumer's queue (their names: consumers_of).
+DEAD_LETTER_POLICY = "dead-lettering"
+CONSUMER_QUEUES = "^evt-"
+
+
+def broker_objects(vhost="/"):
+    """What the broker holds for dead-lettering, in RabbitMQ's definitions format: the exchange, the
+    queue and its binding, and the policy applying them to the consumers' queues."""
+    return {
+        "exchanges": [{"name": DEAD_LETTER_EXCHANGE, "vhost": vhost, "type": "direct", "durable": True,
+                       "auto_delete": False, "internal": False, "arguments": {}}],
+        "queues": [{"name": DEAD_LETTER_QUEUE, "vhost": vhost, "durable": True, "auto_delete": False,
+                    "arguments": {}}],
+        "bindings": [{"source": DEAD_LETTER_EXCHANGE, "vhost": vhost, "destination": DEAD_LETTER_QUEUE,
+                      "destination_type": "queue", "routing_key": DEAD_LETTER_QUEUE, "arguments": {}}],
+        "policies": [{"name": DEAD_LETTER_POLICY, "vhost": vhost, "pattern": CONSUMER_QUEUES, "apply-to": "queues",
+                      "priority": 0, "definition": {"dead-letter-exchange": DEAD_LETTER_EXCHANGE,
+                                                    "dead-letter-routing-key": DEAD_LETTER_QUEUE}}],
+    }
+
+
+def prepare_broker(client, vhost):
+    """Declare `broker_objects` on a running broker through its management API, as an
+    administrator (idempotent). `client`: nameko's management client (`_put`, `_post`)."""
+    objects = broker_objects(vhost)
+    for exchange in objects["exchanges"]:
+        client._put("exchanges", vhost, exchange["name"], json={"type": exchange["type"], "durable": True})
+    for queue in objects["queues"]:
+        client._put("queues", vhost, queue["name"], json={"durable": True, "auto_delete": False})
+    for binding in objects["bindings"]:
+        client._post("bindings", vhost, "e", binding["source"], "q", binding["destination"],
+                     json={"routing_key": binding["routing_key"]})
+    for policy in objects["policies"]:
+        client._put("policies", vhost, policy["name"], json={key: policy[key] for key in (
+            "pattern", "apply-to", "priority", "definition")})
 
 
 def connect(config):
@@ -88,7 +130,6 @@ def declare_consumer_queues(config, source):
     exchange = get_event_exchange(source, config)
     consumers = consumers_of(source)
     with connect(config) as connection:
-        dead_letter_queue()(connection.channel()).declare()
         for name, event_type in consumers:
             declare(connection, consumer_queue(name, exchange, event_type, config))
     return {event_type for _, event_type in consumers}
@@ -102,7 +143,6 @@ class QuorumEventHandler(EventHandler):
         config = self.container.config
         self.queue = consumer_queue(self.queue.name, self.queue.exchange, self.event_type, config)
         with connect(config) as connection:
-            dead_letter_queue()(connection.channel()).declare()
             declare(connection, self.queue)
 
 
@@ -122,3 +162,18 @@ class ReliableEventDispatcher(EventDispatcher):
                                    extra_headers=extra_headers, mandatory=event_type in self.consumed)
 
         return dispatch
+
+
+if __name__ == "__main__":
+    # `python -m services.common.topology prepare [VHOST]`: the dead-lettering objects on the broker of
+    # RABBIT_MGMT_URI (the local stack's; `./dev up` runs it), in VHOST (default: AMQP_URI's).
+    import os
+    import sys
+    from urllib.parse import unquote, urlsplit
+
+    from nameko.testing.rabbit import Client  # the management API client nameko ships
+
+    if sys.argv[1:2] != ["prepare"]:
+        sys.exit("usage: python -m services.common.topology prepare [VHOST]")
+    vhost = sys.argv[2] if len(sys.argv) > 2 else unquote(urlsplit(os.environ["AMQP_URI"]).path[1:]) or "/"
+    prepare_broker(Client(os.environ["RABBIT_MGMT_URI"].rstrip("/")), vhost)

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 import requests
 
-from services.common import store_users
+from services.common import store_users, topology
 from services.common.config import ROOT
 from services.common.secrets import SECRET_KEYS
 from tests.support import drop_test_data, isolated_config, native_subprocess, start_process, wait_until
@@ -70,6 +70,7 @@ class Platform:
         self.rabbit_manager.create_vhost(self.vhost)
         user = urlparse(self.amqp_uri).username
         self.rabbit_manager.set_vhost_permissions(self.vhost, user, ".*", ".*", ".*")
+        topology.prepare_broker(self.rabbit_manager, self.vhost)  # dead-lettering, as deployments have it
         if self.broker_users:
             self._create_broker_users()
         for name in SERVICES:

@@ -123,6 +123,41 @@ def test_the_operator_lists_and_replays_dead_letters_as_its_own_user(platform):
         _consume(platform, "operator", "rpc-profiles")
 
 
+@pytest.mark.parametrize("user", ["matching", "requests", "notify", "search", "profiles", "gateway"])
+def test_no_service_can_forge_or_read_a_dead_letter(platform, user):
+    """Dead-lettering is the broker's, by policy: a compromised pod cannot put a forged event on
+    `dead-letters` for the operator to replay into a consumer (a confirmation, say), nor read the
+    events that died there, nor declare the queue or the exchange itself."""
+    from services.common.topology import DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE
+    with pytest.raises((AccessRefused, NotAllowed)):
+        with Connection(platform.broker_uri(user), transport_options={"confirm_publish": True}) as connection:
+            connection.Producer(exchange=Exchange(DEAD_LETTER_EXCHANGE, type="direct", passive=True)).publish(
+                {"event_type": "match_confirmed"}, routing_key=DEAD_LETTER_QUEUE, retry=False,
+                headers={"x-death": [{"queue": "evt-matching-match_confirmed--requests.on_match_confirmed",
+                                      "exchange": "matching.events", "count": 1}]})
+    with pytest.raises((AccessRefused, NotAllowed)):
+        with Connection(platform.broker_uri(user)) as connection:
+            Queue(DEAD_LETTER_QUEUE, no_declare=True)(connection.channel()).get()
+    with pytest.raises((AccessRefused, NotAllowed)):
+        with Connection(platform.broker_uri(user)) as connection:
+            Exchange(DEAD_LETTER_EXCHANGE, type="direct", durable=True)(connection.channel()).declare()
+
+
+def test_the_consumers_queues_are_dead_lettered_by_the_brokers_policy(platform):
+    """(That the broker really moves a poison event there under this policy:
+    services/common/tests/test_dead_letters_integration.py.)"""
+    import re
+
+    from services.common.topology import DEAD_LETTER_POLICY
+    [policy] = [p for p in platform.rabbit_manager._get("policies", platform.vhost) if p["name"] == DEAD_LETTER_POLICY]
+    assert policy["definition"] == {"dead-letter-exchange": "dead-letters", "dead-letter-routing-key": "dead-letters"}
+    queues = [q for q in platform.rabbit_manager.get_queues(platform.vhost) if q["name"].startswith("evt-")]
+    assert len(queues) > 10
+    for queue in queues:
+        assert re.match(policy["pattern"], queue["name"]) and "x-dead-letter-exchange" not in queue["arguments"]
+    assert "x-dead-letter-exchange" not in queue["arguments"]
+
+
 def test_the_autoscaler_reads_queue_lengths_and_nothing_else(platform):
     """KEDA's scaler (deploy/k8s/autoscaling) asks each consumer queue its length with a passive
     declare, exactly as its RabbitMQ scaler does; the same user can read no message, publish
