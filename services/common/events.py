@@ -81,6 +81,9 @@ class RequestData(StrictSchema):
     version = fields.Integer(required=True, validate=validate.Range(min=1))
 
 
+ENDED_BY = ("author", "standing")
+
+
 class MatchData(StrictSchema):
     match_id = fields.String(required=True)
     request_id = fields.String(required=True)
@@ -96,6 +99,9 @@ class MatchData(StrictSchema):
     # `sign_decision`). requests and notify grant nothing without it: matching alone cannot say
     # that an author chose someone.
     author_decision = fields.Dict(load_default=None, allow_none=True)
+    # On `match_ended`: who ended a confirmed helper's access: the author, or the helper's standing
+    # (no longer verified where the request needs it, suspended, deactivated).
+    ended_by = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(ENDED_BY))
 
 
 class ProposedMatch(StrictSchema):
@@ -155,6 +161,7 @@ CONTRACT = {
     ("matching", "match_declined"): MatchData,
     ("matching", "match_expired"): MatchData,
     ("matching", "match_withdrawn"): MatchData,
+    ("matching", "match_ended"): MatchData,
     ("notify", "message_sent"): MessageSentData,
 }
 

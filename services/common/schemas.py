@@ -86,7 +86,7 @@ PROFILE_STATUSES = ("active", "suspended", "deactivated")
 URGENCIES = ("low", "normal", "high", "critical")
 VISIBILITIES = ("public", "volunteers", "private")
 REQUEST_STATUSES = ("open", "matched", "fulfilled", "closed", "withdrawn")
-MATCH_STATUSES = ("proposed", "accepted", "confirmed", "rejected", "declined", "expired", "withdrawn")
+MATCH_STATUSES = ("proposed", "accepted", "confirmed", "rejected", "declined", "expired", "withdrawn", "ended")
 
 
 class Viewer(StrictSchema):

@@ -18,9 +18,13 @@ never cross the bus in clear"). So:
   back by a compromised pod as its answer to another call is refused, so the gateway is no
   decryption oracle.
 - **Signed viewers.** Who an RPC acts for is `{"claims": {account_id, role, handle, verified,
-  expires_at}, "signature"}`, signed by the gateway with Ed25519 (`VIEWER_SIGNING_KEY`, held by
-  the gateway alone). Services hold only the verify keys (`VIEWER_VERIFY_KEYS`, current first,
-  so the key rotates without downtime) and refuse an unsigned, forged or expired viewer.
+  aud, expires_at}, "signature"}`, signed by the gateway with Ed25519 (`VIEWER_SIGNING_KEY`, held
+  by the gateway alone). Services hold only the verify keys (`VIEWER_VERIFY_KEYS`, current first,
+  so the key rotates without downtime) and refuse an unsigned, forged or expired viewer. `aud` is
+  the one call the viewer was signed for (`profiles.get_me`): the gateway signs a viewer for each
+  call it makes, and a service accepts it only in that method (`ViewerAudience`), so a viewer
+  copied off the bus acts for no one anywhere else. (`*`, any call, is signed only by tooling that
+  holds the signing key anyway: the tests'; the gateway never signs it.)
 - **Authors' decisions.** An author's confirmation of a helper is signed by the gateway too
   (`{kind: "author_decision", decision, match_id, author_id}`) and travels on `match_confirmed`:
   requests shows a private request's text, and notify opens the channel, only for a decision the
@@ -37,6 +41,7 @@ import base64
 import functools
 import json
 import secrets
+import threading
 import time
 
 from nameko.extensions import DependencyProvider
@@ -50,6 +55,12 @@ from .errors import Forbidden, ValidationFailed
 # The services a secret may be sealed to, and the gateway (for replies).
 HOLDERS = ("gateway", "profiles", "requests", "notify")
 VIEWER_TTL_S = 120  # a signed viewer lives for one request, with room for slow calls and clocks
+# A viewer the gateway signs when it resolves a session, valid at no service: `call()` signs it again
+# for each call (`for_call`).
+GATEWAY_AUDIENCE = "gateway"
+ANY_AUDIENCE = "*"
+# The call each green thread is serving (ViewerAudience); eventlet makes threading.local green.
+_serving = threading.local()
 OPERATOR_TTL_S = 300
 
 
@@ -182,14 +193,30 @@ class Keyring:
             raise Forbidden(f"The {what} has expired.")
         return dict(signed["claims"])
 
-    def sign_viewer(self, viewer, ttl_s=VIEWER_TTL_S):
-        return self._sign("VIEWER_SIGNING_KEY", dict(viewer, expires_at=int(time.time()) + ttl_s))
+    def sign_viewer(self, viewer, ttl_s=VIEWER_TTL_S, audience=GATEWAY_AUDIENCE):
+        """`viewer` signed for `audience`: one call (`service.method`), or the gateway itself."""
+        claims = {key: value for key, value in viewer.items() if key not in ("aud", "expires_at")}
+        return self._sign("VIEWER_SIGNING_KEY", dict(claims, aud=audience, expires_at=int(time.time()) + ttl_s))
 
-    def verify_viewer(self, signed):
+    def for_call(self, signed, service, method):
+        """A viewer the gateway signed for itself, signed again for one call; anything else as it is."""
+        if not (isinstance(signed, dict) and set(signed) == {"claims", "signature"}
+                and isinstance(signed["claims"], dict) and signed["claims"].get("aud") == GATEWAY_AUDIENCE):
+            return signed
+        claims = self._verify("VIEWER_VERIFY_KEYS", signed, "viewer")  # only what this gateway signed
+        return self.sign_viewer(claims, ttl_s=max(1, claims["expires_at"] - int(time.time())),
+                                audience=f"{service}.{method}")
+
+    def verify_viewer(self, signed, audience=None):
+        """The claims of a viewer signed for `audience` (default: the call this green thread serves)."""
         claims = self._verify("VIEWER_VERIFY_KEYS", signed, "viewer")
         if "kind" in claims:  # another signed statement of the gateway (a decision) is no viewer
             raise Forbidden("The viewer is not signed.")
+        audience = audience if audience is not None else getattr(_serving, "call", None)
+        if claims.get("aud") not in (ANY_AUDIENCE, audience) or claims.get("aud") is None:
+            raise Forbidden("The viewer was signed for another call.")
         claims.pop("expires_at")
+        claims.pop("aud")
         return claims
 
     def sign_decision(self, match_id, author_id, decision="confirm", ttl_s=VIEWER_TTL_S):
@@ -258,6 +285,18 @@ REPLY_CALL = "reply_call"
 
 def new_reply_call():
     return secrets.token_urlsafe(18)
+
+
+class ViewerAudience(DependencyProvider):
+    """Records the call each worker serves (`service.method`), so that `verify_viewer` accepts a
+    viewer only in the call it was signed for. Every service with RPCs that take a viewer declares
+    `viewer_audience = ViewerAudience()`."""
+
+    def worker_setup(self, worker_ctx):
+        _serving.call = f"{self.container.service_name}.{worker_ctx.entrypoint.method_name}"
+
+    def worker_teardown(self, worker_ctx):
+        _serving.call = None
 
 
 class ReplyCall(DependencyProvider):

@@ -195,6 +195,8 @@ def call(proxy_method, *args, timeout=10):
     `proxy_method` may also be an asynchronous call's `result` (health): no sealed reply opens then."""
     context = getattr(proxy_method, "worker_ctx", None)
     service = getattr(proxy_method, "service_name", "a service")
+    if context is not None:  # the caller's viewer, signed for this call only (trust.Keyring.for_call)
+        args = [trust.keyring().for_call(arg, service, proxy_method.method_name) for arg in args]
     reply_call = trust.new_reply_call() if context is not None else None
     if context is not None:
         context.data[trust.REPLY_CALL] = reply_call

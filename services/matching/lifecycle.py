@@ -2,6 +2,8 @@
 
     proposed -> accepted (the volunteer says yes) -> confirmed (the author says yes) | rejected
     proposed -> declined | expired | withdrawn;  accepted -> withdrawn
+    confirmed -> ended (the author ends the helper's access, or the helper no longer has the
+                 standing the request needs: verification, an active account)
 
 Nobody reaches an activist on their own say-so (DESIGN, "Trust"): a volunteer's yes only offers
 help; the request is taken, and the private channel opens, when its author confirms that helper.
@@ -23,7 +25,8 @@ from . import scoring
 TRANSITIONS = {
     "proposed": {"accepted", "declined", "expired", "withdrawn"},
     "accepted": {"confirmed", "rejected", "withdrawn"},
-    "confirmed": set(),
+    "confirmed": {"ended"},
+    "ended": set(),
     "rejected": set(),
     "declined": set(),
     "expired": set(),
@@ -31,7 +34,7 @@ TRANSITIONS = {
 }
 EVENT_OF = {"accepted": "match_accepted", "confirmed": "match_confirmed", "rejected": "match_rejected",
             "declined": "match_declined", "expired": "match_expired", "withdrawn": "match_withdrawn",
-            "proposed": "match_proposed"}
+            "proposed": "match_proposed", "ended": "match_ended"}
 # Still in play: a proposal awaiting the volunteer, or a yes awaiting the author.
 PENDING = ("proposed", "accepted")
 VIEW_FIELDS = ("request_id", "status", "score", "reasons")
@@ -104,6 +107,15 @@ def check_may_help(request, volunteer):
                         {"verified": "A moderator has not verified this volunteer."})
 
 
+def may_help(request, volunteer):
+    """Whether a volunteer still has the standing a request needs (`check_may_help`)."""
+    try:
+        check_may_help(request, volunteer)
+    except Forbidden:
+        return False
+    return True
+
+
 def check_can_confirm(match, request):
     """Before an author's yes: the match is a volunteer's yes, the request still open and not taken
     by another helper."""
@@ -158,6 +170,8 @@ def event_data(match):
             "reasons": match["reasons"], "proposed_at": match["proposed_at"], "version": match["version"]}
     if match.get("author_decision"):
         data["author_decision"] = match["author_decision"]
+    if match.get("ended_by"):
+        data["ended_by"] = match["ended_by"]
     return data
 
 
@@ -171,7 +185,8 @@ def said_yes(match):
     rejected still was one; a decline is an answer, not a yes): only then may the author know who
     they are."""
     status = match["status"]
-    return status in ("accepted", "confirmed", "rejected") or (status == "withdrawn" and bool(match.get("answered_at")))
+    return status in ("accepted", "confirmed", "rejected", "ended") or (
+        status == "withdrawn" and bool(match.get("answered_at")))
 
 
 def anonymous_view(match):

@@ -15,6 +15,7 @@ from services.common.events import utcnow
 from services.common.mongo import ServiceDatabase, ping
 from services.common.schemas import trusted_viewer
 from services.common.topology import ReliableEventDispatcher
+from services.common.trust import ViewerAudience
 
 from . import storage
 from .index import CandidateIndexProvider
@@ -29,6 +30,7 @@ class MatchingService(consumer.LedgerUpkeep):
     index = CandidateIndexProvider(storage.VOLUNTEERS)
     dispatch = ReliableEventDispatcher()
     config = Config()
+    viewer_audience = ViewerAudience()  # a signed viewer counts only in the call it was signed for
 
     @property
     def store(self):
@@ -92,6 +94,11 @@ class MatchingService(consumer.LedgerUpkeep):
     def confirm_match(self, viewer, match_id, decision=None):
         """`decision`: the author's yes, signed by the gateway (services/common/trust.py)."""
         return self.matchmaker.confirm_match(trusted_viewer(viewer), match_id, decision)
+
+    @rpc(expected_exceptions=DomainError)
+    def end_match(self, viewer, match_id):
+        """The author ends a confirmed helper's access (workflow.end_match)."""
+        return self.matchmaker.end_match(trusted_viewer(viewer), match_id)
 
     @rpc(expected_exceptions=DomainError)
     def reject_match(self, viewer, match_id):

@@ -199,6 +199,11 @@ def open_matches(db, **where):
     return list(db[MATCHES].find(dict(where, status="proposed"), outbox.HIDE))
 
 
+def confirmed_matches(db, volunteer_id):
+    """The requests a volunteer was confirmed for and still helps with."""
+    return list(db[MATCHES].find({"volunteer_id": volunteer_id, "status": "confirmed"}, outbox.HIDE))
+
+
 def waiting_matches(db, **where):
     """Volunteers' yeses the author has not decided on yet."""
     return list(db[MATCHES].find(dict(where, status="accepted"), outbox.HIDE))

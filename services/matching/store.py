@@ -71,6 +71,9 @@ class MongoMatchStore:
     def pending_matches(self, **where):
         return storage.pending_matches(self.db, **where)
 
+    def confirmed_matches(self, volunteer_id):
+        return storage.confirmed_matches(self.db, volunteer_id)
+
     def count_in_play(self, request_id):
         return storage.count_in_play(self.db, request_id)
 
@@ -235,6 +238,9 @@ class InMemoryMatchStore:
 
     def pending_matches(self, **where):
         return [self._out(m) for status in lifecycle.PENDING for m in self._where(status=status, **where)]
+
+    def confirmed_matches(self, volunteer_id):
+        return [self._out(m) for m in self._where(status="confirmed", volunteer_id=volunteer_id)]
 
     def count_in_play(self, request_id):
         return len(self.pending_matches(request_id=request_id))

@@ -75,6 +75,12 @@ class Matchmaker:
             if not lifecycle.still_fits(match, request, volunteer):
                 if self._move(match, "withdrawn"):
                     touched.add(match["request_id"])
+        # And the helpers' access they no longer have the standing for (verification lost, say):
+        # the channel closes and a private text is theirs no more (requests, notify).
+        for match in () if unchanged else self.store.confirmed_matches(volunteer["_id"]):
+            if not lifecycle.may_help(self.store.request(match["request_id"]), volunteer):
+                if self._end(match, "standing"):
+                    touched.add(match["request_id"])
         if touched:
             volunteer = self.store.refresh_load(volunteer["_id"])
         self.index.put(volunteer)
@@ -398,6 +404,25 @@ class Matchmaker:
         self._refresh_volunteers([match["volunteer_id"]] + [m["volunteer_id"] for m in others])
         self._top_up(self.store.request(match["request_id"]))  # taken: it wants nobody now
         return self._author_view(self.store.match(match["_id"]))
+
+    def end_match(self, viewer, match_id):
+        """The author ends a confirmed helper's access: the channel closes (notify), a private
+        request's text is theirs no more (requests), and the need is open again (matching
+        proposes others). Only the author may; the helper is told it is not theirs to end."""
+        match = self._match_for(viewer, match_id, lifecycle.check_decidable)
+        if match["status"] != "ended":
+            lifecycle.check_transition(match, "ended")
+            if not self._end(match, "author"):
+                raise Conflict("This match changed meanwhile; look again.", {"status": "Changed."})
+        return self._author_view(self.store.match(match["_id"]))
+
+    def _end(self, match, ended_by):
+        """End a confirmed match; give the request back so that it can be proposed again."""
+        if not self._move(match, "ended", ended_at=utcnow(), ended_by=ended_by, active=False):
+            return False
+        self.store.release_request(match["request_id"], match["_id"])
+        self._refresh_volunteers([match["volunteer_id"]])
+        return True
 
     def reject_match(self, viewer, match_id):
         """The author's no: the volunteer is thanked, the next candidate is asked."""

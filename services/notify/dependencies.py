@@ -1,8 +1,4 @@
 """notify's nameko dependencies: keys and clients built once from configuration, injected."""
-import socket
-from urllib.parse import urlparse
-
-import requests
 from nameko.extensions import DependencyProvider
 
 from services.common.sealing import Opener
@@ -56,11 +52,6 @@ class WebhookPoster(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         def post(url, body, headers):
-            parsed = urlparse(url)
-            port = parsed.port or (443 if parsed.scheme == "https" else 80)
-            resolved = {info[4][0] for info in socket.getaddrinfo(parsed.hostname, port, proto=socket.IPPROTO_TCP)}
-            webhooks.check_destination(resolved, self.allow_private)
-            response = requests.post(url, data=body.encode(), headers=headers, timeout=self.timeout_s,
-                                     allow_redirects=False)
-            return response.status_code
+            # To the address that was checked, not to whatever the name resolves to a moment later.
+            return webhooks.post_to_checked_address(url, body.encode(), headers, self.timeout_s, self.allow_private)
         return post

@@ -15,6 +15,8 @@ TEXTS = {
                       "or decline.",
     "match_confirmed": "The author of a request chose you to help. You can now send each other messages.",
     "match_rejected": "The author of a request you offered to help with chose another way. Thank you for offering.",
+    "match_ended": "Your access to a request you were helping with has ended, and so has its conversation. "
+                   "Thank you for your help.",
     "match_expiring": "A request you were proposed for is waiting for your answer and will expire soon.",
     "request_hidden": "A moderator hid one of your requests. Others no longer see it.",
 }
@@ -41,7 +43,7 @@ def notification(kind, recipient_id, cause, created_at, match_id=None, request_i
 
 # Who is told of each match event: the volunteer, except of a yes, which the author must decide on.
 TOLD_OF_MATCH = {"match_proposed": "volunteer_id", "match_accepted": "author_id",
-                 "match_confirmed": "volunteer_id", "match_rejected": "volunteer_id"}
+                 "match_confirmed": "volunteer_id", "match_rejected": "volunteer_id", "match_ended": "volunteer_id"}
 
 
 _PROPOSAL_EVENTS = uuid.UUID("5d2e8b4a-7c1f-4e9a-b3d6-0f8a2c6e4b17")

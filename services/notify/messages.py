@@ -7,7 +7,7 @@ out, so a token copied onto another message (or another conversation) does not d
 """
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from services.common.errors import Conflict, NotFound
+from services.common.errors import Conflict, Forbidden, NotFound
 
 
 def cipher_from_config(value):
@@ -39,14 +39,17 @@ def rotate(cipher, token):
     return cipher.rotate(token.encode()).decode()
 
 
-def channel_for(channel, proposal, viewer_id):
+def channel_for(channel, proposal, viewer_id, sending=False):
     """Who may use a match's conversation.
 
     The two matched people, once the author confirmed the volunteer (DESIGN, "Trust"). Before
     that there is no conversation (409 for the two of them: they know the match exists). Anyone
-    else gets 404, exactly as for a match that does not exist, so they learn nothing.
+    else gets 404, exactly as for a match that does not exist, so they learn nothing. Once the
+    helper's access ended, nobody sends, and only the author still reads what was said (403).
     """
     if channel and viewer_id in (channel["volunteer_id"], channel["author_id"]):
+        if channel.get("ended_at") and (sending or viewer_id != channel["author_id"]):
+            raise Forbidden("This conversation has ended: the author ended the helper's access.")
         return channel
     if proposal and viewer_id in (proposal["volunteer_id"], proposal["author_id"]):
         raise Conflict("There is no conversation until the author confirms the volunteer.")

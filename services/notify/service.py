@@ -16,7 +16,7 @@ from services.common.events import make_event, utcnow
 from services.common.mongo import ServiceDatabase, ping
 from services.common.schemas import load_or_fail, require_role, trusted_viewer
 from services.common.topology import ReliableEventDispatcher
-from services.common.trust import ReplyCall, chosen_by_author, keyring, sealed_reply
+from services.common.trust import ReplyCall, ViewerAudience, chosen_by_author, keyring, sealed_reply
 
 from . import inbox, messages, outgoing, retry, storage
 from .dependencies import ContactOpener, MessageCipher, SmtpMailer, WebhookPoster
@@ -31,6 +31,7 @@ class NotifyService(consumer.LedgerUpkeep):
 
     db = ServiceDatabase(prepare=storage.prepare)
     reply_call = ReplyCall()  # what sealed replies are bound to (services/common/trust.py)
+    viewer_audience = ViewerAudience()  # a signed viewer counts only in the call it was signed for
     config = Config()
     dispatch = ReliableEventDispatcher()
     cipher = MessageCipher()
@@ -164,6 +165,13 @@ class NotifyService(consumer.LedgerUpkeep):
         self._tell(inbox.for_match(event))
         self._publish_match(event)
 
+    @consumes("matching", "match_ended")
+    def on_match_ended(self, event):
+        """The helper's access ended: the conversation closes, and the helper is told."""
+        storage.end_channel(self.db, event.data["match_id"], utcnow())
+        self._tell(inbox.for_match(event))
+        self._publish_match(event)
+
     @consumes("matching", "match_rejected")
     def on_match_rejected(self, event):
         storage.close_proposal(self.db, event.data)
@@ -252,10 +260,10 @@ class NotifyService(consumer.LedgerUpkeep):
 
     # ---- messages
 
-    def _channel(self, viewer, match_id):
+    def _channel(self, viewer, match_id, sending=False):
         match_id = str(match_id)
         return messages.channel_for(storage.channel(self.db, match_id), storage.proposal(self.db, match_id),
-                                    viewer["account_id"])
+                                    viewer["account_id"], sending)
 
     @rpc(expected_exceptions=DomainError)
     @sealed_reply()
@@ -273,7 +281,7 @@ class NotifyService(consumer.LedgerUpkeep):
     @sealed_reply()
     def send_message(self, viewer, match_id, body):
         viewer = trusted_viewer(viewer)
-        channel = self._channel(viewer, match_id)
+        channel = self._channel(viewer, match_id, sending=True)
         text = load_or_fail(NewMessage(), keyring().open(SOURCE, body, field="body"))["text"]
         now = utcnow()
         message_id = uuid.uuid4().hex

@@ -230,6 +230,12 @@ def open_channel(db, data, now):
                                       "opened_at": now})
 
 
+def end_channel(db, match_id, now):
+    """The author ended the helper's access (or the helper lost the standing for it): nobody sends
+    any more, and the helper no longer reads the conversation."""
+    db[CHANNELS].update_one({"_id": match_id, "ended_at": None}, {"$set": {"ended_at": now}})
+
+
 def channel(db, match_id):
     return db[CHANNELS].find_one({"_id": match_id})
 

@@ -17,14 +17,19 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import socket
 import time
 import uuid
+from urllib.parse import urlsplit
+
+import certifi
+import urllib3
 
 _DELIVERY_NAMESPACE = uuid.UUID("a4b0c3e2-6f57-4c61-9d0e-5b7a1f2c8d93")
 
 REQUEST_TYPES = ("request_created", "request_updated", "request_closed")
 MATCH_TYPES = ("match_proposed", "match_accepted", "match_confirmed", "match_rejected", "match_declined",
-               "match_expired", "match_withdrawn")
+               "match_expired", "match_withdrawn", "match_ended")
 PROFILE_TYPES = ("profile_registered", "profile_updated", "profile_deactivated")
 DELIVERABLE = REQUEST_TYPES + MATCH_TYPES + PROFILE_TYPES + ("profile_deleted",)
 
@@ -140,3 +145,36 @@ def check_destination(addresses, allow_private):
         ip = ipaddress.ip_address(address)
         if not ip.is_global or ip.is_multicast:
             raise Refused("the webhook's host resolves to a non-public address")
+
+
+def post_to_checked_address(url, body, headers, timeout_s, allow_private):
+    """POST `body` to `url`, connecting to the very address that was checked.
+
+    Resolving the host, checking the addresses, and then letting the HTTP client resolve it again
+    would let a hostile DNS server answer a public address to the check and 127.0.0.1 (or the
+    cloud's metadata address) to the connection (DNS rebinding). So the host is resolved once, every
+    address it gives is checked, and the connection goes to the first of them, with the URL's host
+    in the `Host` header and, over HTTPS, as the name the certificate must carry (SNI and
+    verification against the CA bundle requests uses). Never follows a redirect. Returns the status."""
+    parsed = urlsplit(url)
+    https = parsed.scheme == "https"
+    port = parsed.port or (443 if https else 80)
+    infos = socket.getaddrinfo(parsed.hostname, port, proto=socket.IPPROTO_TCP)
+    check_destination({info[4][0] for info in infos}, allow_private)
+    address = infos[0][4][0]
+    default_port = port == (443 if https else 80)
+    host = f"[{parsed.hostname}]" if ":" in parsed.hostname else parsed.hostname
+    if https:
+        pool = urllib3.HTTPSConnectionPool(address, port, server_hostname=parsed.hostname,
+                                           assert_hostname=parsed.hostname, cert_reqs="CERT_REQUIRED",
+                                           ca_certs=certifi.where(), timeout=timeout_s, retries=False)
+    else:
+        pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout_s, retries=False)
+    try:
+        response = pool.urlopen("POST", (parsed.path or "/") + (f"?{parsed.query}" if parsed.query else ""),
+                                body=body, headers=dict(headers, Host=host if default_port else f"{host}:{port}"),
+                                redirect=False, retries=False, preload_content=False)
+        response.drain_conn()
+        return response.status
+    finally:
+        pool.close()

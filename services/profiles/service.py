@@ -14,7 +14,7 @@ from services.common.mongo import ServiceDatabase, ping
 from services.common.schemas import load_or_fail, require_role, trusted_viewer
 from services.common.sealing import Sealer
 from services.common.topology import ReliableEventDispatcher
-from services.common.trust import ReplyCall, keyring, sealed_reply
+from services.common.trust import ReplyCall, ViewerAudience, keyring, sealed_reply
 
 from . import accounts, storage
 from .schemas import (Credentials, EmailChange, NewAccount, PasswordChange, PasswordConfirmation, ProfileInput,
@@ -74,6 +74,7 @@ class ProfilesService:
 
     db = ServiceDatabase(prepare=storage.prepare)
     reply_call = ReplyCall()  # what sealed replies are bound to (services/common/trust.py)
+    viewer_audience = ViewerAudience()  # a signed viewer counts only in the call it was signed for
     dispatch = ReliableEventDispatcher()
     vault = Vault()
     sealer = NotifySealer()

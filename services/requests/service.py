@@ -20,7 +20,7 @@ from services.common.flags import Flag, ModerationNote
 from services.common.mongo import ServiceDatabase, ping
 from services.common.schemas import Paging, load_or_fail, require_role, trusted_viewer
 from services.common.topology import ReliableEventDispatcher
-from services.common.trust import ReplyCall, chosen_by_author, keyring, sealed_reply
+from services.common.trust import ReplyCall, ViewerAudience, chosen_by_author, keyring, sealed_reply
 
 from . import lifecycle, privacy, storage
 from .schemas import CloseRequest, NewRequest, RequestEdit
@@ -84,6 +84,7 @@ class RequestsService(consumer.LedgerUpkeep):
     config = Config()
     db = ServiceDatabase(prepare=storage.prepare)
     reply_call = ReplyCall()  # what sealed replies are bound to (services/common/trust.py)
+    viewer_audience = ViewerAudience()  # a signed viewer counts only in the call it was signed for
     text = storage.RequestTextKeys()
     dispatch = ReliableEventDispatcher()
 
@@ -267,6 +268,25 @@ class RequestsService(consumer.LedgerUpkeep):
 
         if request["status"] == "open":
             self._change(request["_id"], matched, "request_updated")
+
+    @consumes("matching", "match_ended")
+    def on_match_ended(self, event):
+        """A confirmed helper's access ended (the author ended it, or the helper lost the standing
+        the request needs): a private text is theirs no more, and a request they were the helper
+        of is open again. Taking access away needs no author's signature: it grants nothing."""
+        data = event.data
+        request = self.store.find(data["request_id"])
+        if request is None or data["volunteer_id"] not in request["helper_ids"]:
+            return  # gone, or already applied
+
+        def ended(current):
+            helpers = [h for h in current["helper_ids"] if h != data["volunteer_id"]]
+            if current["status"] == "matched" and not helpers:
+                lifecycle.check_transition(current["status"], "open")
+                return {"status": "open", "helper_ids": helpers}
+            return {"helper_ids": helpers}
+
+        self._change(request["_id"], ended, "request_updated")
 
     @consumes("profiles", "profile_deleted")
     def on_profile_deleted(self, event):

@@ -16,6 +16,7 @@ from services.common.elastic import ElasticsearchClient
 from services.common.errors import DomainError
 from services.common.mongo import ServiceDatabase
 from services.common.schemas import load_or_fail, require_role, trusted_viewer
+from services.common.trust import ViewerAudience
 
 from . import analytics, indexing, indices, queries
 from .bulk import IndexWriter
@@ -30,6 +31,7 @@ class SearchService:
     writer = IndexWriter()  # every index write, in bulk (bulk.py)
     db = ServiceDatabase(prepare=analytics.prepare)  # request lifecycles
     config = Config()
+    viewer_audience = ViewerAudience()  # a signed viewer counts only in the call it was signed for
 
     # ---- requests
 

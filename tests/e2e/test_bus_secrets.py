@@ -16,7 +16,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.errors import Forbidden
 from services.common.trust import Keyring, new_keys
-from tests.support import operator_command, signed_viewer, wait_until
+from tests.support import opened, operator_command, signed_viewer, wait_until
 
 
 def canary(kind):
@@ -135,6 +135,27 @@ def test_a_forged_unsigned_or_expired_viewer_is_refused(platform, person, bus):
     # The same call with a viewer the gateway signed goes through: the refusals were the signature's.
     author = signed_viewer(family.account["id"], "activist", config=platform.config)
     assert bus.requests.get_request(author, request_id)
+
+
+def test_a_viewer_copied_off_the_bus_counts_only_in_the_call_it_was_signed_for(platform, person, bus):
+    """The gateway signs the caller's viewer for each call (`aud`: service.method); a copy replayed
+    by whoever reads the bus acts for no one in another method or service."""
+    family = person(f"family-{uuid.uuid4().hex[:6]}", "activist")
+    request_id = family.call("POST", "/api/requests", {
+        "title": "A private need", "body": "Only for the helper the family chooses.", "skills": ["legal"],
+        "languages": ["fa"], "country": "IR", "visibility": "private"}).json()["id"]
+    ring = Keyring(platform.config)
+    resolved = ring.sign_viewer({"account_id": family.account["id"], "role": "activist",
+                                 "handle": family.account["handle"], "verified": False})
+    copied = ring.for_call(resolved, "requests", "get_request")  # as it crossed the bus
+    assert opened(bus.requests.get_request(copied, request_id), "requests", "get_request", platform.config)["id"] == request_id
+    with pytest.raises(Forbidden):
+        bus.requests.close_request(copied, request_id)
+    with pytest.raises(Forbidden):
+        bus.matching.list_matches(copied)
+    with pytest.raises(Forbidden):  # the gateway's own, before it signs it for a call, counts nowhere
+        bus.requests.get_request(resolved, request_id)
+    assert family.call("GET", f"/api/requests/{request_id}").json()["status"] == "open"
 
 
 def test_only_the_operator_appoints_a_role(platform, person, bus):

@@ -231,6 +231,15 @@ def test_a_need_found_offered_confirmed_and_talked_about_through_the_pages(platf
     assert stranger.get(f"/matches/{match_id}").status_code == 404
     assert stranger.post(f"/matches/{match_id}/messages", {"text": "hello"}).status_code in (403, 404, 409)
     assert "Can we use Signal" not in stranger.get(f"/matches/{match_id}").text
+    # The author ends the helper's access from the conversation: the helper reads it no more.
+    assert f'action="/matches/{match_id}/end"' in activist.get(f"/matches/{match_id}").text
+    assert f'action="/matches/{match_id}/end"' not in volunteer.get(f"/matches/{match_id}").text
+    assert volunteer.post(f"/matches/{match_id}/end").status_code == 404  # the author's choice only
+    assert "done=ended" in activist.post(f"/matches/{match_id}/end").url
+    wait_until(lambda: "Can we use Signal" not in volunteer.get(f"/matches/{match_id}").text, timeout=30,
+               message="the helper to lose the conversation")
+    assert f'action="/matches/{match_id}/messages"' not in volunteer.get(f"/matches/{match_id}").text
+    assert "Can we use Signal" in activist.get(f"/matches/{match_id}").text  # the author keeps what was said
 
 
 def test_an_author_invites_a_volunteer_found_in_the_directory(platform, people):

@@ -225,3 +225,56 @@ def test_widening_a_private_request_checks_its_text(platform, person):
     response = family.call("PATCH", f"/api/requests/{request_id}", {"visibility": "public",
                                                                    "body": "Details in a private message."})
     assert response.status_code == 200 and response.json()["visibility"] == "public", response.text
+
+
+def _chosen_helper(person, moderator, family, name):
+    """A vetted helper the family chose for a new private request: (helper, request id, match id)."""
+    helper = volunteer(person, name, vetted_by=moderator, skills=["legal"], languages=["ku"])
+    request_id = post(family, title=f"A private case {uuid.uuid4().hex[:6]}", skills=["legal"], languages=["ku"],
+                      visibility="private")
+    proposal = wait_until(lambda: matches(helper, request_id, "proposed"), message="the proposal")[0]
+    assert helper.call("POST", f"/api/matches/{proposal['id']}/accept").status_code == 200
+    assert family.call("POST", f"/api/matches/{proposal['id']}/confirm").status_code == 200
+    wait_until(lambda: helper.call("POST", f"/api/matches/{proposal['id']}/messages",
+                                   {"text": "I can help."}).status_code == 201, message="the channel to open")
+    assert helper.call("GET", f"/api/requests/{request_id}").status_code == 200
+    return helper, request_id, proposal["id"]
+
+
+def _shut_out(helper, family, request_id, match_id):
+    """The helper reads and sends nothing any more; the family still reads what was said."""
+    assert helper.call("GET", f"/api/requests/{request_id}").status_code == 404
+    assert helper.call("GET", f"/api/matches/{match_id}/messages").status_code == 403
+    assert helper.call("POST", f"/api/matches/{match_id}/messages", {"text": "still here?"}).status_code == 403
+    assert family.call("POST", f"/api/matches/{match_id}/messages", {"text": "goodbye"}).status_code == 403
+    said = family.call("GET", f"/api/matches/{match_id}/messages")
+    assert said.status_code == 200 and [m["text"] for m in said.json()["items"]] == ["I can help."]
+
+
+def test_the_author_ends_a_helpers_access_and_the_need_is_open_again(platform, person, moderator):
+    family = person(unique("family"), "activist")
+    helper, request_id, match_id = _chosen_helper(person, moderator, family, "once-trusted")
+    assert helper.call("POST", f"/api/matches/{match_id}/end").status_code == 403  # not theirs to end
+    response = family.call("POST", f"/api/matches/{match_id}/end")
+    assert response.status_code == 200 and response.json()["status"] == "ended", response.text
+    wait_until(lambda: helper.call("GET", f"/api/requests/{request_id}").status_code == 404,
+               message="the helper to lose the private text")
+    wait_until(lambda: helper.call("GET", f"/api/matches/{match_id}/messages").status_code == 403,
+               message="the conversation to close")
+    _shut_out(helper, family, request_id, match_id)
+    wait_until(lambda: family.call("GET", f"/api/requests/{request_id}").json()["status"] == "open",
+               message="the request to be open again")
+    wait_until(lambda: told(helper, "match_ended"), message="the helper to be told")
+
+
+def test_a_helper_who_loses_verification_loses_a_private_request_and_its_conversation(platform, person, moderator):
+    family = person(unique("family"), "activist")
+    helper, request_id, match_id = _chosen_helper(person, moderator, family, "unvetted-later")
+    assert moderator.call("POST", f"/api/moderation/accounts/{helper.id}/unverify").status_code == 200
+    wait_until(lambda: helper.call("GET", f"/api/matches/{match_id}/messages").status_code == 403,
+               message="the conversation to close")
+    wait_until(lambda: helper.call("GET", f"/api/requests/{request_id}").status_code == 404,
+               message="the helper to lose the private text")
+    _shut_out(helper, family, request_id, match_id)
+    ended = [m for m in family.call("GET", "/api/matches").json()["items"] if m.get("id") == match_id]
+    assert [m["status"] for m in ended] == ["ended"]

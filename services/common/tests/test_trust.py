@@ -44,3 +44,43 @@ def test_a_reply_written_with_another_key_claiming_to_be_profiles_is_refused():
     forged = Keyring(impostor).seal_reply("profiles", "login", "the call", RESULT)
     with pytest.raises(UnboundReply):
         RING.open_reply("profiles", "login", "the call", forged)
+
+
+# ---- signed viewers are bound to the call they were signed for (`aud`)
+
+from services.common.errors import Forbidden  # noqa: E402
+from services.common.trust import ANY_AUDIENCE, GATEWAY_AUDIENCE  # noqa: E402
+
+CLAIMS = {"account_id": "a1", "role": "activist", "handle": "family", "verified": False}
+
+
+def test_the_gateway_signs_a_viewer_again_for_each_call_and_it_counts_there_only():
+    resolved = RING.sign_viewer(CLAIMS)  # when the gateway resolves a session
+    assert resolved["claims"]["aud"] == GATEWAY_AUDIENCE
+    for_get = RING.for_call(resolved, "requests", "get_request")
+    assert for_get["claims"]["aud"] == "requests.get_request"
+    assert RING.verify_viewer(for_get, "requests.get_request") == CLAIMS
+    for elsewhere in ("requests.edit_request", "profiles.get_request", "matching.list_matches"):
+        with pytest.raises(Forbidden):
+            RING.verify_viewer(for_get, elsewhere)
+    with pytest.raises(Forbidden):  # the gateway's own is valid at no service
+        RING.verify_viewer(resolved, "requests.get_request")
+    with pytest.raises(Forbidden):  # nor outside a call
+        RING.verify_viewer(for_get)
+
+
+def test_only_a_viewer_the_gateway_signed_for_itself_is_signed_again():
+    for_one_call = RING.sign_viewer(CLAIMS, audience="requests.get_request")
+    for other in (for_one_call, "a handle", None, {"claims": "x", "signature": "y"}):
+        assert RING.for_call(other, "matching", "list_matches") is other  # passed on as it is
+    # One that claims to be the gateway's but is not signed with its key is not made valid.
+    stranger = Keyring(new_keys()).sign_viewer(CLAIMS)
+    with pytest.raises(Forbidden):
+        RING.for_call(stranger, "requests", "get_request")
+    with pytest.raises(Forbidden):
+        RING.for_call(dict(RING.sign_viewer(CLAIMS), claims=dict(CLAIMS, aud=GATEWAY_AUDIENCE, role="moderator",
+                                                                  expires_at=2**40)), "requests", "get_request")
+
+
+def test_a_viewer_for_any_call_is_what_only_the_key_holders_tooling_signs():
+    assert RING.verify_viewer(RING.sign_viewer(CLAIMS, audience=ANY_AUDIENCE), "search.requests") == CLAIMS

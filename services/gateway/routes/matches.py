@@ -43,6 +43,14 @@ class MatchRoutes(RoutesBase):
         conversation opens, the other proposals and offers are withdrawn."""
         return self._confirm(self._viewer(request), match_id)
 
+    @http("POST", "/api/matches/<string:match_id>/end")
+    @api
+    def end_match(self, request, match_id):
+        """The author ends a confirmed helper's access: they no longer read a private request's text
+        or the conversation (the author still reads it), nobody sends to it, and the request is open
+        again for other volunteers."""
+        return call(self.matching.end_match, self._viewer(request), match_id)
+
     @http("POST", "/api/matches/<string:match_id>/reject")
     @api
     def reject_match(self, request, match_id):

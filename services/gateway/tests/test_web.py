@@ -74,9 +74,10 @@ def test_a_volunteers_page_of_matches_renders_what_matching_returns():
     html = environment("fa").get_template("matches_volunteer.html").render(
         me={"role": "volunteer", "handle": "v"}, lang="fa", dir="rtl", fmt=i18n.Formatter("fa"),
         languages=i18n.ENDONYMS, csrf="token", path="/matches", done=None, errors={}, error=None,
-        open=[match], confirmed=[], past=[])
+        open=[match], confirmed=[], past=[], older="2026-11-22T10:00:00+00:00~1")
     assert '<html lang="fa" dir="rtl">' in html and "/matches/m1/accept" in html
     assert 'name="csrf" value="token"' in html and "ایران" in html
+    assert 'href="/matches?before=2026-11-22T10%3A00%3A00%2B00%3A00~1"' in html  # the next page
 
 
 def test_no_handler_shadows_another():

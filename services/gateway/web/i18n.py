@@ -58,7 +58,8 @@ LABELS = {
                "closed": N_("Closed"), "withdrawn": N_("Withdrawn")},
     "match": {"proposed": N_("Waiting for the volunteer's answer"), "accepted": N_("Said yes; waiting for the author"),
               "confirmed": N_("Chosen: the conversation is open"), "rejected": N_("The author chose another way"),
-              "declined": N_("Declined"), "expired": N_("Expired without an answer"), "withdrawn": N_("Withdrawn")},
+              "declined": N_("Declined"), "expired": N_("Expired without an answer"), "withdrawn": N_("Withdrawn"),
+              "ended": N_("Ended: the helper's access has ended")},
     "role": {"activist": N_("I need help (activist, family, organizer)"),
              "volunteer": N_("I can help (volunteer)"), "moderator": N_("Moderator"), "analyst": N_("Analyst")},
     "outcome": {"fulfilled": N_("Fulfilled: I got the help I needed"), "withdrawn": N_("Withdrawn: I no longer need it")},
@@ -71,6 +72,8 @@ LABELS = {
         "match_confirmed": N_("The author of a request chose you to help. You can now send each other messages."),
         "match_rejected": N_("The author of a request you offered to help with chose another way. "
                              "Thank you for offering."),
+        "match_ended": N_("Your access to a request you were helping with has ended, and so has its conversation. "
+                          "Thank you for your help."),
         "match_expiring": N_("A request you were proposed for is waiting for your answer and will expire soon."),
         "request_hidden": N_("A moderator hid one of your requests. Others no longer see it."),
     },

@@ -14,6 +14,7 @@ ANSWERS = {
     "decline": ("volunteer", "decline_match", "declined"),
     "confirm": ("activist", "confirm_match", "confirmed"),
     "reject": ("activist", "reject_match", "rejected"),
+    "end": ("activist", "end_match", "ended"),
 }
 OPEN = ("proposed", "accepted")
 
@@ -22,17 +23,19 @@ class MatchPages(RoutesBase):
     @http("GET", "/matches")
     @page(signed_in=True, roles=("volunteer", "activist"))
     def matches_page(self, request, page):
-        matches = call(self.matching.list_matches, page.viewer, PAGE_LIMIT)["items"]
+        # A page at a time, newest first; `older` is the cursor of the next page (none at the end).
+        listed = call(self.matching.list_matches, page.viewer, PAGE_LIMIT, request.args.get("before") or None)
+        matches, older = listed["items"], listed.get("next")
         if page.me["role"] == "volunteer":
             return page.render("matches_volunteer.html", open=[m for m in matches if m["status"] in OPEN],
                                confirmed=[m for m in matches if m["status"] == "confirmed"],
-                               past=[m for m in matches if m["status"] not in OPEN + ("confirmed",)])
+                               past=[m for m in matches if m["status"] not in OPEN + ("confirmed",)], older=older)
         # The author: each of their requests with the people who said yes, awaiting their choice.
         by_request = {}
         for match in matches:
             by_request.setdefault(match["request_id"], []).append(match)
         requests = call(self.requests.my_requests, page.viewer, PAGE_LIMIT)["items"]
-        return page.render("matches_author.html", requests=requests, by_request=by_request)
+        return page.render("matches_author.html", requests=requests, by_request=by_request, older=older)
 
     @http("POST", "/matches/<string:match_id>/<string:answer>")
     @page(signed_in=True)
@@ -54,8 +57,9 @@ class MatchPages(RoutesBase):
 
     def _conversation(self, page, match_id, status=200, errors=None, draft=""):
         match = call(self.matching.get_match, page.viewer, match_id)
-        messages = call(self.notify.list_messages, page.viewer, match_id, None, 100)["items"] \
-            if match["status"] == "confirmed" else []
+        # The author still reads a conversation whose helper's access ended; the helper does not.
+        readable = match["status"] == "confirmed" or (match["status"] == "ended" and page.me["role"] == "activist")
+        messages = call(self.notify.list_messages, page.viewer, match_id, None, 100)["items"] if readable else []
         return page.render("conversation.html", status=status, match=match, messages=messages,
                            errors=errors or {}, draft=draft)
 

@@ -62,6 +62,8 @@ DONE = {
     "declined": N_("You declined. Nobody else sees your reason."),
     "confirmed": N_("You chose this helper. Your private conversation is open."),
     "rejected": N_("You declined this offer. The next candidate will be asked."),
+    "ended": N_("The helper's access has ended: they no longer read the request or the conversation. "
+                "The request is open again."),
     "sent": N_("Message sent."),
     "read": N_("All notifications are marked read."),
     "moderated": N_("Done."),

@@ -166,6 +166,7 @@ def test_due_proposals_confirmed_help_and_forgetting(store):
     stored = store.match(fresh["_id"])
     store.move(stored, "accepted", {"active": True}, [])
     store.move(store.match(fresh["_id"]), "confirmed", {"active": True}, [])
+    assert [m["_id"] for m in store.confirmed_matches("v2")] == [fresh["_id"]] and store.confirmed_matches("v1") == []
     assert store.finish_confirmed("r1") == ["v2"] and store.finish_confirmed("r1") == []
     store.forget_author("author")
     assert store.match(fresh["_id"])["author_id"] is None

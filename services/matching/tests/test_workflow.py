@@ -327,3 +327,41 @@ def test_matches_come_a_page_at_a_time_and_the_authors_cursor_names_no_match():
     with pytest.raises(ValidationFailed) as refused:
         matchmaker.list_matches(AUTHOR, limit=0)
     assert set(refused.value.fields) == {"limit"}
+
+
+def confirm(store, matchmaker, who="b"):
+    match_id = ids(store)[who]
+    matchmaker.accept_match(volunteer(who), match_id)
+    matchmaker.confirm_match(AUTHOR, match_id, author_decision(match_id, AUTHOR_ID))
+    return match_id
+
+
+def test_the_author_ends_a_confirmed_helpers_access_and_nobody_else_can(world):
+    store, matchmaker = world
+    three_lawyers(store, matchmaker)
+    match_id = confirm(store, matchmaker)
+    with pytest.raises(Forbidden):
+        matchmaker.end_match(volunteer("b"), match_id)  # the helper is told it is not theirs to end
+    with pytest.raises(NotFound):
+        matchmaker.end_match(volunteer("a"), match_id)
+    view = matchmaker.end_match(AUTHOR, match_id)
+    assert view["status"] == "ended" and view["volunteer"]["handle"] == "b"  # the author still knows whom
+    assert matchmaker.end_match(AUTHOR, match_id)["status"] == "ended"  # again: nothing more happens
+    ended = [e for e in store.published if e["event_type"] == "match_ended"]
+    assert len(ended) == 1 and ended[0]["data"]["ended_by"] == "author" and ended[0]["data"]["volunteer_id"] == "b"
+    assert store.request("r1").get("taken_by") is None  # the need can be proposed again
+    with pytest.raises(Conflict):  # a proposal still waiting is no helper's access to end
+        matchmaker.end_match(AUTHOR, ids(store)["a"])
+
+
+def test_a_helper_who_loses_the_standing_a_request_needs_loses_their_access(world):
+    store, matchmaker = world
+    three_lawyers(store, matchmaker, visibility="private")
+    match_id = confirm(store, matchmaker, "a")
+    matchmaker.profile_changed(profile("a", 20, verified=True, version=2, bio="edited"))  # fit unchanged
+    assert store.match(match_id)["status"] == "confirmed"
+    matchmaker.profile_changed(profile("a", 20, verified=False, version=3))  # a moderator un-verified them
+    assert store.match(match_id)["status"] == "ended" and store.match(match_id)["ended_by"] == "standing"
+    assert store.request("r1").get("taken_by") is None
+    matchmaker.profile_changed(profile("a", 20, verified=False, version=4, bio="again"))
+    assert [e["data"]["match_id"] for e in store.published if e["event_type"] == "match_ended"] == [match_id]

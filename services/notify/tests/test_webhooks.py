@@ -91,3 +91,79 @@ def test_internal_destinations_are_refused_unless_allowed(address):
 
 def test_public_destinations_are_allowed():
     webhooks.check_destination({"93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"}, allow_private=False)
+
+
+# ---- DNS rebinding: the connection goes to the address that was checked
+
+
+class _Receiver:
+    """A real HTTP server on loopback that records what reaches it."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        seen = self.seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                seen.append((self.headers["Host"], self.path, body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    running = _Receiver()
+    yield running
+    running.stop()
+
+
+def rebinding_dns(monkeypatch, first, then):
+    """A hostile resolver: `first` for the first question, `then` for every later one."""
+    import socket
+    real, asked = socket.getaddrinfo, []
+
+    def answer(host, port, *args, **kwargs):
+        if host != "hooks.rebind.test":
+            return real(host, port, *args, **kwargs)
+        asked.append(host)
+        address = first if len(asked) == 1 else then
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", answer)
+    return asked
+
+
+def test_a_webhook_connects_to_the_address_it_checked_not_to_a_second_answer(monkeypatch, receiver):
+    # Checked: loopback (allowed in this run); a second lookup would give an address nothing answers on.
+    asked = rebinding_dns(monkeypatch, first="127.0.0.1", then="10.255.255.1")
+    status = webhooks.post_to_checked_address(f"http://hooks.rebind.test:{receiver.port}/in?x=1", b'{"a": 1}',
+                                              {"Content-Type": "application/json"}, timeout_s=3, allow_private=True)
+    assert status == 204 and len(asked) == 1
+    assert receiver.seen == [(f"hooks.rebind.test:{receiver.port}", "/in?x=1", b'{"a": 1}')]
+
+
+def test_a_public_answer_then_loopback_never_reaches_loopback(monkeypatch, receiver):
+    """The attack: the check sees a public address, the connection would be sent to 127.0.0.1."""
+    asked = rebinding_dns(monkeypatch, first="192.0.2.10", then="127.0.0.1")  # TEST-NET-1: not global either
+    with pytest.raises(webhooks.Refused):
+        webhooks.post_to_checked_address(f"http://hooks.rebind.test:{receiver.port}/", b"{}", {}, 1, allow_private=False)
+    asked.clear()
+    monkeypatch.setattr(webhooks, "check_destination", lambda addresses, allow_private: None)  # as if it were public
+    with pytest.raises(Exception):  # nothing answers at the checked address within the timeout
+        webhooks.post_to_checked_address(f"http://hooks.rebind.test:{receiver.port}/", b"{}", {}, 1, allow_private=False)
+    assert receiver.seen == [] and len(asked) == 1
