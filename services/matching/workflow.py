@@ -75,9 +75,15 @@ class Matchmaker:
             if not lifecycle.still_fits(match, request, volunteer):
                 if self._move(match, "withdrawn"):
                     touched.add(match["request_id"])
-        # And the helpers' access they no longer have the standing for (verification lost, say):
-        # the channel closes and a private text is theirs no more (requests, notify).
-        for match in () if unchanged else self.store.confirmed_matches(volunteer["_id"]):
+        # And the helpers' access they no longer have the standing for (verification lost, a
+        # suspension): the channel closes and a private text is theirs no more (requests, notify).
+        # Read only when this event takes standing away (or is a redelivery, which may follow a
+        # crash before this step): a sign-up or an everyday edit reads nothing more.
+        lost_standing = not applied or (before is not None and (
+            (before.get("verified") and not fields_["verified"])
+            or (before.get("status") == "active" and fields_["status"] != "active")
+            or (before.get("role") == "volunteer" and fields_["role"] != "volunteer")))
+        for match in self.store.confirmed_matches(volunteer["_id"]) if lost_standing else ():
             if not lifecycle.may_help(self.store.request(match["request_id"]), volunteer):
                 if self._end(match, "standing"):
                     touched.add(match["request_id"])
