@@ -306,7 +306,7 @@ pg_url() { echo "postgres://ferretdb:$(pg_password)@127.0.0.1:$PG_PORT/ferretdb"
 # event trigger refuses the rest, so no service can take another's name first). The cluster's
 # owner, `ferretdb`, is for FerretDB's own metadata and for the operator's tools and the tests.
 # FerretDB (patched, scripts/ferretdb-store-users.patch) refuses a client that does not sign in.
-STORE_USERS=(profiles requests matching notify search)
+STORE_USERS=(profiles requests matching notify search campaigns)
 
 secret_of() { # store user: that user's password, made once
   local folder="$DATA/store-users/$1" file="$DATA/store-users/$1/$2.password"

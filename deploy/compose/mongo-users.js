@@ -4,7 +4,7 @@
 //   docker compose exec mongo sh -c 'mongosh -u root -p "$MONGO_INITDB_ROOT_PASSWORD" \
 //     --authenticationDatabase admin /docker-entrypoint-initdb.d/allies-users.js'
 const admin = db.getSiblingDB("admin");
-for (const service of ["profiles", "requests", "matching", "notify", "search"]) {
+for (const service of ["profiles", "requests", "matching", "notify", "search", "campaigns"]) {
   const key = `MONGO_PASSWORD_${service.toUpperCase()}`;
   const password = process.env[key];
   if (!password) throw new Error(`${key} is not set`);

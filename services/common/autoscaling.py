@@ -33,7 +33,7 @@ GATEWAY_CPU_PERCENT = 70
 # RPCs need a process running. matching keeps its candidate index in memory in every replica
 # (docs/matching.md), so its ceiling is lower.
 REPLICAS = {"profiles": (1, 4), "requests": (1, 4), "matching": (1, 3), "notify": (1, 6), "search": (1, 4),
-            "gateway": (2, 6)}
+            "campaigns": (1, 4), "gateway": (2, 6)}
 
 
 def queues_of(service):

@@ -27,7 +27,7 @@ import os
 import secrets
 import sys
 
-from . import topology
+from . import catalog, topology
 
 RPC_EXCHANGE = "nameko-rpc"
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -35,7 +35,7 @@ UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 PUBLISHES = {"profiles", "requests", "matching", "notify"}
 CONSUMES = {"matching": {"profiles", "requests"}, "notify": {"profiles", "requests", "matching"},
             "requests": {"profiles", "matching"}, "search": {"profiles", "requests", "matching"}}
-RPC_SERVERS = ("profiles", "requests", "matching", "notify", "search")
+RPC_SERVERS = catalog.BACKEND
 # RPC methods only the operator tooling calls (services/profiles/admin.py, services/search/rebuild.py).
 OPERATOR_METHODS = r"profiles\.(grant_role|export_profiles)|requests\.export_requests"
 # KEDA's scaler reads queue lengths only (a passive declare, which RabbitMQ allows without any

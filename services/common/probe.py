@@ -9,10 +9,10 @@ import sys
 
 import kombu
 
-from services.common import elastic, mongo
+from services.common import catalog, elastic, mongo
 from services.common.config import load_config
 
-SERVICES = ("profiles", "requests", "matching", "notify", "search", "gateway")
+SERVICES = catalog.ALL
 
 # Short timeouts: the probe must answer well inside the probe's timeoutSeconds.
 TIMEOUTS = {"MONGO_TIMEOUT_MS": 2000, "ES_TIMEOUT_S": 3}

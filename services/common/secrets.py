@@ -3,13 +3,15 @@
 `python -m services.common.secrets` prints fresh values as an env file; `./dev` writes them once
 to .local/secrets.env. Production takes them from a Kubernetes Secret.
 """
+import secrets
+
 from cryptography.fernet import Fernet
 
 from . import broker_users, store_users, trust
 from .sealing import generate_keypair
 
 SECRET_KEYS = ("CONTACT_KEY", "NOTIFY_PUBLIC_KEY", "NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS",
-               "REQUEST_TEXT_KEYS") + trust.KEY_NAMES + tuple(
+               "REQUEST_TEXT_KEYS", "CAMPAIGN_TEXT_KEYS", "SIGNATURE_KEY") + trust.KEY_NAMES + tuple(
     f"AMQP_PASSWORD_{user.upper()}" for user in broker_users.USERS) + store_users.DEPLOYMENT_KEYS
 
 
@@ -23,6 +25,10 @@ def new_secrets():
         "MESSAGE_KEYS": Fernet.generate_key().decode(),
         # requests' Fernet keys for a request's title and body at rest, the same way.
         "REQUEST_TEXT_KEYS": Fernet.generate_key().decode(),
+        # campaigns' Fernet keys for what a campaign says about the prisoner, at rest, the same way;
+        # and the key of the keyed hash that lets one email sign a campaign once (never kept itself).
+        "CAMPAIGN_TEXT_KEYS": Fernet.generate_key().decode(),
+        "SIGNATURE_KEY": secrets.token_urlsafe(32),
         # Sealed payloads, signed viewers and operator commands on the bus (services/common/trust.py).
         **trust.new_keys(),
         # One broker user per workload (services/common/broker_users.py): compose's .env and the
@@ -35,7 +41,7 @@ def new_secrets():
 
 # The secrets of the deployment that are not about the bus, by the one workload holding each.
 OTHER_KEYS_OF = {"profiles": ("CONTACT_KEY", "NOTIFY_PUBLIC_KEY"), "notify": ("NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS"),
-                 "requests": ("REQUEST_TEXT_KEYS",)}
+                 "requests": ("REQUEST_TEXT_KEYS",), "campaigns": ("CAMPAIGN_TEXT_KEYS", "SIGNATURE_KEY")}
 
 
 def keys_of(workload):

@@ -21,8 +21,10 @@ import secrets
 import sys
 from urllib.parse import urlsplit
 
+from . import catalog
+
 # The services that have a database (the gateway has none).
-SERVICES = ("profiles", "requests", "matching", "notify", "search")
+SERVICES = catalog.BACKEND
 ROLE_PREFIX = "allies_"
 # The secrets of the local stack that no service process is given: the owners'.
 OWNER_KEYS = ("MONGO_PASSWORD", "ES_PASSWORD")

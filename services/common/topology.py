@@ -28,9 +28,11 @@ from kombu import Connection, Exchange, Queue
 from nameko.constants import AMQP_SSL_CONFIG_KEY
 from nameko.events import EventDispatcher, EventHandler, get_event_exchange
 
+from . import catalog
+
 log = logging.getLogger(__name__)
 
-SERVICES = ("profiles", "requests", "matching", "notify", "search")
+SERVICES = catalog.BACKEND
 DEAD_LETTER_EXCHANGE = DEAD_LETTER_QUEUE = "dead-letters"
 DEFAULT_DELIVERY_LIMIT = 5
 

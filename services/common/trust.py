@@ -53,7 +53,7 @@ from .config import load_config
 from .errors import Forbidden, ValidationFailed
 
 # The services a secret may be sealed to, and the gateway (for replies).
-HOLDERS = ("gateway", "profiles", "requests", "notify")
+HOLDERS = ("gateway", "profiles", "requests", "notify", "campaigns")
 VIEWER_TTL_S = 120  # a signed viewer lives for one request, with room for slow calls and clocks
 # A viewer the gateway signs when it resolves a session, valid at no service: `call()` signs it again
 # for each call (`for_call`).
@@ -80,12 +80,13 @@ KEY_NAMES = tuple(f"SEAL_{kind}_{holder.upper()}" for holder in HOLDERS for kind
 # exactly these; tests/deploy checks it). A private key is held by its one holder only.
 HELD_BY = {
     "gateway": ("SEAL_KEY_GATEWAY", "VIEWER_SIGNING_KEY", "SEAL_PUBLIC_PROFILES", "SEAL_PUBLIC_REQUESTS",
-                "SEAL_PUBLIC_NOTIFY"),
+                "SEAL_PUBLIC_NOTIFY", "SEAL_PUBLIC_CAMPAIGNS"),
     "profiles": ("SEAL_KEY_PROFILES", "SEAL_PUBLIC_GATEWAY", "VIEWER_VERIFY_KEYS", "OPERATOR_VERIFY_KEYS"),
     "requests": ("SEAL_KEY_REQUESTS", "SEAL_PUBLIC_GATEWAY", "VIEWER_VERIFY_KEYS"),
     "notify": ("SEAL_KEY_NOTIFY", "SEAL_PUBLIC_GATEWAY", "VIEWER_VERIFY_KEYS"),
     "matching": ("VIEWER_VERIFY_KEYS",),
     "search": ("VIEWER_VERIFY_KEYS",),
+    "campaigns": ("SEAL_KEY_CAMPAIGNS", "SEAL_PUBLIC_GATEWAY", "VIEWER_VERIFY_KEYS"),
 }
 # Held by the operator's own environment, never by a workload: no pod can appoint anyone.
 OPERATOR_ONLY = ("OPERATOR_SIGNING_KEY",)

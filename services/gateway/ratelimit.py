@@ -58,7 +58,8 @@ class RateLimiter(DependencyProvider):
     """Injects `check(action, request)`, raising TooManyRequests over the limit, and returning the
     caller's source: an opaque key for their address (for profiles' per-handle throttle).
 
-    Limits per client address come from config: SIGN_UP_LIMIT an hour, SIGN_IN_LIMIT per 15 minutes.
+    Limits per client address come from config: SIGN_UP_LIMIT an hour, SIGN_IN_LIMIT per 15 minutes,
+    CAMPAIGN_SIGN_LIMIT signatures an hour.
     Generous on purpose: people behind Tor share a handful of exit addresses. Behind the Ingress,
     TRUSTED_PROXY_HOPS=1 keys them by the visitor's address, not the Ingress's (which would put
     everyone in one bucket).
@@ -69,6 +70,9 @@ class RateLimiter(DependencyProvider):
         self.buckets = {
             "sign_up": TokenBuckets(int(config.get("SIGN_UP_LIMIT", 5)), 3600),
             "sign_in": TokenBuckets(int(config.get("SIGN_IN_LIMIT", 20)), 900),
+            # Signatures need no account: the limit per address is what keeps one client from
+            # inflating a campaign's counts (an email signs once, but need not be given).
+            "sign_campaign": TokenBuckets(int(config.get("CAMPAIGN_SIGN_LIMIT", 10)), 3600),
         }
         self.key = os.urandom(32)
         self.trusted_hops = int(config.get("TRUSTED_PROXY_HOPS") or 0)

@@ -5,12 +5,13 @@ API routes live in `routes/`, one module per area; the pages in `web/` (server-r
 forms over the same services). This class only puts them together. (The route classes are reached
 through their modules so that `nameko run` finds one service here, not many.)
 """
-from .routes import accounts, matches, moderation, notify, ops, requests, search
-from .web import match_pages, people_pages, public, request_pages, staff_pages
+from .routes import accounts, campaigns, matches, moderation, notify, ops, requests, search
+from .web import campaign_pages, match_pages, people_pages, public, request_pages, staff_pages
 
 
 class GatewayService(accounts.AccountRoutes, requests.RequestRoutes, search.SearchRoutes,
                      matches.MatchRoutes, notify.NotifyRoutes, moderation.ModerationRoutes, ops.OpsRoutes,
+                     campaigns.CampaignRoutes,
                      public.PublicPages, request_pages.RequestPages, people_pages.PeoplePages,
-                     match_pages.MatchPages, staff_pages.StaffPages):
+                     match_pages.MatchPages, staff_pages.StaffPages, campaign_pages.CampaignPages):
     name = "gateway"

@@ -11,7 +11,7 @@ from services.common.rpc import rpc
 from nameko.timer import timer
 from pymongo.errors import DuplicateKeyError
 
-from services.common import consumer, flags, outbox
+from services.common import consumer, flags, outbox, privacy
 from services.common.consumer import consumes
 from services.common.errors import (Conflict, ConfirmationRequired, DomainError, Forbidden, NotFound,
                                    TooManyRequests, ValidationFailed)
@@ -22,7 +22,7 @@ from services.common.schemas import Paging, load_or_fail, require_role, trusted_
 from services.common.topology import ReliableEventDispatcher
 from services.common.trust import ReplyCall, ViewerAudience, chosen_by_author, keyring, sealed_reply
 
-from . import lifecycle, privacy, storage
+from . import lifecycle, storage
 from .schemas import CloseRequest, NewRequest, RequestEdit
 
 log = logging.getLogger(__name__)

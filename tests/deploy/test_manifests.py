@@ -23,7 +23,7 @@ import yaml
 from cryptography.fernet import Fernet
 from pymongo import uri_parser
 
-from services.common import autoscaling, probe, store_users, topology
+from services.common import autoscaling, catalog, probe, store_users, topology
 from services.common.sealing import Opener, Sealer
 from services.common.secrets import SECRET_KEYS, keys_of
 from services.common.trust import OPERATOR_ONLY
@@ -42,7 +42,7 @@ STORES = {"rabbitmq", "mongodb", "elasticsearch"}
 # Every key of services.common.secrets.SECRET_KEYS is in exactly one of them.
 # Each workload holds its own Secret, with exactly the keys `keys_of` gives it; a private key
 # (one that opens or signs) is in one Secret only; the operator's signing key is in none.
-WORKLOADS_WITH_SECRETS = ("gateway", "profiles", "requests", "matching", "notify", "search")
+WORKLOADS_WITH_SECRETS = catalog.ALL
 # Each workload's own broker user and password travel in its AMQP_URI (services/common/broker_users.py);
 # the broker holds its TLS key, the CA and the users it loads (definitions.json).
 BROKER_FILES = {"definitions.json", "tls.crt", "tls.key", "ca.crt", "erlang.cookie"}
@@ -67,7 +67,8 @@ SECRET_USERS["elasticsearch"] = {"elasticsearch-store"}
 # Passwords of broker users: in Kubernetes inside each workload's AMQP_URI; the operator's stays
 # with the operator, as its signing key does.
 BROKER_PASSWORDS = {k for k in SECRET_KEYS if k.startswith("AMQP_PASSWORD_")}
-PRIVATE_KEYS = {"CONTACT_KEY", "NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS", "REQUEST_TEXT_KEYS", "VIEWER_SIGNING_KEY"} | {
+PRIVATE_KEYS = {"CONTACT_KEY", "NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS", "REQUEST_TEXT_KEYS", "CAMPAIGN_TEXT_KEYS", "SIGNATURE_KEY",
+                "VIEWER_SIGNING_KEY"} | {
     k for k in SECRET_KEYS if k.startswith("SEAL_KEY_")}
 DEPLOYED_KEYS = tuple(k for k in SECRET_KEYS if k not in OPERATOR_ONLY and k not in BROKER_PASSWORDS)
 # Compose has neither the operator's tooling nor an autoscaler, and runs one MongoDB member.
@@ -156,7 +157,7 @@ def config_yaml_keys():
 
 def test_the_services_are_found():
     # Guards the discovery above: a wrong glob would make every per-service test vacuous.
-    assert SERVICES == sorted(["profiles", "requests", "matching", "notify", "search", "gateway"])
+    assert SERVICES == sorted(catalog.ALL)
 
 
 # ---------------------------------------------------------------- Kubernetes: schema
@@ -470,7 +471,7 @@ def test_every_deployment_is_scaled_and_every_consumer_on_every_queue_it_reads()
     event_queues = [name for source in topology.SERVICES for name, _ in topology.consumers_of(source)]
     assert len(event_queues) > 20
     servers = rpc_servers()
-    assert servers == {"profiles", "requests", "matching", "notify", "search"}
+    assert servers == set(catalog.BACKEND)
     for service, doc in scaled.items():
         spec = doc["spec"]
         deployment = one("Deployment", spec["scaleTargetRef"]["name"])

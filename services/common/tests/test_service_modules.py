@@ -4,7 +4,9 @@ second service, without a name: the platform would not start)."""
 import pytest
 from nameko.cli.run import import_service
 
-SERVICES = ("profiles", "requests", "matching", "notify", "search", "gateway")
+from services.common import catalog
+
+SERVICES = catalog.ALL
 
 
 @pytest.mark.parametrize("name", SERVICES)

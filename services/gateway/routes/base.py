@@ -14,6 +14,7 @@ class RoutesBase:
     matching = RpcProxy("matching")
     notify = RpcProxy("notify")
     search = RpcProxy("search")
+    campaigns = RpcProxy("campaigns")
     config = Config()
 
     def _viewer(self, request, required=True):

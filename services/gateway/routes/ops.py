@@ -1,10 +1,12 @@
 """Operations: health."""
 
+from services.common import catalog
+
 from .. import openapi
 from ..http import api, call, http
 from .base import RoutesBase
 
-SERVICES = ("profiles", "requests", "matching", "notify", "search")
+SERVICES = catalog.BACKEND
 
 
 class OpsRoutes(RoutesBase):

@@ -90,3 +90,26 @@ def test_no_handler_shadows_another():
             if callable(value) and getattr(value, "nameko_entrypoints", None):
                 assert name not in seen, f"{name} in both {seen[name].__name__} and {cls.__name__}"
                 seen[name] = cls
+
+
+def test_a_campaign_page_renders_for_its_owner_and_for_anyone_right_to_left():
+    from services.campaigns.schemas import PRISONER_FIELDS
+    campaign = {"id": "c" * 32, "title": "Free the two doctors", "story": "Held since spring.", "mode": "public",
+                "prisoner_country": "IR", "prisoner_status": "sentenced", "detained_on": "2026-03-01",
+                "days_detained": 276, "language": "fa", "prisoner": {"name": "Dr. Example"},
+                "support": {"total": 60, "by_country": {"DE": 30}}, "is_owner": False,
+                "created_at": "2026-03-02T10:00:00+00:00"}
+    context = dict(lang="fa", dir="rtl", fmt=i18n.Formatter("fa"), languages=i18n.ENDONYMS, csrf="token",
+                   path="/campaigns/x", done=None, errors={}, error=None, countries=[("DE", "آلمان")],
+                   prisoner_fields=PRISONER_FIELDS, form={})
+    html = environment("fa").get_template("campaign.html").render(me=None, campaign=campaign, **context)
+    assert '<html lang="fa" dir="rtl">' in html and "Dr. Example" in html and "/campaigns/" + "c" * 32 + "/sign" in html
+    assert "/owners" not in html  # nothing of the owners' controls for anyone else
+    owner = dict(campaign, is_owner=True, consent_review_due=True, consent={f: "owners" for f in PRISONER_FIELDS})
+    html = environment("fa").get_template("campaign.html").render(me={"role": "activist", "handle": "f"},
+                                                                 campaign=owner, **context)
+    assert html.count("/owners") == 3  # confirm consent; two of pause / quiet / public
+    paused = dict(owner, mode="paused")
+    html = environment("en").get_template("campaign.html").render(me={"role": "activist", "handle": "f"},
+                                                                 campaign=paused, **dict(context, lang="en", dir="ltr"))
+    assert "/sign" not in html and "Make it public" in html

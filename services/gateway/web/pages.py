@@ -62,6 +62,8 @@ DONE = {
     "declined": N_("You declined. Nobody else sees your reason."),
     "confirmed": N_("You chose this helper. Your private conversation is open."),
     "rejected": N_("You declined this offer. The next candidate will be asked."),
+    "campaign_started": N_("Your campaign is started. Only the details you allowed are shown to others."),
+    "signed": N_("Thank you. Your support is counted; your name and email are shown nowhere."),
     "ended": N_("The helper's access has ended: they no longer read the request or the conversation. "
                 "The request is open again."),
     "sent": N_("Message sent."),

@@ -1,0 +1,88 @@
+"""What the campaigns service accepts over RPC (DESIGN, "Campaigns for prisoners of conscience")."""
+from marshmallow import fields, validate, validates_schema
+from marshmallow.exceptions import ValidationError
+
+from services.common.schemas import Country, Language, StrictSchema
+
+TITLE = dict(validate=validate.Length(min=5, max=200))
+STORY = dict(validate=validate.Length(min=20, max=10000))
+MODES = ("public", "quiet", "paused")
+# Who may see one field about the prisoner: anyone, moderator-verified volunteers (and moderators),
+# or the campaign's owners only. The owners choose field by field; a field not chosen is owners-only.
+LEVELS = ("public", "verified", "owners")
+PRISONER_FIELDS = ("name", "prison", "charges", "family_names")
+PRISONER_STATUSES = ("detained", "disappeared", "charged", "tried", "sentenced", "transferred", "hunger_strike",
+                     "released", "exiled")
+FIELD_TEXT = dict(validate=validate.Length(min=1, max=500))
+
+
+class Prisoner(StrictSchema):
+    """What the page may say about the person held: each field shown only as its consent allows."""
+    name = fields.String(**FIELD_TEXT)
+    prison = fields.String(**FIELD_TEXT)
+    charges = fields.String(validate=validate.Length(min=1, max=2000))
+    family_names = fields.String(**FIELD_TEXT)
+
+
+class Consent(StrictSchema):
+    """The owners' choice, field by field, of who sees it (`LEVELS`)."""
+    name = fields.String(validate=validate.OneOf(LEVELS))
+    prison = fields.String(validate=validate.OneOf(LEVELS))
+    charges = fields.String(validate=validate.OneOf(LEVELS))
+    family_names = fields.String(validate=validate.OneOf(LEVELS))
+
+
+class NewCampaign(StrictSchema):
+    title = fields.String(required=True, **TITLE)
+    story = fields.String(required=True, **STORY)
+    # The prisoner's country: where the campaign is aimed, and the one country whose supporters are
+    # never counted in public (a count there could be used against them).
+    prisoner_country = Country(required=True)
+    prisoner_status = fields.String(load_default="detained", validate=validate.OneOf(PRISONER_STATUSES))
+    detained_on = fields.Date(load_default=None, allow_none=True)
+    # The prisoner's language: what letters are translated into, what the bundle is printed in.
+    language = Language(required=True)
+    mode = fields.String(load_default="public", validate=validate.OneOf(("public", "quiet")))
+    prisoner = fields.Nested(Prisoner, load_default=dict)
+    consent = fields.Nested(Consent, load_default=dict)
+    # The owner read the warning that the story may identify someone, and publishes anyway.
+    confirm_public = fields.Boolean(load_default=False)
+
+
+class CampaignEdit(StrictSchema):
+    """PATCH by an owner: every field optional, at least one. `{"mode": "paused"}` pauses."""
+    title = fields.String(**TITLE)
+    story = fields.String(**STORY)
+    prisoner_status = fields.String(validate=validate.OneOf(PRISONER_STATUSES))
+    detained_on = fields.Date(allow_none=True)
+    language = Language()
+    mode = fields.String(validate=validate.OneOf(MODES))
+    prisoner = fields.Nested(Prisoner)
+    consent = fields.Nested(Consent)
+    # After the prisoner's status changed, the owners confirm again what may be shown (until then
+    # every field is for the owners only).
+    consent_confirmed = fields.Boolean()
+    confirm_public = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def _not_empty(self, data, **kwargs):
+        if not set(data) - {"confirm_public"}:
+            raise ValidationError("Send at least one field to change.", "_schema")
+
+
+class Signature(StrictSchema):
+    """A supporter's signature: no account, no name. The email, if any, only decides that it signs
+    once (a keyed hash of it is kept, never the address)."""
+    country = Country(required=True)
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+
+
+class CampaignListQuery(StrictSchema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    before = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    country = Country(load_default=None, allow_none=True)
+    prisoner_status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(PRISONER_STATUSES))
+
+
+class CampaignId(StrictSchema):
+    campaign_id = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{32}$", error="Not a campaign id."))

@@ -1,0 +1,24 @@
+"""What the public learns of a campaign's supporters: counts, and only counts that protect them.
+
+No list of signers exists anywhere, and no "someone just signed": the counts shown are a snapshot
+published in batches (CAMPAIGN_COUNTS_EVERY_S), so a new number cannot be tied to a moment. A
+country's count is shown only at or above a threshold (CAMPAIGN_COUNT_THRESHOLD, default 25),
+rounded down, and the prisoner's own country never: a count of supporters inside the country that
+holds them could be used against those supporters. The total is rounded down too.
+"""
+DEFAULT_THRESHOLD = 25
+
+
+def rounded(count):
+    """Rounded down: to 5 under 100, to 10 under 1,000, to 100 under 10,000, to 1,000 beyond."""
+    step = 5 if count < 100 else 10 if count < 1000 else 100 if count < 10000 else 1000
+    return count - count % step
+
+
+def shown(counts, prisoner_country, threshold=DEFAULT_THRESHOLD):
+    """`{total, by_country}` as the public sees it, from the published snapshot `counts`
+    (`{total, by_country}`, exact)."""
+    counts = counts or {}
+    by_country = {country: rounded(n) for country, n in sorted((counts.get("by_country") or {}).items())
+                  if country != prisoner_country and n >= threshold}
+    return {"total": rounded(int(counts.get("total") or 0)), "by_country": by_country}
