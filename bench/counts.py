@@ -5,8 +5,9 @@ Counts do not depend on the machine, so they are compared across rounds and asse
 in every process, services/common/commandcount.py; the timers' ticks are counted apart and left
 out), and broker deliveries and publishes (RabbitMQ's own per-queue counters, on the platform's
 vhost). The actions: a volunteer signing up and filling in their profile, a volunteer editing
-their profile, and a need posted through the gateway that k volunteers fit (each proposed,
-notified in the inbox, and the need indexed), one at a time.
+their profile, a need posted through the gateway that k volunteers fit (each proposed, notified in
+the inbox, and the need indexed), one at a time, and a supporter signing a campaign that already
+holds many signatures.
 
     ./dev bench counts [--requests 8] [--open-needs 30]
 """
@@ -25,6 +26,8 @@ from tests.support import wait_until
 
 NEED = {"title": "A lawyer for an asylum appeal", "body": "A family needs a lawyer who reads Persian for an appeal.",
         "skills": ["legal"], "languages": ["fa"], "country": "IR", "urgency": "high", "visibility": "public"}
+CAMPAIGN = {"title": "Free the two doctors", "story": "Two doctors held for treating wounded protesters.",
+            "language": "fa", "prisoner_country": "IR"}
 PROFILE = {"skills": ["legal"], "languages": ["fa", "en"], "countries": ["IR"], "bio": "Asylum lawyer.",
            "availability_hours": 10, "max_active_matches": 20}
 # Long enough for RabbitMQ's statistics (sampled every 5 s) and each process's counts file (written
@@ -80,7 +83,7 @@ def volunteer(platform, profile=PROFILE):
     return person
 
 
-def measure_all(platform, meter, requests=8, open_needs=30, top_k=5):
+def measure_all(platform, meter, requests=8, open_needs=30, top_k=5, signed_before=100):
     """The three actions' counts, with `open_needs` needs already open and holding their k. The
     inboxes are watched in notify's database, not through the API: the watching must cost the
     platform nothing."""
@@ -111,6 +114,17 @@ def measure_all(platform, meter, requests=8, open_needs=30, top_k=5):
                 wait_until(lambda: all(proposals_to(p) > n for p, n in zip(lawyers, before)), timeout=60,
                            message="a need's proposals to reach every lawyer's inbox")
         results[f"need posted, {top_k} proposals"] = meter.measure(post_needs, requests)
+
+        # A supporter signs a campaign that already holds many signatures: the same few writes.
+        campaign_id = author.call("POST", "/api/campaigns", CAMPAIGN).json()["id"]
+        supporters = Client(platform)
+        for n in range(signed_before):
+            supporters.call("POST", f"/api/campaigns/{campaign_id}/signatures", {"country": "DE",
+                                                                                 "email": f"before{n}@example.org"})
+        results["supporter signs a campaign"] = meter.measure(
+            lambda: [supporters.call("POST", f"/api/campaigns/{campaign_id}/signatures",
+                                     {"country": "FR", "email": f"{uuid.uuid4().hex}@example.org"})
+                     for _ in range(requests)], requests)
         return results
     finally:
         client.close()

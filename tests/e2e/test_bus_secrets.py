@@ -4,9 +4,11 @@
 RabbitMQ's firehose (tracing on the platform's vhost: every message published and every message
 delivered is copied to `amq.rabbitmq.trace`) records everything the broker carried during a whole
 journey: sign-up, sign-in, an email added, a moderator's vetting, a private request, a proposal,
-the volunteer's yes, the author's confirmation, messages both ways, reading them, and deleting
-both accounts. None of the canaries planted in passwords, emails, session tokens, the private
-request's text and the messages may appear in any of it: RPC or event, request or reply.
+the volunteer's yes, the author's confirmation, messages both ways, reading them, a campaign with
+details for its owners only and a signature with an email, and deleting both accounts. None of the
+canaries planted in passwords, emails, session tokens, the private request's text, the messages,
+the campaign's owners-only details and the supporter's email may appear in any of it: RPC or
+event, request or reply.
 """
 import uuid
 
@@ -60,6 +62,8 @@ def test_a_whole_journey_leaves_no_secret_in_anything_the_broker_carried(platfor
     lawyer_password, family_password = canary("pass"), canary("pass")
     lawyer_email, family_email, new_email = (f"{canary('mail')}@example.org" for _ in range(3))
     private_text, message_text, reply_text = canary("private"), canary("message"), canary("reply")
+    # A campaign's details the family kept for themselves, and a supporter's email.
+    prisoner_name, family_names, supporter_email = canary("prisoner"), canary("family"), f"{canary('sign')}@example.org"
     moderator = appoint(person(f"mod-{uuid.uuid4().hex[:6]}", "activist"), "moderator").sign_in_again()
 
     with Firehose(platform) as firehose:
@@ -86,6 +90,16 @@ def test_a_whole_journey_leaves_no_secret_in_anything_the_broker_carried(platfor
         wait_until(lambda: lawyer.call("GET", f"/api/requests/{request_id}").status_code == 200,
                    message="the helper to read the request")
         assert private_text in lawyer.call("GET", f"/api/requests/{request_id}").json()["body"]
+        campaign = family.call("POST", "/api/campaigns", {
+            "title": "Free the teacher", "story": "A teacher held for a poem. Sign, write, speak.", "language": "tg",
+            "prisoner_country": "TJ", "prisoner": {"name": prisoner_name, "family_names": family_names},
+            "consent": {"name": "owners", "family_names": "owners"}})
+        assert campaign.status_code == 201 and campaign.json()["prisoner"]["name"] == prisoner_name
+        signed = lawyer.call("POST", f"/api/campaigns/{campaign.json()['id']}/signatures",
+                             {"country": "DE", "email": supporter_email})
+        assert signed.status_code == 202
+        assert family.call("GET", f"/api/campaigns/{campaign.json()['id']}").json()["prisoner"]["family_names"] == \
+            family_names
         tokens = [lawyer.token, family.token]
         assert family.call("DELETE", "/api/me", {"password": family_password}).status_code == 204
         assert lawyer.call("DELETE", "/api/me", {"password": lawyer_password}).status_code == 204
@@ -100,7 +114,9 @@ def test_a_whole_journey_leaves_no_secret_in_anything_the_broker_carried(platfor
     secrets = {"password": (lawyer_password, family_password),
                "email": (lawyer_email, family_email, new_email),
                "private request text": (private_text,), "message text": (message_text, reply_text),
-               "session token": tuple(tokens)}
+               "session token": tuple(tokens),
+               "prisoner's details kept for the owners": (prisoner_name, family_names),
+               "supporter's email": (supporter_email,)}
     for kind, values in secrets.items():
         for value in values:
             found = [key for key, text in carried if value in text]

@@ -19,6 +19,9 @@ CEILINGS = {
     # order between them); 7 deliveries when the author's session is in the gateway's cache (a
     # call within SESSION_CACHE_S of the last), 9 when it is not.
     f"need posted, {TOP_K} proposals": (46, 9),
+    # Read the campaign, insert the signature, mark it counted, add it to the counts: the same
+    # with 100 signatures before it as with none (DESIGN, "Cost that does not grow with history").
+    "supporter signs a campaign": (4, 2),
 }
 
 

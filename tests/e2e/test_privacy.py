@@ -47,19 +47,27 @@ def test_private_things_stay_private_across_bus_index_logs_and_databases(platfor
                    message="the private channel to open")
         wait_until(lambda: lawyer.call("GET", f"/api/matches/{match['id']}/messages").json().get("items"),
                    message="the message to arrive")
+        # A campaign's details for its owners only, and a supporter's email (DEBUG logs every RPC).
+        prisoner_name, supporter = canary("prisoner"), canary("supporter")
+        campaign = family.call("POST", "/api/campaigns", {
+            "title": "Free the poet", "story": "A poet held for a verse. Sign and write to them.", "language": "fa",
+            "prisoner_country": "IR", "prisoner": {"name": prisoner_name}, "consent": {"name": "owners"}})
+        assert campaign.status_code == 201, campaign.text
+        assert lawyer.call("POST", f"/api/campaigns/{campaign.json()['id']}/signatures",
+                           {"country": "DE", "email": f"{supporter}@example.org"}).status_code == 202
         events = wait_until(lambda: [b for b in tap.drain() if "message_sent" in b] and tap.bodies,
                             message="the message_sent event")
 
     assert len(events) >= 6  # registered x2, updated, request_created, proposed, accepted, confirmed, sent...
     stores = stored_text(platform.config)
     logs = platform.logs()
-    for secret in (email_user, password, private_text, message_text):
+    for secret in (email_user, password, private_text, message_text, prisoner_name, supporter):
         assert not [body for body in events if secret in body], f"{secret} travelled on the bus"
         assert not where(secret, {k: v for k, v in stores.items() if k.startswith("es:")}), f"{secret} indexed"
         assert secret not in logs, f"{secret} was logged"
     # At rest: emails are sealed, passwords hashed, messages and requests' text encrypted (a
     # private request's text sat in clear in the requests database: found in review).
-    for secret in (email_user, password, message_text, private_text):
+    for secret in (email_user, password, message_text, private_text, prisoner_name, supporter):
         assert where(secret, stores) == [], f"{secret} stored in the clear"
     # No access log, which would name the client's address.
     assert "GET /api/" not in logs and "POST /api/" not in logs
