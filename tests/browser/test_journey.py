@@ -191,9 +191,41 @@ def test_pages_pass_axe(platform, browser, lang):
     sign_up(page, unique("axe"), "activist", lang=lang)
     found = {}
     for path in ("/", "/signup", "/login", "/search", "/volunteers", "/requests/new", "/matches", "/notifications",
-                 "/me/profile"):
+                 "/me/profile", "/campaigns", "/campaigns/new"):
         page.open(f"{path}?lang={lang}")
         violations = page.axe()
         if violations:
             found[path] = violations
     assert not found, found
+
+
+def test_a_family_starts_a_campaign_in_persian_and_strangers_sign_it(platform, browser):
+    """Without JavaScript: the family starts a campaign, choosing who sees each detail; a stranger
+    sees only what is public and signs with a country; the family pauses it and it is gone."""
+    family = browser(javascript=False)
+    sign_up(family, unique("madar"), "activist", lang="fa")
+    family.open("/campaigns/new?lang=fa")
+    family.type("title", "آزادی دو پزشک زندانی").type(
+        "story", "دو پزشک به خاطر درمان معترضان زخمی از بهار در زندان‌اند. برایشان بنویسید و امضا کنید.")
+    family.pick("prisoner_country", "IR").pick("language", "fa").pick("prisoner_status", "sentenced")
+    family.type("prisoner_name", "دکتر نمونه").pick("consent_name", "public")
+    family.type("prisoner_family_names", "برادرشان").pick("consent_family_names", "owners")
+    family.screenshot("start-a-campaign-fa")
+    family.submit("/campaigns/new")
+    assert "done=campaign_started" in family.path, family.html[-3000:]
+    campaign_path = family.path.split("?")[0]
+    assert "برادرشان" in family.html  # the owners see every detail
+
+    stranger = browser(javascript=False)
+    stranger.open(campaign_path + "?lang=en")
+    assert "دکتر نمونه" in stranger.html and "برادرشان" not in stranger.html
+    stranger.pick("country", "DE").type("email", "supporter@example.org")
+    stranger.submit(campaign_path + "/sign")
+    assert "done=signed" in stranger.path
+    stranger.screenshot("campaign-en")
+    family.open(campaign_path + "?lang=fa")
+    family.screenshot("campaign-fa")
+    family.screenshot("campaign-fa", size=(360, 780))
+    family.submit(campaign_path + "/owners")  # the first owners' form: pause it now
+    assert "done=saved" in family.path
+    assert stranger.open(campaign_path + "?lang=en").html.count("دکتر نمونه") == 0
