@@ -2,7 +2,7 @@
 
     ./dev demo [--gateway http://127.0.0.1:8080] [--volunteers 24]
 
-Needs and volunteers shaped on ../shared/SCENARIOS.md, in Persian, Arabic, Russian, Chinese and
+Needs, volunteers and campaigns for prisoners shaped on ../shared/SCENARIOS.md and CAMPAIGNS.md, in Persian, Arabic, Russian, Chinese and
 English; pseudonyms only (never a real person's name). Every account's password is printed once
 at the end, with a moderator and an analyst appointed by the operator command, so a newcomer can
 sign in as each role. Run it on a fresh `./dev up`; running it twice adds a second set (handles
@@ -77,6 +77,22 @@ NEEDS = [
 ]
 
 
+# Campaigns for prisoners of conscience (pseudonymous owners; every name here is invented): title,
+# story, the prisoner's country, status, language, detained on, {detail: (text, who sees it)}.
+CAMPAIGNS = [
+    ("آزادی دو پزشک زندانی", "دو پزشک به خاطر درمان معترضان زخمی از بهار در زندان‌اند. برایشان بنویسید و امضا کنید.",
+     "IR", "sentenced", "fa", "2026-03-14", {"name": ("دکتر آرمان و دکتر سیما", "public"), "prison": ("اوین", "verified"),
+                                             "family_names": ("برادرشان", "owners")}),
+    ("Free the poet who sang about the river", "A poet held for a song about a drying river. Her family asks for "
+     "letters and for lawmakers abroad to ask about her case.", "UZ", "charged", "uz", "2026-06-02",
+     {"name": ("Poet Example", "public"), "charges": ("Article 159", "public")}),
+    ("Свободу учителю истории", "Учителя задержали за урок о репрессиях. Подпишитесь и напишите ему письмо.",
+     "BY", "detained", "ru", "2026-09-20", {"name": ("Учитель Пример", "verified")}),
+    ("اطلقوا سراح المدوّن", "مدوّن محتجز منذ شهور دون محاكمة بسبب منشور. عائلته تطلب التضامن والرسائل.",
+     "EG", "disappeared", "ar", "2026-01-10", {}),
+]
+
+
 class Api:
     def __init__(self, base):
         self.base = base.rstrip("/")
@@ -103,7 +119,7 @@ def main(argv=None):
     rng = random.Random()
     suffix = secrets.token_hex(2)
     password = "demo-" + secrets.token_urlsafe(9)
-    steps = args.volunteers + len(NEEDS) + 2
+    steps = args.volunteers + len(NEEDS) + len(CAMPAIGNS) + 2
     made = {}
     with tqdm(total=steps, desc="demo data", unit="step") as progress:
         for index in range(args.volunteers):
@@ -122,6 +138,18 @@ def main(argv=None):
                                                "country": country, "urgency": urgency, "visibility": visibility},
                      token)
             made.setdefault("activist", handle)
+            progress.update()
+        countries = ("DE", "FR", "US", "CA", "GB", "SE", "NL")
+        for index, (title, story, country, status, language, detained_on, details) in enumerate(CAMPAIGNS):
+            token = api.person(f"family{index + 1}_{suffix}", "activist", password)
+            campaign = api.call("POST", "/api/campaigns", {
+                "title": title, "story": story, "prisoner_country": country, "prisoner_status": status,
+                "language": language, "detained_on": detained_on,
+                "prisoner": {field: text for field, (text, _) in details.items()},
+                "consent": {field: level for field, (_, level) in details.items()}, "confirm_public": True}, token)
+            for _ in range(rng.randint(30, 90)):  # supporters abroad (and some inside, never shown)
+                api.call("POST", f"/api/campaigns/{campaign['id']}/signatures",
+                         {"country": rng.choice(countries + (country,))})
             progress.update()
         with ClusterRpcProxy(load_config(), timeout=30) as rpc:
             for role in ("moderator", "analyst"):

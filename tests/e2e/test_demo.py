@@ -3,7 +3,7 @@ import re
 import sys
 
 from services.common.config import ROOT
-from services.demo import NEEDS
+from services.demo import CAMPAIGNS, NEEDS
 from tests.e2e.web import WebVisitor
 from tests.support import run_command, wait_until
 
@@ -27,3 +27,7 @@ def test_demo_data_fills_a_fresh_platform_through_the_api(platform):
     for role, handle in handles.items():
         WebVisitor(platform).sign_in(handle, password)
     assert "Security engineer" in visitor.get("/volunteers", params={"skill": "digital-security"}).text
+    # Campaigns in several languages, listed, each with its supporters (counts published in batches).
+    listed = visitor.get("/campaigns").text
+    for title, *_ in CAMPAIGNS:
+        assert title in listed, title
