@@ -416,12 +416,20 @@ $ES_SEARCH:
     - names: ["*"]
       privileges: [all]
 EOF
-  local user role
+  # The users file outlives a deleted .local when Elasticsearch lives under /var/lib (a clone under a
+  # 0700 home): a user is made again whenever its password is not the one it was made with (a
+  # hash of it is kept beside the file).
+  local user role password marker
   for user in "$ES_ADMIN" "$ES_SEARCH"; do
     role="$ES_SEARCH"; [ "$user" != "$ES_ADMIN" ] || role=superuser
-    if ! grep -qs "^$user:" "$ES_DIR/config/users"; then
-      ES_JAVA_HOME="$(es_java_home)" "$ES_DIR/bin/elasticsearch-users" useradd "$user" \
-        -p "$(secret_of elasticsearch "$user")" -r "$role" >/dev/null
+    password="$(secret_of elasticsearch "$user")"
+    marker="$ES_DIR/config/allies-$user.sha256"
+    if ! grep -qs "^$user:" "$ES_DIR/config/users" || [ "$(cat "$marker" 2>/dev/null)" != "$(printf %s "$password" | sha256sum)" ]; then
+      if grep -qs "^$user:" "$ES_DIR/config/users"; then
+        ES_JAVA_HOME="$(es_java_home)" "$ES_DIR/bin/elasticsearch-users" userdel "$user" >/dev/null
+      fi
+      ES_JAVA_HOME="$(es_java_home)" "$ES_DIR/bin/elasticsearch-users" useradd "$user" -p "$password" -r "$role" >/dev/null
+      printf %s "$password" | sha256sum >"$marker"
     fi
   done
 }
