@@ -107,4 +107,4 @@ def test_health_reports_every_service(platform):
     import requests
     body = requests.get(f"{platform.url}/healthz", timeout=10).json()
     assert body["status"] == "ok"
-    assert set(body["services"]) == {"profiles", "requests", "matching", "notify", "search"}
+    assert set(body["services"]) == {"profiles", "requests", "matching", "notify", "search", "campaigns"}
