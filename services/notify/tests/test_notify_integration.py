@@ -4,11 +4,9 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from nameko.standalone.events import event_dispatcher
@@ -20,6 +18,7 @@ from services.common.events import make_event, match_id_of
 from services.common.sealing import Sealer
 from services.notify import webhooks
 from services.notify.service import NotifyService
+from services.notify.tests.receiver import Receiver
 from services.notify.tests.sink import SmtpSink
 from tests.support import author_decision, opened, sealed_to, signed_viewer, wait_until
 
@@ -422,34 +421,6 @@ def test_rotating_keys_re_encrypts_every_message(notify, config, db_for):
 
 
 # ---- webhooks
-
-class Receiver:
-    """A local HTTP endpoint an organization would run: records deliveries, can fail on purpose."""
-
-    def __init__(self, fail_first=0):
-        self.received, self.fail_first = [], fail_first
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append((dict(self.headers), body))
-                failing = len(receiver.received) <= receiver.fail_first
-                self.send_response(500 if failing else 204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/allies"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
 
 @pytest.fixture
 def receiver():

@@ -6,6 +6,7 @@ import pytest
 
 from services.common.events import make_event, parse_event
 from services.notify import webhooks
+from services.notify.tests.receiver import Receiver
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -96,38 +97,9 @@ def test_public_destinations_are_allowed():
 # ---- DNS rebinding: the connection goes to the address that was checked
 
 
-class _Receiver:
-    """A real HTTP server on loopback that records what reaches it."""
-
-    def __init__(self):
-        import http.server
-        import threading
-
-        seen = self.seen = []
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                seen.append((self.headers["Host"], self.path, body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def receiver():
-    running = _Receiver()
+    running = Receiver()
     yield running
     running.stop()
 
@@ -154,7 +126,8 @@ def test_a_webhook_connects_to_the_address_it_checked_not_to_a_second_answer(mon
     status = webhooks.post_to_checked_address(f"http://hooks.rebind.test:{receiver.port}/in?x=1", b'{"a": 1}',
                                               {"Content-Type": "application/json"}, timeout_s=3, allow_private=True)
     assert status == 204 and len(asked) == 1
-    assert receiver.seen == [(f"hooks.rebind.test:{receiver.port}", "/in?x=1", b'{"a": 1}')]
+    [(headers, body)] = receiver.received
+    assert (headers["Host"], receiver.paths, body) == (f"hooks.rebind.test:{receiver.port}", ["/in?x=1"], b'{"a": 1}')
 
 
 def test_a_public_answer_then_loopback_never_reaches_loopback(monkeypatch, receiver):
@@ -166,4 +139,4 @@ def test_a_public_answer_then_loopback_never_reaches_loopback(monkeypatch, recei
     monkeypatch.setattr(webhooks, "check_destination", lambda addresses, allow_private: None)  # as if it were public
     with pytest.raises(Exception):  # nothing answers at the checked address within the timeout
         webhooks.post_to_checked_address(f"http://hooks.rebind.test:{receiver.port}/", b"{}", {}, 1, allow_private=False)
-    assert receiver.seen == [] and len(asked) == 1
+    assert receiver.received == [] and len(asked) == 1
