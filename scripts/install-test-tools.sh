@@ -3,6 +3,8 @@
 # - for tests/browser: Debian's chromium and its driver (no browser can be downloaded on these
 #   machines; Selenium drives this one headless), the Noto fonts that draw Persian, Arabic and
 #   Chinese, and axe-core from npm;
+# - for the campaigns' letters bundle (tests/e2e/test_campaigns.py): Pango, which WeasyPrint sets
+#   text with, and poppler-utils, whose pdftotext and pdftoppm read and render the PDF;
 # - for tests/e2e/test_api_contract.py: Schemathesis in a venv of its own.
 set -euo pipefail
 
@@ -13,7 +15,7 @@ as_root() {
   fi
 }
 
-PACKAGES=(chromium chromium-driver fonts-noto-core fonts-noto-cjk)
+PACKAGES=(chromium chromium-driver fonts-noto-core fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0)
 missing=()
 for package in "${PACKAGES[@]}"; do
   [ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$package")

@@ -86,3 +86,35 @@ class CampaignListQuery(StrictSchema):
 
 class CampaignId(StrictSchema):
     campaign_id = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{32}$", error="Not a campaign id."))
+
+
+LETTER_TEXT = dict(validate=validate.Length(min=20, max=6000))
+
+
+class NewLetter(StrictSchema):
+    """A letter of support to the person held, by a signed-in supporter. Text only: nothing that
+    carries metadata (a photo's place and camera) is accepted."""
+    text = fields.String(required=True, **LETTER_TEXT)
+    language = Language(required=True)
+    # The writer read the composer's warning (a name, a plan...) and sends it as it is.
+    confirm_sensitive = fields.Boolean(load_default=False)
+
+
+class LetterDecision(StrictSchema):
+    """A moderator's decision on a pending letter."""
+    decision = fields.String(required=True, validate=validate.OneOf(("approve", "reject")))
+
+
+class LetterDelivery(StrictSchema):
+    """What the family says became of a printed letter."""
+    delivery = fields.String(required=True, validate=validate.OneOf(
+        ("handed_over", "delivered", "returned", "confiscated")))
+
+
+class LetterTranslation(StrictSchema):
+    """The confirmed translator's translation, into the prisoner's language."""
+    text = fields.String(required=True, **LETTER_TEXT)
+
+
+class LetterId(StrictSchema):
+    letter_id = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{32}$", error="Not a letter id."))

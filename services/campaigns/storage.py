@@ -17,8 +17,11 @@ from nameko.extensions import DependencyProvider
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from services.common import outbox
+
 CAMPAIGNS = "campaigns"
 SIGNATURES = "signatures"
+LETTERS = "letters"
 SUMMARY = ("_id", "title", "prisoner_country", "prisoner_status", "detained_on", "mode", "support_shown",
            "created_at")
 
@@ -28,12 +31,20 @@ def prepare(db):
     db[CAMPAIGNS].create_index("owners")
     db[CAMPAIGNS].create_index("support_dirty")
     db[SIGNATURES].create_index("counted")
+    # The moderators' queue (an equality on `status`), a campaign's letters, and the letter a
+    # translation need is about (matching's confirmations name the request).
+    db[LETTERS].create_index("status")
+    db[LETTERS].create_index("campaign_id")
+    db[LETTERS].create_index("translation_request_id")
+    db[LETTERS].create_index("author_id")  # a writer who deletes their account is forgotten
+    outbox.prepare(db)
 
 
-class PrisonerText:
-    """What a campaign says about the prisoner, at rest: a Fernet token made with the first of
-    CAMPAIGN_TEXT_KEYS and bound to the campaign's id (every key in the list opens, so keys
-    rotate). A copy of the database must not give away a name the family kept for the owners."""
+class TextAtRest:
+    """What a campaign says about the prisoner, and each letter and its translation, at rest: a
+    Fernet token made with the first of CAMPAIGN_TEXT_KEYS and bound to the document's id (every
+    key in the list opens, so keys rotate). A copy of the database must not give away a name the
+    family kept for the owners, nor what a supporter wrote to the person held."""
 
     def __init__(self, keys):
         keys = [key.strip() for key in (keys or "").split(",") if key.strip()]
@@ -47,19 +58,19 @@ class PrisonerText:
     def open(self, campaign_id, token):
         bound_id, prisoner = json.loads(self.cipher.decrypt(token.encode()))
         if bound_id != campaign_id:
-            raise ValueError(f"the prisoner's details stored on campaign {campaign_id} are another campaign's")
+            raise ValueError(f"the text stored on {campaign_id} is another document's")
         return prisoner
 
 
 class CampaignKeys(DependencyProvider):
-    """Injects (PrisonerText, signature key) from configuration."""
+    """Injects (TextAtRest, signature key) from configuration."""
 
     def setup(self):
         config = self.container.config
         key = (config.get("SIGNATURE_KEY") or "").encode()
         if len(key) < 32:
             raise ValueError("SIGNATURE_KEY is not configured (32 characters or more)")
-        self.keys = (PrisonerText(config.get("CAMPAIGN_TEXT_KEYS")), key)
+        self.keys = (TextAtRest(config.get("CAMPAIGN_TEXT_KEYS")), key)
 
     def get_dependency(self, worker_ctx):
         return self.keys
@@ -151,3 +162,101 @@ class CampaignStore:
                 "support_shown": campaign.get("support") or {}, "support_shown_at": now, "support_dirty": False}})
             published += 1
         return published
+
+
+class LetterStore:
+    """Letters of support: the text sealed at rest, never who wrote it to anyone but moderators.
+
+    Cost: writing a letter is one insert; a moderator's decision one conditional update (with its
+    event in the same write when the letter needs translating); the queue and a campaign's letters
+    are equalities an index serves, a page at a time."""
+
+    def __init__(self, db, text):
+        self.letters, self.text = db[LETTERS], text
+
+    def insert(self, letter, text):
+        self.letters.insert_one(dict(letter, text_sealed=self.text.seal(letter["_id"], text)))
+
+    def _opened(self, letter):
+        if letter is None:
+            return None
+        letter = outbox.strip(letter)
+        letter["text"] = self.text.open(letter["_id"], letter.pop("text_sealed"))
+        sealed = letter.pop("translation_sealed", None)
+        letter["translation"] = self.text.open(letter["_id"] + ":translation", sealed) if sealed else None
+        return letter
+
+    def find(self, letter_id):
+        return self._opened(self.letters.find_one({"_id": letter_id}))
+
+    def pending(self, limit, before=None):
+        """The moderators' queue, oldest first (`before`: the last id seen... here, after it)."""
+        query = {"status": "pending"}
+        if before:
+            anchor = self.letters.find_one({"_id": before}, {"created_at": 1})
+            if anchor is not None:
+                query["created_at"] = {"$gt": anchor["created_at"]}
+        return [self._opened(letter) for letter in self.letters.find(query).sort("created_at", 1).limit(limit)]
+
+    def approved(self, campaign_id, limit=500):
+        """A campaign's approved letters, oldest first (the bundle's order)."""
+        return [self._opened(letter) for letter in
+                self.letters.find({"campaign_id": campaign_id, "status": "approved"}).sort("moderated_at", 1)
+                .limit(limit)]
+
+    def decide(self, letter_id, change, events=()):
+        """Move a pending letter to its decision (with `events` in the same write): False if it was
+        decided already."""
+        condition = {"_id": letter_id, "status": "pending"}
+        if events:
+            return outbox.update_one_with_events(self.letters, condition, {"$set": change}, events)
+        return self.letters.update_one(condition, {"$set": change}).modified_count == 1
+
+    def flush(self, letter_id, dispatch):
+        outbox.flush(self.letters, letter_id, dispatch)
+
+    def flush_pending(self, dispatch):
+        outbox.flush_pending(self.letters, dispatch)
+
+    def mark_delivery(self, letter_id, campaign_id, delivery, now):
+        return self.letters.update_one({"_id": letter_id, "campaign_id": campaign_id, "status": "approved"},
+                                       {"$set": {"delivery": delivery, "delivery_at": now}}).modified_count == 1
+
+    def by_translation_request(self, request_id):
+        return self.letters.find_one({"translation_request_id": request_id},
+                                     {"campaign_id": 1, "translator_id": 1, "translator_version": 1,
+                                      "translation_author_id": 1})
+
+    def set_translator(self, letter_id, translator_id, version, seen_version):
+        """The owner's confirmed translator (None: their access ended), as of the match event's
+        `version`: only if no newer event about it was applied since the letter was read (a late
+        copy of a confirmation never gives back access that was ended)."""
+        if seen_version is not None and version <= seen_version:
+            return False
+        return self.letters.update_one({"_id": letter_id, "translator_version": seen_version},
+                                       {"$set": {"translator_id": translator_id,
+                                                 "translator_version": version}}).modified_count == 1
+
+    def translate(self, letter_id, translator_id, text, now):
+        return self.letters.update_one(
+            {"_id": letter_id, "translator_id": translator_id},
+            {"$set": {"translation_sealed": self.text.seal(letter_id + ":translation", text),
+                      "translated_at": now}}).modified_count == 1
+
+    def forget_author(self, account_id):
+        """A writer deleted their account: their letters stay the family's, nobody's any more."""
+        self.letters.update_many({"author_id": account_id}, {"$set": {"author_id": None}})
+
+
+def forget_owner(db, account_id):
+    """An owner deleted their account: they own nothing any more. A campaign left without owners
+    is paused (nothing deleted: a moderator can hand it to the family again)."""
+    campaigns = db[CAMPAIGNS]
+    for campaign in campaigns.find({"owners": account_id}, {"owners": 1, "version": 1, "created_by": 1}):
+        owners = [owner for owner in campaign["owners"] if owner != account_id]
+        change = {"owners": owners, "version": campaign["version"] + 1}
+        if campaign.get("created_by") == account_id:
+            change["created_by"] = None
+        if not owners:
+            change["mode"] = "paused"
+        campaigns.update_one({"_id": campaign["_id"]}, {"$set": change})

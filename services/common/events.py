@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from marshmallow import ValidationError, fields, validate
 
 from .schemas import (MATCH_STATUSES, PROFILE_STATUSES, REQUEST_STATUSES, ROLES, URGENCIES, VISIBILITIES,
-                      Country, CountryList, LanguageList, SkillList, StrictSchema)
+                      Country, CountryList, Language, LanguageList, SkillList, StrictSchema)
 
 SCHEMA_VERSION = 1
 
@@ -144,6 +144,20 @@ class MessageSentData(StrictSchema):
     sent_at = fields.AwareDateTime(required=True, format="iso")
 
 
+class LetterTranslationNeededData(StrictSchema):
+    """An approved letter of support is in another language than the prisoner's: requests posts
+    a translation need (`request_id`, derived from the letter's id) in the name of the campaign's
+    creator. The letter's text never travels: the confirmed translator reads it from campaigns."""
+
+    request_id = fields.String(required=True)
+    campaign_id = fields.String(required=True)
+    letter_id = fields.String(required=True)
+    author_id = fields.String(required=True)
+    from_language = Language(required=True)
+    to_language = Language(required=True)
+    country = Country(required=True)
+
+
 # (source service, event type) -> data schema. The table of DESIGN.md, as code.
 CONTRACT = {
     ("profiles", "profile_registered"): ProfileData,
@@ -163,6 +177,7 @@ CONTRACT = {
     ("matching", "match_withdrawn"): MatchData,
     ("matching", "match_ended"): MatchData,
     ("notify", "message_sent"): MessageSentData,
+    ("campaigns", "letter_translation_needed"): LetterTranslationNeededData,
 }
 
 

@@ -59,7 +59,7 @@ class RateLimiter(DependencyProvider):
     caller's source: an opaque key for their address (for profiles' per-handle throttle).
 
     Limits per client address come from config: SIGN_UP_LIMIT an hour, SIGN_IN_LIMIT per 15 minutes,
-    CAMPAIGN_SIGN_LIMIT signatures an hour.
+    CAMPAIGN_SIGN_LIMIT signatures and CAMPAIGN_LETTER_LIMIT letters an hour.
     Generous on purpose: people behind Tor share a handful of exit addresses. Behind the Ingress,
     TRUSTED_PROXY_HOPS=1 keys them by the visitor's address, not the Ingress's (which would put
     everyone in one bucket).
@@ -73,6 +73,9 @@ class RateLimiter(DependencyProvider):
             # Signatures need no account: the limit per address is what keeps one client from
             # inflating a campaign's counts (an email signs once, but need not be given).
             "sign_campaign": TokenBuckets(int(config.get("CAMPAIGN_SIGN_LIMIT", 10)), 3600),
+            # Letters need an account, but accounts are cheap: this keeps one client from burying
+            # the moderators' queue.
+            "write_letter": TokenBuckets(int(config.get("CAMPAIGN_LETTER_LIMIT", 20)), 3600),
         }
         self.key = os.urandom(32)
         self.trusted_hops = int(config.get("TRUSTED_PROXY_HOPS") or 0)

@@ -90,6 +90,10 @@ def public_view(request, viewer=None, text=True):
         "created_at": request["created_at"].isoformat(),
         "updated_at": request["updated_at"].isoformat(),
     }
+    if request.get("campaign_id"):
+        # A need posted for a campaign (a letter's translation): the link, so the pages can lead
+        # the translator to the letter once confirmed.
+        view.update(campaign_id=request["campaign_id"], letter_id=request.get("letter_id"))
     if viewer and (is_author(request, viewer) or viewer["role"] == "moderator"):
         view["hidden"] = request.get("hidden", False)
     if not text:

@@ -288,6 +288,31 @@ class RequestsService(consumer.LedgerUpkeep):
 
         self._change(request["_id"], ended, "request_updated")
 
+    @consumes("campaigns", "letter_translation_needed", ledger=False)
+    def on_letter_translation_needed(self, event):
+        """A moderator approved a letter of support in another language than the prisoner's: a
+        translation need in the name of the campaign's creator, matched to translators like any
+        need. Verified translators only: the confirmed one reads the letter. Its id comes from the
+        letter's, so a second copy of the event finds it posted (no ledger needed)."""
+        data = event.data
+        now = utcnow()
+        request = {
+            "_id": data["request_id"], "author_id": data["author_id"], "status": "open", "helper_ids": [],
+            "hidden": False, "version": 1, "created_at": now, "updated_at": now,
+            "title": f"Translate a letter of support to a prisoner of conscience ({data['from_language']} to "
+                     f"{data['to_language']})",
+            "body": "A supporter wrote to a person held for their conscience; the moderators approved the letter. "
+                    "The family prints it in the prisoner's language and hands it over. Once the campaign's "
+                    "owner confirms you, the letter is yours to translate on the campaign's page.",
+            "skills": ["translation"], "languages": [data["from_language"], data["to_language"]],
+            "country": data["country"], "urgency": "normal", "visibility": "public", "verified_only": True,
+            "campaign_id": data["campaign_id"], "letter_id": data["letter_id"]}
+        try:
+            self.store.insert(request, _events("request_created")(request))
+        except DuplicateKeyError:
+            pass  # posted by an earlier copy; its event may wait in the outbox: flushed below
+        self._publish(request["_id"])
+
     @consumes("profiles", "profile_deleted")
     def on_profile_deleted(self, event):
         """The author deleted their account: their requests go, text and all. The closing event

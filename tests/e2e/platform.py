@@ -45,7 +45,7 @@ class Platform:
         # Benchmarks and journeys post many needs from one author: the per-account caps are tested
         # where a module sets its own (tests/e2e/test_accounts_requests.py).
         overrides = {"SIGN_UP_LIMIT": 10_000, "SIGN_IN_LIMIT": 10_000, "CAMPAIGN_SIGN_LIMIT": 10_000,
-                     "MAX_OPEN_REQUESTS": 100_000,
+                     "CAMPAIGN_LETTER_LIMIT": 10_000, "MAX_OPEN_REQUESTS": 100_000,
                      "MAX_INVITATIONS_A_DAY": 100_000, "SMTP_PORT": free_port(), **overrides}
         self.overrides = {key: str(value) for key, value in overrides.items()}
         self.config = isolated_config(self.amqp_uri, WEB_SERVER_ADDRESS=f"127.0.0.1:{self.port}", **overrides)

@@ -1,10 +1,14 @@
 """Campaigns for prisoners of conscience, through the gateway on the real servers (DESIGN,
-"Campaigns"): consent field by field, support without identity, pausing."""
+"Campaigns"): consent field by field, support without identity, pausing, letters of support from
+the composer through moderation and translation to the printed bundle."""
+import re
+import subprocess
 import time
 import uuid
 
 import pytest
 
+from services.gateway.web import i18n
 from tests.e2e.platform import Client
 from tests.support import wait_until
 
@@ -132,3 +136,127 @@ def test_only_activists_start_campaigns(person):
     volunteer = person(unique("volunteer"), "volunteer")
     assert volunteer.call("POST", "/api/campaigns", {"title": "A campaign", "story": "x" * 30, "language": "fa",
                                                      "prisoner_country": "IR"}).status_code == 403
+
+
+# ---- letters of support
+
+def words(text):
+    """The words of `text`, in order: pdftotext drops the zero-width non-joiner Persian writes inside
+    words (نکرده‌ایم) and moves punctuation at the edge of a right-to-left run, so both sides of a
+    comparison are reduced to their words."""
+    return " ".join(re.findall(r"\w+", text.replace("\u200c", "")))
+
+
+def pdf_text(pdf_bytes, tmp_path):
+    """What a reader of the PDF sees (poppler's pdftotext), as words."""
+    path = tmp_path / "bundle.pdf"
+    path.write_bytes(pdf_bytes)
+    return words(subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True,
+                                text=True).stdout)
+
+
+@pytest.fixture
+def moderator(person, appoint):
+    return appoint(person(unique("mod"), "activist"), "moderator").sign_in_again()
+
+
+def write(client, campaign_id, text, language="fa", **fields):
+    return client.call("POST", f"/api/campaigns/{campaign_id}/letters",
+                       {"text": text, "language": language} | fields)
+
+
+def test_a_letter_reaches_the_family_only_approved_and_never_says_who_wrote_it(family, person, moderator, anyone,
+                                                                               tmp_path):
+    campaign_id = new_campaign(family)["id"]
+    supporter = person(unique("poet-supporter"), "volunteer")
+    persian = f"ما شما را فراموش نکرده‌ایم. هر روز به یاد شما هستیم و برایتان می‌نویسیم. {uuid.uuid4().hex[:6]}"
+    response = write(supporter, campaign_id, persian)
+    assert response.status_code == 201 and response.json()["status"] == "pending", response.text
+    letter_id = response.json()["id"]
+    rejected = write(supporter, campaign_id, "Stay strong, the whole world is watching over you.", "fa").json()["id"]
+    assert write(anyone, campaign_id, persian).status_code == 401  # signed in only
+    # Nobody but the moderators reads a letter before it is approved.
+    assert family.call("GET", f"/api/campaigns/{campaign_id}/letters").json()["items"] == []
+    assert supporter.call("GET", "/api/moderation/letters").status_code == 403
+    queue = moderator.call("GET", "/api/moderation/letters", limit=200).json()["items"]
+    assert {letter["id"]: letter["text"] for letter in queue}[letter_id] == persian
+    assert moderator.call("POST", f"/api/moderation/letters/{letter_id}/approve").json()["status"] == "approved"
+    assert moderator.call("POST", f"/api/moderation/letters/{rejected}/reject").json()["status"] == "rejected"
+    assert moderator.call("POST", f"/api/moderation/letters/{letter_id}/reject").status_code == 409
+    # The owners get the approved letter, and nothing that tells who wrote it.
+    items = family.call("GET", f"/api/campaigns/{campaign_id}/letters").json()["items"]
+    assert [letter["id"] for letter in items] == [letter_id] and items[0]["text"] == persian
+    assert supporter.account["id"] not in str(items) and supporter.account["handle"] not in str(items)
+    assert supporter.call("GET", f"/api/campaigns/{campaign_id}/letters").status_code == 403
+    assert supporter.call("GET", f"/api/campaigns/{campaign_id}/bundle.pdf").status_code == 403
+    # The bundle: the letter in Persian, as a reader of the paper sees it.
+    response = family.call("GET", f"/api/campaigns/{campaign_id}/bundle.pdf")
+    assert response.status_code == 200 and response.headers["Content-Type"] == "application/pdf"
+    printed = pdf_text(response.content, tmp_path)
+    platform_name = words(i18n.translations("fa").gettext("Allies"))  # in the prisoner's language
+    assert words(persian) in printed and "Free the two doctors" in printed and platform_name in printed
+    # Plain: nothing on the paper names the platform, its address, the campaign or any code.
+    plain = pdf_text(family.call("GET", f"/api/campaigns/{campaign_id}/bundle.pdf", plain=1).content, tmp_path)
+    assert words(persian) in plain
+    for telltale in ("Allies", platform_name, "Free the two doctors", campaign_id[:8], letter_id[:8], "http", "127.0.0.1"):
+        assert telltale not in plain
+    # The family marks what became of it.
+    response = family.call("POST", f"/api/campaigns/{campaign_id}/letters/{letter_id}/delivery",
+                           {"delivery": "handed_over"})
+    assert response.status_code == 200, response.text
+    assert family.call("GET", f"/api/campaigns/{campaign_id}/letters").json()["items"][0]["delivery"] == "handed_over"
+    bad = family.call("POST", f"/api/campaigns/{campaign_id}/letters/{letter_id}/delivery", {"delivery": "lost"})
+    assert bad.status_code == 400 and "delivery" in bad.json()["error"]["fields"]
+
+
+def test_the_composer_asks_again_before_a_letter_names_someone_or_a_plan(family, person):
+    campaign_id = new_campaign(family)["id"]
+    supporter = person(unique("supporter"), "volunteer")
+    risky = "We will join the protest on Friday for you and for Reza Ahmadi in ward 4."
+    response = write(supporter, campaign_id, risky, "en")
+    assert response.status_code == 422 and "text" in response.json()["error"]["fields"], response.text
+    assert write(supporter, campaign_id, risky, "en", confirm_sensitive=True).status_code == 201
+    too_short = write(supporter, campaign_id, "Hi", "en")
+    assert too_short.status_code == 400 and "text" in too_short.json()["error"]["fields"]
+
+
+def test_a_letter_in_another_language_is_translated_by_the_translator_the_family_confirms(
+        platform, family, person, moderator, tmp_path):
+    campaign_id = new_campaign(family)["id"]
+    translator = person(unique("translator"), "volunteer")
+    assert moderator.call("POST", f"/api/moderation/accounts/{translator.account['id']}/verify").status_code == 200
+    translator.sign_in_again()
+    profile = {"skills": ["translation"], "languages": ["en", "fa"], "countries": [], "availability_hours": 10,
+               "max_active_matches": 20}
+    assert translator.call("PUT", "/api/me/profile", profile).status_code == 200
+    english = f"We have not forgotten you. Every day we think of you and we write. {uuid.uuid4().hex[:6]}"
+    letter_id = write(person(unique("supporter"), "volunteer"), campaign_id, english, "en").json()["id"]
+    assert moderator.call("POST", f"/api/moderation/letters/{letter_id}/approve").status_code == 200
+    # The approved letter waits for its translation, and a translation need is posted for it.
+    assert family.call("GET", f"/api/campaigns/{campaign_id}/letters").json()["items"][0]["needs_translation"]
+
+    def proposal():
+        return [m for m in translator.call("GET", "/api/matches").json()["items"]
+                if m["status"] == "proposed" and m["request"].get("skills") == ["translation"]
+                and family.call("GET", f"/api/requests/{m['request_id']}").json().get("letter_id") == letter_id]
+
+    match = wait_until(proposal, timeout=30, message="the translator to be proposed the letter's translation")[0]
+    need = family.call("GET", f"/api/requests/{match['request_id']}").json()
+    assert need["campaign_id"] == campaign_id and set(need["languages"]) == {"en", "fa"} and english not in str(need)
+    # Before the family confirms them, the translator cannot read the letter.
+    assert translator.call("GET", f"/api/letters/{letter_id}/translation").status_code == 404
+    assert translator.call("POST", f"/api/matches/{match['id']}/accept").status_code == 200
+    assert family.call("POST", f"/api/matches/{match['id']}/confirm").status_code == 200
+    letter = wait_until(lambda: translator.call("GET", f"/api/letters/{letter_id}/translation").json().get("text"),
+                        message="the confirmed translator to read the letter")
+    assert letter == english
+    persian = "ما شما را فراموش نکرده‌ایم. هر روز به شما فکر می‌کنیم و می‌نویسیم."
+    response = translator.call("POST", f"/api/letters/{letter_id}/translation", {"text": persian})
+    assert response.status_code == 200, response.text
+    assert family.call("GET", f"/api/campaigns/{campaign_id}/letters").json()["items"][0]["translation"] == persian
+    printed = pdf_text(family.call("GET", f"/api/campaigns/{campaign_id}/bundle.pdf", plain=1).content, tmp_path)
+    assert words(persian) in printed and "forgotten" not in printed and translator.account["handle"] not in printed
+    # The family ends the translator's access: the letter is theirs no more.
+    assert family.call("POST", f"/api/matches/{match['id']}/end").status_code == 200
+    wait_until(lambda: translator.call("GET", f"/api/letters/{letter_id}/translation").status_code == 404,
+               message="the translator's access to end")

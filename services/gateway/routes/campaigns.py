@@ -1,10 +1,20 @@
-"""Campaigns for prisoners of conscience: start, read, change, pause, sign (DESIGN, "Campaigns")."""
+"""Campaigns for prisoners of conscience: start, read, change, pause, sign, write letters, print
+them (DESIGN, "Campaigns")."""
 
-from services.campaigns.schemas import CampaignEdit, CampaignListQuery, NewCampaign, Signature
+import logging
 
-from ..http import api, call, http, read_json, sealed
+from werkzeug.wrappers import Response
+
+from services.campaigns.schemas import (CampaignEdit, CampaignListQuery, LetterDelivery, LetterTranslation,
+                                        NewCampaign, NewLetter, Signature)
+from services.common.errors import DomainError
+
+from ..http import api, call, http, json_response, read_json, sealed
 from ..openapi import accepts
+from ..web import bundle
 from .base import RoutesBase
+
+log = logging.getLogger(__name__)
 
 
 class CampaignRoutes(RoutesBase):
@@ -61,3 +71,61 @@ class CampaignRoutes(RoutesBase):
         self.rate_limit("sign_campaign", request)
         return 202, call(self.campaigns.sign_campaign, campaign_id,
                          sealed(self.campaigns.sign_campaign, read_json(request)))
+
+    # ---- letters of support
+
+    @http("POST", "/api/campaigns/<string:campaign_id>/letters")
+    @api
+    @accepts(body=NewLetter)
+    def write_letter(self, request, campaign_id):
+        """Write to the person held (signed in). Pending until a moderator approves it; its owners
+        never learn who wrote it. Text that may endanger someone (a name, a plan) needs
+        `confirm_sensitive: true`."""
+        viewer = self._viewer(request)
+        self.rate_limit("write_letter", request)
+        return 201, call(self.campaigns.write_letter, viewer, campaign_id,
+                         sealed(self.campaigns.write_letter, read_json(request)))
+
+    @http("GET", "/api/campaigns/<string:campaign_id>/letters")
+    @api
+    def campaign_letters(self, request, campaign_id):
+        """The approved letters (owners): text, translation, `delivery`; never who wrote them."""
+        return call(self.campaigns.campaign_letters, self._viewer(request), campaign_id)
+
+    @http("POST", "/api/campaigns/<string:campaign_id>/letters/<string:letter_id>/delivery")
+    @api
+    @accepts(body=LetterDelivery)
+    def mark_letter(self, request, campaign_id, letter_id):
+        """What became of a printed letter (owners): handed_over, delivered, returned, confiscated."""
+        return call(self.campaigns.mark_letter, self._viewer(request), campaign_id, letter_id, read_json(request))
+
+    @http("GET", "/api/campaigns/<string:campaign_id>/bundle.pdf")
+    def letters_bundle(self, request, campaign_id):
+        """The approved letters as a printable PDF in the prisoner's language (owners). `?plain=1`:
+        nothing on the paper names the platform, its address or any code."""
+        try:
+            letters = call(self.campaigns.campaign_letters, self._viewer(request), campaign_id)
+            plain = request.args.get("plain") in ("1", "true")
+            pdf = bundle.render(letters, plain)
+        except DomainError as exc:
+            return json_response(exc.status, exc.to_dict())
+        except Exception:
+            log.exception("unhandled error in letters_bundle")
+            return json_response(500, {"error": {"code": "internal", "message": "Something went wrong."}})
+        name = "letters.pdf" if plain else f"letters-{campaign_id[:8]}.pdf"
+        return Response(pdf, status=200, mimetype="application/pdf", headers={
+            "Cache-Control": "no-store", "Content-Disposition": f'attachment; filename="{name}"'})
+
+    @http("GET", "/api/letters/<string:letter_id>/translation")
+    @api
+    def letter_to_translate(self, request, letter_id):
+        """The letter, for the translator the campaign's owner confirmed on its translation need."""
+        return call(self.campaigns.letter_to_translate, self._viewer(request), letter_id)
+
+    @http("POST", "/api/letters/<string:letter_id>/translation")
+    @api
+    @accepts(body=LetterTranslation)
+    def translate_letter(self, request, letter_id):
+        """The confirmed translator's translation into the prisoner's language: the bundle prints it."""
+        return call(self.campaigns.translate_letter, self._viewer(request), letter_id,
+                    sealed(self.campaigns.translate_letter, read_json(request)))

@@ -1,6 +1,7 @@
 """Moderation: the flag queue, hiding requests, suspending accounts, vetting volunteers."""
 
 from services.common.flags import ModerationNote
+from services.common.schemas import Paging
 
 from ..http import api, call, http, read_json
 from ..openapi import accepts
@@ -15,6 +16,27 @@ class ModerationRoutes(RoutesBase):
         viewer = self._viewer(request)
         items = call(self.requests.flagged_requests, viewer) + call(self.profiles.flagged_profiles, viewer)
         return {"items": sorted(items, key=lambda flag: flag["created_at"])}
+
+    @http("GET", "/api/moderation/letters")
+    @api
+    @accepts(query=Paging)
+    def letters_to_moderate(self, request):
+        """Letters of support waiting for a moderator, oldest first, `{items, next?}` (`?before=`)."""
+        query = {key: request.args[key] for key in ("limit", "before") if key in request.args}
+        return call(self.campaigns.letters_to_moderate, self._viewer(request), query)
+
+    @http("POST", "/api/moderation/letters/<string:letter_id>/approve")
+    @api
+    def approve_letter(self, request, letter_id):
+        """Approve a letter: its campaign's owners get it (in another language than the
+        prisoner's, it becomes a translation need first)."""
+        return call(self.campaigns.moderate_letter, self._viewer(request), letter_id, {"decision": "approve"})
+
+    @http("POST", "/api/moderation/letters/<string:letter_id>/reject")
+    @api
+    def reject_letter(self, request, letter_id):
+        """Reject a letter: nobody but moderators ever reads it."""
+        return call(self.campaigns.moderate_letter, self._viewer(request), letter_id, {"decision": "reject"})
 
     @http("POST", "/api/moderation/requests/<string:request_id>/hide")
     @api

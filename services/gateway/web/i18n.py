@@ -156,6 +156,9 @@ class Formatter:
         """The reader's own digits (Persian ۱۲۳, Arabic ١٢٣): Babel gives their separators but Latin digits."""
         return text.translate(NATIVE_DIGITS[self.lang]) if self.lang in NATIVE_DIGITS else text
 
+    def date(self, value):
+        return self._digits(dates.format_date(value, "long", locale=self.locale)) if value else ""
+
     def datetime(self, value):
         if not value:
             return ""
