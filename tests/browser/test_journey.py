@@ -5,11 +5,14 @@ a moderator verifies a volunteer; an analyst sees the counts move. Screenshots a
 laptop's width, in English and Persian, are saved along the way (docs/screenshots has the main ones).
 """
 import re
+import subprocess
 import uuid
 
 import pytest
+import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from tests.browser.conftest import SCREENSHOTS
 from tests.support import operator_command, wait_until
 
 # Every request counts on the analyst's page here (the default k of 5 would hide a test's few).
@@ -18,6 +21,7 @@ PASSWORD = "correct horse battery staple"
 TITLE = "وکیل برای پرونده تجدیدنظر برادرم"
 BODY = ("برادرم در دادگاه انقلاب به پنج سال زندان محکوم شده است. به وکیلی نیاز داریم که با پرونده‌های "
         "تجدیدنظر آشنا باشد و متن دفاعیه را به انگلیسی ترجمه کند.")
+LETTER = "سلام. ما در سراسر جهان به یاد شما هستیم و منتظر روزی هستیم که آزاد شوید. قوی بمانید."
 
 
 def unique(prefix):
@@ -226,6 +230,35 @@ def test_a_family_starts_a_campaign_in_persian_and_strangers_sign_it(platform, b
     family.open(campaign_path + "?lang=fa")
     family.screenshot("campaign-fa")
     family.screenshot("campaign-fa", size=(360, 780))
+
+    # A supporter writes; a moderator approves; the family prints the letters in Persian.
+    supporter = sign_up(browser(javascript=False), unique("hamdel"), "volunteer", lang="fa")
+    supporter.open(campaign_path + "/write?lang=fa")
+    supporter.type("text", LETTER)
+    supporter.screenshot("write-a-letter-fa")
+    supporter.submit(campaign_path + "/write")
+    assert "done=letter_sent" in supporter.path, supporter.html[-3000:]
+    moderator = appointed(platform, sign_up(browser(javascript=False), unique("mod"), "activist"), "moderator")
+    moderator.open("/moderation?lang=fa")
+    # The card shows the letter, then its buttons.
+    letter_id = re.search(r'action="/moderation/letter/([0-9a-f]{32})/approve"',
+                          moderator.html[moderator.html.index(LETTER[:20]):]).group(1)
+    moderator.submit(f"/moderation/letter/{letter_id}/approve")
+    assert "done=moderated" in moderator.path
+    family.open(campaign_path + "/letters?lang=fa")
+    assert LETTER[:20] in family.html and handle_of(supporter) not in family.html
+    family.screenshot("campaign-letters-fa")
+    pdf = requests.get(platform.url + campaign_path + "/bundle.pdf", timeout=60,
+                       cookies={c["name"]: c["value"] for c in family.driver.get_cookies()})
+    assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf", pdf.text[:300]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / "letters-bundle-fa.pdf").write_bytes(pdf.content)
+    # The PDF's letter page, as the family prints it (poppler renders it).
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "2", "-l", "2", "-singlefile",
+                    str(SCREENSHOTS / "letters-bundle-fa.pdf"), str(SCREENSHOTS / "letters-bundle-fa")], check=True)
+    text = subprocess.run(["pdftotext", str(SCREENSHOTS / "letters-bundle-fa.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "جهان" in text and handle_of(supporter) not in text
     family.submit(campaign_path + "/owners")  # the first owners' form: pause it now
     assert "done=saved" in family.path
     assert stranger.open(campaign_path + "?lang=en").html.count("دکتر نمونه") == 0

@@ -10,6 +10,7 @@ import pytest
 
 from services.gateway.web import i18n
 from tests.e2e.platform import Client
+from tests.e2e.web import WebVisitor
 from tests.support import wait_until
 
 # Counts published at most every second (not every ten minutes), signatures not limited per address.
@@ -260,3 +261,28 @@ def test_a_letter_in_another_language_is_translated_by_the_translator_the_family
     assert family.call("POST", f"/api/matches/{match['id']}/end").status_code == 200
     wait_until(lambda: translator.call("GET", f"/api/letters/{letter_id}/translation").status_code == 404,
                message="the translator's access to end")
+
+
+def test_the_letter_pages_warn_then_send_and_the_owners_page_prints(platform, family, moderator):
+    campaign_id = new_campaign(family)["id"]
+    supporter = WebVisitor(platform).sign_up(unique("page-supporter"), "volunteer")
+    assert "Prison staff read every letter" in supporter.get(f"/campaigns/{campaign_id}/write").text
+    risky = "We will all be at the protest for you next week, and we will not stop."
+    page = supporter.post(f"/campaigns/{campaign_id}/write", {"text": risky, "language": "en"})
+    assert page.status_code == 422 and 'name="confirm_sensitive"' in page.text
+    sent = supporter.post(f"/campaigns/{campaign_id}/write", {"text": risky, "language": "en",
+                                                              "confirm_sensitive": "on"})
+    assert sent.status_code == 200 and "done=letter_sent" in sent.url, sent.text[-2000:]
+    calm = "Every morning I think of you. The world has not forgotten you; stay strong."
+    supporter.post(f"/campaigns/{campaign_id}/write", {"text": calm, "language": "fa"})
+    queue = moderator.call("GET", "/api/moderation/letters", limit=200).json()["items"]
+    calm_id = next(letter["id"] for letter in queue if letter["text"] == calm)
+    assert moderator.call("POST", f"/api/moderation/letters/{calm_id}/approve").status_code == 200
+    owner = WebVisitor(platform).sign_in(family.account["handle"])
+    letters_page = owner.get(f"/campaigns/{campaign_id}/letters")
+    assert calm in letters_page.text and risky not in letters_page.text and supporter.handle not in letters_page.text
+    marked = owner.post(f"/campaigns/{campaign_id}/letters/{calm_id}/delivery", {"delivery": "confiscated"})
+    assert marked.status_code == 200 and "Confiscated" in marked.text
+    pdf = owner.get(f"/campaigns/{campaign_id}/bundle.pdf?plain=1")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert supporter.get(f"/campaigns/{campaign_id}/letters").status_code == 403

@@ -1,11 +1,15 @@
 """Pages about campaigns for prisoners of conscience: the list, starting one, reading and signing
-one, and what its owners change (mode, consent). Forms only, no JavaScript, like every page."""
+one, writing a letter, what its owners change (mode, consent) and the letters they print, and the
+translator's page of a letter. Forms only, no JavaScript, like every page."""
+from werkzeug.wrappers import Response
+
+from services.campaigns.letters import DELIVERY
 from services.campaigns.schemas import LEVELS, PRISONER_FIELDS, PRISONER_STATUSES
 from services.common.errors import ConfirmationRequired, ValidationFailed
 
 from ..http import call, http, sealed
 from ..routes.base import RoutesBase
-from . import forms
+from . import bundle, forms
 from .pages import page
 
 CAMPAIGN_FIELDS = dict(names=("title", "story", "prisoner_country", "language", "prisoner_status", "detained_on",
@@ -83,3 +87,73 @@ class CampaignPages(RoutesBase):
             change.pop("consent_confirmed", None)
         call(self.campaigns.update_campaign, page.viewer, campaign_id, sealed(self.campaigns.update_campaign, change))
         return page.redirect(f"/campaigns/{campaign_id}", done="saved")
+
+    # ---- letters of support
+
+    @http("GET", "/campaigns/<string:campaign_id>/write")
+    @page(signed_in=True)
+    def letter_form(self, request, page, campaign_id):
+        campaign = call(self.campaigns.get_campaign, page.viewer, campaign_id)
+        return self._letter_form(page, campaign, {"language": campaign["language"]})
+
+    @http("POST", "/campaigns/<string:campaign_id>/write")
+    @page(signed_in=True)
+    def send_letter(self, request, page, campaign_id):
+        self.rate_limit("write_letter", request)
+        data = forms.pick(request.form, names=("text", "language"), checkboxes=("confirm_sensitive",))
+        try:
+            call(self.campaigns.write_letter, page.viewer, campaign_id, sealed(self.campaigns.write_letter, data))
+        except ValidationFailed as exc:
+            campaign = call(self.campaigns.get_campaign, page.viewer, campaign_id)
+            return self._letter_form(page, campaign, data, status=400, errors=page.field_errors(exc))
+        except ConfirmationRequired as exc:
+            campaign = call(self.campaigns.get_campaign, page.viewer, campaign_id)
+            return self._letter_form(page, campaign, data, status=422, warnings=list(exc.fields or {}))
+        return page.redirect(f"/campaigns/{campaign_id}", done="letter_sent")
+
+    def _letter_form(self, page, campaign, form, status=200, errors=None, warnings=None):
+        return page.render("campaign_write.html", status=status, campaign=campaign, form=form, errors=errors or {},
+                           warnings=warnings or [], language_choices=page.fmt.language_choices())
+
+    @http("GET", "/campaigns/<string:campaign_id>/letters")
+    @page(signed_in=True, roles=("activist",))
+    def letters_page(self, request, page, campaign_id):
+        letters = call(self.campaigns.campaign_letters, page.viewer, campaign_id)
+        waiting = sum(1 for letter in letters["items"] if letter["needs_translation"] and not letter["translation"])
+        return page.render("campaign_letters.html", letters=letters, waiting=waiting, deliveries=DELIVERY)
+
+    @http("POST", "/campaigns/<string:campaign_id>/letters/<string:letter_id>/delivery")
+    @page(signed_in=True, roles=("activist",))
+    def mark_letter_page(self, request, page, campaign_id, letter_id):
+        call(self.campaigns.mark_letter, page.viewer, campaign_id, letter_id,
+             forms.pick(request.form, names=("delivery",)))
+        return page.redirect(f"/campaigns/{campaign_id}/letters", done="saved")
+
+    @http("GET", "/campaigns/<string:campaign_id>/bundle.pdf")
+    @page(signed_in=True, roles=("activist",))
+    def bundle_pdf(self, request, page, campaign_id):
+        """The printable bundle, for the pages' signed-in owners (the API's is for bearer tokens)."""
+        letters = call(self.campaigns.campaign_letters, page.viewer, campaign_id)
+        plain = request.args.get("plain") in ("1", "true")
+        response = Response(bundle.render(letters, plain), status=200, mimetype="application/pdf", headers={
+            "Cache-Control": "no-store",
+            "Content-Disposition": f'attachment; filename="{"letters" if plain else "letters-" + campaign_id[:8]}.pdf"'})
+        return response
+
+    @http("GET", "/letters/<string:letter_id>/translate")
+    @page(signed_in=True, roles=("volunteer",))
+    def translation_form(self, request, page, letter_id):
+        letter = call(self.campaigns.letter_to_translate, page.viewer, letter_id)
+        return page.render("letter_translate.html", letter=letter, form={"text": letter["translation"] or ""})
+
+    @http("POST", "/letters/<string:letter_id>/translate")
+    @page(signed_in=True, roles=("volunteer",))
+    def save_translation(self, request, page, letter_id):
+        data = forms.pick(request.form, names=("text",))
+        try:
+            call(self.campaigns.translate_letter, page.viewer, letter_id, sealed(self.campaigns.translate_letter, data))
+        except ValidationFailed as exc:
+            letter = call(self.campaigns.letter_to_translate, page.viewer, letter_id)
+            return page.render("letter_translate.html", status=400, letter=letter, form=data,
+                               errors=page.field_errors(exc))
+        return page.redirect(f"/letters/{letter_id}/translate", done="saved")

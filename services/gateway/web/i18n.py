@@ -86,6 +86,8 @@ LABELS = {
                       "paused": N_("Paused: hidden from everyone but its owners")},
     "consent": {"public": N_("Everyone"), "verified": N_("Verified volunteers only"),
                 "owners": N_("Only the campaign's owners")},
+    "delivery": {"handed_over": N_("Handed over"), "delivered": N_("Delivered"), "returned": N_("Returned"),
+                 "confiscated": N_("Confiscated")},
     "prisoner_field": {"name": N_("Name"), "prison": N_("Prison"), "charges": N_("Charges"),
                        "family_names": N_("Family members' names")},
     "origin": {"matching": N_("Proposed by the platform"), "offer": N_("Offered by the volunteer"),

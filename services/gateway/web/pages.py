@@ -64,6 +64,8 @@ DONE = {
     "rejected": N_("You declined this offer. The next candidate will be asked."),
     "campaign_started": N_("Your campaign is started. Only the details you allowed are shown to others."),
     "signed": N_("Thank you. Your support is counted; your name and email are shown nowhere."),
+    "letter_sent": N_("Thank you. A moderator reads your letter before the family gets it; they never learn "
+                      "who wrote it."),
     "ended": N_("The helper's access has ended: they no longer read the request or the conversation. "
                 "The request is open again."),
     "sent": N_("Message sent."),

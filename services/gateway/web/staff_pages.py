@@ -1,4 +1,4 @@
-"""Pages for moderators (the flag queue, vetting volunteers) and analysts (charts and CSV)."""
+"""Pages for moderators (the flag queue, letters of support, vetting volunteers) and analysts (charts and CSV)."""
 from werkzeug.wrappers import Response
 
 from services.common.errors import NotFound
@@ -17,6 +17,8 @@ MODERATION = {
     ("profile", "suspend"): ("profiles", "suspend", ({},)),
     ("profile", "reinstate"): ("profiles", "reinstate", ()),
     ("profile", "dismiss"): ("profiles", "dismiss_profile_flags", ()),
+    ("letter", "approve"): ("campaigns", "moderate_letter", ({"decision": "approve"},)),
+    ("letter", "reject"): ("campaigns", "moderate_letter", ({"decision": "reject"},)),
 }
 # The charts of the dashboard: (report, by) -> the figure drawn.
 CHARTS = (("requests", "skill", "requests"), ("requests", "country", "requests"),
@@ -31,8 +33,9 @@ class StaffPages(RoutesBase):
         verified = request.args.get("verified", "false")
         volunteers = call(self.search.search_volunteers, page.viewer,
                           {"verified": verified, "size": 50, "q": request.args.get("q", "")})
+        letters = call(self.campaigns.letters_to_moderate, page.viewer, {"limit": 20})
         return page.render("moderation.html", flags=sorted(flags, key=lambda f: f["created_at"]),
-                           volunteers=volunteers, verified=verified, q=request.args.get("q", ""))
+                           volunteers=volunteers, verified=verified, q=request.args.get("q", ""), letters=letters)
 
     @http("POST", "/moderation/<string:target_type>/<string:target_id>/<string:action>")
     @page(signed_in=True, roles=("moderator",))
