@@ -259,6 +259,7 @@ def test_a_family_starts_a_campaign_in_persian_and_strangers_sign_it(platform, b
     text = subprocess.run(["pdftotext", str(SCREENSHOTS / "letters-bundle-fa.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert "جهان" in text and handle_of(supporter) not in text
+    family.open(campaign_path + "?lang=fa")
     family.submit(campaign_path + "/owners")  # the first owners' form: pause it now
     assert "done=saved" in family.path
     assert stranger.open(campaign_path + "?lang=en").html.count("دکتر نمونه") == 0

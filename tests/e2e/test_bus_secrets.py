@@ -64,6 +64,7 @@ def test_a_whole_journey_leaves_no_secret_in_anything_the_broker_carried(platfor
     private_text, message_text, reply_text = canary("private"), canary("message"), canary("reply")
     # A campaign's details the family kept for themselves, and a supporter's email.
     prisoner_name, family_names, supporter_email = canary("prisoner"), canary("family"), f"{canary('sign')}@example.org"
+    letter_text = f"We think of you every day and we will not forget you. {canary('letter')}"
     moderator = appoint(person(f"mod-{uuid.uuid4().hex[:6]}", "activist"), "moderator").sign_in_again()
 
     with Firehose(platform) as firehose:
@@ -100,6 +101,16 @@ def test_a_whole_journey_leaves_no_secret_in_anything_the_broker_carried(platfor
         assert signed.status_code == 202
         assert family.call("GET", f"/api/campaigns/{campaign.json()['id']}").json()["prisoner"]["family_names"] == \
             family_names
+        # A letter: written, read by a moderator, approved (in another language: a translation need
+        # goes out), read by the family and printed.
+        letter = lawyer.call("POST", f"/api/campaigns/{campaign.json()['id']}/letters",
+                             {"text": letter_text, "language": "en"})
+        assert letter.status_code == 201
+        assert letter_text in str(moderator.call("GET", "/api/moderation/letters", limit=200).json())
+        assert moderator.call("POST", f"/api/moderation/letters/{letter.json()['id']}/approve").status_code == 200
+        assert family.call("GET", f"/api/campaigns/{campaign.json()['id']}/letters").json()["items"][0]["text"] == \
+            letter_text
+        assert family.call("GET", f"/api/campaigns/{campaign.json()['id']}/bundle.pdf").status_code == 200
         tokens = [lawyer.token, family.token]
         assert family.call("DELETE", "/api/me", {"password": family_password}).status_code == 204
         assert lawyer.call("DELETE", "/api/me", {"password": lawyer_password}).status_code == 204
@@ -116,7 +127,7 @@ def test_a_whole_journey_leaves_no_secret_in_anything_the_broker_carried(platfor
                "private request text": (private_text,), "message text": (message_text, reply_text),
                "session token": tuple(tokens),
                "prisoner's details kept for the owners": (prisoner_name, family_names),
-               "supporter's email": (supporter_email,)}
+               "supporter's email": (supporter_email,), "letter of support": (letter_text,)}
     for kind, values in secrets.items():
         for value in values:
             found = [key for key, text in carried if value in text]

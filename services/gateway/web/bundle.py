@@ -26,6 +26,8 @@ FONTS = {"fa": '"Noto Naskh Arabic", "Noto Sans Arabic"', "ar": '"Noto Naskh Ara
          "ur": '"Noto Naskh Arabic", "Noto Sans Arabic"', "zh": '"Noto Serif CJK SC", "Noto Sans CJK SC"',
          "ja": '"Noto Serif CJK JP", "Noto Sans CJK SC"', "ko": '"Noto Serif CJK KR", "Noto Sans CJK SC"'}
 DEFAULT_FONTS = '"Noto Serif", "Noto Sans", serif'
+# Page numbers in the reader's own digits (CSS counter styles WeasyPrint knows).
+PAGE_NUMBERS = {"fa": "persian", "ar": "arabic-indic"}
 
 
 def refuse_every_url(url, *args, **kwargs):
@@ -50,7 +52,7 @@ def html(letters, plain, today=None):
     fmt = i18n.Formatter(lang)
     return environment(lang).get_template("bundle.html").render(
         letters=items, plain=plain, language=language, dir="rtl" if language in RIGHT_TO_LEFT else "ltr",
-        fonts=FONTS.get(language, DEFAULT_FONTS), title=letters["title"], prisoner_name=letters.get("prisoner_name"),
+        fonts=FONTS.get(language, DEFAULT_FONTS), page_numbers=PAGE_NUMBERS.get(language, "decimal"), title=letters["title"], prisoner_name=letters.get("prisoner_name"),
         printed_on=fmt.date(today or date.today()), count=fmt.number(len(items)))
 
 
