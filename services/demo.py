@@ -93,6 +93,21 @@ CAMPAIGNS = [
 ]
 
 
+# Per campaign language: (a supporter's letter, its language, a family's message on the wall).
+# Nothing that names anyone. The English letter to the Uzbek poet becomes a translation need once
+# a moderator approves it.
+LETTERS = {
+    "fa": ("از آن سوی جهان برایتان می‌نویسیم: فراموش نشده‌اید و هر روز به یادتان هستیم.", "fa",
+           "همه منتظر بازگشتت هستیم. باغچه را آب می‌دهیم."),
+    "uz": ("We write to you from far away: you are not forgotten, and we think of you every day.", "en",
+           "Biz seni kutyapmiz. Daryo hali ham qo'shig'ingni kuylaydi."),
+    "ru": ("Пишем вам издалека: вас не забыли, мы думаем о вас каждый день.", "ru",
+           "Мы ждём тебя дома. Ученики передают привет."),
+    "ar": ("نكتب إليك من بعيد: لم ننسك، ونفكر فيك كل يوم.", "ar",
+           "ننتظر عودتك. أمك بخير وتدعو لك."),
+}
+
+
 class Api:
     def __init__(self, base):
         self.base = base.rstrip("/")
@@ -121,6 +136,7 @@ def main(argv=None):
     password = "demo-" + secrets.token_urlsafe(9)
     steps = args.volunteers + len(NEEDS) + len(CAMPAIGNS) + 2
     made = {}
+    supporter_tokens = []
     with tqdm(total=steps, desc="demo data", unit="step") as progress:
         for index in range(args.volunteers):
             skills, languages, countries, bio = VOLUNTEERS[index % len(VOLUNTEERS)]
@@ -130,6 +146,7 @@ def main(argv=None):
                                                 "bio": bio, "availability_hours": rng.choice([4, 8, 12, 20]),
                                                 "max_active_matches": 3}, token)
             made.setdefault("volunteer", handle)
+            supporter_tokens.append(token)
             progress.update()
         for index, (title, body, skills, languages, country, urgency, visibility) in enumerate(NEEDS):
             handle = f"voice{index + 1}_{suffix}"
@@ -147,6 +164,13 @@ def main(argv=None):
                 "language": language, "detained_on": detained_on,
                 "prisoner": {field: text for field, (text, _) in details.items()},
                 "consent": {field: level for field, (_, level) in details.items()}, "confirm_public": True}, token)
+            api.call("POST", f"/api/campaigns/{campaign['id']}/timeline",
+                     {"kind": "detained", "date": detained_on, "source": "The family", "visibility": "public"}, token)
+            letter, letter_language, wall = LETTERS[language]
+            api.call("POST", f"/api/campaigns/{campaign['id']}/wall", {"text": wall}, token)
+            for supporter in supporter_tokens[:2]:  # letters waiting for the moderator
+                api.call("POST", f"/api/campaigns/{campaign['id']}/letters",
+                         {"text": letter, "language": letter_language}, supporter)
             for _ in range(rng.randint(30, 90)):  # supporters abroad (and some inside, never shown)
                 api.call("POST", f"/api/campaigns/{campaign['id']}/signatures",
                          {"country": rng.choice(countries + (country,))})

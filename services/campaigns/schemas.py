@@ -2,7 +2,7 @@
 from marshmallow import fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
-from services.common.schemas import Country, Language, StrictSchema
+from services.common.schemas import URGENCIES, Country, Language, LanguageList, SkillList, StrictSchema
 
 TITLE = dict(validate=validate.Length(min=5, max=200))
 STORY = dict(validate=validate.Length(min=20, max=10000))
@@ -78,6 +78,8 @@ class Signature(StrictSchema):
 
 
 class CampaignListQuery(StrictSchema):
+    # Words in the title or story: the gateway asks search instead (campaigns keeps no word index).
+    q = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     before = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     country = Country(load_default=None, allow_none=True)
@@ -118,3 +120,69 @@ class LetterTranslation(StrictSchema):
 
 class LetterId(StrictSchema):
     letter_id = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{32}$", error="Not a letter id."))
+
+
+# What happens to a person held, as the timeline tells it (DESIGN, "The prisoner's timeline").
+TIMELINE_KINDS = ("detained", "disappeared", "charged", "tried", "sentenced", "transferred", "hunger_strike",
+                  "appeal", "visit_denied", "health", "released", "exiled", "other")
+
+
+class TimelineEntry(StrictSchema):
+    """One moment of the prisoner's story: what, when, who says so, and who may read it."""
+    kind = fields.String(required=True, validate=validate.OneOf(TIMELINE_KINDS))
+    date = fields.Date(required=True)
+    # Where it is known from: a court document, a lawyer, the family, a news report (text or a link).
+    source = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=300))
+    # The articles charged, the sentence, the prison transferred to...
+    details = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=1000))
+    # Like the prisoner's details: a moment not chosen for others is for the owners only.
+    visibility = fields.String(load_default="owners", validate=validate.OneOf(LEVELS))
+
+
+class WallPost(StrictSchema):
+    """A family member's message to the person held, on the campaign's wall (moderated)."""
+    text = fields.String(required=True, validate=validate.Length(min=2, max=2000))
+
+
+PLEDGE_KINDS = ("press", "policy", "legal", "letter", "other")
+
+
+class Pledge(StrictSchema):
+    """A supporter's promise of an action (an article, a question in parliament...). The page shows
+    what was done, and who did it only if they asked to be credited."""
+    action = fields.String(required=True, validate=validate.Length(min=5, max=300))
+    kind = fields.String(load_default="other", validate=validate.OneOf(PLEDGE_KINDS))
+    credit = fields.Boolean(load_default=False)
+
+
+class OwnerInvitation(StrictSchema):
+    """The code a campaign's creator gave a co-owner (a lawyer, an NGO), privately."""
+    code = fields.String(required=True, validate=validate.Length(min=16, max=100))
+
+
+class Dispute(StrictSchema):
+    """A moderator marks a campaign as disputed (say, another relative says the family did not
+    agree to it), or clears it."""
+    disputed = fields.Boolean(required=True)
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+# What the owners may ask of journalists, policy-makers and lawyers for the campaign.
+ASK_SKILLS = ("press", "policy", "legal", "pr", "translation", "research", "art")
+
+
+class Ask(StrictSchema):
+    """An owners' call to journalists, policy-makers, lawyers: posted as a need linked to the
+    campaign, matched and notified as any need is. Public text: it is checked like a request's."""
+    title = fields.String(required=True, validate=validate.Length(min=5, max=200))
+    body = fields.String(required=True, validate=validate.Length(min=10, max=5000))
+    skills = SkillList(required=True, min_items=1)
+    languages = LanguageList(required=True, min_items=1)
+    urgency = fields.String(load_default="normal", validate=validate.OneOf(URGENCIES))
+    confirm_public = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def _campaign_skills(self, data, **kwargs):
+        outside = sorted(set(data.get("skills", ())) - set(ASK_SKILLS))
+        if outside:
+            raise ValidationError(f"An ask is for one of: {', '.join(ASK_SKILLS)}.", "skills")

@@ -4,7 +4,9 @@ identifying anyone (DESIGN, "Campaigns for prisoners of conscience"; ../shared/C
 What a campaign says about the prisoner arrives sealed to this service, is sealed at rest, and
 leaves sealed to the gateway; each field reaches only whom the owners allowed (consent.py). A
 signature is a country, and, if given, an email that only decides it signs once (support.py)."""
+import hashlib
 import logging
+import secrets
 import uuid
 from datetime import timedelta
 
@@ -21,13 +23,31 @@ from services.common.schemas import Paging, load_or_fail, require_role, trusted_
 from services.common.topology import ReliableEventDispatcher
 from services.common.trust import ReplyCall, ViewerAudience, chosen_by_author, keyring, sealed_reply
 
-from . import consent, letters, storage, support
-from .schemas import (CampaignEdit, CampaignId, CampaignListQuery, LetterDecision, LetterDelivery, LetterId,
-                      LetterTranslation, NewCampaign, NewLetter, Signature)
+from . import consent, letters, storage, support, timeline
+from .schemas import (Ask, CampaignEdit, CampaignId, CampaignListQuery, Dispute, LetterDecision, LetterDelivery, LetterId,
+                      LetterTranslation, NewCampaign, NewLetter, OwnerInvitation, Pledge, Signature, TimelineEntry,
+                      WallPost)
 
 log = logging.getLogger(__name__)
 SOURCE = "campaigns"
 STRAGGLER_AGE = timedelta(minutes=1)
+# A co-owner's invitation code works once, within this time.
+INVITATION_VALID = timedelta(days=7)
+# Asks a campaign's document lists (each is a need of its own in requests).
+MAX_ASKS = 50
+_ASK_REQUESTS = uuid.UUID("9a4d2e61-0c7b-4f35-8e19-b2d6a0f3c587")
+
+
+def _changed(campaign):
+    """`campaign_changed`, as the contract lets it travel: the text only while the campaign is
+    listed, nothing about the prisoner but the country and status, no owner."""
+    listed = campaign["mode"] == "public"
+    return [make_event(SOURCE, "campaign_changed", {
+        "campaign_id": campaign["_id"], "title": campaign["title"] if listed else None,
+        "story": campaign["story"] if listed else None, "prisoner_country": campaign["prisoner_country"],
+        "prisoner_status": campaign["prisoner_status"], "language": campaign["language"], "mode": campaign["mode"],
+        "detained_on": campaign.get("detained_on"), "disputed": bool(campaign.get("disputed")),
+        "created_at": campaign["created_at"], "version": campaign["version"]})]
 
 
 def _check_public_text(data, confirmed):
@@ -59,6 +79,14 @@ class CampaignsService:
     def letter_store(self):
         return storage.LetterStore(self.db, self.keys[0])
 
+    @property
+    def wall_store(self):
+        return storage.WallStore(self.db, self.keys[0])
+
+    @property
+    def pledge_store(self):
+        return storage.PledgeStore(self.db)
+
     def _threshold(self):
         return int(self.config.get("CAMPAIGN_COUNT_THRESHOLD") or support.DEFAULT_THRESHOLD)
 
@@ -80,11 +108,21 @@ class CampaignsService:
                 "prisoner": consent.prisoner_view(campaign, prisoner, viewer),
                 "support": support.shown(campaign.get("support_shown"), campaign["prisoner_country"],
                                          self._threshold()),
-                "is_owner": owner, "created_at": campaign["created_at"].isoformat()}
+                "is_owner": owner, "created_at": campaign["created_at"].isoformat(),
+                "disputed": bool(campaign.get("disputed")),
+                "timeline": timeline.visible(campaign, self.store.timeline(campaign), viewer),
+                # The wall speaks to the person held only while the campaign is public.
+                "wall": [{"id": post["_id"], "text": post["text"], "posted_at": post["created_at"].isoformat()}
+                         for post in self.wall_store.approved(campaign["_id"])]
+                if campaign["mode"] == "public" or owner else [],
+                "asks": campaign.get("asks", []),
+                "done": [{"action": pledge["action"], "kind": pledge["kind"], "by": pledge.get("handle"),
+                          "done_at": pledge["done_at"].isoformat()} for pledge in self.pledge_store.done(campaign["_id"])]}
         if owner:
             view.update(consent={field: campaign.get("consent", {}).get(field, "owners")
                                  for field in consent.PRISONER_FIELDS},
-                        consent_review_due=bool(campaign.get("consent_review_due")))
+                        consent_review_due=bool(campaign.get("consent_review_due")),
+                        owners=len(campaign["owners"]), is_creator=viewer["account_id"] == campaign.get("created_by"))
         return view
 
     def _summary(self, campaign):
@@ -93,7 +131,7 @@ class CampaignsService:
                 "days_detained": consent.days_detained(campaign),
                 "support": support.shown(campaign.get("support_shown"), campaign["prisoner_country"],
                                          self._threshold()),
-                "created_at": campaign["created_at"].isoformat()}
+                "disputed": bool(campaign.get("disputed")), "created_at": campaign["created_at"].isoformat()}
 
     # ---- owners
 
@@ -112,7 +150,8 @@ class CampaignsService:
                         detained_on=data["detained_on"].isoformat() if data["detained_on"] else None,
                         consent_review_due=False, support={"total": 0, "by_country": {}}, support_dirty=False,
                         support_shown={"total": 0, "by_country": {}}, version=1, created_at=now, updated_at=now)
-        self.store.insert(campaign, prisoner)
+        self.store.insert(campaign, prisoner, _changed(campaign))
+        self.store.flush(campaign["_id"], self.dispatch)
         return self._view(campaign, prisoner, viewer)
 
     @rpc(expected_exceptions=DomainError)
@@ -138,9 +177,10 @@ class CampaignsService:
             changes["consent_review_due"] = False
         new_prisoner = dict(prisoner, **data["prisoner"]) if data.get("prisoner") else None
         changes["updated_at"] = utcnow()
-        updated = self.store.update(campaign, changes, new_prisoner)
+        updated = self.store.update(campaign, changes, new_prisoner, make_events=_changed)
         if updated is None:
             raise Conflict("The campaign changed meanwhile; look again.", {"version": "Changed."})
+        self.store.flush(campaign["_id"], self.dispatch)
         updated.pop("prisoner_sealed", None)
         return self._view(updated, new_prisoner or prisoner, viewer)
 
@@ -316,6 +356,210 @@ class CampaignsService:
             raise NotFound("No such letter.")
         return {"id": letter["_id"], "translated": True}
 
+    # ---- the prisoner's timeline
+
+    def _owned_change(self, viewer, campaign_id, change):
+        """Apply `change(campaign) -> {field: value}` for an owner, on the version read."""
+        viewer = trusted_viewer(viewer)
+        campaign, prisoner = self._campaign(viewer, campaign_id)
+        if not consent.is_owner(campaign, viewer):
+            raise Forbidden("Only the campaign's owners can change it.")
+        updated = self.store.update(campaign, dict(change(campaign), updated_at=utcnow()))
+        if updated is None:
+            raise Conflict("The campaign changed meanwhile; look again.", {"version": "Changed."})
+        updated.pop("prisoner_sealed", None)
+        return self._view(updated, prisoner, viewer)
+
+    @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
+    def add_timeline_entry(self, viewer, campaign_id, payload):
+        """An owner adds a moment of the prisoner's story, with a date, a source and who may read it."""
+        data = load_or_fail(TimelineEntry(), keyring().open(SOURCE, payload))
+
+        def add(campaign):
+            entries = self.store.timeline(campaign)
+            if len(entries) >= timeline.MAX_ENTRIES:
+                raise Conflict("The timeline is full.", {"kind": f"At most {timeline.MAX_ENTRIES} moments."})
+            entries.append(timeline.new_entry(data, utcnow()))
+            return {"timeline_sealed": self.store.sealed_timeline(campaign["_id"], entries)}
+
+        return self._owned_change(viewer, campaign_id, add)
+
+    @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
+    def remove_timeline_entry(self, viewer, campaign_id, entry_id):
+        def remove(campaign):
+            entries = self.store.timeline(campaign)
+            kept = [entry for entry in entries if entry["id"] != entry_id]
+            if len(kept) == len(entries):
+                raise NotFound("No such moment.")
+            return {"timeline_sealed": self.store.sealed_timeline(campaign["_id"], kept)}
+
+        return self._owned_change(viewer, campaign_id, remove)
+
+    # ---- asks
+
+    @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
+    def post_ask(self, viewer, campaign_id, payload):
+        """The owners ask journalists, policy-makers or lawyers for something: a need linked to the
+        campaign (`campaign_ask_posted` -> requests), proposed and notified as any need is."""
+        data = load_or_fail(Ask(), payload)
+        warnings = privacy.check_public_text({k: data[k] for k in ("title", "body")})
+        if warnings and not data["confirm_public"]:
+            raise ConfirmationRequired("This text may identify someone, and anyone can read an ask. Edit it, or "
+                                       "send it again with confirm_public: true.", warnings)
+        viewer = trusted_viewer(viewer)
+        campaign, prisoner = self._campaign(viewer, campaign_id)
+        if not consent.is_owner(campaign, viewer):
+            raise Forbidden("Only the campaign's owners post its asks.")
+        asks = campaign.get("asks", [])
+        if len(asks) >= MAX_ASKS:
+            raise Conflict("This campaign has all the asks it may have.", {"title": f"At most {MAX_ASKS}."})
+        now = utcnow()
+        request_id = uuid.uuid5(_ASK_REQUESTS, uuid.uuid4().hex).hex
+        event = make_event(SOURCE, "campaign_ask_posted", {
+            "request_id": request_id, "campaign_id": campaign["_id"], "author_id": viewer["account_id"],
+            "title": data["title"], "body": data["body"], "skills": data["skills"], "languages": data["languages"],
+            "country": campaign["prisoner_country"], "urgency": data["urgency"]})
+        ask = {"request_id": request_id, "title": data["title"], "skills": data["skills"], "posted_at": now.isoformat()}
+        updated = self.store.update(campaign, {"asks": asks + [ask], "updated_at": now}, make_events=lambda _: [event])
+        if updated is None:
+            raise Conflict("The campaign changed meanwhile; look again.", {"version": "Changed."})
+        self.store.flush(campaign["_id"], self.dispatch)
+        updated.pop("prisoner_sealed", None)
+        return self._view(updated, prisoner, viewer)
+
+    # ---- the wall
+
+    @rpc(expected_exceptions=DomainError)
+    def post_to_wall(self, viewer, campaign_id, payload):
+        """The family (the owners) writes to the person held. A moderator reads it first; it shows
+        only while the campaign is public."""
+        viewer = trusted_viewer(viewer)
+        campaign, _ = self._campaign(viewer, campaign_id)
+        if not consent.is_owner(campaign, viewer):
+            raise Forbidden("Only the campaign's owners post on its wall.")
+        data = load_or_fail(WallPost(), keyring().open(SOURCE, payload))
+        post = {"_id": uuid.uuid4().hex, "campaign_id": campaign["_id"], "author_id": viewer["account_id"],
+                "status": "pending", "created_at": utcnow()}
+        self.wall_store.insert(post, data["text"])
+        return {"id": post["_id"], "status": "pending"}
+
+    @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
+    def wall_to_moderate(self, viewer):
+        require_role(viewer, "moderator", "Only moderators read wall posts before they are shown.")
+        return {"items": [{"id": post["_id"], "campaign_id": post["campaign_id"], "text": post["text"],
+                           "created_at": post["created_at"].isoformat()} for post in self.wall_store.pending(50)]}
+
+    @rpc(expected_exceptions=DomainError)
+    def moderate_wall_post(self, viewer, post_id, payload):
+        viewer = require_role(viewer, "moderator", "Only moderators approve wall posts.")
+        decision = load_or_fail(LetterDecision(), payload)["decision"]
+        status = "approved" if decision == "approve" else "rejected"
+        if LetterId().validate({"letter_id": post_id}) or not self.wall_store.decide(
+                post_id, {"status": status, "moderated_by": viewer["account_id"], "moderated_at": utcnow()}):
+            raise NotFound("No such post waiting.")
+        return {"id": post_id, "status": status}
+
+    # ---- pledges
+
+    @rpc(expected_exceptions=DomainError)
+    def pledge(self, viewer, campaign_id, payload):
+        """A signed-in supporter promises an action. Their handle is kept only if they asked to be
+        credited, and shown only once the owners mark the action done."""
+        viewer = trusted_viewer(viewer)
+        campaign, _ = self._campaign(viewer, campaign_id)
+        data = load_or_fail(Pledge(), payload)
+        pledge = {"_id": uuid.uuid4().hex, "campaign_id": campaign["_id"], "author_id": viewer["account_id"],
+                  "handle": viewer["handle"] if data["credit"] else None, "action": data["action"],
+                  "kind": data["kind"], "status": "open", "created_at": utcnow()}
+        self.pledge_store.insert(pledge)
+        return {"id": pledge["_id"], "status": "open"}
+
+    @rpc(expected_exceptions=DomainError)
+    def campaign_pledges(self, viewer, campaign_id):
+        """Every pledge, for the owners: the action, and the handle only of those who asked credit."""
+        viewer, campaign, _ = self._owned(viewer, campaign_id)
+        return {"items": [{"id": p["_id"], "action": p["action"], "kind": p["kind"], "by": p.get("handle"),
+                           "status": p["status"], "created_at": p["created_at"].isoformat()}
+                          for p in self.pledge_store.of_campaign(campaign["_id"])]}
+
+    @rpc(expected_exceptions=DomainError)
+    def pledge_done(self, viewer, campaign_id, pledge_id):
+        viewer, campaign, _ = self._owned(viewer, campaign_id)
+        if LetterId().validate({"letter_id": pledge_id}) or \
+                not self.pledge_store.mark_done(pledge_id, campaign["_id"], utcnow()):
+            raise NotFound("No such open pledge.")
+        return {"id": pledge_id, "status": "done"}
+
+    # ---- co-owners
+
+    @rpc(expected_exceptions=DomainError)
+    def invite_owner(self, viewer, campaign_id):
+        """The creator makes a code for one co-owner (a lawyer, an NGO), given privately; it works
+        once, for INVITATION_VALID. Only its hash is kept."""
+        viewer = trusted_viewer(viewer)
+        campaign, _ = self._campaign(viewer, campaign_id)
+        if campaign.get("created_by") != viewer["account_id"]:
+            raise Forbidden("Only the campaign's creator adds co-owners.")
+        code = secrets.token_urlsafe(24)
+        expires = utcnow() + INVITATION_VALID
+        self.store.invite(hashlib.sha256(code.encode()).hexdigest(), campaign["_id"], viewer["account_id"], expires)
+        return {"code": code, "expires_at": expires.isoformat()}
+
+    @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
+    def join_as_owner(self, viewer, campaign_id, payload):
+        """A signed-in person with the creator's code becomes a co-owner."""
+        viewer = trusted_viewer(viewer)
+        code = load_or_fail(OwnerInvitation(), payload)["code"]
+        if CampaignId().validate({"campaign_id": campaign_id}):
+            raise NotFound("No such campaign.")
+        invitation = self.store.redeem(hashlib.sha256(code.encode()).hexdigest(), campaign_id)
+        if invitation is None or invitation["expires_at"].replace(tzinfo=utcnow().tzinfo) < utcnow():
+            raise NotFound("No such invitation, or it was used or has expired.")
+        for _ in range(5):
+            campaign, prisoner = self.store.find(campaign_id)
+            if campaign is None:
+                raise NotFound("No such campaign.")
+            if viewer["account_id"] in campaign["owners"]:
+                return self._view(campaign, prisoner, viewer)
+            updated = self.store.add_owner(campaign, viewer["account_id"])
+            if updated is not None:
+                return self._view(updated, prisoner, viewer)
+        raise Conflict("The campaign kept changing; try again.", {"code": "Try again."})
+
+    @rpc(expected_exceptions=DomainError)
+    def remove_owner(self, viewer, campaign_id, account_id):
+        """The creator removes a co-owner; a co-owner may leave. The creator stays."""
+        viewer = trusted_viewer(viewer)
+        campaign, _ = self._campaign(viewer, campaign_id)
+        me = viewer["account_id"]
+        if not (campaign.get("created_by") == me or (account_id == me and me in campaign["owners"])):
+            raise Forbidden("Only the campaign's creator removes co-owners.")
+        if account_id == campaign.get("created_by") or account_id not in campaign["owners"]:
+            raise NotFound("No such co-owner.")
+        if self.store.update(campaign, {"owners": [o for o in campaign["owners"] if o != account_id],
+                                        "updated_at": utcnow()}) is None:
+            raise Conflict("The campaign changed meanwhile; look again.", {"version": "Changed."})
+        return {"removed": True}
+
+    # ---- moderators
+
+    @rpc(expected_exceptions=DomainError)
+    def set_disputed(self, viewer, campaign_id, payload):
+        """A moderator marks a campaign as disputed (its page says so to everyone), or clears it."""
+        viewer = require_role(viewer, "moderator", "Only moderators mark a campaign as disputed.")
+        data = load_or_fail(Dispute(), payload)
+        campaign, _ = self._campaign(viewer, campaign_id)
+        if self.store.update(campaign, {"disputed": data["disputed"], "dispute_note": data["note"],
+                                        "updated_at": utcnow()}, make_events=_changed) is None:
+            raise Conflict("The campaign changed meanwhile; look again.", {"version": "Changed."})
+        self.store.flush(campaign["_id"], self.dispatch)
+        return {"id": campaign["_id"], "disputed": data["disputed"]}
+
     # ---- events from other services
 
     def _translation_letter(self, data):
@@ -346,14 +590,26 @@ class CampaignsService:
 
     @consumes("profiles", "profile_deleted", ledger=False)
     def on_profile_deleted(self, event):
-        """Someone deleted their account: letters they wrote stay the family's, nobody's; campaigns
+        """Someone deleted their account: letters, wall posts and pledges stay, nobody's; campaigns
         they owned lose them as an owner (one left without owners is paused, nothing deleted)."""
         account_id = event.data["profile_id"]
         self.letter_store.forget_author(account_id)
-        storage.forget_owner(self.db, account_id)
+        self.wall_store.forget_author(account_id)
+        self.pledge_store.forget_author(account_id)
+        for campaign in self.store.owned_full(account_id):
+            owners = [owner for owner in campaign["owners"] if owner != account_id]
+            change = {"owners": owners}
+            if campaign.get("created_by") == account_id:
+                change["created_by"] = None
+            if not owners:
+                change["mode"] = "paused"  # nothing deleted: a moderator can hand it to the family again
+            if self.store.update(campaign, change, make_events=_changed) is None:
+                raise Conflict("The campaign changed meanwhile.", {})  # the event is delivered again
+            self.store.flush(campaign["_id"], self.dispatch)
 
     @timer(interval=5)
     def relay_pending_events(self):
+        self.store.flush_pending(self.dispatch)
         self.letter_store.flush_pending(self.dispatch)
 
     @rpc

@@ -22,8 +22,11 @@ from services.common import outbox
 CAMPAIGNS = "campaigns"
 SIGNATURES = "signatures"
 LETTERS = "letters"
+WALL = "wall"
+PLEDGES = "pledges"
+INVITATIONS = "owner_invitations"
 SUMMARY = ("_id", "title", "prisoner_country", "prisoner_status", "detained_on", "mode", "support_shown",
-           "created_at")
+           "disputed", "created_at")
 
 
 def prepare(db):
@@ -37,6 +40,11 @@ def prepare(db):
     db[LETTERS].create_index("campaign_id")
     db[LETTERS].create_index("translation_request_id")
     db[LETTERS].create_index("author_id")  # a writer who deletes their account is forgotten
+    db[WALL].create_index("status")
+    db[WALL].create_index("campaign_id")
+    db[WALL].create_index("author_id")
+    db[PLEDGES].create_index("campaign_id")
+    db[PLEDGES].create_index("author_id")
     outbox.prepare(db)
 
 
@@ -91,23 +99,35 @@ class CampaignStore:
 
     # ---- campaigns
 
-    def insert(self, campaign, prisoner):
-        self.campaigns.insert_one(dict(campaign, prisoner_sealed=self.text.seal(campaign["_id"], prisoner)))
+    def insert(self, campaign, prisoner, events=()):
+        outbox.insert_with_events(self.campaigns, dict(campaign, prisoner_sealed=self.text.seal(campaign["_id"], prisoner)),
+                                  events)
 
     def find(self, campaign_id):
         """(campaign, prisoner) or (None, None)."""
-        campaign = self.campaigns.find_one({"_id": campaign_id})
+        campaign = self.campaigns.find_one({"_id": campaign_id}, outbox.HIDE)
         if campaign is None:
             return None, None
         return campaign, self.text.open(campaign_id, campaign.pop("prisoner_sealed"))
 
-    def update(self, campaign, changes, prisoner=None):
-        """Apply `changes` to the campaign as read (its version): None if it changed meanwhile."""
+    def update(self, campaign, changes, prisoner=None, make_events=None):
+        """Apply `changes` to the campaign as read (its version), with the events
+        `make_events(updated)` in the same write: None if it changed meanwhile."""
         changes = dict(changes, version=campaign["version"] + 1)
         if prisoner is not None:
             changes["prisoner_sealed"] = self.text.seal(campaign["_id"], prisoner)
-        return self.campaigns.find_one_and_update({"_id": campaign["_id"], "version": campaign["version"]},
-                                                  {"$set": changes}, return_document=ReturnDocument.AFTER)
+        update = {"$set": changes}
+        if make_events is not None:
+            update = outbox.stage(update, make_events(dict(campaign, **changes)), outbox.mark(self.campaigns,
+                                                                                          campaign["_id"]))
+        return outbox.strip(self.campaigns.find_one_and_update({"_id": campaign["_id"], "version": campaign["version"]},
+                                                               update, return_document=ReturnDocument.AFTER))
+
+    def flush(self, campaign_id, dispatch):
+        outbox.flush(self.campaigns, campaign_id, dispatch)
+
+    def flush_pending(self, dispatch):
+        outbox.flush_pending(self.campaigns, dispatch)
 
     def listed(self, limit, before=None, country=None, prisoner_status=None):
         """Public (listed) campaigns, newest first, a page at a time (`before`: the last id seen)."""
@@ -122,6 +142,35 @@ class CampaignStore:
                 return []
             query["created_at"] = {"$lt": anchor["created_at"]}
         return list(self.campaigns.find(query, {key: 1 for key in SUMMARY}).sort("created_at", -1).limit(limit))
+
+    def timeline(self, campaign):
+        sealed = campaign.get("timeline_sealed")
+        return self.text.open(campaign["_id"] + ":timeline", sealed) if sealed else []
+
+    def sealed_timeline(self, campaign_id, entries):
+        """The timeline as it is kept: one token, bound to its campaign (what is said of a transfer
+        or a hunger strike is no less sensitive than the prisoner's name)."""
+        return self.text.seal(campaign_id + ":timeline", entries)
+
+    def add_owner(self, campaign, account_id):
+        """None if the campaign changed meanwhile (the caller reads it again)."""
+        return self.campaigns.find_one_and_update(
+            {"_id": campaign["_id"], "version": campaign["version"]},
+            {"$set": {"owners": campaign["owners"] + [account_id], "version": campaign["version"] + 1}},
+            return_document=ReturnDocument.AFTER)
+
+    # ---- co-owners' invitations
+
+    def invite(self, code_hash, campaign_id, created_by, expires_at):
+        self.db[INVITATIONS].insert_one({"_id": code_hash, "campaign_id": campaign_id, "created_by": created_by,
+                                         "expires_at": expires_at})
+
+    def redeem(self, code_hash, campaign_id):
+        """The invitation, taken (each code works once), or None."""
+        return self.db[INVITATIONS].find_one_and_delete({"_id": code_hash, "campaign_id": campaign_id})
+
+    def owned_full(self, account_id, limit=200):
+        return [campaign for campaign in self.campaigns.find({"owners": account_id}, outbox.HIDE).limit(limit)]
 
     def owned_by(self, account_id, limit=200):
         return list(self.campaigns.find({"owners": account_id}, {key: 1 for key in SUMMARY})
@@ -248,15 +297,57 @@ class LetterStore:
         self.letters.update_many({"author_id": account_id}, {"$set": {"author_id": None}})
 
 
-def forget_owner(db, account_id):
-    """An owner deleted their account: they own nothing any more. A campaign left without owners
-    is paused (nothing deleted: a moderator can hand it to the family again)."""
-    campaigns = db[CAMPAIGNS]
-    for campaign in campaigns.find({"owners": account_id}, {"owners": 1, "version": 1, "created_by": 1}):
-        owners = [owner for owner in campaign["owners"] if owner != account_id]
-        change = {"owners": owners, "version": campaign["version"] + 1}
-        if campaign.get("created_by") == account_id:
-            change["created_by"] = None
-        if not owners:
-            change["mode"] = "paused"
-        campaigns.update_one({"_id": campaign["_id"]}, {"$set": change})
+class WallStore:
+    """Messages the family posts to the person held: moderated, sealed at rest."""
+
+    def __init__(self, db, text):
+        self.posts, self.text = db[WALL], text
+
+    def insert(self, post, text):
+        self.posts.insert_one(dict(post, text_sealed=self.text.seal(post["_id"] + ":wall", text)))
+
+    def _opened(self, post):
+        post["text"] = self.text.open(post["_id"] + ":wall", post.pop("text_sealed"))
+        return post
+
+    def find(self, post_id):
+        post = self.posts.find_one({"_id": post_id})
+        return self._opened(post) if post else None
+
+    def pending(self, limit):
+        return [self._opened(p) for p in self.posts.find({"status": "pending"}).sort("created_at", 1).limit(limit)]
+
+    def approved(self, campaign_id, limit=20):
+        """The newest approved posts of one campaign."""
+        return [self._opened(p) for p in self.posts.find({"campaign_id": campaign_id, "status": "approved"})
+                .sort("created_at", -1).limit(limit)]
+
+    def decide(self, post_id, change):
+        return self.posts.update_one({"_id": post_id, "status": "pending"}, {"$set": change}).modified_count == 1
+
+    def forget_author(self, account_id):
+        self.posts.update_many({"author_id": account_id}, {"$set": {"author_id": None}})
+
+
+class PledgeStore:
+    """Supporters' promised actions. Who pledged is kept for the pledge's own page only; the handle
+    is kept only when they asked to be credited."""
+
+    def __init__(self, db):
+        self.pledges = db[PLEDGES]
+
+    def insert(self, pledge):
+        self.pledges.insert_one(pledge)
+
+    def of_campaign(self, campaign_id, limit=200):
+        return list(self.pledges.find({"campaign_id": campaign_id}).sort("created_at", -1).limit(limit))
+
+    def done(self, campaign_id, limit=50):
+        return list(self.pledges.find({"campaign_id": campaign_id, "status": "done"}).sort("done_at", -1).limit(limit))
+
+    def mark_done(self, pledge_id, campaign_id, now):
+        return self.pledges.update_one({"_id": pledge_id, "campaign_id": campaign_id, "status": "open"},
+                                       {"$set": {"status": "done", "done_at": now}}).modified_count == 1
+
+    def forget_author(self, account_id):
+        self.pledges.update_many({"author_id": account_id}, {"$set": {"author_id": None, "handle": None}})

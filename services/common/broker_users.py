@@ -34,7 +34,7 @@ UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 # Who publishes events, who consumes whose (DESIGN's table, as the code has it).
 PUBLISHES = {"profiles", "requests", "matching", "notify", "campaigns"}
 CONSUMES = {"matching": {"profiles", "requests"}, "notify": {"profiles", "requests", "matching"},
-            "requests": {"profiles", "matching", "campaigns"}, "search": {"profiles", "requests", "matching"},
+            "requests": {"profiles", "matching", "campaigns"}, "search": {"profiles", "requests", "matching", "campaigns"},
             "campaigns": {"profiles", "matching"}}
 RPC_SERVERS = catalog.BACKEND
 # RPC methods only the operator tooling calls (services/profiles/admin.py, services/search/rebuild.py).

@@ -158,6 +158,40 @@ class LetterTranslationNeededData(StrictSchema):
     country = Country(required=True)
 
 
+class CampaignAskData(StrictSchema):
+    """The owners of a campaign ask journalists, policy-makers or lawyers for something (public
+    text, as a public request's): requests posts it as a need linked to the campaign, in the name of
+    the owner who asked, its id derived from the ask's (a second copy finds it posted)."""
+
+    request_id = fields.String(required=True)
+    campaign_id = fields.String(required=True)
+    author_id = fields.String(required=True)
+    title = fields.String(required=True)
+    body = fields.String(required=True)
+    skills = SkillList(required=True, min_items=1)
+    languages = LanguageList(required=True)
+    country = Country(required=True)
+    urgency = fields.String(required=True, validate=validate.OneOf(URGENCIES))
+
+
+class CampaignData(StrictSchema):
+    """A campaign as search may know it (one event per change, `campaign_changed`): its public
+    text only while it is listed (`public`); nothing about the prisoner but the country and the
+    status; no owner. A paused campaign travels as `mode: paused` with no text: search drops it."""
+
+    campaign_id = fields.String(required=True)
+    title = fields.String(required=True, allow_none=True)
+    story = fields.String(required=True, allow_none=True)
+    prisoner_country = Country(required=True)
+    prisoner_status = fields.String(required=True)
+    language = Language(required=True)
+    mode = fields.String(required=True, validate=validate.OneOf(("public", "quiet", "paused")))
+    detained_on = fields.String(required=True, allow_none=True)
+    disputed = fields.Boolean(required=True)
+    created_at = fields.AwareDateTime(required=True, format="iso")
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
 # (source service, event type) -> data schema. The table of DESIGN.md, as code.
 CONTRACT = {
     ("profiles", "profile_registered"): ProfileData,
@@ -178,6 +212,8 @@ CONTRACT = {
     ("matching", "match_ended"): MatchData,
     ("notify", "message_sent"): MessageSentData,
     ("campaigns", "letter_translation_needed"): LetterTranslationNeededData,
+    ("campaigns", "campaign_changed"): CampaignData,
+    ("campaigns", "campaign_ask_posted"): CampaignAskData,
 }
 
 

@@ -307,6 +307,25 @@ class RequestsService(consumer.LedgerUpkeep):
             "skills": ["translation"], "languages": [data["from_language"], data["to_language"]],
             "country": data["country"], "urgency": "normal", "visibility": "public", "verified_only": True,
             "campaign_id": data["campaign_id"], "letter_id": data["letter_id"]}
+        self._post_for_campaign(request)
+
+    @consumes("campaigns", "campaign_ask_posted", ledger=False)
+    def on_campaign_ask_posted(self, event):
+        """A campaign's owners ask journalists, policy-makers or lawyers for something: a public need
+        in the name of the owner who asked, linked to the campaign, moderator-verified helpers only
+        (they will work with a family at risk)."""
+        data = event.data
+        now = utcnow()
+        self._post_for_campaign({
+            "_id": data["request_id"], "author_id": data["author_id"], "status": "open", "helper_ids": [],
+            "hidden": False, "version": 1, "created_at": now, "updated_at": now, "title": data["title"],
+            "body": data["body"], "skills": data["skills"], "languages": data["languages"], "country": data["country"],
+            "urgency": data["urgency"], "visibility": "public", "verified_only": True,
+            "campaign_id": data["campaign_id"]})
+
+    def _post_for_campaign(self, request):
+        """Post a need a campaign's event asked for; its id is the event's, so a second copy of the
+        event finds it posted (no ledger needed)."""
         try:
             self.store.insert(request, _events("request_created")(request))
         except DuplicateKeyError:

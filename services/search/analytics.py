@@ -99,9 +99,12 @@ DIMENSIONS = {
     "country": {"terms": {"field": "country"}},
     "month": {"date_histogram": {"field": "created_at", "calendar_interval": "month", "format": "yyyy-MM"}},
     "urgency": {"terms": {"field": "urgency"}},
+    # The prisoner's status (campaigns): detained, sentenced, released...
+    "status": {"terms": {"field": "status"}},
 }
-REPORTS = ("requests", "response-times", "fulfilment", "unmet-needs")
-DEFAULT_BY = {"requests": "skill", "response-times": "", "fulfilment": "", "unmet-needs": "skill,country"}
+REPORTS = ("requests", "response-times", "fulfilment", "unmet-needs", "campaigns")
+DEFAULT_BY = {"requests": "skill", "response-times": "", "fulfilment": "", "unmet-needs": "skill,country",
+              "campaigns": "country"}
 # The only groupings each report gives: audited, fixed sets (any order of their names). Free
 # combinations let a reader single out a request by comparing two of them (one more key turned a
 # bucket of 7 into 6 and a suppressed 1: found in review).
@@ -110,6 +113,9 @@ AUDITED = {
     "response-times": (set(), {"country"}, {"skill"}, {"month"}),
     "fulfilment": (set(), {"country"}, {"skill"}),
     "unmet-needs": ({"skill", "country"}, {"skill"}, {"country"}),
+    # Campaigns by the prisoner's country, their status (the outcome: released, sentenced...), or
+    # month; the same threshold and rounding as requests.
+    "campaigns": ({"country"}, {"status"}, {"month"}, {"country", "status"}),
 }
 COMPOSITE_PAGE = 500
 MAX_PAGES = 40  # at most 20,000 buckets per report: a bound, far above any real grouping
@@ -141,6 +147,8 @@ def parse_by(report, params):
 def base_filter(report):
     """Requests whose creation we know of, that no moderator hid, and that are not private (a
     private request is its author's and helper's business: it is not counted at all)."""
+    if report == "campaigns":  # the index holds no paused campaign
+        return {"bool": {"filter": [{"exists": {"field": "created_at"}}]}}
     clauses = [{"exists": {"field": "created_at"}}, {"term": {"hidden": False}},
                {"bool": {"must_not": {"term": {"visibility": "private"}}}}]
     if report == "unmet-needs":
@@ -179,6 +187,7 @@ def build_report_query(report, by, after=None):
 def columns(report, by):
     return by + {
         "requests": ["requests"],
+        "campaigns": ["campaigns"],
         "unmet-needs": ["open_requests"],
         "response-times": ["requests", "proposed", "hours_to_first_proposal_p50", "hours_to_first_proposal_p90",
                            "accepted", "hours_to_acceptance_p50", "hours_to_acceptance_p90"],
@@ -208,6 +217,8 @@ def bucket_row(report, by, key, count, aggs, k, base=1):
     shown_count = rounded(count, base)
     if report == "requests":
         row["requests"] = shown_count
+    elif report == "campaigns":
+        row["campaigns"] = shown_count
     elif report == "unmet-needs":
         row["open_requests"] = shown_count
     elif report == "response-times":

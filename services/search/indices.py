@@ -15,7 +15,9 @@ What is indexed is decided here, and only here:
   never the author;
 - volunteers: the public profile of active volunteers only; never contact details
   (`contact_sealed`), never the profile id as a field (it is only the document id);
-- analytics: one lifecycle document per request with no text and no person's id at all.
+- analytics: one lifecycle document per request with no text and no person's id at all;
+- campaigns: every campaign but a paused one, with its public text only while it is listed; no
+  owner, nothing about the prisoner but the country and the status.
 """
 from elasticsearch import BadRequestError
 
@@ -82,8 +84,27 @@ ANALYTICS_MAPPING = {
     },
 }
 
+# Campaigns for prisoners of conscience: every campaign but a paused one, for the analysts'
+# counts (country, status, month); the text of listed (`public`) ones only, for search by words.
+CAMPAIGNS_MAPPING = {
+    "dynamic": "strict",
+    "properties": {
+        "campaign_id": {"type": "keyword"},
+        "title": {"type": "text", "analyzer": "standard"},
+        "story": {"type": "text", "analyzer": "standard"},
+        "listed": {"type": "boolean"},
+        "country": {"type": "keyword"},
+        "status": {"type": "keyword"},
+        "language": {"type": "keyword"},
+        "disputed": {"type": "boolean"},
+        "detained_on": {"type": "date"},
+        "created_at": {"type": "date"},
+    },
+}
+
 # logical name -> mapping. Version 1 of each is created at start-up when its alias is missing.
-MAPPINGS = {"requests": REQUESTS_MAPPING, "volunteers": VOLUNTEERS_MAPPING, "analytics": ANALYTICS_MAPPING}
+MAPPINGS = {"requests": REQUESTS_MAPPING, "volunteers": VOLUNTEERS_MAPPING, "analytics": ANALYTICS_MAPPING,
+            "campaigns": CAMPAIGNS_MAPPING}
 
 
 def alias_name(prefix, kind):
@@ -100,6 +121,10 @@ def volunteers_alias(prefix):
 
 def analytics_alias(prefix):
     return alias_name(prefix, "analytics")
+
+
+def campaigns_alias(prefix):
+    return alias_name(prefix, "campaigns")
 
 
 def rebuilding_alias(alias):
@@ -178,6 +203,20 @@ def volunteer_document(data):
     """Public profile fields only: an explicit allow-list, so a new private field of the profile
     (like `contact_sealed`) can never reach the index by being added upstream."""
     return {key: data[key] for key in VOLUNTEER_PUBLIC_FIELDS}
+
+
+# ---- campaigns
+
+def campaign_document(data):
+    """A `campaign_changed` event as indexed, or None (a paused campaign is dropped at once). The
+    text only while listed; never an owner, never a detail about the prisoner but country and status."""
+    if data["mode"] == "paused":
+        return None
+    listed = data["mode"] == "public"
+    return {"campaign_id": data["campaign_id"], "title": data["title"] if listed else None,
+            "story": data["story"] if listed else None, "listed": listed, "country": data["prisoner_country"],
+            "status": data["prisoner_status"], "language": data["language"], "disputed": data["disputed"],
+            "detained_on": data["detained_on"], "created_at": _iso(data["created_at"])}
 
 
 # ---- analytics

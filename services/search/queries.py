@@ -41,6 +41,13 @@ class _Paged(StrictSchema):
     cursor = fields.String(load_default=None, validate=validate.Length(max=1000))
 
 
+class CampaignSearch(StrictSchema):
+    q = fields.String(load_default="", validate=validate.Length(max=200))
+    country = Country(load_default=None)
+    prisoner_status = fields.String(load_default=None, validate=validate.Length(max=40))
+    size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+
+
 class RequestSearch(_Paged):
     skill = Skill(load_default=None)
     country = Country(load_default=None)
@@ -151,6 +158,28 @@ def request_results(response, params):
         })
     return {"total": response["hits"]["total"]["value"], "items": items, "facets": _facets(response),
             "next_cursor": _next_cursor(response, params)}
+
+
+# ---- campaigns
+
+def build_campaign_query(params):
+    """Listed campaigns only, best match first (the newest among equals)."""
+    filters = [{"term": {"listed": True}}]
+    if params.get("country"):
+        filters.append({"term": {"country": params["country"]}})
+    if params.get("prisoner_status"):
+        filters.append({"term": {"status": params["prisoner_status"]}})
+    must = ([{"multi_match": {"query": params["q"], "fields": ["title^2", "story"]}}]
+            if params["q"] else [{"match_all": {}}])
+    return {"query": {"bool": {"must": must, "filter": filters}}, "size": params["size"],
+            "sort": ["_score", {"created_at": "desc"}, {"campaign_id": "asc"}]}
+
+
+def campaign_results(response):
+    return {"items": [{"id": hit["_id"], "title": hit["_source"]["title"], "prisoner_country": hit["_source"]["country"],
+                       "prisoner_status": hit["_source"]["status"], "detained_on": hit["_source"]["detained_on"],
+                       "disputed": hit["_source"]["disputed"], "created_at": hit["_source"]["created_at"]}
+                      for hit in response["hits"]["hits"]]}
 
 
 # ---- volunteers

@@ -1,8 +1,8 @@
 """search: owns Elasticsearch. Builds its indices only from events; answers queries over RPC.
 
-Three indices, each a version behind an alias (indices.py): requests (public text of shared
+Four indices, each a version behind an alias (indices.py): requests (public text of shared
 requests), volunteers (public profiles of active volunteers), analytics (request lifecycles, no
-text, no person's id). Every write is conditioned on the aggregate's version (an external version in
+text, no person's id), campaigns (every campaign but a paused one; text only while listed). Every write is conditioned on the aggregate's version (an external version in
 the index, a newer version or an earlier time in `lifecycles`), so handling an event twice changes
 nothing, and the handlers keep no ledger of handled events (`ledger=False`). If Elasticsearch is down, `@consumes` holds each event and tries again until
 it is back (services/common/outage.py); the rest wait in the durable queue, and the index catches
@@ -113,6 +113,23 @@ class SearchService:
 
     # ---- queries
 
+    # ---- campaigns
+
+    @consumes("campaigns", "campaign_changed", ledger=False)
+    def on_campaign_changed(self, event):
+        """Indexed (its text only while listed), or dropped at once when paused."""
+        data = event.data
+        indexing.put(self.es.client, self.writer, (indices.campaigns_alias(self.es.prefix), data["campaign_id"],
+                                                   indices.campaign_document(data), data["version"]))
+
+    @rpc(expected_exceptions=DomainError)
+    def search_campaigns(self, params):
+        """Listed campaigns by words (title and story), country and status: anyone may ask."""
+        params = load_or_fail(queries.CampaignSearch(), params)
+        response = self.es.client.search(index=indices.campaigns_alias(self.es.prefix),
+                                         **queries.build_campaign_query(params))
+        return queries.campaign_results(response.body)
+
     @rpc(expected_exceptions=DomainError)
     def search_requests(self, viewer, params):
         viewer = trusted_viewer(viewer) if viewer else None
@@ -134,7 +151,7 @@ class SearchService:
         viewer = require_role(viewer, "analyst", "Analytics are for analysts.")
         params = load_or_fail(analytics.ReportParams(), params)
         k = int(self.config.get("ANALYTICS_MIN_BUCKET", DEFAULT_MIN_BUCKET))
-        alias = indices.analytics_alias(self.es.prefix)
+        alias = (indices.campaigns_alias if report == "campaigns" else indices.analytics_alias)(self.es.prefix)
         return analytics.run_report(lambda body: self.es.client.search(index=alias, **body).body,
                                     report, params, k, int(self.config.get("ANALYTICS_ROUND", 5)))
 

@@ -10,11 +10,12 @@ import pytest
 
 from services.gateway.web import i18n
 from tests.e2e.platform import Client
-from tests.e2e.web import WebVisitor
+from tests.e2e.web import WebVisitor, field_errors
 from tests.support import wait_until
 
 # Counts published at most every second (not every ten minutes), signatures not limited per address.
-PLATFORM_OVERRIDES = {"CAMPAIGN_COUNTS_EVERY_S": 1, "CAMPAIGN_SIGN_LIMIT": 1000}
+PLATFORM_OVERRIDES = {"CAMPAIGN_COUNTS_EVERY_S": 1, "CAMPAIGN_SIGN_LIMIT": 1000, "ANALYTICS_MIN_BUCKET": 2,
+                      "ANALYTICS_ROUND": 1}
 
 
 def unique(handle):
@@ -286,3 +287,177 @@ def test_the_letter_pages_warn_then_send_and_the_owners_page_prints(platform, fa
     pdf = owner.get(f"/campaigns/{campaign_id}/bundle.pdf?plain=1")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert supporter.get(f"/campaigns/{campaign_id}/letters").status_code == 403
+
+
+# ---- the timeline, the wall, pledges, co-owners, disputes
+
+def test_the_timeline_tells_each_viewer_only_the_moments_the_family_allowed(platform, family, person, appoint,
+                                                                          anyone):
+    campaign_id = new_campaign(family)["id"]
+    moments = [{"kind": "detained", "date": "2026-03-01", "source": "The family", "visibility": "public"},
+               {"kind": "transferred", "date": "2026-05-10", "details": "To ward 2-A", "visibility": "verified"},
+               {"kind": "hunger_strike", "date": "2026-06-01", "details": "Day one", "source": "A cellmate's family"}]
+    for moment in moments:
+        response = family.call("POST", f"/api/campaigns/{campaign_id}/timeline", moment)
+        assert response.status_code == 201, response.text
+    owners = response.json()["timeline"]
+    assert [m["kind"] for m in owners] == ["detained", "transferred", "hunger_strike"]
+    assert owners[2]["visibility"] == "owners"  # not chosen: the owners only
+    assert [m["kind"] for m in anyone.call("GET", f"/api/campaigns/{campaign_id}").json()["timeline"]] == ["detained"]
+    moderator = appoint(person(unique("mod"), "activist"), "moderator").sign_in_again()
+    vetted = person(unique("lawyer"), "volunteer")
+    assert moderator.call("POST", f"/api/moderation/accounts/{vetted.account['id']}/verify").status_code == 200
+    seen = vetted.sign_in_again().call("GET", f"/api/campaigns/{campaign_id}").json()["timeline"]
+    assert [m["kind"] for m in seen] == ["detained", "transferred"] and "added_at" not in seen[0]
+    bad = family.call("POST", f"/api/campaigns/{campaign_id}/timeline", {"kind": "vanished", "date": "soon"})
+    assert bad.status_code == 400 and {"kind", "date"} <= set(bad.json()["error"]["fields"])
+    assert vetted.call("POST", f"/api/campaigns/{campaign_id}/timeline", moments[0]).status_code == 403
+    # A status change asks consent again: meanwhile every moment is the owners' only.
+    assert family.call("PATCH", f"/api/campaigns/{campaign_id}", {"prisoner_status": "sentenced"}).status_code == 200
+    assert anyone.call("GET", f"/api/campaigns/{campaign_id}").json()["timeline"] == []
+    gone = owners[0]["id"]
+    assert family.call("DELETE", f"/api/campaigns/{campaign_id}/timeline/{gone}").status_code == 204
+    assert gone not in str(family.call("GET", f"/api/campaigns/{campaign_id}").json()["timeline"])
+
+
+def test_the_wall_shows_the_familys_approved_messages_only_while_public(family, person, appoint, anyone):
+    campaign_id = new_campaign(family)["id"]
+    moderator = appoint(person(unique("mod"), "activist"), "moderator").sign_in_again()
+    message = f"We are with you every day. Your daughter started school. {uuid.uuid4().hex[:6]}"
+    response = family.call("POST", f"/api/campaigns/{campaign_id}/wall", {"text": message})
+    assert response.status_code == 201, response.text
+    assert person(unique("stranger"), "volunteer").call("POST", f"/api/campaigns/{campaign_id}/wall",
+                                                        {"text": "hello"}).status_code == 403
+    assert anyone.call("GET", f"/api/campaigns/{campaign_id}").json()["wall"] == []  # not yet approved
+    post_id = response.json()["id"]
+    assert message in str(moderator.call("GET", "/api/moderation/wall").json())
+    assert moderator.call("POST", f"/api/moderation/wall/{post_id}/approve").status_code == 200
+    assert [p["text"] for p in anyone.call("GET", f"/api/campaigns/{campaign_id}").json()["wall"]] == [message]
+    assert family.call("PATCH", f"/api/campaigns/{campaign_id}", {"mode": "quiet"}).status_code == 200
+    assert anyone.call("GET", f"/api/campaigns/{campaign_id}").json()["wall"] == []  # quiet: the wall is silent
+    assert [p["text"] for p in family.call("GET", f"/api/campaigns/{campaign_id}").json()["wall"]] == [message]
+
+
+def test_a_pledge_done_shows_what_was_done_and_by_whom_only_if_they_asked(family, person, anyone):
+    campaign_id = new_campaign(family)["id"]
+    journalist = person(unique("journalist"), "volunteer")
+    mp = person(unique("policy"), "volunteer")
+    credited = journalist.call("POST", f"/api/campaigns/{campaign_id}/pledges",
+                               {"action": "A long article in our weekly", "kind": "press", "credit": True})
+    quiet = mp.call("POST", f"/api/campaigns/{campaign_id}/pledges",
+                    {"action": "A written question to the foreign minister", "kind": "policy"})
+    assert credited.status_code == 201 and quiet.status_code == 201
+    assert anyone.call("POST", f"/api/campaigns/{campaign_id}/pledges", {"action": "Something"}).status_code == 401
+    listed = family.call("GET", f"/api/campaigns/{campaign_id}/pledges").json()["items"]
+    assert {p["by"] for p in listed} == {journalist.account["handle"], None}
+    assert mp.account["handle"] not in str(listed)
+    assert journalist.call("GET", f"/api/campaigns/{campaign_id}/pledges").status_code == 403
+    assert anyone.call("GET", f"/api/campaigns/{campaign_id}").json()["done"] == []
+    for pledge in (credited, quiet):
+        assert family.call("POST", f"/api/campaigns/{campaign_id}/pledges/{pledge.json()['id']}/done").status_code == 200
+    done = anyone.call("GET", f"/api/campaigns/{campaign_id}").json()["done"]
+    assert sorted((d["action"], d["by"]) for d in done) == [
+        ("A long article in our weekly", journalist.account["handle"]),
+        ("A written question to the foreign minister", None)]
+
+
+def test_a_co_owner_joins_with_the_creators_one_time_code(family, person, anyone):
+    campaign_id = new_campaign(family)["id"]
+    lawyer = person(unique("ngo-lawyer"), "volunteer")
+    intruder = person(unique("intruder"), "volunteer")
+    assert lawyer.call("POST", f"/api/campaigns/{campaign_id}/owner-invitations").status_code == 403
+    code = family.call("POST", f"/api/campaigns/{campaign_id}/owner-invitations").json()["code"]
+    assert intruder.call("POST", f"/api/campaigns/{campaign_id}/owners", {"code": "x" * 32}).status_code == 404
+    joined = lawyer.call("POST", f"/api/campaigns/{campaign_id}/owners", {"code": code})
+    assert joined.status_code == 200 and joined.json()["is_owner"] and joined.json()["prisoner"]["family_names"]
+    assert intruder.call("POST", f"/api/campaigns/{campaign_id}/owners", {"code": code}).status_code == 404  # once
+    # A co-owner runs the campaign with the family: pauses it, and it is still theirs.
+    assert lawyer.call("PATCH", f"/api/campaigns/{campaign_id}", {"mode": "paused"}).status_code == 200
+    assert anyone.call("GET", f"/api/campaigns/{campaign_id}").status_code == 404
+    assert lawyer.call("GET", f"/api/campaigns/{campaign_id}").status_code == 200
+    assert lawyer.call("POST", f"/api/campaigns/{campaign_id}/owner-invitations").status_code == 403
+    assert family.call("DELETE", f"/api/campaigns/{campaign_id}/owners/{lawyer.account['id']}").status_code == 204
+    assert lawyer.call("GET", f"/api/campaigns/{campaign_id}").status_code == 404
+
+
+def test_a_moderator_marks_a_campaign_disputed(platform, family, person, appoint, anyone):
+    campaign_id = new_campaign(family)["id"]
+    moderator = appoint(person(unique("mod"), "activist"), "moderator").sign_in_again()
+    assert family.call("POST", f"/api/moderation/campaigns/{campaign_id}/disputed",
+                       {"disputed": True}).status_code == 403
+    response = moderator.call("POST", f"/api/moderation/campaigns/{campaign_id}/disputed",
+                              {"disputed": True, "note": "His sister says the family did not agree."})
+    assert response.status_code == 200, response.text
+    assert anyone.call("GET", f"/api/campaigns/{campaign_id}").json()["disputed"] is True
+    assert "Disputed" in WebVisitor(platform).get(f"/campaigns/{campaign_id}").text
+
+
+def test_the_campaign_page_adds_moments_wall_posts_pledges_and_a_co_owner(platform, family):
+    campaign_id = new_campaign(family)["id"]
+    owner = WebVisitor(platform).sign_in(family.account["handle"])
+    added = owner.post(f"/campaigns/{campaign_id}/timeline", {"kind": "charged", "date": "2026-04-02",
+                                                             "details": "Article 286", "visibility": "public"})
+    assert added.status_code == 200 and "done=saved" in added.url and "Article 286" in added.text
+    bad = owner.post(f"/campaigns/{campaign_id}/timeline", {"kind": "charged", "date": "someday"})
+    assert bad.status_code == 400 and "date" in field_errors(bad.text)
+    assert "done=wall_posted" in owner.post(f"/campaigns/{campaign_id}/wall", {"text": "We wait for you."}).url
+    supporter = WebVisitor(platform).sign_up(unique("web-supporter"), "volunteer")
+    page = supporter.get(f"/campaigns/{campaign_id}")
+    assert "Article 286" in page.text and 'action="/campaigns/' + campaign_id + '/pledge"' in page.text
+    pledged = supporter.post(f"/campaigns/{campaign_id}/pledge", {"action": "A radio interview", "kind": "press"})
+    assert "done=pledged" in pledged.url
+    assert "A radio interview" in owner.get(f"/campaigns/{campaign_id}").text
+    invitation = owner.post(f"/campaigns/{campaign_id}/invite")
+    code = re.search(r"<code>([A-Za-z0-9_-]{20,})</code>", invitation.text).group(1)
+    joined = supporter.post(f"/campaigns/{campaign_id}/join", {"code": code})
+    assert "done=joined" in joined.url and "A radio interview" in joined.text  # an owner sees the promises
+
+
+def test_campaigns_are_found_by_words_until_paused_and_counted_for_analysts(family, person, appoint, anyone):
+    word = f"poet{uuid.uuid4().hex[:8]}"
+    listed = new_campaign(family, title=f"Free the {word}", prisoner_country="BY", language="be")["id"]
+    quiet = new_campaign(family, title=f"Quietly for the {word}", prisoner_country="BY", language="be", mode="quiet")
+    def search():
+        response = anyone.call("GET", "/api/campaigns", q=word)
+        assert response.status_code == 200, response.text
+        return response.json()["items"]
+
+    found = wait_until(search, message="the campaign to be found by a word of its title")
+    assert [item["id"] for item in found] == [listed]  # the quiet one is never searchable
+    assert found[0]["prisoner_country"] == "BY" and "story" not in found[0]
+    analyst = appoint(person(unique("analyst"), "activist"), "analyst").sign_in_again()
+    report = analyst.call("GET", "/api/analytics/campaigns", by="country").json()
+    assert next(r for r in report["rows"] if r["country"] == "BY")["campaigns"] >= 2  # the quiet one counts too
+    assert family.call("PATCH", f"/api/campaigns/{listed}", {"mode": "paused"}).status_code == 200
+    wait_until(lambda: anyone.call("GET", "/api/campaigns", q=word).json()["items"] == [],
+               message="the paused campaign to be gone from search")
+    bad = anyone.call("GET", "/api/campaigns", q=word, country="XX")
+    assert bad.status_code == 400 and "country" in bad.json()["error"]["fields"]
+    assert quiet["mode"] == "quiet"
+
+
+def test_an_ask_becomes_a_need_linked_to_the_campaign_for_verified_journalists(family, person, appoint, anyone):
+    campaign_id = new_campaign(family)["id"]
+    moderator = appoint(person(unique("mod"), "activist"), "moderator").sign_in_again()
+    journalist = person(unique("reporter"), "volunteer")
+    assert moderator.call("POST", f"/api/moderation/accounts/{journalist.account['id']}/verify").status_code == 200
+    journalist.sign_in_again()
+    profile = {"skills": ["press"], "languages": ["sq"], "countries": [], "availability_hours": 10}
+    assert journalist.call("PUT", "/api/me/profile", profile).status_code == 200
+    ask = {"title": "Write about the two doctors' trial", "body": "The trial opens next month; foreign press "
+           "coverage before it matters most.", "skills": ["press"], "languages": ["sq"]}
+    assert person(unique("stranger"), "volunteer").call("POST", f"/api/campaigns/{campaign_id}/asks",
+                                                        ask).status_code == 403
+    bad = family.call("POST", f"/api/campaigns/{campaign_id}/asks", dict(ask, skills=["medical"]))
+    assert bad.status_code == 400 and "skills" in bad.json()["error"]["fields"]
+    response = family.call("POST", f"/api/campaigns/{campaign_id}/asks", ask)
+    assert response.status_code == 201, response.text
+    request_id = response.json()["asks"][0]["request_id"]
+    need = wait_until(lambda: family.call("GET", f"/api/requests/{request_id}").json().get("campaign_id"),
+                      message="the ask to be posted as a need")
+    assert need == campaign_id
+    assert anyone.call("GET", f"/api/campaigns/{campaign_id}").json()["asks"][0]["title"] == ask["title"]
+    proposed = wait_until(lambda: [m for m in journalist.call("GET", "/api/matches").json()["items"]
+                                   if m["request_id"] == request_id],
+                          message="the verified journalist to be proposed the ask")
+    assert proposed[0]["status"] == "proposed"

@@ -5,8 +5,10 @@ import logging
 
 from werkzeug.wrappers import Response
 
-from services.campaigns.schemas import (CampaignEdit, CampaignListQuery, LetterDelivery, LetterTranslation,
-                                        NewCampaign, NewLetter, Signature)
+from services.campaigns.consent import days_detained
+from services.campaigns.schemas import (Ask, CampaignEdit, CampaignListQuery, LetterDelivery, LetterTranslation,
+                                        NewCampaign, NewLetter, OwnerInvitation, Pledge, Signature, TimelineEntry,
+                                        WallPost)
 from services.common.errors import DomainError
 
 from ..http import api, call, http, json_response, read_json, sealed
@@ -32,10 +34,23 @@ class CampaignRoutes(RoutesBase):
     @api
     @accepts(query=CampaignListQuery)
     def list_campaigns(self, request):
-        """Listed (`public`) campaigns, newest first, `{items, next?}`: pass `next` as `?before=`."""
-        query = {key: request.args[key] for key in ("limit", "before", "country", "prisoner_status")
-                 if key in request.args}
-        return call(self.campaigns.list_campaigns, query)
+        """Listed (`public`) campaigns, newest first, `{items, next?}`: pass `next` as `?before=`.
+        With `q`, the ones whose title or story have those words, best match first (search: no
+        paging, at most `limit`, and no support counts)."""
+        return self.find_campaigns({key: request.args[key] for key in ("limit", "before", "country",
+                                                                      "prisoner_status", "q") if key in request.args})
+
+    def find_campaigns(self, query):
+        """The list, or with words (`q`) search's answer in the list's shape."""
+        words = (query.pop("q", "") or "").strip()
+        if not words:
+            return call(self.campaigns.list_campaigns, query)
+        found = call(self.search.search_campaigns, dict(
+            {key: query[key] for key in ("country", "prisoner_status") if query.get(key)},
+            q=words, size=min(int(query["limit"]), 100) if str(query.get("limit", "")).isdigit() else 50))
+        for item in found["items"]:
+            item["days_detained"] = days_detained(item)
+        return found
 
     @http("GET", "/api/me/campaigns")
     @api
@@ -129,3 +144,78 @@ class CampaignRoutes(RoutesBase):
         """The confirmed translator's translation into the prisoner's language: the bundle prints it."""
         return call(self.campaigns.translate_letter, self._viewer(request), letter_id,
                     sealed(self.campaigns.translate_letter, read_json(request)))
+
+    # ---- the timeline, the wall, pledges, co-owners
+
+    @http("POST", "/api/campaigns/<string:campaign_id>/timeline")
+    @api
+    @accepts(body=TimelineEntry)
+    def add_timeline_entry(self, request, campaign_id):
+        """Add a moment of the prisoner's story (owners): `kind`, `date`, `source`, `details`, and
+        `visibility` (`public`, `verified`, `owners`: the default). Returns the campaign."""
+        return 201, call(self.campaigns.add_timeline_entry, self._viewer(request), campaign_id,
+                         sealed(self.campaigns.add_timeline_entry, read_json(request)))
+
+    @http("DELETE", "/api/campaigns/<string:campaign_id>/timeline/<string:entry_id>")
+    @api
+    def remove_timeline_entry(self, request, campaign_id, entry_id):
+        """Take a moment off the timeline (owners)."""
+        call(self.campaigns.remove_timeline_entry, self._viewer(request), campaign_id, entry_id)
+        return 204, None
+
+    @http("POST", "/api/campaigns/<string:campaign_id>/asks")
+    @api
+    @accepts(body=Ask)
+    def post_ask(self, request, campaign_id):
+        """Ask journalists, policy-makers or lawyers for something (owners): a need linked to the
+        campaign (`campaign_id`), for moderator-verified helpers, matched and notified as any need.
+        Returns the campaign, whose `asks` name the need's `request_id`."""
+        return 201, call(self.campaigns.post_ask, self._viewer(request), campaign_id, read_json(request))
+
+    @http("POST", "/api/campaigns/<string:campaign_id>/wall")
+    @api
+    @accepts(body=WallPost)
+    def post_to_wall(self, request, campaign_id):
+        """A message from the family to the person held (owners). Shown once a moderator approved
+        it, and only while the campaign is public."""
+        return 201, call(self.campaigns.post_to_wall, self._viewer(request), campaign_id,
+                         sealed(self.campaigns.post_to_wall, read_json(request)))
+
+    @http("POST", "/api/campaigns/<string:campaign_id>/pledges")
+    @api
+    @accepts(body=Pledge)
+    def pledge(self, request, campaign_id):
+        """Promise an action (signed in): `action`, `kind`, `credit` (show my handle once it is done)."""
+        return 201, call(self.campaigns.pledge, self._viewer(request), campaign_id, read_json(request))
+
+    @http("GET", "/api/campaigns/<string:campaign_id>/pledges")
+    @api
+    def campaign_pledges(self, request, campaign_id):
+        """Every pledge (owners); a handle only where its supporter asked to be credited."""
+        return call(self.campaigns.campaign_pledges, self._viewer(request), campaign_id)
+
+    @http("POST", "/api/campaigns/<string:campaign_id>/pledges/<string:pledge_id>/done")
+    @api
+    def pledge_done(self, request, campaign_id, pledge_id):
+        """Mark a pledged action done (owners): the campaign's page shows it."""
+        return call(self.campaigns.pledge_done, self._viewer(request), campaign_id, pledge_id)
+
+    @http("POST", "/api/campaigns/<string:campaign_id>/owner-invitations")
+    @api
+    def invite_owner(self, request, campaign_id):
+        """A one-time code for a co-owner (the creator), to give them privately; valid 7 days."""
+        return 201, call(self.campaigns.invite_owner, self._viewer(request), campaign_id)
+
+    @http("POST", "/api/campaigns/<string:campaign_id>/owners")
+    @api
+    @accepts(body=OwnerInvitation)
+    def join_as_owner(self, request, campaign_id):
+        """Become a co-owner with the creator's code (signed in)."""
+        return call(self.campaigns.join_as_owner, self._viewer(request), campaign_id, read_json(request))
+
+    @http("DELETE", "/api/campaigns/<string:campaign_id>/owners/<string:account_id>")
+    @api
+    def remove_owner(self, request, campaign_id, account_id):
+        """The creator removes a co-owner, or a co-owner leaves."""
+        call(self.campaigns.remove_owner, self._viewer(request), campaign_id, account_id)
+        return 204, None

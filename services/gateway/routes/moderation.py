@@ -1,5 +1,6 @@
 """Moderation: the flag queue, hiding requests, suspending accounts, vetting volunteers."""
 
+from services.campaigns.schemas import Dispute
 from services.common.flags import ModerationNote
 from services.common.schemas import Paging
 
@@ -37,6 +38,31 @@ class ModerationRoutes(RoutesBase):
     def reject_letter(self, request, letter_id):
         """Reject a letter: nobody but moderators ever reads it."""
         return call(self.campaigns.moderate_letter, self._viewer(request), letter_id, {"decision": "reject"})
+
+    @http("GET", "/api/moderation/wall")
+    @api
+    def wall_to_moderate(self, request):
+        """Families' wall posts waiting for a moderator, oldest first."""
+        return call(self.campaigns.wall_to_moderate, self._viewer(request))
+
+    @http("POST", "/api/moderation/wall/<string:post_id>/approve")
+    @api
+    def approve_wall_post(self, request, post_id):
+        """Show a wall post (while its campaign is public)."""
+        return call(self.campaigns.moderate_wall_post, self._viewer(request), post_id, {"decision": "approve"})
+
+    @http("POST", "/api/moderation/wall/<string:post_id>/reject")
+    @api
+    def reject_wall_post(self, request, post_id):
+        """Reject a wall post: it is never shown."""
+        return call(self.campaigns.moderate_wall_post, self._viewer(request), post_id, {"decision": "reject"})
+
+    @http("POST", "/api/moderation/campaigns/<string:campaign_id>/disputed")
+    @api
+    @accepts(body=Dispute)
+    def set_disputed(self, request, campaign_id):
+        """Mark a campaign as disputed (its page says so), or clear it: `{disputed, note?}`."""
+        return call(self.campaigns.set_disputed, self._viewer(request), campaign_id, read_json(request))
 
     @http("POST", "/api/moderation/requests/<string:request_id>/hide")
     @api

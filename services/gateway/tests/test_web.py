@@ -98,18 +98,26 @@ def test_a_campaign_page_renders_for_its_owner_and_for_anyone_right_to_left():
                 "prisoner_country": "IR", "prisoner_status": "sentenced", "detained_on": "2026-03-01",
                 "days_detained": 276, "language": "fa", "prisoner": {"name": "Dr. Example"},
                 "support": {"total": 60, "by_country": {"DE": 30}}, "is_owner": False,
-                "created_at": "2026-03-02T10:00:00+00:00"}
+                "created_at": "2026-03-02T10:00:00+00:00", "disputed": False, "asks": [], "done": [],
+                "timeline": [{"id": "t" * 32, "kind": "sentenced", "date": "2026-09-01", "source": "The lawyer",
+                              "details": "Six years", "visibility": "public"}],
+                "wall": [{"id": "w" * 32, "text": "We wait for you.", "posted_at": "2026-09-02T10:00:00+00:00"}]}
     context = dict(lang="fa", dir="rtl", fmt=i18n.Formatter("fa"), languages=i18n.ENDONYMS, csrf="token",
                    path="/campaigns/x", done=None, errors={}, error=None, countries=[("DE", "آلمان")],
-                   prisoner_fields=PRISONER_FIELDS, form={})
+                   prisoner_fields=PRISONER_FIELDS, form={}, pledges=None, ask_skills=[("press", "Press")],
+                   language_choices=[("fa", "فارسی")], ask_warnings=[])
     html = environment("fa").get_template("campaign.html").render(me=None, campaign=campaign, **context)
     assert '<html lang="fa" dir="rtl">' in html and "Dr. Example" in html and "/campaigns/" + "c" * 32 + "/sign" in html
-    assert "/owners" not in html  # nothing of the owners' controls for anyone else
-    owner = dict(campaign, is_owner=True, consent_review_due=True, consent={f: "owners" for f in PRISONER_FIELDS})
+    assert "Six years" in html and "We wait for you." in html
+    assert "/owners" not in html and "/timeline" not in html  # nothing of the owners' controls for anyone else
+    owner = dict(campaign, is_owner=True, consent_review_due=True, consent={f: "owners" for f in PRISONER_FIELDS},
+                 owners=1, is_creator=True)
     html = environment("fa").get_template("campaign.html").render(me={"role": "activist", "handle": "f"},
-                                                                 campaign=owner, **context)
+                                                                 campaign=owner, **dict(context, pledges={"items": []}))
     assert html.count("/owners") == 3  # confirm consent; two of pause / quiet / public
+    assert "/timeline/" + "t" * 32 + "/remove" in html and "/invite" in html
     paused = dict(owner, mode="paused")
     html = environment("en").get_template("campaign.html").render(me={"role": "activist", "handle": "f"},
-                                                                 campaign=paused, **dict(context, lang="en", dir="ltr"))
+                                                                 campaign=paused, **dict(context, lang="en", dir="ltr",
+                                                                                         pledges={"items": []}))
     assert "/sign" not in html and "Make it public" in html

@@ -4,7 +4,7 @@ translator's page of a letter. Forms only, no JavaScript, like every page."""
 from werkzeug.wrappers import Response
 
 from services.campaigns.letters import DELIVERY
-from services.campaigns.schemas import LEVELS, PRISONER_FIELDS, PRISONER_STATUSES
+from services.campaigns.schemas import ASK_SKILLS, LEVELS, PLEDGE_KINDS, PRISONER_FIELDS, PRISONER_STATUSES, TIMELINE_KINDS
 from services.common.errors import ConfirmationRequired, ValidationFailed
 
 from ..http import call, http, sealed
@@ -29,9 +29,9 @@ class CampaignPages(RoutesBase):
     @http("GET", "/campaigns")
     @page()
     def campaigns_page(self, request, page):
-        query = {key: request.args[key] for key in ("country", "prisoner_status", "before")
+        query = {key: request.args[key] for key in ("q", "country", "prisoner_status", "before")
                  if request.args.get(key)}
-        listed = call(self.campaigns.list_campaigns, query)
+        listed = self.find_campaigns(dict(query))
         return page.render("campaigns.html", listed=listed, query=query, statuses=PRISONER_STATUSES,
                            countries=page.fmt.countries())
 
@@ -62,8 +62,89 @@ class CampaignPages(RoutesBase):
     @page()
     def campaign_page(self, request, page, campaign_id):
         campaign = call(self.campaigns.get_campaign, page.viewer, campaign_id)
-        return page.render("campaign.html", campaign=campaign, countries=page.fmt.countries(),
-                           prisoner_fields=PRISONER_FIELDS, form={})
+        return self._campaign(page, campaign)
+
+    def _campaign(self, page, campaign, status=200, **context):
+        pledges = call(self.campaigns.campaign_pledges, page.viewer, campaign["id"]) if campaign["is_owner"] else None
+        return page.render("campaign.html", status=status, campaign=campaign, countries=page.fmt.countries(),
+                           prisoner_fields=PRISONER_FIELDS, timeline_kinds=TIMELINE_KINDS, levels=LEVELS,
+                           pledge_kinds=PLEDGE_KINDS, pledges=pledges, form=context.pop("form", {}),
+                           ask_skills=[(skill, page.fmt.skill(skill)) for skill in ASK_SKILLS],
+                           language_choices=page.fmt.language_choices(), ask_warnings=context.pop("ask_warnings", []),
+                           **context)
+
+    def _campaign_form(self, request, page, campaign_id, method, names, checkboxes=(), done="saved", seal=True):
+        """One of the campaign page's forms: sent, or the page again with the fields' errors."""
+        data = forms.pick(request.form, names=names, checkboxes=checkboxes)
+        proxy = getattr(self.campaigns, method)
+        try:
+            call(proxy, page.viewer, campaign_id, sealed(proxy, data) if seal else data)
+        except ValidationFailed as exc:
+            campaign = call(self.campaigns.get_campaign, page.viewer, campaign_id)
+            return self._campaign(page, campaign, status=400, errors=page.field_errors(exc), form=data)
+        return page.redirect(f"/campaigns/{campaign_id}", done=done)
+
+    @http("POST", "/campaigns/<string:campaign_id>/timeline")
+    @page(signed_in=True)
+    def timeline_add(self, request, page, campaign_id):
+        return self._campaign_form(request, page, campaign_id, "add_timeline_entry",
+                                   ("kind", "date", "source", "details", "visibility"))
+
+    @http("POST", "/campaigns/<string:campaign_id>/timeline/<string:entry_id>/remove")
+    @page(signed_in=True)
+    def timeline_remove(self, request, page, campaign_id, entry_id):
+        call(self.campaigns.remove_timeline_entry, page.viewer, campaign_id, entry_id)
+        return page.redirect(f"/campaigns/{campaign_id}", done="saved")
+
+    @http("POST", "/campaigns/<string:campaign_id>/asks")
+    @page(signed_in=True)
+    def ask_form(self, request, page, campaign_id):
+        data = forms.pick(request.form, names=("title", "body", "urgency"), lists=("skills", "languages"),
+                          checkboxes=("confirm_public",))
+        try:
+            call(self.campaigns.post_ask, page.viewer, campaign_id, data)
+        except ValidationFailed as exc:
+            campaign = call(self.campaigns.get_campaign, page.viewer, campaign_id)
+            return self._campaign(page, campaign, status=400, errors=page.field_errors(exc), form=data)
+        except ConfirmationRequired as exc:
+            campaign = call(self.campaigns.get_campaign, page.viewer, campaign_id)
+            return self._campaign(page, campaign, status=422, ask_warnings=sorted(exc.fields or {}), form=data)
+        return page.redirect(f"/campaigns/{campaign_id}", done="asked")
+
+    @http("POST", "/campaigns/<string:campaign_id>/wall")
+    @page(signed_in=True)
+    def wall_post(self, request, page, campaign_id):
+        return self._campaign_form(request, page, campaign_id, "post_to_wall", ("text",), done="wall_posted")
+
+    @http("POST", "/campaigns/<string:campaign_id>/pledge")
+    @page(signed_in=True)
+    def pledge_form(self, request, page, campaign_id):
+        return self._campaign_form(request, page, campaign_id, "pledge", ("action", "kind"), ("credit",),
+                                   done="pledged", seal=False)
+
+    @http("POST", "/campaigns/<string:campaign_id>/pledges/<string:pledge_id>/done")
+    @page(signed_in=True)
+    def pledge_done_page(self, request, page, campaign_id, pledge_id):
+        call(self.campaigns.pledge_done, page.viewer, campaign_id, pledge_id)
+        return page.redirect(f"/campaigns/{campaign_id}", done="saved")
+
+    @http("POST", "/campaigns/<string:campaign_id>/invite")
+    @page(signed_in=True)
+    def invite_owner_page(self, request, page, campaign_id):
+        """The creator's one-time code for a co-owner, shown once (only its hash is kept)."""
+        invitation = call(self.campaigns.invite_owner, page.viewer, campaign_id)
+        return page.render("campaign_invite.html", campaign_id=campaign_id, invitation=invitation)
+
+    @http("GET", "/campaigns/<string:campaign_id>/join")
+    @page(signed_in=True)
+    def join_form(self, request, page, campaign_id):
+        return page.render("campaign_join.html", campaign_id=campaign_id, code=request.args.get("code", ""))
+
+    @http("POST", "/campaigns/<string:campaign_id>/join")
+    @page(signed_in=True)
+    def join(self, request, page, campaign_id):
+        call(self.campaigns.join_as_owner, page.viewer, campaign_id, forms.pick(request.form, names=("code",)))
+        return page.redirect(f"/campaigns/{campaign_id}", done="joined")
 
     @http("POST", "/campaigns/<string:campaign_id>/sign")
     @page()
@@ -79,7 +160,7 @@ class CampaignPages(RoutesBase):
         return page.redirect(f"/campaigns/{campaign_id}", done="signed")
 
     @http("POST", "/campaigns/<string:campaign_id>/owners")
-    @page(signed_in=True, roles=("activist",))
+    @page(signed_in=True)
     def owners_change(self, request, page, campaign_id):
         """An owner's one-click changes: the mode (pause, quiet, public), or consent confirmed again."""
         change = forms.pick(request.form, names=("mode",), checkboxes=("consent_confirmed",))
@@ -116,21 +197,21 @@ class CampaignPages(RoutesBase):
                            warnings=warnings or [], language_choices=page.fmt.language_choices())
 
     @http("GET", "/campaigns/<string:campaign_id>/letters")
-    @page(signed_in=True, roles=("activist",))
+    @page(signed_in=True)
     def letters_page(self, request, page, campaign_id):
         letters = call(self.campaigns.campaign_letters, page.viewer, campaign_id)
         waiting = sum(1 for letter in letters["items"] if letter["needs_translation"] and not letter["translation"])
         return page.render("campaign_letters.html", letters=letters, waiting=waiting, deliveries=DELIVERY)
 
     @http("POST", "/campaigns/<string:campaign_id>/letters/<string:letter_id>/delivery")
-    @page(signed_in=True, roles=("activist",))
+    @page(signed_in=True)
     def mark_letter_page(self, request, page, campaign_id, letter_id):
         call(self.campaigns.mark_letter, page.viewer, campaign_id, letter_id,
              forms.pick(request.form, names=("delivery",)))
         return page.redirect(f"/campaigns/{campaign_id}/letters", done="saved")
 
     @http("GET", "/campaigns/<string:campaign_id>/bundle.pdf")
-    @page(signed_in=True, roles=("activist",))
+    @page(signed_in=True)
     def bundle_pdf(self, request, page, campaign_id):
         """The printable bundle, for the pages' signed-in owners (the API's is for bearer tokens)."""
         letters = call(self.campaigns.campaign_letters, page.viewer, campaign_id)

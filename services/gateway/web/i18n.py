@@ -81,6 +81,13 @@ LABELS = {
                         "charged": N_("Charged"), "tried": N_("On trial"), "sentenced": N_("Sentenced"),
                         "transferred": N_("Transferred"), "hunger_strike": N_("On hunger strike"),
                         "released": N_("Released"), "exiled": N_("Exiled")},
+    "timeline_kind": {"detained": N_("Detained"), "disappeared": N_("Disappeared"), "charged": N_("Charged"),
+                      "tried": N_("Tried"), "sentenced": N_("Sentenced"), "transferred": N_("Transferred"),
+                      "hunger_strike": N_("Hunger strike"), "appeal": N_("Appeal"),
+                      "visit_denied": N_("Visits denied"), "health": N_("Health"), "released": N_("Released"),
+                      "exiled": N_("Exiled"), "other": N_("Other")},
+    "pledge_kind": {"press": N_("An article or a broadcast"), "policy": N_("A question to lawmakers or a government"),
+                    "legal": N_("Legal help"), "letter": N_("Letters"), "other": N_("Something else")},
     "campaign_mode": {"public": N_("Public: listed, anyone can find it"),
                       "quiet": N_("Quiet: only people with the link reach it"),
                       "paused": N_("Paused: hidden from everyone but its owners")},
@@ -93,7 +100,9 @@ LABELS = {
     "origin": {"matching": N_("Proposed by the platform"), "offer": N_("Offered by the volunteer"),
                "invitation": N_("Invited by you")},
     "report": {"requests": N_("Requests"), "response-times": N_("Hours to the first proposal (median)"),
-               "skill": N_("by skill"), "country": N_("by country"), "month": N_("by month")},
+               "campaigns": N_("Campaigns for prisoners of conscience"),
+               "skill": N_("by skill"), "country": N_("by country"), "month": N_("by month"),
+               "status": N_("by the prisoner's status")},
 }
 
 
@@ -159,7 +168,11 @@ class Formatter:
         return text.translate(NATIVE_DIGITS[self.lang]) if self.lang in NATIVE_DIGITS else text
 
     def date(self, value):
-        return self._digits(dates.format_date(value, "long", locale=self.locale)) if value else ""
+        if not value:
+            return ""
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value).date()
+        return self._digits(dates.format_date(value, "long", locale=self.locale))
 
     def datetime(self, value):
         if not value:

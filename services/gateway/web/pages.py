@@ -64,6 +64,11 @@ DONE = {
     "rejected": N_("You declined this offer. The next candidate will be asked."),
     "campaign_started": N_("Your campaign is started. Only the details you allowed are shown to others."),
     "signed": N_("Thank you. Your support is counted; your name and email are shown nowhere."),
+    "wall_posted": N_("Your message waits for a moderator; it shows on the wall while the campaign is public."),
+    "pledged": N_("Thank you. The family sees your promise; once they mark it done, the page shows what was done."),
+    "joined": N_("You are an owner of this campaign now."),
+    "asked": N_("Your ask is posted as a need. Verified journalists, lawmakers' staff or lawyers with the skill "
+                "will be asked."),
     "letter_sent": N_("Thank you. A moderator reads your letter before the family gets it; they never learn "
                       "who wrote it."),
     "ended": N_("The helper's access has ended: they no longer read the request or the conversation. "

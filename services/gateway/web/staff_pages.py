@@ -22,7 +22,8 @@ MODERATION = {
 }
 # The charts of the dashboard: (report, by) -> the figure drawn.
 CHARTS = (("requests", "skill", "requests"), ("requests", "country", "requests"),
-          ("requests", "month", "requests"), ("response-times", "month", "hours_to_first_proposal_p50"))
+          ("requests", "month", "requests"), ("response-times", "month", "hours_to_first_proposal_p50"),
+          ("campaigns", "country", "campaigns"), ("campaigns", "status", "campaigns"))
 
 
 class StaffPages(RoutesBase):
@@ -60,7 +61,8 @@ class StaffPages(RoutesBase):
         figures = []
         for report, by, column in CHARTS:
             data = call(self.search.analytics_report, page.viewer, report, {"by": by}, timeout=30)
-            name = {"skill": page.fmt.skill, "country": page.fmt.country}.get(by, str)
+            name = {"skill": page.fmt.skill, "country": page.fmt.country,
+                    "status": lambda status: page.fmt.label("prisoner_status", status)}.get(by, str)
             rows = [(name(row[by]), row.get(column)) for row in data["rows"]]
             if by != "month":
                 rows.sort(key=lambda item: -(item[1] or 0))
