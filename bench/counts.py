@@ -6,8 +6,8 @@ in every process, services/common/commandcount.py; the timers' ticks are counted
 out), and broker deliveries and publishes (RabbitMQ's own per-queue counters, on the platform's
 vhost). The actions: a volunteer signing up and filling in their profile, a volunteer editing
 their profile, a need posted through the gateway that k volunteers fit (each proposed, notified in
-the inbox, and the need indexed), one at a time, and a supporter signing a campaign that already
-holds many signatures.
+the inbox, and the need indexed), one at a time, a supporter signing a campaign that already
+holds many signatures, a supporter writing a letter to it and a moderator approving one.
 
     ./dev bench counts [--requests 8] [--open-needs 30]
 """
@@ -18,16 +18,18 @@ import time
 import uuid
 from collections import Counter
 
+from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.rabbit import Client as RabbitClient
 
 from services.common import commandcount, mongo
 from tests.e2e.platform import Client, Platform
-from tests.support import wait_until
+from tests.support import operator_command, wait_until
 
 NEED = {"title": "A lawyer for an asylum appeal", "body": "A family needs a lawyer who reads Persian for an appeal.",
         "skills": ["legal"], "languages": ["fa"], "country": "IR", "urgency": "high", "visibility": "public"}
 CAMPAIGN = {"title": "Free the two doctors", "story": "Two doctors held for treating wounded protesters.",
             "language": "fa", "prisoner_country": "IR"}
+LETTER = {"text": "We think of you every day; you are not forgotten.", "language": "fa"}
 PROFILE = {"skills": ["legal"], "languages": ["fa", "en"], "countries": ["IR"], "bio": "Asylum lawyer.",
            "availability_hours": 10, "max_active_matches": 20}
 # Long enough for RabbitMQ's statistics (sampled every 5 s) and each process's counts file (written
@@ -74,6 +76,13 @@ class Meter:
         broker = {key: (broker_after[key] - broker_before[key]) / times for key in ("deliveries", "publishes")}
         return {"by_handler": by_handler, "by_service": dict(by_service), "commands": sum(by_service.values()),
                 "broker": broker}
+
+
+def appointed(platform, client, role):
+    """What an operator does (`./dev admin grant-role`); the person signs in again to take it up."""
+    with ClusterRpcProxy(platform.config, timeout=20) as rpc:
+        rpc.profiles.grant_role(operator_command({"handle": client.account["handle"], "role": role}, platform.config))
+    return client.sign_in_again()
 
 
 def volunteer(platform, profile=PROFILE):
@@ -125,6 +134,20 @@ def measure_all(platform, meter, requests=8, open_needs=30, top_k=5, signed_befo
             lambda: [supporters.call("POST", f"/api/campaigns/{campaign_id}/signatures",
                                      {"country": "FR", "email": f"{uuid.uuid4().hex}@example.org"})
                      for _ in range(requests)], requests)
+
+        # Letters, on a campaign that already holds many, and a moderators' queue that is not empty.
+        writer = Client(platform).sign_up(f"writer-{uuid.uuid4().hex[:6]}", "volunteer")
+        for _ in range(signed_before // 4):
+            writer.call("POST", f"/api/campaigns/{campaign_id}/letters", LETTER)
+        letter_ids = []
+        results["supporter writes a letter"] = meter.measure(
+            lambda: letter_ids.extend(writer.call("POST", f"/api/campaigns/{campaign_id}/letters", LETTER).json()["id"]
+                                      for _ in range(requests)), requests)
+        moderator = appointed(platform, Client(platform).sign_up(f"mod-{uuid.uuid4().hex[:6]}", "activist"),
+                              "moderator")
+        results["moderator approves a letter"] = meter.measure(
+            lambda: [moderator.call("POST", f"/api/moderation/letters/{letter_id}/approve") for letter_id in letter_ids],
+            requests)
         return results
     finally:
         client.close()
