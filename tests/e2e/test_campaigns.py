@@ -392,7 +392,7 @@ def test_a_moderator_marks_a_campaign_disputed(platform, family, person, appoint
     assert "Disputed" in WebVisitor(platform).get(f"/campaigns/{campaign_id}").text
 
 
-def test_the_campaign_page_adds_moments_wall_posts_pledges_and_a_co_owner(platform, family):
+def test_the_campaign_page_adds_moments_wall_posts_pledges_and_a_co_owner(platform, family, moderator, anyone):
     campaign_id = new_campaign(family)["id"]
     owner = WebVisitor(platform).sign_in(family.account["handle"])
     added = owner.post(f"/campaigns/{campaign_id}/timeline", {"kind": "charged", "date": "2026-04-02",
@@ -400,7 +400,13 @@ def test_the_campaign_page_adds_moments_wall_posts_pledges_and_a_co_owner(platfo
     assert added.status_code == 200 and "done=saved" in added.url and "Article 286" in added.text
     bad = owner.post(f"/campaigns/{campaign_id}/timeline", {"kind": "charged", "date": "someday"})
     assert bad.status_code == 400 and "date" in field_errors(bad.text)
-    assert "done=wall_posted" in owner.post(f"/campaigns/{campaign_id}/wall", {"text": "We wait for you."}).url
+    wall_text = f"We wait for you. {uuid.uuid4().hex[:6]}"
+    assert "done=wall_posted" in owner.post(f"/campaigns/{campaign_id}/wall", {"text": wall_text}).url
+    staff = WebVisitor(platform).sign_in(moderator.account["handle"])
+    queue = staff.get("/moderation").text
+    post_id = re.search(r'action="/moderation/wall/([0-9a-f]{32})/approve"', queue[queue.index(wall_text):]).group(1)
+    assert "done=moderated" in staff.post(f"/moderation/wall/{post_id}/approve").url
+    assert [p["text"] for p in anyone.call("GET", f"/api/campaigns/{campaign_id}").json()["wall"]] == [wall_text]
     supporter = WebVisitor(platform).sign_up(unique("web-supporter"), "volunteer")
     page = supporter.get(f"/campaigns/{campaign_id}")
     assert "Article 286" in page.text and 'action="/campaigns/' + campaign_id + '/pledge"' in page.text
