@@ -20,14 +20,14 @@ import pytest
 from services.common import mongo, pgindex
 from services.common.config import load_config
 from services.common.queryshapes import shape
-from services.matching import storage as matching_storage
+from services.matching import store as matching_store
 from services.notify import storage as notify_storage
 from services.profiles import storage as profiles_storage
 from services.requests import storage as requests_storage
 from services.search import analytics
 
 PREPARE = {"profiles": profiles_storage.prepare, "requests": requests_storage.prepare,
-           "matching": matching_storage.prepare, "notify": notify_storage.prepare, "search": analytics.prepare}
+           "matching": matching_store.prepare, "notify": notify_storage.prepare, "search": analytics.prepare}
 
 # Collections that stay small whatever the traffic, where a scan costs little and does not grow.
 BOUNDED = {

@@ -17,17 +17,16 @@ from services.common.schemas import trusted_viewer
 from services.common.topology import ReliableEventDispatcher
 from services.common.trust import ViewerAudience
 
-from . import storage
 from .index import CandidateIndexProvider
-from .store import MongoMatchStore
+from .store import VOLUNTEERS, MongoMatchStore, prepare
 from .workflow import DEFAULT_EXPIRY_S, SOURCE, Matchmaker
 
 
 class MatchingService(consumer.LedgerUpkeep):
     name = SOURCE
 
-    db = ServiceDatabase(prepare=storage.prepare)
-    index = CandidateIndexProvider(storage.VOLUNTEERS)
+    db = ServiceDatabase(prepare=prepare)
+    index = CandidateIndexProvider(VOLUNTEERS)
     dispatch = ReliableEventDispatcher()
     config = Config()
     viewer_audience = ViewerAudience()  # a signed viewer counts only in the call it was signed for
@@ -131,4 +130,4 @@ class MatchingService(consumer.LedgerUpkeep):
     @timer(interval=10)
     def sync_index(self):
         """Pick up volunteers another replica changed."""
-        self.index.sync(self.db[storage.VOLUNTEERS])
+        self.index.sync(self.db[VOLUNTEERS])

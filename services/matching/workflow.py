@@ -16,7 +16,9 @@ from services.common.readmodel import CREATED
 from services.common.schemas import Paging, load_or_fail
 from services.common.trust import keyring
 
-from . import lifecycle, scoring, storage
+from . import lifecycle, scoring
+from .store import PROFILE_FIELDS
+from .store import match_id as match_id_for
 from .schemas import DeclineInput, Invitation, MatchId, RequestId
 
 SOURCE = "matching"
@@ -55,7 +57,7 @@ class Matchmaker:
         before = self.store.volunteer(data["profile_id"])
         if data["role"] != "volunteer" and before is None:
             return
-        fields_ = {key: data[key] for key in storage.PROFILE_FIELDS}
+        fields_ = {key: data[key] for key in PROFILE_FIELDS}
         # What follows runs even when this version is already stored: a first delivery may have
         # stored it and then died (the database went away) before the rest was done. Each step
         # works from what is stored now, so running it again, or for an older event, is harmless.
@@ -212,7 +214,7 @@ class Matchmaker:
         count before these; None: count it afresh). Returns {volunteer id: volunteer as now stored}
         for the proposals that are new (not a redelivery's)."""
         now = utcnow()
-        matches = [lifecycle.new_match(storage.match_id(request["_id"], volunteer["_id"]), request,
+        matches = [lifecycle.new_match(match_id_for(request["_id"], volunteer["_id"]), request,
                                        volunteer["_id"], value, reasons, now, self.expiry_s, origin)
                    for volunteer, value, reasons in candidates]
         # One act, one event: the batch travels once, and each match document carries it in its
@@ -327,7 +329,7 @@ class Matchmaker:
             # What the volunteer cannot read they cannot offer on (and learn nothing of): a
             # private request is only ever proposed or invited.
             raise NotFound("No such request.")
-        match_id = storage.match_id(request_id, viewer["account_id"])
+        match_id = match_id_for(request_id, viewer["account_id"])
         existing = self.store.match(match_id)
         if existing is not None:
             if existing["status"] == "proposed":
@@ -363,7 +365,7 @@ class Matchmaker:
             # Only someone active and listed in the directory: anyone else is "not there".
             raise NotFound("No such volunteer in the directory.", {"volunteer_id": "Not in the directory."})
         lifecycle.check_may_help(request, volunteer)
-        match_id = storage.match_id(request_id, volunteer_id)
+        match_id = match_id_for(request_id, volunteer_id)
         existing = self.store.match(match_id)
         if existing is not None:
             if existing["status"] in lifecycle.PENDING + ("confirmed",):

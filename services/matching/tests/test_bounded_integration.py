@@ -2,13 +2,13 @@
 platform holds: counted on the real store (FerretDB on PostgreSQL) with pymongo's command
 monitoring (services/common/commandcount.py). Counts, not times: they do not depend on the machine.
 
-Before `wants` (storage.py), the same sign-up walked every open need with one of the volunteer's
+Before `wants` (store.py), the same sign-up walked every open need with one of the volunteer's
 skills and counted each one's matches: two commands per open need.
 """
 import uuid
 
 from services.common.commandcount import COUNTER
-from services.matching import storage
+from services.matching import store as matching_store
 from services.matching.index import CandidateIndex
 from services.matching.store import MongoMatchStore
 from services.matching.tests.test_workflow import profile, request
@@ -26,7 +26,7 @@ def commands_of(db, action):
 
 def test_a_sign_up_costs_the_same_with_100_or_5000_open_needs_that_hold_their_k(db_for):
     db = db_for("matching")
-    storage.prepare(db)
+    matching_store.prepare(db)
     store = MongoMatchStore(db, lambda event_type, payload: None)
     matchmaker = Matchmaker(store, CandidateIndex(buckets=8), top_k=2, expiry_s=3600)
     for pid in ("lawyer-1", "lawyer-2"):
@@ -44,14 +44,14 @@ def test_a_sign_up_costs_the_same_with_100_or_5000_open_needs_that_hold_their_k(
             profile(pid, skills=["legal", "translation"], languages=["fa", "ps"])))
 
     with_100 = sign_up("translator-1")
-    asked = {m["request_id"] for m in db[storage.MATCHES].find({"volunteer_id": "translator-1"})}
+    asked = {m["request_id"] for m in db[matching_store.MATCHES].find({"volunteer_id": "translator-1"})}
     assert asked == {"translation-0", "translation-1", "translation-2"}
 
     # 4,900 more needs in the same state, as the real path left the first 100.
     full = store.request("legal-0")
-    db[storage.REQUESTS].insert_many([dict(full, _id=uuid.uuid4().hex) for _ in range(4900)])
+    db[matching_store.REQUESTS].insert_many([dict(full, _id=uuid.uuid4().hex) for _ in range(4900)])
     with_5000 = sign_up("translator-2")
-    asked = {m["request_id"] for m in db[storage.MATCHES].find({"volunteer_id": "translator-2"})}
+    asked = {m["request_id"] for m in db[matching_store.MATCHES].find({"volunteer_id": "translator-2"})}
     assert asked == {"translation-0", "translation-1", "translation-2"}  # still wanting: k = 2
 
     print(f"\nsign-up with 100 open needs: {with_100} commands; with 5,000: {with_5000}")

@@ -100,27 +100,28 @@ def test_replicas_keep_their_candidate_indexes_in_step_through_the_database(db_f
     from datetime import timedelta
 
     from services.common.events import utcnow
-    from services.matching import storage
+    from services.matching import store as matching_store
     from services.matching.index import CandidateIndex
 
     db = db_for("matching")
-    storage.prepare(db)
+    matching_store.prepare(db)
+    store = matching_store.MongoMatchStore(db, dispatch=None)
     fields = {"handle": "v", "role": "volunteer", "status": "active", "skills": ["legal"], "languages": ["fa"],
               "countries": ["IR"], "availability_hours": 5, "max_active_matches": 3, "verified": False}
     mine, theirs = CandidateIndex(), CandidateIndex()
     since = utcnow() - timedelta(seconds=1)
 
-    storage.remember_profile(db, "lawyer", fields, version=1)  # written by "mine"
-    mine.put(storage.volunteer(db, "lawyer"))
+    store.remember_profile("lawyer", fields, version=1)  # written by "mine"
+    mine.put(store.volunteer("lawyer"))
     assert "lawyer" not in theirs
 
-    assert theirs.sync(db[storage.VOLUNTEERS], since) == 1  # the other replica's write: read
+    assert theirs.sync(db[matching_store.VOLUNTEERS], since) == 1  # the other replica's write: read
     assert "lawyer" in theirs
-    assert mine.sync(db[storage.VOLUNTEERS], since) == 0  # its own write: not read again
+    assert mine.sync(db[matching_store.VOLUNTEERS], since) == 0  # its own write: not read again
 
-    storage.remember_profile(db, "lawyer", dict(fields, status="suspended"), version=2)  # by "theirs"
-    theirs.put(storage.volunteer(db, "lawyer"))
-    assert mine.sync(db[storage.VOLUNTEERS], since) == 1
+    store.remember_profile("lawyer", dict(fields, status="suspended"), version=2)  # by "theirs"
+    theirs.put(store.volunteer("lawyer"))
+    assert mine.sync(db[matching_store.VOLUNTEERS], since) == 1
     assert "lawyer" not in mine  # suspended: no longer a candidate
 
 

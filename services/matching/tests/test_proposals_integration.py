@@ -218,16 +218,16 @@ def test_a_rejection_asks_the_next(matching, deliver, config, db_for):
 def test_a_confirmation_that_loses_a_race_gives_the_request_back(matching, deliver, config, db_for, monkeypatch):
     """The match moved (withdrawn: the volunteer left) between the author's read and the write:
     the request must not stay taken by nobody, never to be proposed or confirmed again."""
-    from services.matching import storage
+    from services.matching.store import MongoMatchStore
     container = matching()
     three_lawyers(container, deliver)
     db = db_for("matching")
     with ServiceRpcProxy("matching", config) as rpc:
         match_id = db.matches.find_one({"volunteer_id": "b"})["_id"]
         rpc.accept_match(viewer("b"), match_id)
-        stale = storage.match(db, match_id)
+        stale = MongoMatchStore(db, dispatch=None).match(match_id)
         db.matches.update_one({"_id": match_id}, {"$set": {"status": "withdrawn"}, "$inc": {"version": 1}})
-        monkeypatch.setattr(storage, "match", lambda _db, _id: dict(stale))
+        monkeypatch.setattr(MongoMatchStore, "match", lambda _store, _id: dict(stale))
         with pytest.raises(Conflict):
             rpc.confirm_match(AUTHOR, match_id, author_decision(match_id, AUTHOR_ID))
     assert db.requests.find_one({"_id": "r1"})["taken_by"] is None

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from services.common.readmodel import CREATED, UPDATED
-from services.matching import lifecycle, storage
-from services.matching.store import InMemoryMatchStore, MongoMatchStore
+from services.matching import lifecycle
+from services.matching.store import InMemoryMatchStore, MongoMatchStore, match_id, prepare
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
 REQUEST = {"author_id": "author", "skills": ["legal"], "languages": ["fa"], "country": "IR", "urgency": "high",
@@ -27,7 +27,7 @@ def store(request):
         store = InMemoryMatchStore(dispatch)
     else:
         db = request.getfixturevalue("db_for")("matching")
-        storage.prepare(db)
+        prepare(db)
         store = MongoMatchStore(db, dispatch)
     store.published_events = published
     return store
@@ -35,7 +35,7 @@ def store(request):
 
 def proposal(request_id, volunteer_id, expiry_s=3600, now=NOW):
     request = dict(REQUEST, _id=request_id)
-    return lifecycle.new_match(storage.match_id(request_id, volunteer_id), request, volunteer_id, 0.5, [], now,
+    return lifecycle.new_match(match_id(request_id, volunteer_id), request, volunteer_id, 0.5, [], now,
                                expiry_s)
 
 
@@ -87,7 +87,7 @@ def test_matches_come_newest_first_a_page_at_a_time_with_a_cursor_of_time_and_co
 
 def test_an_authors_invitations_are_counted_since_a_time(store):
     store.remember_request("r1", REQUEST, 1)
-    invited = [lifecycle.new_match(storage.match_id("r1", v), dict(REQUEST, _id="r1"), v, 0.5, [], at, 3600,
+    invited = [lifecycle.new_match(match_id("r1", v), dict(REQUEST, _id="r1"), v, 0.5, [], at, 3600,
                                    origin="invitation")
                for v, at in (("v1", NOW - timedelta(days=2)), ("v2", NOW - timedelta(hours=1)), ("v3", NOW))]
     matched = proposal("r1", "v4")  # proposed by matching, not invited

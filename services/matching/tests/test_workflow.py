@@ -102,7 +102,7 @@ def test_a_rejection_asks_the_next_and_a_decline_too(world):
 
 
 def test_a_request_is_noted_as_wanting_exactly_while_it_holds_fewer_than_k(world):
-    """What a volunteer's sign-up reads instead of walking every open need (storage.py, `wants`)."""
+    """What a volunteer's sign-up reads instead of walking every open need (store.py, `wants`)."""
     store, matchmaker = world
 
     def wants(request_id="r1"):
