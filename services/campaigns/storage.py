@@ -8,16 +8,15 @@ unmarked is counted by the next `count_stragglers` tick (an equality on `counted
 serves)."""
 import hashlib
 import hmac
-import json
 import uuid
 from datetime import timedelta
 
-from cryptography.fernet import Fernet, MultiFernet
 from nameko.extensions import DependencyProvider
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from services.common import outbox
+from services.common.textseal import BoundText
 
 CAMPAIGNS = "campaigns"
 SIGNATURES = "signatures"
@@ -48,26 +47,20 @@ def prepare(db):
     outbox.prepare(db)
 
 
-class TextAtRest:
+class TextAtRest(BoundText):
     """What a campaign says about the prisoner, and each letter and its translation, at rest: a
     Fernet token made with the first of CAMPAIGN_TEXT_KEYS and bound to the document's id (every
     key in the list opens, so keys rotate). A copy of the database must not give away a name the
     family kept for the owners, nor what a supporter wrote to the person held."""
 
     def __init__(self, keys):
-        keys = [key.strip() for key in (keys or "").split(",") if key.strip()]
-        if not keys:
-            raise ValueError("CAMPAIGN_TEXT_KEYS is not configured (comma-separated Fernet keys, current first)")
-        self.cipher = MultiFernet([Fernet(key) for key in keys])
+        super().__init__(keys, "CAMPAIGN_TEXT_KEYS")
 
-    def seal(self, campaign_id, prisoner):
-        return self.cipher.encrypt(json.dumps([campaign_id, prisoner]).encode()).decode()
+    def seal(self, doc_id, value):
+        return super().seal(doc_id, value)
 
-    def open(self, campaign_id, token):
-        bound_id, prisoner = json.loads(self.cipher.decrypt(token.encode()))
-        if bound_id != campaign_id:
-            raise ValueError(f"the text stored on {campaign_id} is another document's")
-        return prisoner
+    def open(self, doc_id, token):
+        return super().open(doc_id, token)[0]
 
 
 class CampaignKeys(DependencyProvider):

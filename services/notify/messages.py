@@ -5,17 +5,16 @@ made with the first of MESSAGE_KEYS; every key in the list can decrypt, so keys 
 downtime (docs/notify.md). The message id is sealed in with the text and checked on the way
 out, so a token copied onto another message (or another conversation) does not decrypt there.
 """
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import InvalidToken
+
+from services.common.textseal import fernet_keys
 
 from services.common.errors import Conflict, Forbidden, NotFound
 
 
 def cipher_from_config(value):
     """MESSAGE_KEYS ("k1,k2,...", current first) -> MultiFernet. Refuses to run without a key."""
-    keys = [key.strip() for key in (value or "").split(",") if key.strip()]
-    if not keys:
-        raise ValueError("MESSAGE_KEYS is not configured (comma-separated Fernet keys, current first)")
-    return MultiFernet([Fernet(key) for key in keys])
+    return fernet_keys(value, "MESSAGE_KEYS")
 
 
 def seal(cipher, message_id, text):

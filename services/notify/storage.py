@@ -8,7 +8,6 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.common import outbox
 from services.common.due import slot_for, walk_due
-from services.common.events import utcnow
 from services.common.mongo import create_collections
 from services.common.readmodel import apply_if_newer
 

@@ -1,7 +1,7 @@
 """What profiles accepts over RPC and what it returns."""
 import re
 
-from marshmallow import ValidationError, fields, validate, validates
+from marshmallow import ValidationError, fields, validate
 
 from services.common.schemas import ROLES, CountryList, SkillList, StrictSchema
 from services.common.taxonomy import LANGUAGES

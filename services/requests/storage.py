@@ -1,13 +1,12 @@
 """The requests database: one document per request, with its outbox and its text sealed; and flags."""
-import json
 import uuid
 
-from cryptography.fernet import Fernet, MultiFernet
 from nameko.extensions import DependencyProvider
 
 from services.common import flags, outbox
 from services.common.errors import Conflict
 from services.common.events import utcnow
+from services.common.textseal import BoundText
 
 REQUESTS = "requests"
 # Each time a moderator read a private request's text (while a flag on it was open): who, which,
@@ -24,7 +23,7 @@ def prepare(db):
     flags.prepare(db)
 
 
-class RequestText:
+class RequestText(BoundText):
     """A request's title and body at rest: a Fernet token (AES-128-CBC + HMAC-SHA256) made with
     the first of REQUEST_TEXT_KEYS, bound to the request's id; every key in the list opens, so
     keys rotate without downtime (`python -m services.requests.rotate_keys`). A private request's
@@ -32,22 +31,12 @@ class RequestText:
     give it away (public text is sealed the same way, so nothing changes when visibility does)."""
 
     def __init__(self, keys):
-        keys = [key.strip() for key in (keys or "").split(",") if key.strip()]
-        if not keys:
-            raise ValueError("REQUEST_TEXT_KEYS is not configured (comma-separated Fernet keys, current first)")
-        self.cipher = MultiFernet([Fernet(key) for key in keys])
-
-    def seal(self, request_id, title, body):
-        return self.cipher.encrypt(json.dumps([request_id, title, body]).encode()).decode()
+        super().__init__(keys, "REQUEST_TEXT_KEYS")
 
     def open(self, request_id, token):
-        bound_id, title, body = json.loads(self.cipher.decrypt(token.encode()))
-        if bound_id != request_id:
-            raise ValueError(f"the text stored on request {request_id} is another request's")
+        """(title, body)."""
+        title, body = super().open(request_id, token)
         return title, body
-
-    def rotate(self, token):
-        return self.cipher.rotate(token.encode()).decode()
 
 
 class RequestStore:
