@@ -497,6 +497,7 @@ class CampaignsService:
     # ---- co-owners
 
     @rpc(expected_exceptions=DomainError)
+    @sealed_reply()  # whoever copied the code off the bus could take the co-owner's place
     def invite_owner(self, viewer, campaign_id):
         """The creator makes a code for one co-owner (a lawyer, an NGO), given privately; it works
         once, for INVITATION_VALID. Only its hash is kept."""
@@ -514,7 +515,7 @@ class CampaignsService:
     def join_as_owner(self, viewer, campaign_id, payload):
         """A signed-in person with the creator's code becomes a co-owner."""
         viewer = trusted_viewer(viewer)
-        code = load_or_fail(OwnerInvitation(), payload)["code"]
+        code = load_or_fail(OwnerInvitation(), keyring().open(SOURCE, payload))["code"]
         if CampaignId().validate({"campaign_id": campaign_id}):
             raise NotFound("No such campaign.")
         invitation = self.store.redeem(hashlib.sha256(code.encode()).hexdigest(), campaign_id)

@@ -65,6 +65,7 @@ def test_a_whole_journey_leaves_no_secret_in_anything_the_broker_carried(platfor
     # A campaign's details the family kept for themselves, and a supporter's email.
     prisoner_name, family_names, supporter_email = canary("prisoner"), canary("family"), f"{canary('sign')}@example.org"
     letter_text = f"We think of you every day and we will not forget you. {canary('letter')}"
+    wall_text = f"We wait for you at home. {canary('wall')}"
     moderator = appoint(person(f"mod-{uuid.uuid4().hex[:6]}", "activist"), "moderator").sign_in_again()
 
     with Firehose(platform) as firehose:
@@ -111,6 +112,11 @@ def test_a_whole_journey_leaves_no_secret_in_anything_the_broker_carried(platfor
         assert family.call("GET", f"/api/campaigns/{campaign.json()['id']}/letters").json()["items"][0]["text"] == \
             letter_text
         assert family.call("GET", f"/api/campaigns/{campaign.json()['id']}/bundle.pdf").status_code == 200
+        # The family's wall post, read by a moderator; a co-owner's one-time code, made and used.
+        post = family.call("POST", f"/api/campaigns/{campaign.json()['id']}/wall", {"text": wall_text})
+        assert post.status_code == 201 and wall_text in str(moderator.call("GET", "/api/moderation/wall").json())
+        code = family.call("POST", f"/api/campaigns/{campaign.json()['id']}/owner-invitations").json()["code"]
+        assert lawyer.call("POST", f"/api/campaigns/{campaign.json()['id']}/owners", {"code": code}).status_code == 200
         tokens = [lawyer.token, family.token]
         assert family.call("DELETE", "/api/me", {"password": family_password}).status_code == 204
         assert lawyer.call("DELETE", "/api/me", {"password": lawyer_password}).status_code == 204
@@ -127,7 +133,8 @@ def test_a_whole_journey_leaves_no_secret_in_anything_the_broker_carried(platfor
                "private request text": (private_text,), "message text": (message_text, reply_text),
                "session token": tuple(tokens),
                "prisoner's details kept for the owners": (prisoner_name, family_names),
-               "supporter's email": (supporter_email,), "letter of support": (letter_text,)}
+               "supporter's email": (supporter_email,), "letter of support": (letter_text,),
+               "family's wall post": (wall_text,), "co-owner's code": (code,)}
     for kind, values in secrets.items():
         for value in values:
             found = [key for key, text in carried if value in text]

@@ -211,7 +211,8 @@ class CampaignRoutes(RoutesBase):
     @accepts(body=OwnerInvitation)
     def join_as_owner(self, request, campaign_id):
         """Become a co-owner with the creator's code (signed in)."""
-        return call(self.campaigns.join_as_owner, self._viewer(request), campaign_id, read_json(request))
+        return call(self.campaigns.join_as_owner, self._viewer(request), campaign_id,
+                    sealed(self.campaigns.join_as_owner, read_json(request)))
 
     @http("DELETE", "/api/campaigns/<string:campaign_id>/owners/<string:account_id>")
     @api

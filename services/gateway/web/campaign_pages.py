@@ -143,7 +143,8 @@ class CampaignPages(RoutesBase):
     @http("POST", "/campaigns/<string:campaign_id>/join")
     @page(signed_in=True)
     def join(self, request, page, campaign_id):
-        call(self.campaigns.join_as_owner, page.viewer, campaign_id, forms.pick(request.form, names=("code",)))
+        call(self.campaigns.join_as_owner, page.viewer, campaign_id,
+             sealed(self.campaigns.join_as_owner, forms.pick(request.form, names=("code",))))
         return page.redirect(f"/campaigns/{campaign_id}", done="joined")
 
     @http("POST", "/campaigns/<string:campaign_id>/sign")
