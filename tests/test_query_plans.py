@@ -20,6 +20,7 @@ import pytest
 from services.common import mongo, pgindex
 from services.common.config import load_config
 from services.common.queryshapes import shape
+from services.campaigns import storage as campaigns_storage
 from services.matching import store as matching_store
 from services.notify import storage as notify_storage
 from services.profiles import storage as profiles_storage
@@ -27,7 +28,8 @@ from services.requests import storage as requests_storage
 from services.search import analytics
 
 PREPARE = {"profiles": profiles_storage.prepare, "requests": requests_storage.prepare,
-           "matching": matching_store.prepare, "notify": notify_storage.prepare, "search": analytics.prepare}
+           "matching": matching_store.prepare, "notify": notify_storage.prepare, "search": analytics.prepare,
+           "campaigns": campaigns_storage.prepare}
 
 # Collections that stay small whatever the traffic, where a scan costs little and does not grow.
 BOUNDED = {

@@ -2,7 +2,7 @@
 from marshmallow import fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
-from services.common.schemas import URGENCIES, Country, Language, LanguageList, SkillList, StrictSchema
+from services.common.schemas import UNIQUE, URGENCIES, Country, Language, LanguageList, StrictSchema, unique
 
 TITLE = dict(validate=validate.Length(min=5, max=200))
 STORY = dict(validate=validate.Length(min=20, max=10000))
@@ -176,13 +176,9 @@ class Ask(StrictSchema):
     campaign, matched and notified as any need is. Public text: it is checked like a request's."""
     title = fields.String(required=True, validate=validate.Length(min=5, max=200))
     body = fields.String(required=True, validate=validate.Length(min=10, max=5000))
-    skills = SkillList(required=True, min_items=1)
+    # The document says which skills an ask may name (an enum), as it says every other limit.
+    skills = fields.List(fields.String(validate=validate.OneOf(ASK_SKILLS)), required=True,
+                         validate=[validate.Length(min=1, max=len(ASK_SKILLS)), unique], **UNIQUE)
     languages = LanguageList(required=True, min_items=1)
     urgency = fields.String(load_default="normal", validate=validate.OneOf(URGENCIES))
     confirm_public = fields.Boolean(load_default=False)
-
-    @validates_schema
-    def _campaign_skills(self, data, **kwargs):
-        outside = sorted(set(data.get("skills", ())) - set(ASK_SKILLS))
-        if outside:
-            raise ValidationError(f"An ask is for one of: {', '.join(ASK_SKILLS)}.", "skills")

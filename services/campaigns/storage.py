@@ -16,6 +16,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from services.common import outbox
+from services.common.mongo import create_collections
 from services.common.textseal import BoundText
 
 CAMPAIGNS = "campaigns"
@@ -44,6 +45,7 @@ def prepare(db):
     db[WALL].create_index("author_id")
     db[PLEDGES].create_index("campaign_id")
     db[PLEDGES].create_index("author_id")
+    create_collections(db, INVITATIONS)  # found by _id only
     outbox.prepare(db)
 
 

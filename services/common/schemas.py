@@ -52,7 +52,7 @@ def load_or_fail(schema, data, **kwargs):
         raise ValidationFailed.from_marshmallow(exc) from None
 
 
-def _unique(values):
+def unique(values):
     if len(set(values)) != len(values):
         raise ValidationError("Must not repeat a value.")
 
@@ -64,21 +64,21 @@ Country = lambda **kw: fields.String(  # noqa: E731
     validate=validate.OneOf(sorted(COUNTRIES), error="Must be an ISO 3166-1 alpha-2 code such as 'IR'."), **kw)
 
 
-# Lists of codes say in the API document that they repeat nothing (as _unique checks).
+# Lists of codes say in the API document that they repeat nothing (as unique checks).
 UNIQUE = {"metadata": {"uniqueItems": True}}
 
 
 def SkillList(min_items=0, **kwargs):
-    return fields.List(Skill(), validate=[validate.Length(min=min_items, max=len(SKILLS)), _unique], **UNIQUE,
+    return fields.List(Skill(), validate=[validate.Length(min=min_items, max=len(SKILLS)), unique], **UNIQUE,
                        **kwargs)
 
 
 def LanguageList(min_items=0, **kwargs):
-    return fields.List(Language(), validate=[validate.Length(min=min_items, max=20), _unique], **UNIQUE, **kwargs)
+    return fields.List(Language(), validate=[validate.Length(min=min_items, max=20), unique], **UNIQUE, **kwargs)
 
 
 def CountryList(**kwargs):
-    return fields.List(Country(), validate=[validate.Length(max=50), _unique], **UNIQUE, **kwargs)
+    return fields.List(Country(), validate=[validate.Length(max=50), unique], **UNIQUE, **kwargs)
 
 
 ROLES = ("activist", "volunteer", "moderator", "analyst")

@@ -253,9 +253,11 @@ def test_a_family_starts_a_campaign_in_persian_and_strangers_sign_it(platform, b
     assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf", pdf.text[:300]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS / "letters-bundle-fa.pdf").write_bytes(pdf.content)
-    # The PDF's letter page, as the family prints it (poppler renders it).
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "2", "-l", "2", "-singlefile",
-                    str(SCREENSHOTS / "letters-bundle-fa.pdf"), str(SCREENSHOTS / "letters-bundle-fa")], check=True)
+    # The PDF's first page (the cover) and its letter page, as the family prints them (poppler
+    # renders them).
+    for number, name in ((1, "letters-bundle-fa-cover"), (2, "letters-bundle-fa")):
+        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", str(number), "-l", str(number), "-singlefile",
+                        str(SCREENSHOTS / "letters-bundle-fa.pdf"), str(SCREENSHOTS / name)], check=True)
     text = subprocess.run(["pdftotext", str(SCREENSHOTS / "letters-bundle-fa.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert "جهان" in text and handle_of(supporter) not in text

@@ -57,6 +57,9 @@ def test_the_api_keeps_to_its_document(platform, role, tmp_path):
     generated = int(re.search(r"(\d+) generated", summary).group(1))
     assert generated > 1000, summary  # it really ran every operation, not a handful
     if role:
-        # With a token that stayed valid, most operations were reached past authentication.
+        # With a token that stayed valid, most operations were reached past authentication (each
+        # role is refused the others' operations: a moderator starts no campaign, an activist
+        # moderates nothing; a token that stopped working would be refused nearly all of them).
+        tested = int(re.search(r"Tested: (\d+)", summary).group(1))
         refused = re.search(r"Authentication failed: (\d+) operations", result.stdout)
-        assert not refused or int(refused.group(1)) < 20, summary
+        assert not refused or int(refused.group(1)) < tested // 2, summary

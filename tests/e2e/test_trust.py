@@ -172,7 +172,9 @@ def test_offers_invitations_and_the_authors_choice(platform, person, moderator):
     request_id = post(campaigner, title="Coverage for a prisoner's trial", skills=["writing"], languages=["ru"],
                       country="RU")
 
-    response = journalist.call("POST", f"/api/requests/{request_id}/offers")
+    # Matching learns of the need from its event: until then an offer finds no request (404).
+    response = wait_until(lambda: (lambda r: r if r.status_code != 404 else None)(
+        journalist.call("POST", f"/api/requests/{request_id}/offers")), message="matching to know the need")
     assert response.status_code == 201, response.text
     offer = response.json()
     assert offer["status"] == "accepted" and offer["origin"] == "offer"

@@ -10,6 +10,7 @@ from services.campaigns.schemas import (Ask, CampaignEdit, CampaignListQuery, Le
                                         NewCampaign, NewLetter, OwnerInvitation, Pledge, Signature, TimelineEntry,
                                         WallPost)
 from services.common.errors import DomainError
+from services.common.schemas import load_or_fail
 
 from ..http import api, call, http, json_response, read_json, sealed
 from ..openapi import accepts
@@ -41,13 +42,15 @@ class CampaignRoutes(RoutesBase):
                                                                       "prisoner_status", "q") if key in request.args})
 
     def find_campaigns(self, query):
-        """The list, or with words (`q`) search's answer in the list's shape."""
-        words = (query.pop("q", "") or "").strip()
+        """The list, or with words (`q`) search's answer in the list's shape. The query is checked
+        here whichever way it goes, so a bad field is refused with or without words."""
+        query = load_or_fail(CampaignListQuery(), query)
+        words = (query.pop("q") or "").strip()
         if not words:
-            return call(self.campaigns.list_campaigns, query)
+            return call(self.campaigns.list_campaigns, {key: value for key, value in query.items() if value is not None})
         found = call(self.search.search_campaigns, dict(
             {key: query[key] for key in ("country", "prisoner_status") if query.get(key)},
-            q=words, size=min(int(query["limit"]), 100) if str(query.get("limit", "")).isdigit() else 50))
+            q=words, size=min(query["limit"], 100)))
         for item in found["items"]:
             item["days_detained"] = days_detained(item)
         return found
