@@ -519,7 +519,7 @@ class CampaignsService:
         if CampaignId().validate({"campaign_id": campaign_id}):
             raise NotFound("No such campaign.")
         invitation = self.store.redeem(hashlib.sha256(code.encode()).hexdigest(), campaign_id)
-        if invitation is None or invitation["expires_at"].replace(tzinfo=utcnow().tzinfo) < utcnow():
+        if invitation is None or invitation["expires_at"] < utcnow():  # the store gives aware times
             raise NotFound("No such invitation, or it was used or has expired.")
         for _ in range(5):
             campaign, prisoner = self.store.find(campaign_id)

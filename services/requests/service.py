@@ -295,19 +295,14 @@ class RequestsService(consumer.LedgerUpkeep):
         need. Verified translators only: the confirmed one reads the letter. Its id comes from the
         letter's, so a second copy of the event finds it posted (no ledger needed)."""
         data = event.data
-        now = utcnow()
-        request = {
-            "_id": data["request_id"], "author_id": data["author_id"], "status": "open", "helper_ids": [],
-            "hidden": False, "version": 1, "created_at": now, "updated_at": now,
-            "title": f"Translate a letter of support to a prisoner of conscience ({data['from_language']} to "
-                     f"{data['to_language']})",
-            "body": "A supporter wrote to a person held for their conscience; the moderators approved the letter. "
-                    "The family prints it in the prisoner's language and hands it over. Once the campaign's "
-                    "owner confirms you, the letter is yours to translate on the campaign's page.",
-            "skills": ["translation"], "languages": [data["from_language"], data["to_language"]],
-            "country": data["country"], "urgency": "normal", "visibility": "public", "verified_only": True,
-            "campaign_id": data["campaign_id"], "letter_id": data["letter_id"]}
-        self._post_for_campaign(request)
+        self._post_for_campaign(
+            data, letter_id=data["letter_id"], skills=["translation"], urgency="normal",
+            languages=[data["from_language"], data["to_language"]],
+            title=f"Translate a letter of support to a prisoner of conscience ({data['from_language']} to "
+                  f"{data['to_language']})",
+            body="A supporter wrote to a person held for their conscience; the moderators approved the letter. "
+                 "The family prints it in the prisoner's language and hands it over. Once the campaign's "
+                 "owner confirms you, the letter is yours to translate on the campaign's page.")
 
     @consumes("campaigns", "campaign_ask_posted", ledger=False)
     def on_campaign_ask_posted(self, event):
@@ -315,17 +310,16 @@ class RequestsService(consumer.LedgerUpkeep):
         in the name of the owner who asked, linked to the campaign, moderator-verified helpers only
         (they will work with a family at risk)."""
         data = event.data
-        now = utcnow()
-        self._post_for_campaign({
-            "_id": data["request_id"], "author_id": data["author_id"], "status": "open", "helper_ids": [],
-            "hidden": False, "version": 1, "created_at": now, "updated_at": now, "title": data["title"],
-            "body": data["body"], "skills": data["skills"], "languages": data["languages"], "country": data["country"],
-            "urgency": data["urgency"], "visibility": "public", "verified_only": True,
-            "campaign_id": data["campaign_id"]})
+        self._post_for_campaign(data, **{key: data[key] for key in ("title", "body", "skills", "languages", "urgency")})
 
-    def _post_for_campaign(self, request):
-        """Post a need a campaign's event asked for; its id is the event's, so a second copy of the
-        event finds it posted (no ledger needed)."""
+    def _post_for_campaign(self, data, **fields):
+        """Post the need a campaign's event asks for: public, for moderator-verified helpers only,
+        in the name of `author_id`, linked to the campaign. Its id is the event's, so a second copy
+        of the event finds it posted (no ledger needed)."""
+        now = utcnow()
+        request = dict(fields, _id=data["request_id"], author_id=data["author_id"], campaign_id=data["campaign_id"],
+                       country=data["country"], status="open", helper_ids=[], hidden=False, version=1,
+                       created_at=now, updated_at=now, visibility="public", verified_only=True)
         try:
             self.store.insert(request, _events("request_created")(request))
         except DuplicateKeyError:
