@@ -18,11 +18,11 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.errors import Forbidden
 from services.common.trust import Keyring, new_keys
-from tests.support import opened, operator_command, signed_viewer, wait_until
+from tests.support import marker, opened, operator_command, signed_viewer, wait_until
 
 
 def canary(kind):
-    return f"canary{kind}{uuid.uuid4().hex[:12]}"
+    return f"canary{kind}{marker()}"
 
 
 class Firehose:

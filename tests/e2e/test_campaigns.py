@@ -11,7 +11,7 @@ import pytest
 from services.gateway.web import i18n
 from tests.e2e.platform import Client
 from tests.e2e.web import WebVisitor, field_errors
-from tests.support import wait_until
+from tests.support import marker, wait_until
 
 # Counts published at most every second (not every ten minutes), signatures not limited per address.
 PLATFORM_OVERRIDES = {"CAMPAIGN_COUNTS_EVERY_S": 1, "CAMPAIGN_SIGN_LIMIT": 1000, "ANALYTICS_MIN_BUCKET": 2,
@@ -420,7 +420,7 @@ def test_the_campaign_page_adds_moments_wall_posts_pledges_and_a_co_owner(platfo
 
 
 def test_campaigns_are_found_by_words_until_paused_and_counted_for_analysts(family, person, appoint, anyone):
-    word = f"poet{uuid.uuid4().hex[:8]}"
+    word = f"poet{marker(8)}"
     listed = new_campaign(family, title=f"Free the {word}", prisoner_country="BY", language="be")["id"]
     quiet = new_campaign(family, title=f"Quietly for the {word}", prisoner_country="BY", language="be", mode="quiet")
     def search():

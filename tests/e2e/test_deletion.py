@@ -3,15 +3,14 @@
 Story: a volunteer and an activist worked together; the activist, fearing for their safety,
 deletes their account. Nothing they wrote or were known by is left in any database or index.
 """
-import uuid
 
 from tests.e2e.traces import stored_text, where
-from tests.support import wait_until
+from tests.support import marker, wait_until
 
 
 def test_deleting_an_account_leaves_nothing_of_theirs_anywhere(platform, person):
     # Letters only: a run of digits in a public title would (rightly) look like a phone number.
-    mark = uuid.uuid4().hex[:10].translate(str.maketrans("0123456789", "ghijklmnop"))
+    mark = marker(10)
     handle, bio, email = f"gone{mark}", f"biotext{mark}", f"mail{mark}@example.org"
     title, message = f"needtitle{mark}", f"msgtext{mark}"
 

@@ -10,7 +10,7 @@ import uuid
 import requests
 
 from tests.e2e.traces import EventTap, stored_text, where
-from tests.support import wait_until
+from tests.support import marker, wait_until
 
 
 # At DEBUG, where libraries say the most (nameko logs every RPC reply's body there): still no
@@ -19,7 +19,7 @@ PLATFORM_OVERRIDES = {"LOG_LEVEL": "DEBUG", "HTTP_TIMEOUT_S": 3}
 
 
 def canary(kind):
-    return f"canary{kind}{uuid.uuid4().hex[:12]}"
+    return f"canary{kind}{marker()}"
 
 
 def test_private_things_stay_private_across_bus_index_logs_and_databases(platform, person, appoint):
