@@ -3,6 +3,7 @@ from marshmallow import fields, validate, validates_schema
 from marshmallow.exceptions import ValidationError
 
 from services.common.schemas import UNIQUE, URGENCIES, Country, Language, LanguageList, StrictSchema, unique
+from .supporters import ACTIONS
 
 TITLE = dict(validate=validate.Length(min=5, max=200))
 STORY = dict(validate=validate.Length(min=20, max=10000))
@@ -158,6 +159,13 @@ class Pledge(StrictSchema):
 class OwnerInvitation(StrictSchema):
     """The code a campaign's creator gave a co-owner (a lawyer, an NGO), privately."""
     code = fields.String(required=True, validate=validate.Length(min=16, max=100))
+
+
+class SupporterLink(StrictSchema):
+    """What a supporter's emailed link asks (services/campaigns/supporters.py): the token stands for
+    their signature, and crosses the bus sealed to campaigns (whoever holds it can withdraw it)."""
+    token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
 
 
 class Dispute(StrictSchema):

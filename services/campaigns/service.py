@@ -23,10 +23,10 @@ from services.common.schemas import Paging, load_or_fail, require_role, trusted_
 from services.common.topology import ReliableEventDispatcher
 from services.common.trust import ReplyCall, ViewerAudience, chosen_by_author, keyring, sealed_reply
 
-from . import consent, letters, storage, support, timeline
+from . import consent, letters, storage, support, supporters, timeline
 from .schemas import (Ask, CampaignEdit, CampaignId, CampaignListQuery, Dispute, LetterDecision, LetterDelivery, LetterId,
-                      LetterTranslation, NewCampaign, NewLetter, OwnerInvitation, Pledge, Signature, TimelineEntry,
-                      WallPost)
+                      LetterTranslation, NewCampaign, NewLetter, OwnerInvitation, Pledge, Signature, SupporterLink,
+                      TimelineEntry, WallPost)
 
 log = logging.getLogger(__name__)
 SOURCE = "campaigns"
@@ -177,7 +177,8 @@ class CampaignsService:
             changes["consent_review_due"] = False
         new_prisoner = dict(prisoner, **data["prisoner"]) if data.get("prisoner") else None
         changes["updated_at"] = utcnow()
-        updated = self.store.update(campaign, changes, new_prisoner, make_events=_changed)
+        updated = self.store.update(campaign, changes, new_prisoner, make_events=lambda after: _changed(after) + (
+            [supporters.news(after, SOURCE)] if supporters.is_news(campaign, after) else []))
         if updated is None:
             raise Conflict("The campaign changed meanwhile; look again.", {"version": "Changed."})
         self.store.flush(campaign["_id"], self.dispatch)
@@ -216,12 +217,42 @@ class CampaignsService:
         email signed (someone holding another's address could ask)."""
         campaign, _ = self._campaign(None, campaign_id)
         data = load_or_fail(Signature(), keyring().open(SOURCE, payload))
-        now = utcnow()
-        signature = {"_id": storage.signature_id(self.keys[1], campaign["_id"], data["email"]),
-                     "campaign_id": campaign["_id"], "country": data["country"], "signed_at": now}
-        if self.store.add_signature(signature):
+        text, key, sealer = self.keys
+        signature = {"_id": storage.signature_id(key, campaign["_id"], data["email"]),
+                     "campaign_id": campaign["_id"], "country": data["country"], "signed_at": utcnow()}
+        events = []
+        if data["email"]:
+            # Updates only once the address is confirmed (double opt-in): notify asks.
+            signature["updates"] = "asked"
+            events.append(supporters.email_given(signature, sealer, key, data["email"], SOURCE))
+        if self.store.add_signature(signature, events):
+            if events:
+                self.store.flush_signature(signature["_id"], self.dispatch)
             self.store.count(signature)
         return {"received": True}
+
+    @rpc(expected_exceptions=DomainError)
+    def supporter_action(self, payload):
+        """What a supporter's link does, with no account: `confirm` the address (updates start),
+        `stop` the updates (the address is forgotten), or `withdraw` the signature (out of the
+        counts, the address forgotten). Works whatever the campaign's mode: leaving must always be
+        possible. A link that is not one of ours, or whose signature is gone, is 404 alike."""
+        link = load_or_fail(SupporterLink(), keyring().open(SOURCE, payload))
+        action, signature_id = link["action"], supporters.signature_of(self.keys[1], link["token"])
+        signature = self.store.signature(signature_id) if signature_id else None
+        if signature is None or signature.get("updates") in (None, "withdrawn"):
+            raise NotFound("This link is no longer valid.")
+        updates = {"confirm": "confirmed", "stop": "stopped", "withdraw": "withdrawn"}[action]
+        if signature["updates"] == "stopped" and action == "confirm":
+            updates = "stopped"  # an old confirmation link does not undo a stop
+        if updates != signature["updates"]:
+            event = supporters.updates_changed(signature, updates, utcnow(), SOURCE)
+            if not self.store.set_updates(signature, updates, [event]):
+                raise Conflict("This signature changed meanwhile; open the link again.", {"action": "Changed."})
+            self.store.flush_signature(signature["_id"], self.dispatch)
+        if updates == "withdrawn":
+            self.store.uncount(signature)
+        return {"done": action, "updates": updates, "campaign_id": signature["campaign_id"]}
 
     # ---- letters of support
 
@@ -358,15 +389,18 @@ class CampaignsService:
 
     # ---- the prisoner's timeline
 
-    def _owned_change(self, viewer, campaign_id, change):
-        """Apply `change(campaign) -> {field: value}` for an owner, on the version read."""
+    def _owned_change(self, viewer, campaign_id, change, make_events=None):
+        """Apply `change(campaign) -> {field: value}` for an owner, on the version read (with the
+        events `make_events(updated)`, if any, in the same write)."""
         viewer = trusted_viewer(viewer)
         campaign, prisoner = self._campaign(viewer, campaign_id)
         if not consent.is_owner(campaign, viewer):
             raise Forbidden("Only the campaign's owners can change it.")
-        updated = self.store.update(campaign, dict(change(campaign), updated_at=utcnow()))
+        updated = self.store.update(campaign, dict(change(campaign), updated_at=utcnow()), make_events=make_events)
         if updated is None:
             raise Conflict("The campaign changed meanwhile; look again.", {"version": "Changed."})
+        if make_events is not None:
+            self.store.flush(campaign["_id"], self.dispatch)
         updated.pop("prisoner_sealed", None)
         return self._view(updated, prisoner, viewer)
 
@@ -383,7 +417,13 @@ class CampaignsService:
             entries.append(timeline.new_entry(data, utcnow()))
             return {"timeline_sealed": self.store.sealed_timeline(campaign["_id"], entries)}
 
-        return self._owned_change(viewer, campaign_id, add)
+        def news(after):
+            # A moment everyone may read is news for the supporters (one only the owners or the
+            # verified may read, or any while consent is being asked again, is not).
+            shown = data["visibility"] == "public" and not after.get("consent_review_due")
+            return [supporters.news(after, SOURCE)] if shown and after["mode"] != "paused" else []
+
+        return self._owned_change(viewer, campaign_id, add, make_events=news)
 
     @rpc(expected_exceptions=DomainError)
     @sealed_reply()
@@ -611,6 +651,7 @@ class CampaignsService:
     @timer(interval=5)
     def relay_pending_events(self):
         self.store.flush_pending(self.dispatch)
+        self.store.flush_pending_signatures(self.dispatch)
         self.letter_store.flush_pending(self.dispatch)
 
     @rpc

@@ -17,6 +17,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.common import outbox
 from services.common.mongo import create_collections
+from services.common.sealing import Sealer
 from services.common.textseal import BoundText
 
 CAMPAIGNS = "campaigns"
@@ -66,14 +67,15 @@ class TextAtRest(BoundText):
 
 
 class CampaignKeys(DependencyProvider):
-    """Injects (TextAtRest, signature key) from configuration."""
+    """Injects (TextAtRest, signature key, sealer to notify) from configuration: a supporter's
+    address and the token of their links leave sealed to notify's key (supporters.py)."""
 
     def setup(self):
         config = self.container.config
         key = (config.get("SIGNATURE_KEY") or "").encode()
         if len(key) < 32:
             raise ValueError("SIGNATURE_KEY is not configured (32 characters or more)")
-        self.keys = (TextAtRest(config.get("CAMPAIGN_TEXT_KEYS")), key)
+        self.keys = (TextAtRest(config.get("CAMPAIGN_TEXT_KEYS")), key, Sealer(config.get("NOTIFY_PUBLIC_KEY")))
 
     def get_dependency(self, worker_ctx):
         return self.keys
@@ -112,9 +114,9 @@ class CampaignStore:
         if prisoner is not None:
             changes["prisoner_sealed"] = self.text.seal(campaign["_id"], prisoner)
         update = {"$set": changes}
-        if make_events is not None:
-            update = outbox.stage(update, make_events(dict(campaign, **changes)), outbox.mark(self.campaigns,
-                                                                                          campaign["_id"]))
+        events = make_events(dict(campaign, **changes)) if make_events is not None else []
+        if events:
+            update = outbox.stage(update, events, outbox.mark(self.campaigns, campaign["_id"]))
         return outbox.strip(self.campaigns.find_one_and_update({"_id": campaign["_id"], "version": campaign["version"]},
                                                                update, return_document=ReturnDocument.AFTER))
 
@@ -173,13 +175,41 @@ class CampaignStore:
 
     # ---- signatures and counts
 
-    def add_signature(self, signature):
-        """False if this signature (this email, on this campaign) was already there."""
+    def add_signature(self, signature, events=()):
+        """False if this signature (this email, on this campaign) was already there; one that was
+        withdrawn signs again (with `events`, as a new one)."""
         try:
-            self.signatures.insert_one(dict(signature, counted=False))
+            if events:
+                outbox.insert_with_events(self.signatures, dict(signature, counted=False), events)
+            else:
+                self.signatures.insert_one(dict(signature, counted=False))
         except DuplicateKeyError:
-            return False
+            return signature.get("updates") is not None and outbox.update_one_with_events(
+                self.signatures, {"_id": signature["_id"], "updates": "withdrawn"},
+                {"$set": dict({k: v for k, v in signature.items() if k != "_id"}, counted=False)}, events)
         return True
+
+    def signature(self, signature_id):
+        return self.signatures.find_one({"_id": signature_id}, outbox.HIDE)
+
+    def set_updates(self, signature, updates, events):
+        """What becomes of a signature's updates, if nobody changed them since `signature` was read."""
+        return outbox.update_one_with_events(self.signatures, {"_id": signature["_id"], "updates": signature["updates"]},
+                                             {"$set": {"updates": updates}}, events)
+
+    def uncount(self, signature):
+        """Take a withdrawn signature out of its campaign's counts, once (as `count` adds it)."""
+        if self.signatures.update_one({"_id": signature["_id"], "counted": True},
+                                      {"$set": {"counted": "withdrawn"}}).modified_count:
+            self.campaigns.update_one({"_id": signature["campaign_id"]},
+                                      {"$inc": {"support.total": -1, f"support.by_country.{signature['country']}": -1},
+                                       "$set": {"support_dirty": True}})
+
+    def flush_signature(self, signature_id, dispatch):
+        outbox.flush(self.signatures, signature_id, dispatch)
+
+    def flush_pending_signatures(self, dispatch):
+        outbox.flush_pending(self.signatures, dispatch)
 
     def count(self, signature):
         """Add one signature to its campaign's counts, once: whoever marks it counted adds it (a

@@ -33,7 +33,7 @@ RPC_EXCHANGE = "nameko-rpc"
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 # Who publishes events, who consumes whose (DESIGN's table, as the code has it).
 PUBLISHES = {"profiles", "requests", "matching", "notify", "campaigns"}
-CONSUMES = {"matching": {"profiles", "requests"}, "notify": {"profiles", "requests", "matching"},
+CONSUMES = {"matching": {"profiles", "requests"}, "notify": {"profiles", "requests", "matching", "campaigns"},
             "requests": {"profiles", "matching", "campaigns"}, "search": {"profiles", "requests", "matching", "campaigns"},
             "campaigns": {"profiles", "matching"}}
 RPC_SERVERS = catalog.BACKEND

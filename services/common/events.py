@@ -192,6 +192,37 @@ class CampaignData(StrictSchema):
     version = fields.Integer(required=True, validate=validate.Range(min=1))
 
 
+class SupporterEmailData(StrictSchema):
+    """A supporter signed with an email (`supporter_email_given`): notify asks them to confirm it.
+    The address and the token of the supporter's links travel sealed to notify's key; `at` orders
+    this against the supporter's later choices (events of one queue may come twice)."""
+
+    signature_id = fields.String(required=True)
+    campaign_id = fields.String(required=True)
+    contact_sealed = fields.String(required=True)
+    token_sealed = fields.String(required=True)
+    at = fields.AwareDateTime(required=True, format="iso")
+
+
+class SupporterUpdatesData(StrictSchema):
+    """A supporter's choice through their link (`supporter_updates_changed`): updates confirmed,
+    stopped, or the signature withdrawn (notify then forgets the address)."""
+
+    signature_id = fields.String(required=True)
+    campaign_id = fields.String(required=True)
+    updates = fields.String(required=True, validate=validate.OneOf(("confirmed", "stopped", "withdrawn")))
+    at = fields.AwareDateTime(required=True, format="iso")
+
+
+class CampaignNewsData(StrictSchema):
+    """Something a campaign's supporters should come and read (`campaign_news`: the prisoner's
+    status changed, or a public moment was added). Never what: the email says only that there is news."""
+
+    campaign_id = fields.String(required=True)
+    news_id = fields.String(required=True)
+    at = fields.AwareDateTime(required=True, format="iso")
+
+
 # (source service, event type) -> data schema. The table of DESIGN.md, as code.
 CONTRACT = {
     ("profiles", "profile_registered"): ProfileData,
@@ -214,6 +245,9 @@ CONTRACT = {
     ("campaigns", "letter_translation_needed"): LetterTranslationNeededData,
     ("campaigns", "campaign_changed"): CampaignData,
     ("campaigns", "campaign_ask_posted"): CampaignAskData,
+    ("campaigns", "supporter_email_given"): SupporterEmailData,
+    ("campaigns", "supporter_updates_changed"): SupporterUpdatesData,
+    ("campaigns", "campaign_news"): CampaignNewsData,
 }
 
 

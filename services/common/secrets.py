@@ -41,7 +41,8 @@ def new_secrets():
 
 # The secrets of the deployment that are not about the bus, by the one workload holding each.
 OTHER_KEYS_OF = {"profiles": ("CONTACT_KEY", "NOTIFY_PUBLIC_KEY"), "notify": ("NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS"),
-                 "requests": ("REQUEST_TEXT_KEYS",), "campaigns": ("CAMPAIGN_TEXT_KEYS", "SIGNATURE_KEY")}
+                 "requests": ("REQUEST_TEXT_KEYS",),
+                 "campaigns": ("CAMPAIGN_TEXT_KEYS", "SIGNATURE_KEY", "NOTIFY_PUBLIC_KEY")}
 
 
 def keys_of(workload):

@@ -39,13 +39,37 @@ def digest_id(recipient_id, slot):
 DEFAULT_SUBJECT = "You have a new notification"
 
 
-def compose(email, to_address, from_address, public_url, subject=DEFAULT_SUBJECT):
+SUPPORTER_KINDS = ("supporter_confirm", "campaign_news")
+
+
+def _supporter_text(email, base, token):
+    """A campaign supporter's email (no account): the links act for them (services/campaigns/
+    supporters.py). Neither the campaign's title nor the prisoner's name: a link, and what to do."""
+    links = f"{base}/supporters/{token}"
+    if email["kind"] == "supporter_confirm":
+        return "Please confirm your email", (
+            "This address was given with a signature, to receive news.\n\n"
+            f"To receive the news, confirm here: {links}/confirm\n\n"
+            "If it was not you, do nothing: no other email will come. You can also withdraw the "
+            f"signature made with this address: {links}/withdraw\n")
+    return "News you asked for", (
+        f"There is news: {base}/campaigns/{email['campaign_id']}\n\n"
+        f"To stop these emails: {links}/stop\n"
+        f"To withdraw your signature: {links}/withdraw\n")
+
+
+def compose(email, to_address, from_address, public_url, subject=DEFAULT_SUBJECT, token=None):
     """The email: neither subject, body nor headers name the platform (a seized mailbox or a
     watched mail server should not reveal that its owner uses it); the subject is configurable
-    (EMAIL_SUBJECT), the sender too (SMTP_FROM)."""
+    (EMAIL_SUBJECT), the sender too (SMTP_FROM). `token`: a supporter's links (SUPPORTER_KINDS)."""
     message = EmailMessage()
     count = len(email.get("notification_ids", [])) or 1
-    if email["kind"] == "digest":
+    base = public_url.rstrip("/")
+    if email["kind"] in SUPPORTER_KINDS:
+        message["Subject"], body = _supporter_text(email, base, token)
+        if email["kind"] == "campaign_news":
+            message["List-Unsubscribe"] = f"<{base}/supporters/{token}/stop>"
+    elif email["kind"] == "digest":
         message["Subject"] = f"{count} new notification{'s' if count != 1 else ''}"
         lead = f"You have {count} new notification{'s' if count != 1 else ''}."
     else:
@@ -58,10 +82,11 @@ def compose(email, to_address, from_address, public_url, subject=DEFAULT_SUBJECT
     # under the sender's own domain, not one naming the platform.
     domain = from_address.rsplit("@", 1)[-1].strip(" >") if "@" in from_address else "localhost"
     message["Message-ID"] = f"<{email['_id']}@{domain}>"
-    message.set_content(
-        f"{lead}\n\n"
-        f"Sign in to read it: {public_url.rstrip('/')}/notifications\n\n"
-        "You can choose instant emails, a daily summary or no email at all in your settings.\n")
+    if email["kind"] not in SUPPORTER_KINDS:
+        body = (f"{lead}\n\n"
+                f"Sign in to read it: {base}/notifications\n\n"
+                "You can choose instant emails, a daily summary or no email at all in your settings.\n")
+    message.set_content(body)
     return message
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from services.common.outage import through_outage
 
-from . import mail, retry, storage, webhooks
+from . import mail, retry, storage, supporters, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,16 @@ def deliver_email(db, email, now, config, mailer, opener, preference_checked=Fal
     sealed contact, read a moment ago (None: they have none)."""
     email_id = email["_id"]
     emails = db[storage.EMAILS]
-    if not preference_checked and storage.email_mode(db, email["recipient_id"]) == "off":
+    token = None
+    if email["kind"] in mail.SUPPORTER_KINDS:
+        # A campaign supporter (no account, no preference): their own document says whether this
+        # may still go (not after they stopped or withdrew, nor news while the campaign is paused).
+        sealed_pair = supporters.sealed_for(db, email)
+        if sealed_pair is None:
+            storage.settle(emails, email_id, {"status": retry.DROPPED, "reason": "supporter"})
+            return retry.DROPPED
+        sealed, token = sealed_pair[0], opener.open(sealed_pair[1])
+    elif not preference_checked and storage.email_mode(db, email["recipient_id"]) == "off":
         storage.settle(emails, email_id, {"status": retry.DROPPED, "reason": "preference"})
         return retry.DROPPED
     if sealed is _UNREAD:
@@ -112,7 +121,7 @@ def deliver_email(db, email, now, config, mailer, opener, preference_checked=Fal
         storage.settle(emails, email_id, {"status": retry.DROPPED, "reason": "no-contact"})
         return retry.DROPPED
     message = mail.compose(email, address, mailer.from_address, config.get("PUBLIC_URL") or "",
-                           config.get("EMAIL_SUBJECT") or mail.DEFAULT_SUBJECT)
+                           config.get("EMAIL_SUBJECT") or mail.DEFAULT_SUBJECT, token=token)
     try:
         mailer.send(message)
     except mail.PermanentFailure:

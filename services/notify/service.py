@@ -18,7 +18,7 @@ from services.common.schemas import load_or_fail, require_role, trusted_viewer
 from services.common.topology import ReliableEventDispatcher
 from services.common.trust import ReplyCall, ViewerAudience, chosen_by_author, keyring, sealed_reply
 
-from . import inbox, messages, outgoing, retry, storage
+from . import inbox, messages, outgoing, retry, storage, supporters
 from .dependencies import ContactOpener, MessageCipher, SmtpMailer, WebhookPoster
 from .schemas import MessagePaging, NewMessage, NewWebhook, NotificationPaging, NotificationPreferences
 
@@ -192,6 +192,31 @@ class NotifyService(consumer.LedgerUpkeep):
     def on_match_withdrawn(self, event):
         storage.close_proposal(self.db, event.data)
         self._publish_match(event)
+
+    # ---- campaigns: supporters' emails (no account: supporters.py)
+
+    @consumes("campaigns", "supporter_email_given", ledger=False)
+    def on_supporter_email_given(self, event):
+        """Ask a new supporter to confirm their address (double opt-in); it goes from the timer."""
+        supporters.email_given(self.db, event.data, utcnow())
+
+    @consumes("campaigns", "supporter_updates_changed", ledger=False)
+    def on_supporter_updates_changed(self, event):
+        supporters.updates_changed(self.db, event.data)
+
+    @consumes("campaigns", "campaign_news", ledger=False)
+    def on_campaign_news(self, event):
+        supporters.news(self.db, event.data)
+
+    @consumes("campaigns", "campaign_changed", ledger=False)
+    def on_campaign_changed(self, event):
+        supporters.campaign_changed(self.db, event.data)
+
+    @timer(interval=2)
+    def send_campaign_news(self):
+        """A page of each campaign's confirmed supporters still without its news, per tick: their
+        emails are queued due now, and `send_due_emails` sends them."""
+        supporters.fan_out(self.db, utcnow())
 
     # ---- timers: reminders, emails and deliveries that are due (retries, digests, crashes)
 

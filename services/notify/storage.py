@@ -22,11 +22,14 @@ HIDDEN = "hidden_requests"     # last known `hidden` flag and visibility per req
                                # once it is hidden; to tell webhooks nothing of what is not public)
 WEBHOOKS = "webhooks"
 DELIVERIES = "deliveries"
+SUPPORTERS = "supporters"      # campaign supporters' sealed address and link token (supporters.py)
+CAMPAIGN_NEWS = "campaign_news"    # campaign id -> its latest news, and whether it is still going out
+CAMPAIGN_MODES = "campaign_modes"  # campaign id -> its mode (a paused one sends nothing)
 
 
 def prepare(db):
     create_collections(db, NOTIFICATIONS, CONTACTS, PREFERENCES, EMAILS, PROPOSALS, CHANNELS, MESSAGES, HIDDEN,
-                       WEBHOOKS, DELIVERIES)
+                       WEBHOOKS, DELIVERIES, SUPPORTERS, CAMPAIGN_NEWS, CAMPAIGN_MODES)
     db[NOTIFICATIONS].create_index([("recipient_id", pymongo.ASCENDING), ("created_at", pymongo.DESCENDING)])
     db[EMAILS].create_index([("status", pymongo.ASCENDING), ("next_attempt_at", pymongo.ASCENDING)])
     db[EMAILS].create_index("recipient_id")
@@ -40,6 +43,8 @@ def prepare(db):
     db[DELIVERIES].create_index("about")
     db[CHANNELS].create_index("volunteer_id")
     db[CHANNELS].create_index("author_id")
+    db[SUPPORTERS].create_index("campaign_id")  # a campaign's news, a page of its supporters at a time
+    db[CAMPAIGN_NEWS].create_index("pending")
 
 
 def insert_once(collection, document):

@@ -8,14 +8,19 @@ import uuid
 
 import pytest
 
+from services.common import mongo
 from services.gateway.web import i18n
+from services.notify.tests.sink import SmtpSink, free_port
 from tests.e2e.platform import Client
 from tests.e2e.web import WebVisitor, field_errors
 from tests.support import marker, wait_until
 
-# Counts published at most every second (not every ten minutes), signatures not limited per address.
+# Counts published at most every second (not every ten minutes), signatures not limited per address;
+# supporters' emails go to the project's SMTP sink.
+SMTP_PORT = free_port()
 PLATFORM_OVERRIDES = {"CAMPAIGN_COUNTS_EVERY_S": 1, "CAMPAIGN_SIGN_LIMIT": 1000, "ANALYTICS_MIN_BUCKET": 2,
-                      "ANALYTICS_ROUND": 1}
+                      "ANALYTICS_ROUND": 1, "SMTP_PORT": SMTP_PORT, "PUBLIC_URL": "https://allies.example"}
+LINK = re.compile(r"https://allies\.example/supporters/([0-9a-f]{64}\.[0-9a-f]{32})/(confirm|stop|withdraw)")
 
 
 def unique(handle):
@@ -32,6 +37,13 @@ def new_campaign(family, **fields):
     response = family.call("POST", "/api/campaigns", body)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+@pytest.fixture(scope="module")
+def sink(tmp_path_factory):
+    running = SmtpSink(tmp_path_factory.mktemp("mail"), port=SMTP_PORT).start()
+    yield running
+    running.stop()
 
 
 @pytest.fixture
@@ -467,3 +479,79 @@ def test_an_ask_becomes_a_need_linked_to_the_campaign_for_verified_journalists(f
                                    if m["request_id"] == request_id],
                           message="the verified journalist to be proposed the ask")
     assert proposed[0]["status"] == "proposed"
+
+
+# ---- supporters' email: double opt-in, news, stop, withdraw
+
+def test_a_supporter_confirms_gets_news_and_can_stop_or_withdraw_without_an_account(platform, family, anyone, sink):
+    campaign_id = new_campaign(family, prisoner_country="BY", language="be")["id"]
+    sara, nima, lena = (f"{name}-{marker(8)}@example.org" for name in ("sara", "nima", "lena"))
+    for email, country in ((sara, "DE"), (nima, "FR"), (lena, "NL"), (sara, "DE")):  # sara twice: signs once
+        signed = anyone.call("POST", f"/api/campaigns/{campaign_id}/signatures", {"country": country, "email": email})
+        assert signed.status_code == 202, signed.text
+
+    def links(message):
+        return {action: token for token, action in LINK.findall(message.get_content())}
+
+    # Double opt-in: the first email only asks, names no campaign, and offers to withdraw.
+    asked = sink.wait_for(sara)[0]
+    assert campaign_id not in asked.get_content() and "Free the" not in asked.get_content()
+    sara_links, nima_links, lena_links = links(asked), links(sink.wait_for(nima)[0]), links(sink.wait_for(lena)[0])
+    assert set(sara_links) == {"confirm", "withdraw"} and len(set(sara_links.values())) == 1
+    token = sara_links["confirm"]
+    # Opening the link does nothing (mail scanners open links); the page's button does.
+    page = WebVisitor(platform)
+    opened = page.get(f"/supporters/{token}/confirm")
+    assert opened.status_code == 200 and f'action="/supporters/{token}/confirm"' in opened.text
+    assert anyone.call("POST", f"/api/supporters/{token}/confirm").json() == {
+        "done": "confirm", "updates": "confirmed", "campaign_id": campaign_id}
+    assert anyone.call("POST", f"/api/supporters/{lena_links['confirm']}/confirm").status_code == 200
+
+    # News: the prisoner's status changed. Only confirmed addresses hear of it, once each.
+    assert family.call("PATCH", f"/api/campaigns/{campaign_id}", {"prisoner_status": "sentenced"}).status_code == 200
+    news = sink.wait_for(sara, count=2)[1]
+    assert news["Subject"] == "News you asked for" and f"/campaigns/{campaign_id}" in news.get_content()
+    assert news["List-Unsubscribe"] == f"<https://allies.example/supporters/{token}/stop>"
+    assert set(links(news)) == {"stop", "withdraw"}
+    sink.wait_for(lena, count=2)
+    assert len(sink.to(nima)) == 1  # never confirmed: nothing but the question
+
+    # Sara stops the emails through the page; Lena withdraws her signature through the API.
+    stopped = page.post(f"/supporters/{token}/stop")
+    assert stopped.status_code == 200 and "/campaigns/" in stopped.text
+    withdrawn = anyone.call("POST", f"/api/supporters/{lena_links['withdraw']}/withdraw")
+    assert withdrawn.json()["updates"] == "withdrawn"
+    assert anyone.call("POST", f"/api/supporters/{lena_links['withdraw']}/withdraw").status_code == 404
+    assert anyone.call("POST", f"/api/supporters/{token}/confirm").json()["updates"] == "stopped"  # an old link
+    assert anyone.call("POST", f"/api/supporters/{nima_links['confirm']}/confirm").status_code == 200
+
+    # A pause silences everything: a status change while paused is no news. After it, a public
+    # moment is; Nima alone hears of it (Sara stopped, Lena withdrew), once.
+    assert family.call("PATCH", f"/api/campaigns/{campaign_id}", {"mode": "paused"}).status_code == 200
+    assert family.call("PATCH", f"/api/campaigns/{campaign_id}", {"prisoner_status": "released"}).status_code == 200
+    assert family.call("PATCH", f"/api/campaigns/{campaign_id}", {"mode": "public"}).status_code == 200
+    moment = {"kind": "released", "date": "2026-11-01", "source": "The family", "visibility": "public"}
+    assert family.call("POST", f"/api/campaigns/{campaign_id}/timeline", moment).status_code == 201
+    assert family.call("PATCH", f"/api/campaigns/{campaign_id}", {"consent_confirmed": True}).status_code == 200
+    assert family.call("POST", f"/api/campaigns/{campaign_id}/timeline", dict(moment, kind="other")).status_code == 201
+    sink.wait_for(nima, count=2)
+    time.sleep(2)  # a second news email, or one to Sara or Lena, would have come by now
+    assert (len(sink.to(nima)), len(sink.to(sara)), len(sink.to(lena))) == (2, 2, 2)
+
+    # What is left: Lena's signature out of the counts; no address of Sara's or Lena's anywhere.
+    client = mongo.connect(platform.config)
+    try:
+        prefix = platform.config["DB_PREFIX"]
+        campaign = client[f"{prefix}_campaigns"].campaigns.find_one({"_id": campaign_id})
+        assert campaign["support"] == {"total": 2, "by_country": {"DE": 1, "FR": 1, "NL": 0}}
+        kept = {s["updates"]: s for s in client[f"{prefix}_notify"].supporters.find({"campaign_id": campaign_id})}
+        assert set(kept) == {"stopped", "withdrawn", "confirmed"}
+        assert kept["stopped"]["contact_sealed"] is None and kept["withdrawn"]["token_sealed"] is None
+    finally:
+        client.close()
+    # Links nobody made, and a wrong action, change nothing.
+    forged = f"{'0' * 64}.{'0' * 32}"
+    assert anyone.call("POST", f"/api/supporters/{forged}/withdraw").status_code == 404
+    bad = anyone.call("POST", f"/api/supporters/{token}/erase")
+    assert bad.status_code == 400 and set(bad.json()["error"]["fields"]) == {"action"}
+    assert page.get(f"/supporters/{token}/erase").status_code == 404

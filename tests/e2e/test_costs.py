@@ -22,6 +22,10 @@ CEILINGS = {
     # Read the campaign, insert the signature, mark it counted, add it to the counts: the same
     # with 100 signatures before it as with none (DESIGN, "Cost that does not grow with history").
     "supporter signs a campaign": (4, 2),
+    # With an email: the signature's event in its outbox (marker, insert, flush: read, pull,
+    # marker gone), and notify's two writes (the sealed address, the confirmation email, whose
+    # sending is the timer's): one event more on the bus.
+    "supporter signs with an email for news": (10, 3),
     # Read the campaign, insert the letter (sealed); approving: read the letter and its campaign,
     # the conditional write. The same with 25 letters before it as with none. Each call by a
     # signed-in person costs one command and two deliveries more (profiles' resolve_session) when

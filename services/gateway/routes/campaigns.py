@@ -9,6 +9,7 @@ from services.campaigns.consent import days_detained
 from services.campaigns.schemas import (Ask, CampaignEdit, CampaignListQuery, LetterDelivery, LetterTranslation,
                                         NewCampaign, NewLetter, OwnerInvitation, Pledge, Signature, TimelineEntry,
                                         WallPost)
+from services.campaigns.supporters import ACTIONS as SUPPORTER_ACTIONS
 from services.common.errors import DomainError
 from services.common.schemas import load_or_fail
 
@@ -89,6 +90,16 @@ class CampaignRoutes(RoutesBase):
         self.rate_limit("sign_campaign", request)
         return 202, call(self.campaigns.sign_campaign, campaign_id,
                          sealed(self.campaigns.sign_campaign, read_json(request)))
+
+    @http("POST", "/api/supporters/<string:token>/<string:action>")
+    @api
+    @accepts(path={"action": {"enum": list(SUPPORTER_ACTIONS)}})
+    def supporter_action(self, request, token, action):
+        """What a supporter's emailed link does, without an account: `confirm` the address (news
+        from now on), `stop` the news (the address is forgotten), `withdraw` the signature (it no
+        longer counts; the address is forgotten). 404 for a link that is not valid, or no longer."""
+        return call(self.campaigns.supporter_action,
+                    sealed(self.campaigns.supporter_action, {"token": token, "action": action}))
 
     # ---- letters of support
 

@@ -5,7 +5,8 @@ from werkzeug.wrappers import Response
 
 from services.campaigns.letters import DELIVERY
 from services.campaigns.schemas import ASK_SKILLS, LEVELS, PLEDGE_KINDS, PRISONER_FIELDS, PRISONER_STATUSES, TIMELINE_KINDS
-from services.common.errors import ConfirmationRequired, ValidationFailed
+from services.campaigns.supporters import ACTIONS as SUPPORTER_ACTIONS
+from services.common.errors import ConfirmationRequired, NotFound, ValidationFailed
 
 from ..http import call, http, sealed
 from ..routes.base import RoutesBase
@@ -159,6 +160,23 @@ class CampaignPages(RoutesBase):
             return page.render("campaign.html", status=400, campaign=campaign, countries=page.fmt.countries(),
                                prisoner_fields=PRISONER_FIELDS, errors=page.field_errors(exc), form=data)
         return page.redirect(f"/campaigns/{campaign_id}", done="signed")
+
+    # ---- a supporter's links (sent by email; no account)
+
+    @http("GET", "/supporters/<string:token>/<string:action>")
+    @page()
+    def supporter_form(self, request, page, token, action):
+        """What the link will do, and a button: mail scanners open links, so opening one does nothing."""
+        if action not in SUPPORTER_ACTIONS:
+            return page.error(NotFound("No such page."))
+        return page.render("supporter.html", token=token, action=action, result=None)
+
+    @http("POST", "/supporters/<string:token>/<string:action>")
+    @page()
+    def supporter_done(self, request, page, token, action):
+        done = call(self.campaigns.supporter_action,
+                    sealed(self.campaigns.supporter_action, {"token": token, "action": action}))
+        return page.render("supporter.html", token=token, action=action, result=done)
 
     @http("POST", "/campaigns/<string:campaign_id>/owners")
     @page(signed_in=True)

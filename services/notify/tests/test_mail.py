@@ -46,3 +46,24 @@ def test_reminders_come_the_configured_time_before_expiry():
     assert retry.remind_at(NOW, {}) == NOW + timedelta(hours=48)
     assert retry.remind_at(NOW, {"MATCH_EXPIRY_S": 100, "EXPIRY_REMINDER_BEFORE_S": 40}) == NOW + timedelta(seconds=60)
     assert retry.remind_at(NOW, {"MATCH_EXPIRY_S": 10, "EXPIRY_REMINDER_BEFORE_S": 40}) == NOW
+
+
+def test_a_supporter_is_asked_to_confirm_and_can_withdraw_from_the_first_email():
+    email = {"_id": "e3", "kind": "supporter_confirm", "supporter_id": "s1", "campaign_id": "c1"}
+    message = mail.compose(email, "sara@example.org", "x@mail.example", "https://help.example/", token="abc.def")
+    body = message.get_content()
+    assert "https://help.example/supporters/abc.def/confirm" in body
+    assert "https://help.example/supporters/abc.def/withdraw" in body
+    assert "c1" not in body  # nothing says which campaign before the address is confirmed
+    assert "List-Unsubscribe" not in message and "allies" not in message.as_string().lower()
+
+
+def test_news_for_a_supporter_links_the_campaign_and_says_how_to_stop_or_withdraw():
+    email = {"_id": "e4", "kind": "campaign_news", "supporter_id": "s1", "campaign_id": "c1"}
+    message = mail.compose(email, "sara@example.org", "x@mail.example", "https://help.example", token="abc.def")
+    body = message.get_content()
+    assert "https://help.example/campaigns/c1" in body
+    assert "https://help.example/supporters/abc.def/stop" in body
+    assert "https://help.example/supporters/abc.def/withdraw" in body
+    assert message["List-Unsubscribe"] == "<https://help.example/supporters/abc.def/stop>"
+    assert message["Subject"] == "News you asked for" and "notification" not in body

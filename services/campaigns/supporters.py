@@ -1,0 +1,75 @@
+"""Supporters who asked for updates: the links that act for them, and the events notify needs.
+
+A supporter has no account. The email they gave is sealed to notify's key at once (only notify,
+at the moment of sending, can read it) and campaigns keeps only the keyed hash that makes one
+email sign once (`storage.signature_id`). What stands for the supporter afterwards is a link:
+`/supporters/{token}/confirm|stop|withdraw`, where the token is the signature's id and a MAC of it
+under the signature key. campaigns can make the token again for every email without storing it,
+and nobody can make one for another signature. The token crosses the bus only sealed to notify:
+whoever holds it can withdraw the signature.
+
+Double opt-in: the first email only asks to confirm (and offers to withdraw a signature someone
+else may have made with the address); news goes only to a confirmed address, and never while the
+campaign is paused.
+"""
+import hashlib
+import hmac
+import re
+import uuid
+
+from services.common.events import make_event
+
+ACTIONS = ("confirm", "stop", "withdraw")
+# What becomes of a signature's updates: asked for (not yet confirmed), confirmed, stopped by the
+# supporter, or the signature withdrawn.
+UPDATES = ("asked", "confirmed", "stopped", "withdrawn")
+TOKEN = re.compile(r"^([0-9a-f]{64})\.([0-9a-f]{32})$")
+_NEWS = uuid.UUID("5b0f7c2e-94d1-4a63-8e2f-1c7a9d3b6e40")
+
+
+def _mac(key, signature_id):
+    return hmac.new(key, f"supporter-links\n{signature_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def token(key, signature_id):
+    """The token of a signature made with an email (its id is a 64-hex keyed hash)."""
+    return f"{signature_id}.{_mac(key, signature_id)}"
+
+
+def signature_of(key, link_token):
+    """The signature id a token stands for, or None if it is not one this service made."""
+    found = TOKEN.match(link_token or "")
+    if found is None or not hmac.compare_digest(found.group(2), _mac(key, found.group(1))):
+        return None
+    return found.group(1)
+
+
+def email_given(signature, sealer, key, email, source):
+    """`supporter_email_given`: the address and the signature's token, each sealed to notify."""
+    return make_event(source, "supporter_email_given", {
+        "signature_id": signature["_id"], "campaign_id": signature["campaign_id"],
+        "contact_sealed": sealer.seal(email.strip()), "token_sealed": sealer.seal(token(key, signature["_id"])),
+        "at": signature["signed_at"]})
+
+
+def updates_changed(signature, updates, at, source):
+    return make_event(source, "supporter_updates_changed", {
+        "signature_id": signature["_id"], "campaign_id": signature["campaign_id"], "updates": updates, "at": at})
+
+
+def news(campaign, source):
+    """`campaign_news`: something supporters should come and read (the prisoner's status changed, a
+    public moment was added). Only that: notify's email says there is news, never what."""
+    return make_event(source, "campaign_news", {
+        "campaign_id": campaign["_id"], "news_id": uuid.uuid5(_NEWS, f"{campaign['_id']}:{campaign['version']}").hex,
+        "at": campaign["updated_at"]})
+
+
+def is_news(before, after):
+    """Does this change of a campaign tell its supporters something? Not while it is paused (every
+    outgoing update stops), nor while consent is being asked again (nothing new is shown)."""
+    if after["mode"] == "paused":
+        return False
+    if after["prisoner_status"] != before["prisoner_status"]:
+        return True
+    return False
