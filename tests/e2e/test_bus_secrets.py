@@ -16,8 +16,11 @@ import pytest
 from kombu import Connection, Exchange, Queue
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from services.campaigns import storage as campaign_storage
+from services.campaigns import supporters
 from services.common.errors import Forbidden
 from services.common.trust import Keyring, new_keys
+from tests.e2e.platform import Client
 from tests.support import marker, opened, operator_command, signed_viewer, wait_until
 
 
@@ -100,6 +103,11 @@ def test_a_whole_journey_leaves_no_secret_in_anything_the_broker_carried(platfor
         signed = lawyer.call("POST", f"/api/campaigns/{campaign.json()['id']}/signatures",
                              {"country": "DE", "email": supporter_email})
         assert signed.status_code == 202
+        # The supporter's link (emailed by notify): the token, made as campaigns makes it, acts.
+        key = platform.config["SIGNATURE_KEY"].encode()
+        link = supporters.token(key, campaign_storage.signature_id(key, campaign.json()["id"], supporter_email))
+        wait_until(lambda: Client(platform).call("POST", f"/api/supporters/{link}/confirm").status_code == 200,
+                   message="the supporter's link to work")
         assert family.call("GET", f"/api/campaigns/{campaign.json()['id']}").json()["prisoner"]["family_names"] == \
             family_names
         # A letter: written, read by a moderator, approved (in another language: a translation need
@@ -133,7 +141,7 @@ def test_a_whole_journey_leaves_no_secret_in_anything_the_broker_carried(platfor
                "private request text": (private_text,), "message text": (message_text, reply_text),
                "session token": tuple(tokens),
                "prisoner's details kept for the owners": (prisoner_name, family_names),
-               "supporter's email": (supporter_email,), "letter of support": (letter_text,),
+               "supporter's email": (supporter_email,), "supporter's link": (link.split(".")[1],), "letter of support": (letter_text,),
                "family's wall post": (wall_text,), "co-owner's code": (code,)}
     for kind, values in secrets.items():
         for value in values:
