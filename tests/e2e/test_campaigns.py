@@ -12,7 +12,7 @@ from services.common import mongo
 from services.gateway.web import i18n
 from services.notify.tests.sink import SmtpSink, free_port
 from tests.e2e.platform import Client
-from tests.e2e.web import WebVisitor, field_errors
+from tests.e2e.web import WebVisitor, field_errors, visible_text
 from tests.support import marker, wait_until
 
 # Counts published at most every second (not every ten minutes), signatures not limited per address;
@@ -415,7 +415,10 @@ def test_the_campaign_page_adds_moments_wall_posts_pledges_and_a_co_owner(platfo
     wall_text = f"We wait for you. {uuid.uuid4().hex[:6]}"
     assert "done=wall_posted" in owner.post(f"/campaigns/{campaign_id}/wall", {"text": wall_text}).url
     staff = WebVisitor(platform).sign_in(moderator.account["handle"])
-    queue = staff.get("/moderation").text
+    page = staff.get("/moderation")
+    queue = page.text
+    # Seen once in CI: the post was not on the page (why was not recorded; now it is).
+    assert wall_text in queue, (page.status_code, visible_text(queue)[:3000])
     post_id = re.search(r'action="/moderation/wall/([0-9a-f]{32})/approve"', queue[queue.index(wall_text):]).group(1)
     assert "done=moderated" in staff.post(f"/moderation/wall/{post_id}/approve").url
     assert [p["text"] for p in anyone.call("GET", f"/api/campaigns/{campaign_id}").json()["wall"]] == [wall_text]
@@ -555,3 +558,5 @@ def test_a_supporter_confirms_gets_news_and_can_stop_or_withdraw_without_an_acco
     bad = anyone.call("POST", f"/api/supporters/{token}/erase")
     assert bad.status_code == 400 and set(bad.json()["error"]["fields"]) == {"action"}
     assert page.get(f"/supporters/{token}/erase").status_code == 404
+    persian = WebVisitor(platform, lang="fa").get(f"/supporters/{nima_links['withdraw']}/withdraw")
+    assert persian.status_code == 200 and 'dir="rtl"' in persian.text and "امضایم را پس می‌گیرم" in persian.text
