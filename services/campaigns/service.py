@@ -24,9 +24,9 @@ from services.common.topology import ReliableEventDispatcher
 from services.common.trust import ReplyCall, ViewerAudience, chosen_by_author, keyring, sealed_reply
 
 from . import consent, letters, storage, support, supporters, timeline
-from .schemas import (Ask, CampaignEdit, CampaignId, CampaignListQuery, Dispute, LetterDecision, LetterDelivery, LetterId,
-                      LetterTranslation, NewCampaign, NewLetter, OwnerInvitation, Pledge, Signature, SupporterLink,
-                      TimelineEntry, WallPost)
+from .schemas import (Ask, CampaignEdit, CampaignListQuery, Dispute, LetterDecision, LetterDelivery, LetterTranslation,
+                      NewCampaign, NewLetter, OwnerInvitation, Pledge, Signature, SupporterLink, TimelineEntry, WallPost,
+                      is_id)
 
 log = logging.getLogger(__name__)
 SOURCE = "campaigns"
@@ -90,9 +90,20 @@ class CampaignsService:
     def _threshold(self):
         return int(self.config.get("CAMPAIGN_COUNT_THRESHOLD") or support.DEFAULT_THRESHOLD)
 
+    def _write(self, campaign, changes, prisoner=None, make_events=None):
+        """Change `campaign` as it was read (its version), with the events `make_events(updated)`
+        makes in the same write, and publish them: 409 if someone changed it meanwhile."""
+        updated = self.store.update(campaign, dict(changes, updated_at=utcnow()), prisoner, make_events=make_events)
+        if updated is None:
+            raise Conflict("The campaign changed meanwhile; look again.", {"version": "Changed."})
+        if make_events is not None:
+            self.store.flush(campaign["_id"], self.dispatch)
+        updated.pop("prisoner_sealed", None)
+        return updated
+
     def _campaign(self, viewer, campaign_id):
         """(campaign, prisoner) as `viewer` may reach it: 404 for a paused or unknown one alike."""
-        if CampaignId().validate({"campaign_id": campaign_id}):
+        if not is_id(campaign_id):
             raise NotFound("No such campaign.")  # an id that is no campaign id names nothing, as an unknown one
         campaign, prisoner = self.store.find(campaign_id)
         if not consent.visible(campaign, viewer):
@@ -176,13 +187,8 @@ class CampaignsService:
         elif data.get("consent_confirmed") or data.get("consent"):
             changes["consent_review_due"] = False
         new_prisoner = dict(prisoner, **data["prisoner"]) if data.get("prisoner") else None
-        changes["updated_at"] = utcnow()
-        updated = self.store.update(campaign, changes, new_prisoner, make_events=lambda after: _changed(after) + (
+        updated = self._write(campaign, changes, new_prisoner, make_events=lambda after: _changed(after) + (
             [supporters.news(after, SOURCE)] if supporters.is_news(campaign, after) else []))
-        if updated is None:
-            raise Conflict("The campaign changed meanwhile; look again.", {"version": "Changed."})
-        self.store.flush(campaign["_id"], self.dispatch)
-        updated.pop("prisoner_sealed", None)
         return self._view(updated, new_prisoner or prisoner, viewer)
 
     @rpc(expected_exceptions=DomainError)
@@ -285,7 +291,7 @@ class CampaignsService:
         page = []
         for letter in items[:query["limit"]]:
             if letter["campaign_id"] not in titles:
-                campaign, _ = self.store.find(letter["campaign_id"])
+                campaign = self.store.find_plain(letter["campaign_id"])
                 titles[letter["campaign_id"]] = campaign["title"] if campaign else None
             page.append({"id": letter["_id"], "campaign_id": letter["campaign_id"],
                          "campaign_title": titles[letter["campaign_id"]], "language": letter["language"],
@@ -309,7 +315,7 @@ class CampaignsService:
         change = {"status": "approved" if decision == "approve" else "rejected", "moderated_by": viewer["account_id"],
                   "moderated_at": now}
         events = []
-        campaign, _ = self.store.find(letter["campaign_id"])
+        campaign = self.store.find_plain(letter["campaign_id"])
         if decision == "approve" and campaign is not None and letters.needs_translation(letter, campaign):
             author = campaign.get("created_by") or next(iter(campaign["owners"]), None)
             if author is not None:
@@ -326,7 +332,7 @@ class CampaignsService:
         return {"id": letter["_id"], "status": change["status"]}
 
     def _letter(self, letter_id):
-        if LetterId().validate({"letter_id": letter_id}):
+        if not is_id(letter_id):
             raise NotFound("No such letter.")
         letter = self.letter_store.find(letter_id)
         if letter is None:
@@ -358,7 +364,7 @@ class CampaignsService:
         confiscated."""
         viewer, campaign, _ = self._owned(viewer, campaign_id)
         delivery = load_or_fail(LetterDelivery(), payload)["delivery"]
-        if LetterId().validate({"letter_id": letter_id}) or \
+        if not is_id(letter_id) or \
                 not self.letter_store.mark_delivery(letter_id, campaign["_id"], delivery, utcnow()):
             raise NotFound("No such letter.")
         return {"id": letter_id, "delivery": delivery}
@@ -371,7 +377,7 @@ class CampaignsService:
         letter = self._letter(letter_id)
         if letter.get("translator_id") != viewer["account_id"]:
             raise NotFound("No such letter.")
-        campaign, _ = self.store.find(letter["campaign_id"])
+        campaign = self.store.find_plain(letter["campaign_id"])
         return {"id": letter["_id"], "language": letter["language"], "to_language": campaign["language"],
                 "text": letter["text"], "translation": letter["translation"],
                 "request_id": letter.get("translation_request_id")}
@@ -396,13 +402,7 @@ class CampaignsService:
         campaign, prisoner = self._campaign(viewer, campaign_id)
         if not consent.is_owner(campaign, viewer):
             raise Forbidden("Only the campaign's owners can change it.")
-        updated = self.store.update(campaign, dict(change(campaign), updated_at=utcnow()), make_events=make_events)
-        if updated is None:
-            raise Conflict("The campaign changed meanwhile; look again.", {"version": "Changed."})
-        if make_events is not None:
-            self.store.flush(campaign["_id"], self.dispatch)
-        updated.pop("prisoner_sealed", None)
-        return self._view(updated, prisoner, viewer)
+        return self._view(self._write(campaign, change(campaign), make_events=make_events), prisoner, viewer)
 
     @rpc(expected_exceptions=DomainError)
     @sealed_reply()
@@ -463,12 +463,7 @@ class CampaignsService:
             "title": data["title"], "body": data["body"], "skills": data["skills"], "languages": data["languages"],
             "country": campaign["prisoner_country"], "urgency": data["urgency"]})
         ask = {"request_id": request_id, "title": data["title"], "skills": data["skills"], "posted_at": now.isoformat()}
-        updated = self.store.update(campaign, {"asks": asks + [ask], "updated_at": now}, make_events=lambda _: [event])
-        if updated is None:
-            raise Conflict("The campaign changed meanwhile; look again.", {"version": "Changed."})
-        self.store.flush(campaign["_id"], self.dispatch)
-        updated.pop("prisoner_sealed", None)
-        return self._view(updated, prisoner, viewer)
+        return self._view(self._write(campaign, {"asks": asks + [ask]}, make_events=lambda _: [event]), prisoner, viewer)
 
     # ---- the wall
 
@@ -498,7 +493,7 @@ class CampaignsService:
         viewer = require_role(viewer, "moderator", "Only moderators approve wall posts.")
         decision = load_or_fail(LetterDecision(), payload)["decision"]
         status = "approved" if decision == "approve" else "rejected"
-        if LetterId().validate({"letter_id": post_id}) or not self.wall_store.decide(
+        if not is_id(post_id) or not self.wall_store.decide(
                 post_id, {"status": status, "moderated_by": viewer["account_id"], "moderated_at": utcnow()}):
             raise NotFound("No such post waiting.")
         return {"id": post_id, "status": status}
@@ -529,7 +524,7 @@ class CampaignsService:
     @rpc(expected_exceptions=DomainError)
     def pledge_done(self, viewer, campaign_id, pledge_id):
         viewer, campaign, _ = self._owned(viewer, campaign_id)
-        if LetterId().validate({"letter_id": pledge_id}) or \
+        if not is_id(pledge_id) or \
                 not self.pledge_store.mark_done(pledge_id, campaign["_id"], utcnow()):
             raise NotFound("No such open pledge.")
         return {"id": pledge_id, "status": "done"}
@@ -556,7 +551,7 @@ class CampaignsService:
         """A signed-in person with the creator's code becomes a co-owner."""
         viewer = trusted_viewer(viewer)
         code = load_or_fail(OwnerInvitation(), keyring().open(SOURCE, payload))["code"]
-        if CampaignId().validate({"campaign_id": campaign_id}):
+        if not is_id(campaign_id):
             raise NotFound("No such campaign.")
         invitation = self.store.redeem(hashlib.sha256(code.encode()).hexdigest(), campaign_id)
         if invitation is None or invitation["expires_at"] < utcnow():  # the store gives aware times
@@ -582,9 +577,7 @@ class CampaignsService:
             raise Forbidden("Only the campaign's creator removes co-owners.")
         if account_id == campaign.get("created_by") or account_id not in campaign["owners"]:
             raise NotFound("No such co-owner.")
-        if self.store.update(campaign, {"owners": [o for o in campaign["owners"] if o != account_id],
-                                        "updated_at": utcnow()}) is None:
-            raise Conflict("The campaign changed meanwhile; look again.", {"version": "Changed."})
+        self._write(campaign, {"owners": [o for o in campaign["owners"] if o != account_id]})
         return {"removed": True}
 
     # ---- moderators
@@ -595,10 +588,7 @@ class CampaignsService:
         viewer = require_role(viewer, "moderator", "Only moderators mark a campaign as disputed.")
         data = load_or_fail(Dispute(), payload)
         campaign, _ = self._campaign(viewer, campaign_id)
-        if self.store.update(campaign, {"disputed": data["disputed"], "dispute_note": data["note"],
-                                        "updated_at": utcnow()}, make_events=_changed) is None:
-            raise Conflict("The campaign changed meanwhile; look again.", {"version": "Changed."})
-        self.store.flush(campaign["_id"], self.dispatch)
+        self._write(campaign, {"disputed": data["disputed"], "dispute_note": data["note"]}, make_events=_changed)
         return {"id": campaign["_id"], "disputed": data["disputed"]}
 
     # ---- events from other services

@@ -107,6 +107,12 @@ class CampaignStore:
             return None, None
         return campaign, self.text.open(campaign_id, campaign.pop("prisoner_sealed"))
 
+    def find_plain(self, campaign_id):
+        """The campaign's own fields (title, language, owners...), or None, without reading or opening
+        what is sealed about the prisoner and their timeline: for callers that need neither."""
+        return self.campaigns.find_one({"_id": campaign_id},
+                                       dict(outbox.HIDE, prisoner_sealed=0, timeline_sealed=0))
+
     def update(self, campaign, changes, prisoner=None, make_events=None):
         """Apply `changes` to the campaign as read (its version), with the events
         `make_events(updated)` in the same write: None if it changed meanwhile."""

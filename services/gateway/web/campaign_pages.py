@@ -74,15 +74,20 @@ class CampaignPages(RoutesBase):
                            language_choices=page.fmt.language_choices(), ask_warnings=context.pop("ask_warnings", []),
                            **context)
 
-    def _campaign_form(self, request, page, campaign_id, method, names, checkboxes=(), done="saved", seal=True):
-        """One of the campaign page's forms: sent, or the page again with the fields' errors."""
-        data = forms.pick(request.form, names=names, checkboxes=checkboxes)
+    def _campaign_form(self, request, page, campaign_id, method, names, checkboxes=(), lists=(), done="saved",
+                       seal=True):
+        """One of the campaign page's forms: sent, or the page again with the fields' errors (or, for
+        an ask, the identifying-text warning: the only form of the page that asks to confirm)."""
+        data = forms.pick(request.form, names=names, lists=lists, checkboxes=checkboxes)
         proxy = getattr(self.campaigns, method)
         try:
             call(proxy, page.viewer, campaign_id, sealed(proxy, data) if seal else data)
         except ValidationFailed as exc:
             campaign = call(self.campaigns.get_campaign, page.viewer, campaign_id)
             return self._campaign(page, campaign, status=400, errors=page.field_errors(exc), form=data)
+        except ConfirmationRequired as exc:
+            campaign = call(self.campaigns.get_campaign, page.viewer, campaign_id)
+            return self._campaign(page, campaign, status=422, ask_warnings=sorted(exc.fields or {}), form=data)
         return page.redirect(f"/campaigns/{campaign_id}", done=done)
 
     @http("POST", "/campaigns/<string:campaign_id>/timeline")
@@ -100,17 +105,8 @@ class CampaignPages(RoutesBase):
     @http("POST", "/campaigns/<string:campaign_id>/asks")
     @page(signed_in=True)
     def ask_form(self, request, page, campaign_id):
-        data = forms.pick(request.form, names=("title", "body", "urgency"), lists=("skills", "languages"),
-                          checkboxes=("confirm_public",))
-        try:
-            call(self.campaigns.post_ask, page.viewer, campaign_id, data)
-        except ValidationFailed as exc:
-            campaign = call(self.campaigns.get_campaign, page.viewer, campaign_id)
-            return self._campaign(page, campaign, status=400, errors=page.field_errors(exc), form=data)
-        except ConfirmationRequired as exc:
-            campaign = call(self.campaigns.get_campaign, page.viewer, campaign_id)
-            return self._campaign(page, campaign, status=422, ask_warnings=sorted(exc.fields or {}), form=data)
-        return page.redirect(f"/campaigns/{campaign_id}", done="asked")
+        return self._campaign_form(request, page, campaign_id, "post_ask", ("title", "body", "urgency"),
+                                   ("confirm_public",), lists=("skills", "languages"), done="asked", seal=False)
 
     @http("POST", "/campaigns/<string:campaign_id>/wall")
     @page(signed_in=True)
