@@ -64,7 +64,7 @@ def main(argv):
             # notify's path: due pending emails, each claimed, opened, composed, sent, marked.
             now = utcnow()
             for i, token in enumerate(sealed):
-                db[storage.CONTACTS].insert_one({"_id": f"p{i}", "contact_sealed": token, "version": 1})
+                db[storage.PEOPLE].insert_one({"_id": f"p{i}", "contact_sealed": token, "version": 1})
                 db[storage.EMAILS].insert_one({"_id": f"e{i}", "recipient_id": f"p{i}", "kind": "notification",
                                                "notification_ids": [f"n{i}"], "status": retry.PENDING,
                                                "attempts": 0, "next_attempt_at": now, "created_at": now})

@@ -45,11 +45,12 @@ def notify(db, notification, now, config):
     return storage.claim(db[storage.EMAILS], email["_id"], now, retry.setting(config, "LEASE_S"))
 
 
-def _instant_email(db, notification, now, config):
+def _instant_email(db, notification, now, config, person=None):
     """The email a notification needs by the person's preference: a new instant one, leased to the
-    caller (not yet written), or None (email off; a daily digest, which this adds it to)."""
+    caller (not yet written), or None (email off; a daily digest, which this adds it to).
+    `person`: their document, if the caller just read it."""
     recipient = notification["recipient_id"]
-    mode = storage.email_mode(db, recipient)
+    mode = storage.email_mode(db, recipient, person)
     if mode == "off":
         return None
     if mode == "daily":
@@ -68,17 +69,18 @@ def notify_proposals(db, notifications, now, config, mailer, opener):
     new email is written leased to this worker; one already there (a redelivery) is claimed if
     due. A recipient whose deletion notify recorded (the contact's tombstone) gets nothing: the
     proposal came after they left (events of different queues keep no order)."""
-    contacts = {n["recipient_id"]: storage.contact(db, n["recipient_id"]) for n in notifications}
-    live = [n for n in notifications if not contacts[n["recipient_id"]].get("deleted")]
+    people = {n["recipient_id"]: storage.person(db, n["recipient_id"]) for n in notifications}
+    live = [n for n in notifications if not people[n["recipient_id"]].get("deleted")]
     storage.insert_new(db[storage.NOTIFICATIONS], [dict(n, stored_at=now) for n in live])
-    instant = [email for email in (_instant_email(db, n, now, config) for n in live) if email is not None]
+    instant = [email for email in (_instant_email(db, n, now, config, people[n["recipient_id"]]) for n in live)
+               if email is not None]
     new = storage.insert_new(db[storage.EMAILS], instant)
     lease_s = retry.setting(config, "LEASE_S")
     for email in instant:
         held = email if email["_id"] in new else storage.claim(db[storage.EMAILS], email["_id"], now, lease_s)
         if held is not None:
             deliver_email(db, held, now, config, mailer, opener, preference_checked=True,
-                          sealed=contacts[email["recipient_id"]].get("contact_sealed"))
+                          sealed=people[email["recipient_id"]].get("contact_sealed"))
     return [n["recipient_id"] for n in live]
 
 

@@ -12,8 +12,11 @@ from services.common.mongo import create_collections
 from services.common.readmodel import apply_if_newer
 
 NOTIFICATIONS = "notifications"
-CONTACTS = "contacts"          # profile id -> contact_sealed (only notify's private key opens it)
-PREFERENCES = "preferences"
+# One document per person (the collection keeps its first name): their sealed contact (only notify's
+# private key opens it), their email preference, and the tombstone of their deletion, so that telling
+# someone reads one document. `preferences` held the preference before; `prepare` moves what is left.
+PEOPLE = "contacts"
+OLD_PREFERENCES = "preferences"
 EMAILS = "emails"              # pending / sent / failed / dropped emails (no addresses)
 PROPOSALS = "proposals"        # open proposals, for expiry reminders and "no channel yet"
 CHANNELS = "channels"          # accepted matches: who may talk
@@ -28,7 +31,7 @@ CAMPAIGN_MODES = "campaign_modes"  # campaign id -> its mode (a paused one sends
 
 
 def prepare(db):
-    create_collections(db, NOTIFICATIONS, CONTACTS, PREFERENCES, EMAILS, PROPOSALS, CHANNELS, MESSAGES, HIDDEN,
+    create_collections(db, NOTIFICATIONS, PEOPLE, EMAILS, PROPOSALS, CHANNELS, MESSAGES, HIDDEN,
                        WEBHOOKS, DELIVERIES, SUPPORTERS, CAMPAIGN_NEWS, CAMPAIGN_MODES)
     db[NOTIFICATIONS].create_index([("recipient_id", pymongo.ASCENDING), ("created_at", pymongo.DESCENDING)])
     db[EMAILS].create_index([("status", pymongo.ASCENDING), ("next_attempt_at", pymongo.ASCENDING)])
@@ -43,6 +46,7 @@ def prepare(db):
     db[DELIVERIES].create_index("about")
     db[CHANNELS].create_index("volunteer_id")
     db[CHANNELS].create_index("author_id")
+    _move_old_preferences(db)
     db[SUPPORTERS].create_index("campaign_id")  # a campaign's news, a page of its supporters at a time
     db[CAMPAIGN_NEWS].create_index("pending")
 
@@ -114,32 +118,53 @@ def mark_all_read(db, recipient_id, now):
                                          {"$set": {"read": True, "read_at": now}}).modified_count
 
 
-# ---- contacts and preferences
+# ---- people: sealed contact, email preference, deletion tombstone
+
+def _move_old_preferences(db):
+    """Preferences kept in their own collection before (a deployment of the earlier version) move
+    onto the person's document, each once: moved, then deleted, so a restart finds nothing to do."""
+    for old in db[OLD_PREFERENCES].find().limit(10000):
+        _set_preference(db, old["_id"], {"email": old["email"], "email_default": bool(old.get("default")),
+                                         "email_updated_at": old.get("updated_at")}, keep_chosen=old.get("default"))
+        db[OLD_PREFERENCES].delete_one({"_id": old["_id"]})
+
+
+def _set_preference(db, profile_id, fields, keep_chosen=False):
+    """Set the email preference on the person's document (created if notify has not heard of them
+    yet, with version 0, so their profile's events, versioned from 1, still apply). With
+    `keep_chosen`, only where no preference is set: a default never overwrites a choice."""
+    condition = {"_id": profile_id, "email": {"$exists": False}} if keep_chosen else {"_id": profile_id}
+    try:
+        db[PEOPLE].update_one(condition, {"$set": fields, "$setOnInsert": {"version": 0}}, upsert=True)
+    except DuplicateKeyError:
+        pass  # keep_chosen: they have one (the person's document exists, with a preference)
+
 
 def remember_contact(db, profile_id, contact_sealed, version):
     update = {"$set": {"contact_sealed": contact_sealed}} if contact_sealed else {"$unset": {"contact_sealed": ""}}
-    return upsert_newer(db[CONTACTS], profile_id, update, version)
+    return upsert_newer(db[PEOPLE], profile_id, update, version)
 
 
 def sealed_contact(db, profile_id):
-    document = db[CONTACTS].find_one({"_id": profile_id}, {"contact_sealed": 1})
+    document = db[PEOPLE].find_one({"_id": profile_id}, {"contact_sealed": 1})
     return (document or {}).get("contact_sealed")
 
 
 def default_email_off(db, profile_id, now):
     """An activist is not emailed unless they ask for it: an email from the platform in a watched
     mailbox can endanger them. Set once, when they register; their own choice is never overwritten."""
-    db[PREFERENCES].update_one({"_id": profile_id},
-                               {"$setOnInsert": {"email": "off", "updated_at": now, "default": True}}, upsert=True)
+    _set_preference(db, profile_id, {"email": "off", "email_default": True, "email_updated_at": now}, keep_chosen=True)
 
 
-def email_mode(db, profile_id):
-    document = db[PREFERENCES].find_one({"_id": profile_id})
-    return (document or {}).get("email", "instant")
+def email_mode(db, profile_id, person=None):
+    """Their preference (`person`: their document, if the caller just read it)."""
+    if person is None:
+        person = db[PEOPLE].find_one({"_id": profile_id}, {"email": 1}) or {}
+    return person.get("email", "instant")
 
 
 def set_email_mode(db, profile_id, mode, now):
-    db[PREFERENCES].update_one({"_id": profile_id}, {"$set": {"email": mode, "updated_at": now}}, upsert=True)
+    _set_preference(db, profile_id, {"email": mode, "email_default": False, "email_updated_at": now})
 
 
 # ---- pending emails (and webhook deliveries: the same claim / retry mechanics)
@@ -195,9 +220,9 @@ def remember_proposals(db, records):
     insert_new(db[PROPOSALS], records)
 
 
-def contact(db, profile_id):
-    """The person's contact document: their sealed contact, or the tombstone of their deletion."""
-    return db[CONTACTS].find_one({"_id": profile_id}, {"contact_sealed": 1, "deleted": 1}) or {}
+def person(db, profile_id):
+    """The person's document: their sealed contact and preference, or the tombstone of their deletion."""
+    return db[PEOPLE].find_one({"_id": profile_id}, {"contact_sealed": 1, "email": 1, "deleted": 1}) or {}
 
 
 def close_proposal(db, data):
@@ -313,8 +338,9 @@ def delete_webhook(db, webhook_id, now):
 def forget_person(db, profile_id, version, now):
     """Everything notify holds about a person goes; their messages lose their text (a tombstone
     without text keeps the other person's conversation in order)."""
-    upsert_newer(db[CONTACTS], profile_id, {"$set": {"deleted": True}, "$unset": {"contact_sealed": ""}}, version)
-    db[PREFERENCES].delete_one({"_id": profile_id})
+    upsert_newer(db[PEOPLE], profile_id, {"$set": {"deleted": True},
+                                          "$unset": {"contact_sealed": "", "email": "", "email_default": "",
+                                                     "email_updated_at": ""}}, version)
     db[NOTIFICATIONS].delete_many({"recipient_id": profile_id})
     db[EMAILS].delete_many({"recipient_id": profile_id})
     # Two equality deletes, which indexes serve, rather than one `$or`, which scans.

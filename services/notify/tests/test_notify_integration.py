@@ -552,3 +552,30 @@ def test_an_email_queued_to_send_at_once_is_left_to_its_sender_then_to_the_timer
     # A redelivery of the same cause does not queue it again, and gets it only when it is due.
     assert outgoing.notify(db, notification, now, config) is None
     assert outgoing.notify(db, notification, later, config)["_id"] == email["_id"]
+
+
+def test_one_document_per_person_holds_contact_preference_and_tombstone(config, db_for):
+    """The person's document, whichever event comes first: an activist's default never overwrites
+    a choice, a contact's version still applies after a preference made the document, a deletion
+    leaves only the tombstone; a preference kept in the old collection moves onto it, once."""
+    from services.notify import storage
+
+    db = db_for("notify")
+    db["preferences"].insert_many([{"_id": "old-1", "email": "daily", "updated_at": NOW},
+                                   {"_id": "old-2", "email": "off", "updated_at": NOW, "default": True}])
+    storage.remember_contact(db, "old-2", "sealed-2", 1)
+    storage.prepare(db)
+    assert storage.email_mode(db, "old-1") == "daily" and storage.email_mode(db, "old-2") == "off"
+    assert storage.sealed_contact(db, "old-2") == "sealed-2" and db["preferences"].count_documents({}) == 0
+
+    storage.set_email_mode(db, "p1", "daily", NOW)         # the preference before notify heard of them
+    storage.default_email_off(db, "p1", NOW)               # registered as an activist: their choice stays
+    storage.remember_contact(db, "p1", "sealed-p1", 1)     # the profile's first version still applies
+    assert storage.person(db, "p1") == {"_id": "p1", "contact_sealed": "sealed-p1", "email": "daily"}
+    storage.default_email_off(db, "p2", NOW)
+    storage.remember_contact(db, "p2", "sealed-p2", 1)
+    assert storage.email_mode(db, "p2") == "off" and storage.email_mode(db, "nobody") == "instant"
+
+    storage.forget_person(db, "p1", 2, NOW)
+    storage.remember_contact(db, "p1", "sealed-p1", 1)     # a late copy brings nothing back
+    assert storage.person(db, "p1") == {"_id": "p1", "deleted": True}
