@@ -22,6 +22,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.rabbit import Client as RabbitClient
 
 from services.common import commandcount, mongo
+from services.notify.tests.sink import SmtpSink
 from tests.e2e.platform import Client, Platform
 from tests.support import operator_command, wait_until
 
@@ -86,7 +87,8 @@ def appointed(platform, client, role):
 
 
 def volunteer(platform, profile=PROFILE):
-    person = Client(platform).sign_up(f"lawyer-{uuid.uuid4().hex[:6]}", "volunteer")
+    handle = f"lawyer-{uuid.uuid4().hex[:6]}"  # with an email, as volunteers have: each proposal is emailed
+    person = Client(platform).sign_up(handle, "volunteer", email=f"{handle}@example.org")
     response = person.call("PUT", "/api/me/profile", profile)
     assert response.status_code == 200, response.text
     return person
@@ -167,10 +169,27 @@ def print_results(results):
 
 
 def start_platform(logs, counts_dir, top_k=5, rabbit_manager=None, amqp_uri=None):
-    platform = Platform(rabbit_manager or RabbitClient(os.environ["RABBIT_MGMT_URI"]),
-                        amqp_uri or os.environ["AMQP_URI"], logs, STORE_COUNTS_DIR=counts_dir, MATCH_TOP_K=top_k)
-    platform.start()
+    """The platform as processes, its emails going to the project's SMTP sink as they would to a
+    relay: the counts are those of emails sent, not of sends failing and waiting to be tried again.
+    Stop it with `stop_platform`."""
+    sink = SmtpSink(os.path.join(logs, "mail")).start()
+    try:
+        platform = Platform(rabbit_manager or RabbitClient(os.environ["RABBIT_MGMT_URI"]),
+                            amqp_uri or os.environ["AMQP_URI"], logs, STORE_COUNTS_DIR=counts_dir, MATCH_TOP_K=top_k,
+                            SMTP_PORT=sink.port)
+        platform.start()
+    except BaseException:
+        sink.stop()
+        raise
+    platform.sink = sink
     return platform
+
+
+def stop_platform(platform):
+    try:
+        platform.stop()
+    finally:
+        platform.sink.stop()
 
 
 def main(argv):
@@ -183,5 +202,5 @@ def main(argv):
         try:
             print_results(measure_all(platform, Meter(platform, counts_dir), args.requests, args.open_needs))
         finally:
-            platform.stop()
+            stop_platform(platform)
     return 0

@@ -21,7 +21,6 @@ import random
 import tempfile
 import time
 import uuid
-from collections import Counter
 
 from nameko.testing.rabbit import Client as RabbitClient
 

@@ -25,7 +25,6 @@ import argparse
 import os
 import random
 import signal
-import statistics
 import sys
 import tempfile
 import socket
@@ -36,7 +35,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import kombu
-import requests
 from nameko.events import get_event_exchange
 from nameko.testing.rabbit import Client as RabbitClient
 from tqdm import tqdm

@@ -7,6 +7,7 @@ deterministic and a due email or delivery is claimed before it is sent.
 import logging
 from datetime import timedelta
 
+from services.common.events import utcnow
 from services.common.outage import through_outage
 
 from . import mail, retry, storage, supporters, webhooks
@@ -21,12 +22,14 @@ log = logging.getLogger(__name__)
 RECORDING = set()
 
 
-def _record_sent(item_id, write, what):
-    RECORDING.add(item_id)
+def _record_sent(item_ids, write, what):
+    """`write` the record that `item_ids` (one id, or a list) went out, riding through an outage."""
+    item_ids = item_ids if isinstance(item_ids, list) else [item_ids]
+    RECORDING.update(item_ids)
     try:
         through_outage(write, what)
     finally:
-        RECORDING.discard(item_id)
+        RECORDING.difference_update(item_ids)
 
 
 # ---- notifications
@@ -51,14 +54,14 @@ def _instant_email(db, notification, now, config, person=None):
     `person`: their document, if the caller just read it."""
     recipient = notification["recipient_id"]
     mode = storage.email_mode(db, recipient, person)
-    if mode == "off":
-        return None
+    if mode == "off" or (person is not None and not person.get("contact_sealed")):
+        return None  # off, or no address to send to (as sending would find: nothing to write)
     if mode == "daily":
         slot = mail.digest_slot(now, retry.setting(config, "DIGEST_INTERVAL_S"))
         storage.add_to_digest(db, mail.digest_id(recipient, slot), recipient, notification["_id"], slot, now)
         return None
     return {"_id": mail.instant_id(notification["_id"]), "recipient_id": recipient, "kind": "notification",
-            "notification_ids": [notification["_id"]], "status": retry.PENDING, "attempts": 0,
+            "notification_ids": [notification["_id"]], "request_id": notification.get("request_id"), "status": retry.PENDING, "attempts": 0,
             "next_attempt_at": now + timedelta(seconds=retry.setting(config, "LEASE_S")), "created_at": now}
 
 
@@ -76,11 +79,27 @@ def notify_proposals(db, notifications, now, config, mailer, opener):
                if email is not None]
     new = storage.insert_new(db[storage.EMAILS], instant)
     lease_s = retry.setting(config, "LEASE_S")
+    sent = []
+
+    def record_sent():
+        # One write records the batch's emails sent (their request's emails, an indexed equality,
+        # then these ids among that handful), as `deliver_email` records one.
+        if sent:
+            ids, request_id = list(sent), instant[0]["request_id"]
+            sent.clear()
+            _record_sent(ids, lambda: storage.mark_sent(db[storage.EMAILS], request_id, ids, now),
+                         f"{len(ids)} emails of request {request_id} sent")
+
     for email in instant:
         held = email if email["_id"] in new else storage.claim(db[storage.EMAILS], email["_id"], now, lease_s)
-        if held is not None:
-            deliver_email(db, held, now, config, mailer, opener, preference_checked=True,
-                          sealed=people[email["recipient_id"]].get("contact_sealed"))
+        if held is not None and deliver_email(db, held, now, config, mailer, opener, preference_checked=True,
+                                              sealed=people[email["recipient_id"]].get("contact_sealed"),
+                                              record_sent=False) == retry.SENT:
+            sent.append(email["_id"])
+            RECORDING.add(email["_id"])  # this process's timer leaves it alone meanwhile
+            if (utcnow() - now).total_seconds() > lease_s / 2:
+                record_sent()  # a slow SMTP server: recorded before the leases run out
+    record_sent()
     return [n["recipient_id"] for n in live]
 
 
@@ -98,10 +117,11 @@ def send_email(db, email_id, now, config, mailer, opener):
 _UNREAD = object()
 
 
-def deliver_email(db, email, now, config, mailer, opener, preference_checked=False, sealed=_UNREAD):
+def deliver_email(db, email, now, config, mailer, opener, preference_checked=False, sealed=_UNREAD, record_sent=True):
     """Send an email this worker holds the lease of. `preference_checked`: the person's email
     preference was read a moment ago (by `notify`), so it is not read again; `sealed`: their
-    sealed contact, read a moment ago (None: they have none)."""
+    sealed contact, read a moment ago (None: they have none); `record_sent=False`: the caller
+    records it sent, with others of its batch, before its lease runs out."""
     email_id = email["_id"]
     emails = db[storage.EMAILS]
     token = None
@@ -137,6 +157,8 @@ def deliver_email(db, email, now, config, mailer, opener, preference_checked=Fal
         return update.get("status", "retry")
     # Handed over: recording it must not fail with the database restarting, or the email would
     # be sent again when its lease runs out.
+    if not record_sent:
+        return retry.SENT
     _record_sent(email_id, lambda: storage.settle(emails, email_id, {"status": retry.SENT, "sent_at": now,
                                                                      "attempts": email.get("attempts", 0) + 1}),
                  f"email {email_id} sent")

@@ -63,17 +63,19 @@ class NotifyService(consumer.LedgerUpkeep):
         storage.remember_contact(self.db, data["profile_id"], contact, data["version"])
         self._publish(event)
 
-    @consumes("profiles", "profile_registered")
+    # No ledger: the contact applies only if its version is newer, the activist's default never
+    # overwrites a choice, and a webhook delivery is keyed by event and hook.
+    @consumes("profiles", "profile_registered", ledger=False)
     def on_profile_registered(self, event):
         if event.data["role"] == "activist":
             storage.default_email_off(self.db, event.data["profile_id"], utcnow())
         self._remember_contact(event)
 
-    @consumes("profiles", "profile_updated")
+    @consumes("profiles", "profile_updated", ledger=False)
     def on_profile_updated(self, event):
         self._remember_contact(event)
 
-    @consumes("profiles", "profile_deactivated")
+    @consumes("profiles", "profile_deactivated", ledger=False)
     def on_profile_deactivated(self, event):
         self._remember_contact(event)
 
@@ -95,15 +97,18 @@ class NotifyService(consumer.LedgerUpkeep):
         elif before is not None and storage.is_public(before):
             self._publish(event, outgoing.REMOVED)
 
-    @consumes("requests", "request_created")
+    # No ledger: the request's state applies only if its version is newer, and what a copy would
+    # do again is keyed (the author's notification by the version, a webhook delivery by event and
+    # hook, each sent only by whoever claims it).
+    @consumes("requests", "request_created", ledger=False)
     def on_request_created(self, event):
         self._on_request(event)
 
-    @consumes("requests", "request_updated")
+    @consumes("requests", "request_updated", ledger=False)
     def on_request_updated(self, event):
         self._on_request(event)
 
-    @consumes("requests", "request_closed")
+    @consumes("requests", "request_closed", ledger=False)
     def on_request_closed(self, event):
         self._on_request(event)
 

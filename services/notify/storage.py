@@ -36,6 +36,7 @@ def prepare(db):
     db[NOTIFICATIONS].create_index([("recipient_id", pymongo.ASCENDING), ("created_at", pymongo.DESCENDING)])
     db[EMAILS].create_index([("status", pymongo.ASCENDING), ("next_attempt_at", pymongo.ASCENDING)])
     db[EMAILS].create_index("recipient_id")
+    db[EMAILS].create_index("request_id")  # a batch of proposals' emails, recorded sent in one write
     db[PROPOSALS].create_index([("status", pymongo.ASCENDING), ("remind_at", pymongo.ASCENDING)])
     db[PROPOSALS].create_index("remind_slot")
     db[PROPOSALS].create_index("volunteer_id")
@@ -205,6 +206,13 @@ def settle(collection, doc_id, fields):
     collection.update_one({"_id": doc_id}, {"$set": fields})
 
 
+def mark_sent(collection, request_id, email_ids, now):
+    """Several emails of one request sent: one write (the request's emails are an indexed equality;
+    the ids are then picked among that handful)."""
+    collection.update_many({"request_id": request_id, "_id": {"$in": email_ids}},
+                           {"$set": {"status": "sent", "sent_at": now}, "$inc": {"attempts": 1}})
+
+
 # ---- proposals (for reminders) and conversations
 
 def proposal_record(data, remind_at, now):
@@ -290,11 +298,14 @@ def remember_request(db, data):
     what was known before this event (None if nothing, or if this event is not newer) and what is
     known now, each {hidden, visibility}."""
     request_id, version = data["request_id"], data["version"]
-    before = db[HIDDEN].find_one({"_id": request_id})
     state = {"hidden": data["hidden"], "visibility": data["visibility"], "status": data["status"]}
-    if before is not None and before.get("version", 0) >= version:
-        return None, before
-    upsert_newer(db[HIDDEN], request_id, {"$set": state}, version)
+    # One command: applied only if newer, and what was there comes back with it.
+    try:
+        before = db[HIDDEN].find_one_and_update({"_id": request_id, "version": {"$lt": version}},
+                                                {"$set": dict(state, version=version)}, upsert=True,
+                                                return_document=ReturnDocument.BEFORE)
+    except DuplicateKeyError:  # as new or newer is there (or being written this very moment)
+        return None, request_state(db, request_id) or state
     return (before or {}), state
 
 

@@ -215,7 +215,9 @@ def test_a_suspended_person_is_not_emailed_until_reinstated(notify, config, sink
                           status="suspended"))
     deliver(notify, config, "matching", "match_proposed", proposal())
     db = db_for("notify")
-    wait_until(lambda: email_doc(db, recipient_id="vol-1")["status"] == "dropped", message="the email dropped")
+    # Told in the inbox; no email even queued (no address is kept while suspended).
+    assert db.notifications.count_documents({"recipient_id": "vol-1"}) == 1
+    assert email_doc(db, recipient_id="vol-1") is None
     assert db.contacts.find_one({"_id": "vol-1"}).get("contact_sealed") is None
 
     deliver(notify, config, "profiles", "profile_updated",
@@ -579,3 +581,16 @@ def test_one_document_per_person_holds_contact_preference_and_tombstone(config, 
     storage.forget_person(db, "p1", 2, NOW)
     storage.remember_contact(db, "p1", "sealed-p1", 1)     # a late copy brings nothing back
     assert storage.person(db, "p1") == {"_id": "p1", "deleted": True}
+
+
+def test_a_batchs_emails_are_sent_once_and_recorded_sent_in_one_write(notify, config, sink, db_for):
+    db = db_for("notify")
+    for volunteer, address in (("vol-5", "five@example.org"), ("vol-6", "six@example.org")):
+        deliver(notify, config, "profiles", "profile_registered", profile_event(config, volunteer, address))
+    proposals = batch("r-5", ("vol-5", "m55"), ("vol-6", "m56"))
+    deliver(notify, config, "matching", "matches_proposed", proposals)
+    sink.wait_for("five@example.org")
+    sink.wait_for("six@example.org")
+    assert [(e["status"], e["attempts"]) for e in db.emails.find({"request_id": "r-5"})] == [("sent", 1), ("sent", 1)]
+    deliver(notify, config, "matching", "matches_proposed", proposals)  # a redelivery sends nothing again
+    assert len(sink.to("five@example.org")) == len(sink.to("six@example.org")) == 1
