@@ -5,6 +5,7 @@ What a campaign says about the prisoner arrives sealed to this service, is seale
 leaves sealed to the gateway; each field reaches only whom the owners allowed (consent.py). A
 signature is a country, and, if given, an email that only decides it signs once (support.py)."""
 import hashlib
+import hmac
 import logging
 import secrets
 import uuid
@@ -259,6 +260,21 @@ class CampaignsService:
         if updates == "withdrawn":
             self.store.uncount(signature)
         return {"done": action, "updates": updates, "campaign_id": signature["campaign_id"]}
+
+    @rpc(expected_exceptions=DomainError)
+    def endorse_campaign(self, viewer, campaign_id):
+        """A moderator-verified journalist, lawyer or policy-maker supports the campaign as such: the
+        page counts them apart (never who). Once per person and campaign."""
+        viewer = trusted_viewer(viewer)
+        campaign, _ = self._campaign(viewer, campaign_id)
+        kinds = self.store.professional_kinds(viewer["account_id"]) if viewer.get("verified") else []
+        if not kinds:
+            raise Forbidden("Only moderator-verified journalists, lawyers and policy-makers are counted apart; "
+                            "sign like anyone else.")
+        endorsement_id = hmac.new(self.keys[1], f"endorsement\n{campaign['_id']}\n{viewer['account_id']}".encode(),
+                                  hashlib.sha256).hexdigest()
+        counted = self.store.endorse(endorsement_id, campaign["_id"], kinds, utcnow())
+        return {"counted_as": kinds, "new": counted}
 
     # ---- letters of support
 
@@ -619,11 +635,31 @@ class CampaignsService:
             return
         self.letter_store.set_translator(letter["_id"], None, event.data["version"], letter.get("translator_version"))
 
+    def _remember_professional(self, event):
+        data = event.data
+        counts = data["role"] == "volunteer" and data["verified"] and data["status"] == "active"
+        self.store.remember_professional(data["profile_id"], support.professions(data["skills"]) if counts else [],
+                                         data["version"])
+
+    # No ledger: versioned (a copy or an older event changes nothing).
+    @consumes("profiles", "profile_registered", ledger=False)
+    def on_profile_registered(self, event):
+        self._remember_professional(event)
+
+    @consumes("profiles", "profile_updated", ledger=False)
+    def on_profile_updated(self, event):
+        self._remember_professional(event)
+
+    @consumes("profiles", "profile_deactivated", ledger=False)
+    def on_profile_deactivated(self, event):
+        self._remember_professional(event)
+
     @consumes("profiles", "profile_deleted", ledger=False)
     def on_profile_deleted(self, event):
         """Someone deleted their account: letters, wall posts and pledges stay, nobody's; campaigns
         they owned lose them as an owner (one left without owners is paused, nothing deleted)."""
         account_id = event.data["profile_id"]
+        self.store.forget_professional(account_id, event.data["version"])
         self.letter_store.forget_author(account_id)
         self.wall_store.forget_author(account_id)
         self.pledge_store.forget_author(account_id)

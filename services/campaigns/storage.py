@@ -17,6 +17,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.common import outbox
 from services.common.mongo import create_collections
+from services.common.readmodel import apply_if_newer
 from services.common.sealing import Sealer
 from services.common.textseal import BoundText
 
@@ -26,6 +27,8 @@ LETTERS = "letters"
 WALL = "wall"
 PLEDGES = "pledges"
 INVITATIONS = "owner_invitations"
+PROFESSIONALS = "professionals"  # verified volunteer -> what they count as (support.professions), from profiles
+ENDORSEMENTS = "endorsements"    # one per professional and campaign, keyed by a hash: no account id kept
 SUMMARY = ("_id", "title", "prisoner_country", "prisoner_status", "detained_on", "mode", "support_shown",
            "disputed", "created_at")
 
@@ -46,7 +49,7 @@ def prepare(db):
     db[WALL].create_index("author_id")
     db[PLEDGES].create_index("campaign_id")
     db[PLEDGES].create_index("author_id")
-    create_collections(db, INVITATIONS)  # found by _id only
+    create_collections(db, INVITATIONS, PROFESSIONALS, ENDORSEMENTS)  # found by _id only
     outbox.prepare(db)
 
 
@@ -174,6 +177,31 @@ class CampaignStore:
 
     def owned_full(self, account_id, limit=200):
         return [campaign for campaign in self.campaigns.find({"owners": account_id}, outbox.HIDE).limit(limit)]
+
+    # ---- verified professionals' support
+
+    def remember_professional(self, profile_id, kinds, version):
+        """What a volunteer counts as (nothing unless verified and with the skill), newer versions only."""
+        apply_if_newer(self.db[PROFESSIONALS], profile_id, {"$set": {"kinds": kinds}}, version)
+
+    def professional_kinds(self, profile_id):
+        return (self.db[PROFESSIONALS].find_one({"_id": profile_id}, {"kinds": 1}) or {}).get("kinds") or []
+
+    def forget_professional(self, profile_id, version):
+        """A deleted account counts as nothing: a tombstone, so a late event of theirs brings nothing back."""
+        apply_if_newer(self.db[PROFESSIONALS], profile_id, {"$set": {"kinds": [], "deleted": True}}, version)
+
+    def endorse(self, endorsement_id, campaign_id, kinds, now):
+        """Count one professional's support, once (their second click changes nothing); the counts go
+        out with the next published snapshot."""
+        try:
+            self.db[ENDORSEMENTS].insert_one({"_id": endorsement_id, "campaign_id": campaign_id, "kinds": kinds,
+                                              "endorsed_at": now})
+        except DuplicateKeyError:
+            return False
+        self.campaigns.update_one({"_id": campaign_id}, {"$inc": {f"support.professionals.{kind}": 1 for kind in kinds},
+                                                         "$set": {"support_dirty": True}})
+        return True
 
     def owned_by(self, account_id, limit=200):
         return list(self.campaigns.find({"owners": account_id}, {key: 1 for key in SUMMARY})

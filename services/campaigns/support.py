@@ -7,6 +7,14 @@ rounded down, and the prisoner's own country never: a count of supporters inside
 holds them could be used against those supporters. The total is rounded down too.
 """
 DEFAULT_THRESHOLD = 25
+# The professionals whose support is counted apart (DESIGN: "a separate count of verified
+# journalists, lawyers and policy-makers"): a moderator-verified volunteer with the skill.
+PROFESSIONS = {"press": "journalists", "legal": "lawyers", "policy": "policy_makers"}
+
+
+def professions(skills):
+    """What a volunteer's skills make them count as, in the campaign's separate count."""
+    return sorted({PROFESSIONS[skill] for skill in skills or () if skill in PROFESSIONS})
 
 
 def rounded(count):
@@ -21,4 +29,9 @@ def shown(counts, prisoner_country, threshold=DEFAULT_THRESHOLD):
     counts = counts or {}
     by_country = {country: rounded(n) for country, n in sorted((counts.get("by_country") or {}).items())
                   if country != prisoner_country and n >= threshold}
-    return {"total": rounded(int(counts.get("total") or 0)), "by_country": by_country}
+    # Verified professionals are few and sign as themselves, not anonymously: shown as counted, from
+    # the same batched snapshot (a new number cannot be tied to a moment either).
+    professionals = {kind: int((counts.get("professionals") or {}).get(kind) or 0)
+                     for kind in sorted(PROFESSIONS.values())}
+    return {"total": rounded(int(counts.get("total") or 0)), "by_country": by_country,
+            "professionals": professionals}

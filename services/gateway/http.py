@@ -7,8 +7,8 @@ import functools
 import hashlib
 import json
 import logging
-
 import socket
+import uuid
 
 import eventlet
 from nameko.exceptions import RemoteError
@@ -247,6 +247,14 @@ def idempotency_key(value):
         raise ValidationFailed("The idempotency key is too long.",
                                {IDEMPOTENCY_HEADER: "At most 255 characters (a UUID, say)."})
     return hashlib.sha256(value.encode()).hexdigest()
+
+
+def call_key(value):
+    """The key a creating RPC carries: the client's (`idempotency_key`), or one made for this call
+    when the client sent none. Either way the call message the broker delivers again after a
+    restart lost its reply (services/common/rpc.py) finds what the first delivery stored, instead
+    of storing it twice; only a client's own retry needs the client's key."""
+    return idempotency_key(value) or hashlib.sha256(uuid.uuid4().bytes).hexdigest()
 
 
 def sealed(proxy_method, data):

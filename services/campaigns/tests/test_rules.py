@@ -50,6 +50,14 @@ def test_counts_are_rounded_down(count, shown):
 
 def test_a_country_is_shown_only_from_the_threshold_and_the_prisoners_country_never():
     counts = {"total": 1000, "by_country": {"DE": 30, "FR": 24, "IR": 900, "US": 25}}
-    assert support.shown(counts, "IR") == {"total": 1000, "by_country": {"DE": 30, "US": 25}}
-    assert support.shown(counts, "IR", threshold=30) == {"total": 1000, "by_country": {"DE": 30}}
-    assert support.shown(None, "IR") == {"total": 0, "by_country": {}}
+    none = {"journalists": 0, "lawyers": 0, "policy_makers": 0}
+    assert support.shown(counts, "IR") == {"total": 1000, "by_country": {"DE": 30, "US": 25}, "professionals": none}
+    assert support.shown(counts, "IR", threshold=30)["by_country"] == {"DE": 30}
+    assert support.shown(None, "IR") == {"total": 0, "by_country": {}, "professionals": none}
+
+
+def test_verified_professionals_are_counted_apart_by_what_their_skills_make_them():
+    assert support.professions(["press", "legal", "translation"]) == ["journalists", "lawyers"]
+    assert support.professions(["policy"]) == ["policy_makers"] and support.professions([]) == []
+    counted = support.shown({"total": 3, "professionals": {"lawyers": 2}}, "IR")["professionals"]
+    assert counted == {"journalists": 0, "lawyers": 2, "policy_makers": 0}  # few, and shown as counted

@@ -195,6 +195,13 @@ class CampaignRoutes(RoutesBase):
         return 201, call(self.campaigns.post_to_wall, self._viewer(request), campaign_id,
                          sealed(self.campaigns.post_to_wall, read_json(request)))
 
+    @http("POST", "/api/campaigns/<string:campaign_id>/endorsements")
+    @api
+    def endorse_campaign(self, request, campaign_id):
+        """Support as a moderator-verified journalist, lawyer or policy-maker (from one's skills):
+        counted apart in `support.professionals`, never who; once per person. 403 for anyone else."""
+        return 201, call(self.campaigns.endorse_campaign, self._viewer(request), campaign_id)
+
     @http("POST", "/api/campaigns/<string:campaign_id>/pledges")
     @api
     @accepts(body=Pledge)

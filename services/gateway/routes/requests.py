@@ -4,7 +4,7 @@ from services.common.flags import Flag
 from services.common.schemas import Paging
 from services.requests.schemas import CloseRequest, NewRequest, RequestEdit
 
-from ..http import IDEMPOTENCY_HEADER, IDEMPOTENCY_SCHEMA, api, call, http, idempotency_key, read_json, sealed
+from ..http import IDEMPOTENCY_HEADER, IDEMPOTENCY_SCHEMA, api, call, call_key, http, read_json, sealed
 from ..openapi import accepts
 from .base import RoutesBase
 
@@ -17,7 +17,7 @@ class RequestRoutes(RoutesBase):
         """Post a need (activists). Text that may identify someone needs `confirm_public: true`.
         With an `Idempotency-Key` header (a UUID the client makes per need), a retry after a
         timeout returns the need the first try posted instead of posting it twice."""
-        key = idempotency_key(request.headers.get(IDEMPOTENCY_HEADER))
+        key = call_key(request.headers.get(IDEMPOTENCY_HEADER))
         return 201, call(self.requests.create_request, self._viewer(request),
                          sealed(self.requests.create_request, read_json(request)), key)
 

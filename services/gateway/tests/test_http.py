@@ -6,7 +6,8 @@ from werkzeug.test import Client, EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
 from services.common.errors import ValidationFailed
-from services.gateway.http import MAX_DEPTH, json_errors_for_api, read_json, with_security_headers
+from services.gateway.http import (MAX_DEPTH, call_key, idempotency_key, json_errors_for_api, read_json,
+                                   with_security_headers)
 
 
 def request_with(body):
@@ -44,3 +45,11 @@ def test_unknown_api_paths_answer_in_the_contracts_json(status, code):
         assert response.headers["Allow"] == "GET"
     # Outside /api (the web pages to come) the response is left alone.
     assert Client(json_errors_for_api(html_app(status))).get("/somewhere").headers["Content-Type"].startswith("text/html")
+
+
+def test_a_creating_call_carries_a_key_whether_or_not_the_client_sent_one():
+    """Without the client's key, one made for the call: the call message delivered again after a
+    broker restart finds what it stored; with it, the client's own retry does too."""
+    assert call_key("a-client-key") == call_key("a-client-key") == idempotency_key("a-client-key")
+    made = {call_key(None) for _ in range(3)} | {call_key("  ")}
+    assert len(made) == 4 and all(len(key) == 64 and int(key, 16) >= 0 for key in made)

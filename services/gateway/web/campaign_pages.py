@@ -113,6 +113,12 @@ class CampaignPages(RoutesBase):
     def wall_post(self, request, page, campaign_id):
         return self._campaign_form(request, page, campaign_id, "post_to_wall", ("text",), done="wall_posted")
 
+    @http("POST", "/campaigns/<string:campaign_id>/endorse")
+    @page(signed_in=True)
+    def endorse_form(self, request, page, campaign_id):
+        call(self.campaigns.endorse_campaign, page.viewer, campaign_id)
+        return page.redirect(f"/campaigns/{campaign_id}", done="endorsed")
+
     @http("POST", "/campaigns/<string:campaign_id>/pledge")
     @page(signed_in=True)
     def pledge_form(self, request, page, campaign_id):

@@ -65,6 +65,7 @@ DONE = {
     "campaign_started": N_("Your campaign is started. Only the details you allowed are shown to others."),
     "signed": N_("Thank you. Your support is counted; your name and email are shown nowhere."),
     "wall_posted": N_("Your message waits for a moderator; it shows on the wall while the campaign is public."),
+    "endorsed": N_("Thank you. Your support is counted with that of other verified professionals, never by name."),
     "pledged": N_("Thank you. The family sees your promise; once they mark it done, the page shows what was done."),
     "joined": N_("You are an owner of this campaign now."),
     "asked": N_("Your ask is posted as a need. Verified journalists, lawmakers' staff or lawyers with the skill "

@@ -4,7 +4,7 @@ import uuid
 from services.common.errors import ConfirmationRequired, ValidationFailed
 from services.common.schemas import URGENCIES, VISIBILITIES
 
-from ..http import call, http, idempotency_key, sealed
+from ..http import call, call_key, http, sealed
 from ..routes.base import RoutesBase
 from . import forms
 from .pages import page
@@ -32,7 +32,7 @@ class RequestPages(RoutesBase):
         key = request.form.get("idempotency_key") or None
         try:
             created = call(self.requests.create_request, page.viewer, sealed(self.requests.create_request, data),
-                           idempotency_key(key))
+                           call_key(key))
         except ValidationFailed as exc:
             return self._request_form(page, dict(data, idempotency_key=key), status=400,
                                       errors=page.field_errors(exc))
