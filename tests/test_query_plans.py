@@ -46,6 +46,9 @@ RARE = {
     ("requests", "requests", "find", (("deleted", "$ne"),)): "export for a rebuild: the first page",
     ("matching", "requests", "find", (("status", "eq"),)): "once per database: in_play/wants for requests stored before them",
     ("requests", "requests", "find", (("_id", "$gt"), ("deleted", "$ne"))): "export for a rebuild: next pages",
+    # notify's start-up moves each preference the earlier version kept apart onto the person's
+    # document, and deletes it: a collection that only shrinks, empty after the first start.
+    ("notify", "preferences", "find", ()): "at start-up: preferences of the earlier version, moved",
 }
 
 PUSHED = {"eq", "$eq"}
