@@ -5,7 +5,6 @@ What a campaign says about the prisoner arrives sealed to this service, is seale
 leaves sealed to the gateway; each field reaches only whom the owners allowed (consent.py). A
 signature is a country, and, if given, an email that only decides it signs once (support.py)."""
 import hashlib
-import hmac
 import logging
 import secrets
 import uuid
@@ -94,10 +93,16 @@ class CampaignsService:
     def _write(self, campaign, changes, prisoner=None, make_events=None):
         """Change `campaign` as it was read (its version), with the events `make_events(updated)`
         makes in the same write, and publish them: 409 if someone changed it meanwhile."""
-        updated = self.store.update(campaign, dict(changes, updated_at=utcnow()), prisoner, make_events=make_events)
+        staged = []
+
+        def events(after):
+            staged.extend(make_events(after) if make_events is not None else ())
+            return staged
+
+        updated = self.store.update(campaign, dict(changes, updated_at=utcnow()), prisoner, make_events=events)
         if updated is None:
             raise Conflict("The campaign changed meanwhile; look again.", {"version": "Changed."})
-        if make_events is not None:
+        if staged:  # nothing to publish (a moment only the owners see): no read of the outbox
             self.store.flush(campaign["_id"], self.dispatch)
         updated.pop("prisoner_sealed", None)
         return updated
@@ -188,8 +193,8 @@ class CampaignsService:
         elif data.get("consent_confirmed") or data.get("consent"):
             changes["consent_review_due"] = False
         new_prisoner = dict(prisoner, **data["prisoner"]) if data.get("prisoner") else None
-        updated = self._write(campaign, changes, new_prisoner, make_events=lambda after: _changed(after) + (
-            [supporters.news(after, SOURCE)] if supporters.is_news(campaign, after) else []))
+        updated = self._write(campaign, changes, new_prisoner, make_events=lambda after: _changed(after) +
+                              supporters.news_of_change(campaign, after, SOURCE))
         return self._view(updated, new_prisoner or prisoner, viewer)
 
     @rpc(expected_exceptions=DomainError)
@@ -224,7 +229,7 @@ class CampaignsService:
         email signed (someone holding another's address could ask)."""
         campaign, _ = self._campaign(None, campaign_id)
         data = load_or_fail(Signature(), keyring().open(SOURCE, payload))
-        text, key, sealer = self.keys
+        _, key, sealer = self.keys
         signature = {"_id": storage.signature_id(key, campaign["_id"], data["email"]),
                      "campaign_id": campaign["_id"], "country": data["country"], "signed_at": utcnow()}
         events = []
@@ -271,8 +276,7 @@ class CampaignsService:
         if not kinds:
             raise Forbidden("Only moderator-verified journalists, lawyers and policy-makers are counted apart; "
                             "sign like anyone else.")
-        endorsement_id = hmac.new(self.keys[1], f"endorsement\n{campaign['_id']}\n{viewer['account_id']}".encode(),
-                                  hashlib.sha256).hexdigest()
+        endorsement_id = storage.endorsement_id(self.keys[1], campaign["_id"], viewer["account_id"])
         counted = self.store.endorse(endorsement_id, campaign["_id"], kinds, utcnow())
         return {"counted_as": kinds, "new": counted}
 
@@ -433,13 +437,8 @@ class CampaignsService:
             entries.append(timeline.new_entry(data, utcnow()))
             return {"timeline_sealed": self.store.sealed_timeline(campaign["_id"], entries)}
 
-        def news(after):
-            # A moment everyone may read is news for the supporters (one only the owners or the
-            # verified may read, or any while consent is being asked again, is not).
-            shown = data["visibility"] == "public" and not after.get("consent_review_due")
-            return [supporters.news(after, SOURCE)] if shown and after["mode"] != "paused" else []
-
-        return self._owned_change(viewer, campaign_id, add, make_events=news)
+        return self._owned_change(viewer, campaign_id, add, make_events=lambda after: supporters.news_of_moment(
+            after, data["visibility"], SOURCE))
 
     @rpc(expected_exceptions=DomainError)
     @sealed_reply()

@@ -93,6 +93,11 @@ def signature_id(key, campaign_id, email):
     return hmac.new(key, f"{campaign_id}\n{normalised}".encode(), hashlib.sha256).hexdigest()
 
 
+def endorsement_id(key, campaign_id, account_id):
+    """One professional's support of one campaign, keyed so that no account id is kept."""
+    return hmac.new(key, f"endorsement\n{campaign_id}\n{account_id}".encode(), hashlib.sha256).hexdigest()
+
+
 class CampaignStore:
     def __init__(self, db, text):
         self.db, self.campaigns, self.signatures, self.text = db, db[CAMPAIGNS], db[SIGNATURES], text
@@ -212,15 +217,17 @@ class CampaignStore:
     def add_signature(self, signature, events=()):
         """False if this signature (this email, on this campaign) was already there; one that was
         withdrawn signs again (with `events`, as a new one)."""
+        # One outbox marker serves the insert and, if it is a signature already there, the revival.
+        token = outbox.mark(self.signatures, signature["_id"]) if events else None
         try:
             if events:
-                outbox.insert_with_events(self.signatures, dict(signature, counted=False), events)
+                outbox.insert_with_events(self.signatures, dict(signature, counted=False), events, token)
             else:
                 self.signatures.insert_one(dict(signature, counted=False))
         except DuplicateKeyError:
             return signature.get("updates") is not None and outbox.update_one_with_events(
                 self.signatures, {"_id": signature["_id"], "updates": "withdrawn"},
-                {"$set": dict({k: v for k, v in signature.items() if k != "_id"}, counted=False)}, events)
+                {"$set": dict({k: v for k, v in signature.items() if k != "_id"}, counted=False)}, events, token)
         return True
 
     def signature(self, signature_id):

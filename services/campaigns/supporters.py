@@ -20,9 +20,6 @@ import uuid
 from services.common.events import make_event
 
 ACTIONS = ("confirm", "stop", "withdraw")
-# What becomes of a signature's updates: asked for (not yet confirmed), confirmed, stopped by the
-# supporter, or the signature withdrawn.
-UPDATES = ("asked", "confirmed", "stopped", "withdrawn")
 TOKEN = re.compile(r"^([0-9a-f]{64})\.([0-9a-f]{32})$")
 _NEWS = uuid.UUID("5b0f7c2e-94d1-4a63-8e2f-1c7a9d3b6e40")
 
@@ -65,11 +62,16 @@ def news(campaign, source):
         "at": campaign["updated_at"]})
 
 
-def is_news(before, after):
-    """Does this change of a campaign tell its supporters something? Not while it is paused (every
-    outgoing update stops), nor while consent is being asked again (nothing new is shown)."""
-    if after["mode"] == "paused":
-        return False
-    if after["prisoner_status"] != before["prisoner_status"]:
-        return True
-    return False
+def news_of_change(before, after, source):
+    """[`campaign_news`] when a change of the campaign tells its supporters something: the
+    prisoner's status changed (always shown, even while consent is asked again). Nothing while
+    the campaign is paused: every outgoing update stops."""
+    changed = after["mode"] != "paused" and after["prisoner_status"] != before["prisoner_status"]
+    return [news(after, source)] if changed else []
+
+
+def news_of_moment(after, visibility, source):
+    """[`campaign_news`] when the moment just added is one everyone may read: not one for the
+    owners or the verified only, nor any while consent is asked again, nor while paused."""
+    shown = visibility == "public" and not after.get("consent_review_due") and after["mode"] != "paused"
+    return [news(after, source)] if shown else []

@@ -64,9 +64,10 @@ def stage(update, events, token):
     return update
 
 
-def insert_with_events(collection, document, events):
-    """Insert a document with its events (raises DuplicateKeyError if it exists)."""
-    token = mark(collection, document["_id"])
+def insert_with_events(collection, document, events, token=None):
+    """Insert a document with its events (raises DuplicateKeyError if it exists). `token`: a marker
+    the caller made already (`mark`), for a write that may follow this one if it fails."""
+    token = token or mark(collection, document["_id"])
     collection.insert_one(dict(document, **{OUTBOX: list(events), TOKEN: token}))
 
 
@@ -106,9 +107,10 @@ def publish_inserted(collection, token, inserted, events_of, group, dispatch):
     collection.database[PENDING].delete_many({"collection": collection.name, "token": token})
 
 
-def update_one_with_events(collection, condition, update, events):
-    """`update_one(condition, update)` with `events` in the same write; True if it matched."""
-    token = mark(collection, condition["_id"])
+def update_one_with_events(collection, condition, update, events, token=None):
+    """`update_one(condition, update)` with `events` in the same write; True if it matched.
+    `token`: a marker the caller made already (`mark`)."""
+    token = token or mark(collection, condition["_id"])
     return collection.update_one(condition, stage(update, events, token)).modified_count == 1
 
 

@@ -23,8 +23,7 @@ RECORDING = set()
 
 
 def _record_sent(item_ids, write, what):
-    """`write` the record that `item_ids` (one id, or a list) went out, riding through an outage."""
-    item_ids = item_ids if isinstance(item_ids, list) else [item_ids]
+    """`write` the record that `item_ids` went out, riding through an outage."""
     RECORDING.update(item_ids)
     try:
         through_outage(write, what)
@@ -61,7 +60,8 @@ def _instant_email(db, notification, now, config, person=None):
         storage.add_to_digest(db, mail.digest_id(recipient, slot), recipient, notification["_id"], slot, now)
         return None
     return {"_id": mail.instant_id(notification["_id"]), "recipient_id": recipient, "kind": "notification",
-            "notification_ids": [notification["_id"]], "request_id": notification.get("request_id"), "status": retry.PENDING, "attempts": 0,
+            "notification_ids": [notification["_id"]], "request_id": notification.get("request_id"),
+            "status": retry.PENDING, "attempts": 0,
             "next_attempt_at": now + timedelta(seconds=retry.setting(config, "LEASE_S")), "created_at": now}
 
 
@@ -159,7 +159,7 @@ def deliver_email(db, email, now, config, mailer, opener, preference_checked=Fal
     # be sent again when its lease runs out.
     if not record_sent:
         return retry.SENT
-    _record_sent(email_id, lambda: storage.settle(emails, email_id, {"status": retry.SENT, "sent_at": now,
+    _record_sent([email_id], lambda: storage.settle(emails, email_id, {"status": retry.SENT, "sent_at": now,
                                                                      "attempts": email.get("attempts", 0) + 1}),
                  f"email {email_id} sent")
     return retry.SENT
@@ -214,7 +214,7 @@ def deliver(db, delivery_id, now, config, cipher, post):
     else:
         failure = f"HTTP {status}"
     if status is not None and 200 <= status < 300:
-        _record_sent(delivery_id, lambda: storage.settle(deliveries, delivery_id, {
+        _record_sent([delivery_id], lambda: storage.settle(deliveries, delivery_id, {
             "status": retry.SENT, "sent_at": now, "attempts": delivery.get("attempts", 0) + 1}),
             f"webhook delivery {delivery_id} made")
         return retry.SENT

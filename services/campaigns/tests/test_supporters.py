@@ -24,12 +24,19 @@ def _campaign(**changes):
                  "updated_at": datetime(2026, 1, 1, tzinfo=timezone.utc)}, **changes)
 
 
-def test_news_is_a_status_change_of_a_campaign_that_is_not_paused():
+def test_news_is_a_status_change_or_a_public_moment_of_a_campaign_that_is_not_paused():
     before = _campaign()
-    assert supporters.is_news(before, _campaign(prisoner_status="sentenced", version=4))
-    assert supporters.is_news(before, _campaign(prisoner_status="sentenced", mode="quiet", version=4))
-    assert not supporters.is_news(before, _campaign(prisoner_status="sentenced", mode="paused", version=4))
-    assert not supporters.is_news(before, _campaign(title="New title", version=4))
+    [news] = supporters.news_of_change(before, _campaign(prisoner_status="sentenced", version=4), "campaigns")
+    assert news["event_type"] == "campaign_news" and news["data"]["campaign_id"] == "c1"
+    assert supporters.news_of_change(before, _campaign(prisoner_status="sentenced", mode="quiet", version=4), "campaigns")
+    # The status is always shown: news even while consent is being asked again.
+    assert supporters.news_of_change(before, _campaign(prisoner_status="sentenced", consent_review_due=True), "campaigns")
+    assert supporters.news_of_change(before, _campaign(prisoner_status="sentenced", mode="paused"), "campaigns") == []
+    assert supporters.news_of_change(before, _campaign(title="New title", version=4), "campaigns") == []
+    assert supporters.news_of_moment(_campaign(), "public", "campaigns")
+    assert supporters.news_of_moment(_campaign(), "verified", "campaigns") == []
+    assert supporters.news_of_moment(_campaign(consent_review_due=True), "public", "campaigns") == []
+    assert supporters.news_of_moment(_campaign(mode="paused"), "public", "campaigns") == []
     first, second = supporters.news(_campaign(version=4), "campaigns"), supporters.news(_campaign(version=5), "campaigns")
     assert first["data"]["news_id"] != second["data"]["news_id"]
     assert supporters.news(_campaign(version=4), "campaigns")["data"]["news_id"] == first["data"]["news_id"]

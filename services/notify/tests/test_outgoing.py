@@ -12,7 +12,7 @@ def test_an_item_being_recorded_is_not_taken_up_again_by_the_timers():
         assert outgoing.send_email(None, "e-1", None, {}, None, None) is None
         assert outgoing.deliver(None, "e-1", None, {}, None, None) is None
 
-    outgoing._record_sent("e-1", write, "email e-1 sent")
+    outgoing._record_sent(["e-1"], write, "email e-1 sent")
     assert seen_during == [True] and "e-1" not in outgoing.RECORDING
 
 
@@ -21,7 +21,7 @@ def test_an_item_is_forgotten_even_if_recording_fails():
         raise KeyError("a bug")
 
     try:
-        outgoing._record_sent("e-2", write, "email e-2 sent")
+        outgoing._record_sent(["e-2"], write, "email e-2 sent")
     except KeyError:
         pass
     assert "e-2" not in outgoing.RECORDING
