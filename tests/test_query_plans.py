@@ -33,7 +33,7 @@ PREPARE = {"profiles": profiles_storage.prepare, "requests": requests_storage.pr
 
 # Collections that stay small whatever the traffic, where a scan costs little and does not grow.
 BOUNDED = {
-    "outbox_pending": "markers of writes whose events are not yet published; deleted once they are",
+    "outbox_pending": "the earlier version's outbox markers: read once at start-up, then dropped",
     "webhooks": "the few receivers moderators configure",
 }
 # Scans on purpose, on a slow timer or by an operator, never on a person's request or an event.

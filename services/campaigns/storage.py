@@ -50,7 +50,8 @@ def prepare(db):
     db[PLEDGES].create_index("campaign_id")
     db[PLEDGES].create_index("author_id")
     create_collections(db, INVITATIONS, PROFESSIONALS, ENDORSEMENTS)  # found by _id only
-    outbox.prepare(db)
+    for collection in (CAMPAIGNS, SIGNATURES, LETTERS):
+        outbox.index(db[collection])
 
 
 class TextAtRest(BoundText):
@@ -130,7 +131,7 @@ class CampaignStore:
         update = {"$set": changes}
         events = make_events(dict(campaign, **changes)) if make_events is not None else []
         if events:
-            update = outbox.stage(update, events, outbox.mark(self.campaigns, campaign["_id"]))
+            update = outbox.stage(update, events)
         return outbox.strip(self.campaigns.find_one_and_update({"_id": campaign["_id"], "version": campaign["version"]},
                                                                update, return_document=ReturnDocument.AFTER))
 
@@ -217,17 +218,15 @@ class CampaignStore:
     def add_signature(self, signature, events=()):
         """False if this signature (this email, on this campaign) was already there; one that was
         withdrawn signs again (with `events`, as a new one)."""
-        # One outbox marker serves the insert and, if it is a signature already there, the revival.
-        token = outbox.mark(self.signatures, signature["_id"]) if events else None
         try:
             if events:
-                outbox.insert_with_events(self.signatures, dict(signature, counted=False), events, token)
+                outbox.insert_with_events(self.signatures, dict(signature, counted=False), events)
             else:
                 self.signatures.insert_one(dict(signature, counted=False))
         except DuplicateKeyError:
             return signature.get("updates") is not None and outbox.update_one_with_events(
                 self.signatures, {"_id": signature["_id"], "updates": "withdrawn"},
-                {"$set": dict({k: v for k, v in signature.items() if k != "_id"}, counted=False)}, events, token)
+                {"$set": dict({k: v for k, v in signature.items() if k != "_id"}, counted=False)}, events)
         return True
 
     def signature(self, signature_id):

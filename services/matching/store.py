@@ -57,6 +57,7 @@ def prepare(db):
     db[MATCHES].create_index("author_id")
     db[MATCHES].create_index([("status", 1), ("expires_at", 1)])
     db[MATCHES].create_index("expires_slot")
+    outbox.index(db[MATCHES])
     backfill_wants(db)
 
 

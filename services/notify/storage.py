@@ -43,6 +43,7 @@ def prepare(db):
     db[PROPOSALS].create_index("author_id")
     db[MESSAGES].create_index([("match_id", pymongo.ASCENDING), ("sent_at", pymongo.ASCENDING)])
     db[MESSAGES].create_index("sender_id")
+    outbox.index(db[MESSAGES])
     db[DELIVERIES].create_index([("status", pymongo.ASCENDING), ("next_attempt_at", pymongo.ASCENDING)])
     db[DELIVERIES].create_index("about")
     db[CHANNELS].create_index("volunteer_id")

@@ -19,6 +19,7 @@ def prepare(db):
     db[ACCOUNTS].create_index("handle_key", unique=True)
     db[SESSIONS].create_index("account_id")
     db[LOGIN_ATTEMPTS].create_index("handle")
+    outbox.index(db[ACCOUNTS])
     flags.prepare(db)
 
 

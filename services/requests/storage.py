@@ -18,6 +18,7 @@ MODERATOR_READINGS = "moderator_readings"
 def prepare(db):
     db[REQUESTS].create_index("author_id")
     db[REQUESTS].create_index("status")
+    outbox.index(db[REQUESTS])
     db[MODERATOR_READINGS].create_index("request_id")
     db[MODERATOR_READINGS].create_index("moderator_id")
     flags.prepare(db)

@@ -59,8 +59,8 @@ def test_events_left_pending_by_a_crash_are_published_on_restart(container_facto
     assert [e["event_id"] for e in RECEIVED] == [event["event_id"]]
     wait_until(lambda: db_for("profiles").accounts.find_one({"_id": "a-crashed"})[outbox.OUTBOX] == [],
                message="the outbox to be emptied")
-    wait_until(lambda: db_for("profiles")[outbox.PENDING].count_documents({}) == 0,
-               message="the pending marker to be cleared")
+    wait_until(lambda: db_for("profiles").accounts.count_documents({outbox.FLAG: True}) == 0,
+               message="the pending flag to be cleared")
 
 
 def test_a_taken_handle_is_a_conflict_whatever_its_case(container_factory, config):
