@@ -19,6 +19,7 @@ point at onto the flag, once, and drops them.)
 """
 import logging
 import uuid
+from collections import namedtuple
 
 from nameko.amqp.publish import UndeliverableMessage
 from pymongo.errors import BulkWriteError
@@ -69,9 +70,26 @@ def stage(update, events):
     return update
 
 
+class Inserted(namedtuple("Inserted", "collection doc_id token events")):
+    """A document just inserted with its events: nothing can be in its outbox but them, so
+    `publish` sends them from memory, without reading them back."""
+
+
 def insert_with_events(collection, document, events):
-    """Insert a document with its events (raises DuplicateKeyError if it exists)."""
-    collection.insert_one(dict(document, **_carrying(events, new_token())))
+    """Insert a document with its events (raises DuplicateKeyError if it exists). Returns an
+    `Inserted` for `publish`."""
+    token = new_token()
+    collection.insert_one(dict(document, **_carrying(events, token)))
+    return Inserted(collection, document["_id"], token, list(events))
+
+
+def publish(inserted, dispatch):
+    """Publish what `insert_with_events` wrote, from memory, and clear it: two commands where a
+    `flush` takes three. If another write changed the document meanwhile (the token is no longer
+    ours), the outbox stays for that write's flush, and our events go out twice."""
+    for event in inserted.events:
+        dispatch(event["event_type"], event)
+    inserted.collection.update_one({"_id": inserted.doc_id, TOKEN: inserted.token}, CLEARED)
 
 
 def insert_many_with_events(collection, documents, events_of):

@@ -288,10 +288,10 @@ class MongoMatchStore:
     def insert_match(self, match, events):
         """One new match with its events, published. False if it already existed."""
         try:
-            outbox.insert_with_events(self.matches, match, events)
+            inserted = outbox.insert_with_events(self.matches, match, events)
         except DuplicateKeyError:
             return False
-        outbox.flush(self.matches, match["_id"], self.dispatch)
+        outbox.publish(inserted, self.dispatch)
         return True
 
     def move(self, match, target, changes, events):

@@ -319,8 +319,7 @@ class NotifyService(consumer.LedgerUpkeep):
                    "sent_at": now, "ciphertext": messages.seal(self.cipher, message_id, text), "deleted": False}
         event = make_event(SOURCE, "message_sent", {"match_id": channel["_id"], "message_id": message_id,
                                                     "sender_id": viewer["account_id"], "sent_at": now})
-        storage.insert_message(self.db, message, [event])
-        outbox.flush(self.db[storage.MESSAGES], message_id, self.dispatch)
+        outbox.publish(storage.insert_message(self.db, message, [event]), self.dispatch)
         return messages.view(message, self.cipher, viewer["account_id"])
 
     # ---- webhooks (moderators)

@@ -279,7 +279,7 @@ def channel(db, match_id):
 
 
 def insert_message(db, message, events):
-    outbox.insert_with_events(db[MESSAGES], message, events)
+    return outbox.insert_with_events(db[MESSAGES], message, events)
 
 
 def messages_in(db, match_id, limit, after=None):

@@ -114,8 +114,7 @@ class ProfilesService:
             "created_at": now,
             "updated_at": now,
         }
-        storage.insert_account(self.db, account, _event_for(account, "profile_registered"))
-        self._publish(account["_id"])
+        outbox.publish(storage.insert_account(self.db, account, _event_for(account, "profile_registered")), self.dispatch)
         return accounts.owner_view(account, self.vault)
 
     @rpc(expected_exceptions=DomainError)

@@ -27,7 +27,7 @@ def prepare(db):
 
 def insert_account(db, account, events):
     try:
-        outbox.insert_with_events(db[ACCOUNTS], account, events)
+        return outbox.insert_with_events(db[ACCOUNTS], account, events)
     except DuplicateKeyError:
         raise Conflict("That handle is taken.", {"handle": "That handle is taken."}) from None
 

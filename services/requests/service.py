@@ -128,14 +128,15 @@ class RequestsService(consumer.LedgerUpkeep):
         request = dict(data, _id=request_id, author_id=viewer["account_id"], status="open",
                        helper_ids=[], hidden=False, version=1, created_at=now, updated_at=now)
         try:
-            self.store.insert(request, _events("request_created")(request))
+            inserted = self.store.insert(request, _events("request_created")(request))
         except DuplicateKeyError:
             stored = self.store.find(request_id)
             if stored is None or not _same_request(stored, data):
                 raise Conflict("This idempotency key was used for another request.",
                                {IDEMPOTENCY_FIELD: "Already used for another request; send a new key."}) from None
-            request = stored  # its event may still wait in the outbox: the flush below sends it
-        self._publish(request["_id"])
+            self._publish(request_id)  # its event may still wait in the outbox
+            return lifecycle.public_view(stored, viewer)
+        outbox.publish(inserted, self.dispatch)
         return lifecycle.public_view(request, viewer)
 
     def _check_room(self, author_id, retried_id=None):

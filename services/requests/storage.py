@@ -65,7 +65,7 @@ class RequestStore:
         return document
 
     def insert(self, request, events):
-        outbox.insert_with_events(self.collection, self._sealed(request["_id"], request), events)
+        return outbox.insert_with_events(self.collection, self._sealed(request["_id"], request), events)
 
     def find(self, request_id):
         request = self._opened(self.collection.find_one({"_id": request_id}))

@@ -127,3 +127,25 @@ def test_the_earlier_versions_markers_become_flags_once(db_for):
     sent = []
     assert outbox.flush_pending(db.things, lambda event_type, payload: sent.append(payload["event_id"])) == 1
     assert sent == [old["event_id"]] and pending(db) == []
+
+
+def test_an_insert_is_published_from_memory_in_one_more_write(db_for):
+    db, things, sent, dispatch = setup(db_for)
+    first = event(1)
+    inserted = outbox.insert_with_events(things, {"_id": "t1", "version": 1}, [first])
+    outbox.publish(inserted, dispatch)
+
+    assert sent == [first["event_id"]] and pending(db) == []
+    assert things.find_one({"_id": "t1"})[outbox.OUTBOX] == []
+
+
+def test_an_insert_changed_before_its_publish_leaves_the_outbox_to_that_change(db_for):
+    db, things, sent, dispatch = setup(db_for)
+    first, later = event(1), event(2)
+    inserted = outbox.insert_with_events(things, {"_id": "t1", "version": 1}, [first])
+    assert outbox.update_one_with_events(things, {"_id": "t1", "version": 1}, {"$set": {"version": 2}}, [later])
+    outbox.publish(inserted, dispatch)
+
+    assert pending(db) == ["t1"]  # the later write's events are not ours to clear
+    outbox.flush(things, "t1", dispatch)
+    assert sent == [first["event_id"], first["event_id"], later["event_id"]] and pending(db) == []
