@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from services.common import elastic, mongo, topology
+from services.common.bus import topology
+from services.common.store import elastic, mongo
 from services.common.config import ROOT
 from tests.support import drop_test_data, isolated_config
 
@@ -38,7 +39,7 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture
 def config(rabbit_config, rabbit_manager):
     """A full service config on a fresh vhost (with the broker's dead-lettering, as deployments
-    have it: services/common/topology.py), database prefix and index prefix."""
+    have it: services/common/bus/topology.py), database prefix and index prefix."""
     topology.prepare_broker(rabbit_manager, urlsplit(rabbit_config["AMQP_URI"]).path[1:])
     config = isolated_config(rabbit_config["AMQP_URI"])
     yield config

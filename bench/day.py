@@ -26,7 +26,7 @@ from nameko.testing.rabbit import Client as RabbitClient
 
 from bench.counts import PROFILE, broker_counts, volunteer
 from bench.pipeline import cpu_seconds, process_groups
-from services.common import commandcount
+from services.common.ops import commandcount
 from tests.e2e.platform import Client, Platform
 
 SKILLS = ["legal", "press", "translation", "digital-security"]

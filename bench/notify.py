@@ -17,11 +17,11 @@ import tempfile
 import time
 import uuid
 
-from services.common import mongo
+from services.common.store import mongo
 from services.common.config import load_config
-from services.common.events import utcnow
-from services.common.sealing import Opener, Sealer
-from services.common.secrets import new_secrets
+from services.common.bus.events import utcnow
+from services.common.trust.sealing import Opener, Sealer
+from services.common.trust.secrets import new_secrets
 from services.notify import mail, outgoing, retry, storage
 from services.notify.tests.sink import SmtpSink
 

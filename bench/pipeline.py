@@ -39,8 +39,8 @@ from nameko.events import get_event_exchange
 from nameko.testing.rabbit import Client as RabbitClient
 from tqdm import tqdm
 
-from services.common import due, elastic, mongo
-from services.common.events import utcnow
+from services.common.store import due, elastic, mongo
+from services.common.bus.events import utcnow
 from services.common.taxonomy import SKILLS
 from bench.profile import Profiler
 from tests.e2e.platform import Client, Platform

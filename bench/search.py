@@ -25,7 +25,7 @@ from datetime import datetime, timedelta, timezone
 import requests
 from elasticsearch.helpers import streaming_bulk
 
-from services.common import elastic
+from services.common.store import elastic
 from services.search import indices, queries
 
 WORDS = {

@@ -9,7 +9,7 @@ becomes a translation need (`needs_translation`); the bundle prints the translat
 """
 import uuid
 
-from services.common import privacy
+from services.common.trust import privacy
 
 STATUSES = ("pending", "approved", "rejected")
 # What the family says became of a letter they printed: given to the prison (or a visitor),

@@ -13,14 +13,14 @@ from datetime import timedelta
 from nameko.dependency_providers import Config
 from nameko.timer import timer
 
-from services.common import privacy
-from services.common.consumer import consumes
+from services.common.trust import privacy
+from services.common.bus.consumer import consumes
 from services.common.errors import Conflict, ConfirmationRequired, DomainError, Forbidden, NotFound
-from services.common.events import make_event, utcnow
-from services.common.mongo import ServiceDatabase, ping
-from services.common.rpc import rpc
+from services.common.bus.events import make_event, utcnow
+from services.common.store.mongo import ServiceDatabase, ping
+from services.common.bus.rpc import rpc
 from services.common.schemas import Paging, load_or_fail, require_role, trusted_viewer
-from services.common.topology import ReliableEventDispatcher
+from services.common.bus.topology import ReliableEventDispatcher
 from services.common.trust import ReplyCall, ViewerAudience, chosen_by_author, keyring, sealed_reply
 
 from . import consent, letters, storage, support, supporters, timeline
@@ -67,7 +67,7 @@ class CampaignsService:
     config = Config()
     db = ServiceDatabase(prepare=storage.prepare)
     keys = storage.CampaignKeys()
-    reply_call = ReplyCall()  # what sealed replies are bound to (services/common/trust.py)
+    reply_call = ReplyCall()  # what sealed replies are bound to (services/common/trust/__init__.py)
     viewer_audience = ViewerAudience()  # a signed viewer counts only in the call it was signed for
     dispatch = ReliableEventDispatcher()
 

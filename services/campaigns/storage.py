@@ -15,11 +15,11 @@ from nameko.extensions import DependencyProvider
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from services.common import outbox
-from services.common.mongo import create_collections
-from services.common.readmodel import apply_if_newer
-from services.common.sealing import Sealer
-from services.common.textseal import BoundText
+from services.common.store import outbox
+from services.common.store.mongo import create_collections
+from services.common.bus.readmodel import apply_if_newer
+from services.common.trust.sealing import Sealer
+from services.common.trust.textseal import BoundText
 
 CAMPAIGNS = "campaigns"
 SIGNATURES = "signatures"

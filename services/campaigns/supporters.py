@@ -17,7 +17,7 @@ import hmac
 import re
 import uuid
 
-from services.common.events import make_event
+from services.common.bus.events import make_event
 
 ACTIONS = ("confirm", "stop", "withdraw")
 TOKEN = re.compile(r"^([0-9a-f]{64})\.([0-9a-f]{32})$")

@@ -8,9 +8,9 @@ from datetime import timedelta
 
 from marshmallow import fields, validate
 
-from .errors import TooManyRequests
-from .events import utcnow
-from .schemas import StrictSchema
+from services.common.errors import TooManyRequests
+from services.common.bus.events import utcnow
+from services.common.schemas import StrictSchema
 
 FLAGS = "flags"
 

@@ -1,9 +1,9 @@
 """Base schema and field types shared by every boundary (HTTP, RPC, events)."""
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
-from .errors import Forbidden, ValidationFailed
-from .taxonomy import COUNTRIES, LANGUAGES, SKILLS
-from .trust import keyring
+from services.common.errors import Forbidden, ValidationFailed
+from services.common.taxonomy import COUNTRIES, LANGUAGES, SKILLS
+from services.common.trust import keyring
 
 
 NUL = "\x00"

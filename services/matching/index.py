@@ -37,9 +37,9 @@ from datetime import timedelta
 
 from nameko.extensions import DependencyProvider
 
-from services.common import due, mongo
+from services.common.store import due, mongo
 from services.common.config import database_name
-from services.common.events import utcnow
+from services.common.bus.events import utcnow
 
 from . import scoring
 

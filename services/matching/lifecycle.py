@@ -17,7 +17,7 @@ A request, its author or a volunteer that stops fitting withdraws the open and w
 """
 from datetime import timedelta
 
-from services.common import due
+from services.common.store import due
 from services.common.errors import Conflict, Forbidden, NotFound
 
 from . import scoring

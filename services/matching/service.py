@@ -5,16 +5,16 @@ candidate index of index.py), the rules in scoring.py and lifecycle.py. This cla
 viewer's signature, and hands each call, event and tick to the workflow.
 """
 from nameko.dependency_providers import Config
-from services.common.rpc import rpc
+from services.common.bus.rpc import rpc
 from nameko.timer import timer
 
-from services.common import consumer
-from services.common.consumer import consumes
+from services.common.bus import consumer
+from services.common.bus.consumer import consumes
 from services.common.errors import DomainError
-from services.common.events import utcnow
-from services.common.mongo import ServiceDatabase, ping
+from services.common.bus.events import utcnow
+from services.common.store.mongo import ServiceDatabase, ping
 from services.common.schemas import trusted_viewer
-from services.common.topology import ReliableEventDispatcher
+from services.common.bus.topology import ReliableEventDispatcher
 from services.common.trust import ViewerAudience
 
 from .index import CandidateIndexProvider
@@ -91,7 +91,7 @@ class MatchingService(consumer.LedgerUpkeep):
 
     @rpc(expected_exceptions=DomainError)
     def confirm_match(self, viewer, match_id, decision=None):
-        """`decision`: the author's yes, signed by the gateway (services/common/trust.py)."""
+        """`decision`: the author's yes, signed by the gateway (services/common/trust/__init__.py)."""
         return self.matchmaker.confirm_match(trusted_viewer(viewer), match_id, decision)
 
     @rpc(expected_exceptions=DomainError)

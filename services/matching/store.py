@@ -31,10 +31,10 @@ import copy
 from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
-from services.common import due, outbox
-from services.common.events import match_id_of, utcnow
-from services.common.mongo import create_collections
-from services.common.readmodel import CREATED, UPDATED, apply_if_newer
+from services.common.store import due, outbox
+from services.common.bus.events import match_id_of, utcnow
+from services.common.store.mongo import create_collections
+from services.common.bus.readmodel import CREATED, UPDATED, apply_if_newer
 
 from . import lifecycle
 
@@ -83,7 +83,7 @@ def backfill_wants(db):
 
 
 def match_id(request_id, volunteer_id):
-    """Deterministic (services/common/events.py, `match_id_of`): proposing the same volunteer for
+    """Deterministic (services/common/bus/events.py, `match_id_of`): proposing the same volunteer for
     the same request twice is the same match, so a volunteer never gets the same request twice,
     and a redelivered event cannot either."""
     return match_id_of(request_id, volunteer_id)
@@ -225,7 +225,7 @@ class MongoMatchStore:
 
     def walk_due_matches(self, now, handle):
         """Hand open proposals past their expiry to `handle`, a bounded page at a time, from the
-        checkpoint of the last minute done (services/common/due.py): nothing not yet due is read."""
+        checkpoint of the last minute done (services/common/store/due.py): nothing not yet due is read."""
         def overdue(limit):  # once per database, before any checkpoint: proposals due before it existed
             return list(self.db[MATCHES].find({"status": "proposed", "expires_at": {"$lte": now}}, outbox.HIDE).limit(limit))
 

@@ -11,8 +11,8 @@ checked by the service).
 from datetime import datetime, timedelta
 
 from services.common.errors import Conflict, Forbidden, NotFound, TooManyRequests
-from services.common.events import make_event, utcnow
-from services.common.readmodel import CREATED
+from services.common.bus.events import make_event, utcnow
+from services.common.bus.readmodel import CREATED
 from services.common.schemas import Paging, load_or_fail
 from services.common.trust import keyring
 

@@ -1,7 +1,7 @@
 """notify's nameko dependencies: keys and clients built once from configuration, injected."""
 from nameko.extensions import DependencyProvider
 
-from services.common.sealing import Opener
+from services.common.trust.sealing import Opener
 
 from . import mail, messages, retry, webhooks
 

@@ -5,7 +5,7 @@ someone's shoulder (or a seized phone) should reveal as little as possible.
 """
 import uuid
 
-from services.common.events import Event, batch_items
+from services.common.bus.events import Event, batch_items
 
 _NOTIFICATION_NAMESPACE = uuid.UUID("0b7d5f7e-3a51-4f0c-8a4e-93c1f2d6a8b1")
 

@@ -7,7 +7,7 @@ out, so a token copied onto another message (or another conversation) does not d
 """
 from cryptography.fernet import InvalidToken
 
-from services.common.textseal import fernet_keys
+from services.common.trust.textseal import fernet_keys
 
 from services.common.errors import Conflict, Forbidden, NotFound
 

@@ -6,16 +6,17 @@ import logging
 import uuid
 
 from nameko.dependency_providers import Config
-from services.common.rpc import rpc
+from services.common.bus.rpc import rpc
 from nameko.timer import timer
 
-from services.common import consumer, outbox
-from services.common.consumer import consumes
+from services.common.bus import consumer
+from services.common.store import outbox
+from services.common.bus.consumer import consumes
 from services.common.errors import DomainError, NotFound
-from services.common.events import make_event, utcnow
-from services.common.mongo import ServiceDatabase, ping
+from services.common.bus.events import make_event, utcnow
+from services.common.store.mongo import ServiceDatabase, ping
 from services.common.schemas import load_or_fail, require_role, trusted_viewer
-from services.common.topology import ReliableEventDispatcher
+from services.common.bus.topology import ReliableEventDispatcher
 from services.common.trust import ReplyCall, ViewerAudience, chosen_by_author, keyring, sealed_reply
 
 from . import inbox, messages, outgoing, retry, storage, supporters
@@ -30,7 +31,7 @@ class NotifyService(consumer.LedgerUpkeep):
     name = SOURCE
 
     db = ServiceDatabase(prepare=storage.prepare)
-    reply_call = ReplyCall()  # what sealed replies are bound to (services/common/trust.py)
+    reply_call = ReplyCall()  # what sealed replies are bound to (services/common/trust/__init__.py)
     viewer_audience = ViewerAudience()  # a signed viewer counts only in the call it was signed for
     config = Config()
     dispatch = ReliableEventDispatcher()

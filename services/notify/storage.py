@@ -6,10 +6,10 @@ import pymongo
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from services.common import outbox
-from services.common.due import slot_for, walk_due
-from services.common.mongo import create_collections
-from services.common.readmodel import apply_if_newer
+from services.common.store import outbox
+from services.common.store.due import slot_for, walk_due
+from services.common.store.mongo import create_collections
+from services.common.bus.readmodel import apply_if_newer
 
 NOTIFICATIONS = "notifications"
 # One document per person (the collection keeps its first name): their sealed contact (only notify's
@@ -246,7 +246,7 @@ def close_proposal(db, data):
 
 def walk_due_reminders(db, now, handle):
     """Hand open proposals whose reminder is due to `handle`, a bounded page at a time, from the
-    checkpoint of the last minute done (services/common/due.py): nothing not yet due is read."""
+    checkpoint of the last minute done (services/common/store/due.py): nothing not yet due is read."""
     def overdue(limit):  # once per database, before any checkpoint: reminders due before it existed
         return list(db[PROPOSALS].find({"status": "open", "remind_at": {"$lte": now}}).limit(limit))
 

@@ -10,7 +10,7 @@ index), one insert of their emails and one update marking them, whatever the cam
 """
 import uuid
 
-from services.common.readmodel import apply_if_newer
+from services.common.bus.readmodel import apply_if_newer
 
 from . import retry
 from .storage import CAMPAIGN_MODES as MODES, CAMPAIGN_NEWS as CAMPAIGNS, EMAILS, SUPPORTERS, insert_new

@@ -15,7 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken
 
 from services.common.errors import TooManyRequests
-from services.common.events import utcnow
+from services.common.bus.events import utcnow
 
 _hasher = PasswordHasher()  # argon2id with the library's vetted defaults
 

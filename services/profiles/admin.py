@@ -4,7 +4,7 @@
 
 Moderators and analysts cannot sign themselves up; an operator appoints them with this. The
 command is signed with the operator's key (OPERATOR_SIGNING_KEY), which only the operator's
-environment holds: profiles refuses a grant from anyone else (services/common/trust.py).
+environment holds: profiles refuses a grant from anyone else (services/common/trust/__init__.py).
 """
 import argparse
 import sys

@@ -3,17 +3,18 @@ import logging
 import math
 from nameko.dependency_providers import Config
 from nameko.extensions import DependencyProvider
-from services.common.rpc import rpc
+from services.common.bus.rpc import rpc
 from nameko.timer import timer
 
-from services.common import flags, outbox
+from services.common import flags
+from services.common.store import outbox
 from services.common.errors import DomainError, Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable
-from services.common.events import make_event, utcnow
+from services.common.bus.events import make_event, utcnow
 from services.common.flags import Flag, ModerationNote
-from services.common.mongo import ServiceDatabase, ping
+from services.common.store.mongo import ServiceDatabase, ping
 from services.common.schemas import load_or_fail, require_role, trusted_viewer
-from services.common.sealing import Sealer
-from services.common.topology import ReliableEventDispatcher
+from services.common.trust.sealing import Sealer
+from services.common.bus.topology import ReliableEventDispatcher
 from services.common.trust import ReplyCall, ViewerAudience, keyring, sealed_reply
 
 from . import accounts, storage
@@ -73,7 +74,7 @@ class ProfilesService:
     name = SOURCE
 
     db = ServiceDatabase(prepare=storage.prepare)
-    reply_call = ReplyCall()  # what sealed replies are bound to (services/common/trust.py)
+    reply_call = ReplyCall()  # what sealed replies are bound to (services/common/trust/__init__.py)
     viewer_audience = ViewerAudience()  # a signed viewer counts only in the call it was signed for
     dispatch = ReliableEventDispatcher()
     vault = Vault()

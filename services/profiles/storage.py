@@ -4,10 +4,11 @@ from datetime import timedelta
 
 from pymongo.errors import DuplicateKeyError
 
-from services.common import flags, outbox
+from services.common import flags
+from services.common.store import outbox
 from services.common.errors import Conflict
-from services.common.events import utcnow
-from services.common.mongo import create_collections
+from services.common.bus.events import utcnow
+from services.common.store.mongo import create_collections
 
 ACCOUNTS = "accounts"
 SESSIONS = "sessions"

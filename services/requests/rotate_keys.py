@@ -12,7 +12,7 @@ import sys
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from services.common import mongo
+from services.common.store import mongo
 from services.common.config import database_name, load_config
 
 from .storage import REQUESTS, RequestText

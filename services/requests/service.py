@@ -1,25 +1,28 @@
 """requests: activists' needs and their lifecycle. Publishes request_* events through its outbox.
 
 A request's text may be private, so it arrives sealed to this service and every reply holding a
-request leaves sealed to the gateway (services/common/trust.py)."""
+request leaves sealed to the gateway (services/common/trust/__init__.py)."""
 import logging
 import re
 import uuid
 
 from nameko.dependency_providers import Config
-from services.common.rpc import rpc
+from services.common.bus.rpc import rpc
 from nameko.timer import timer
 from pymongo.errors import DuplicateKeyError
 
-from services.common import consumer, flags, outbox, privacy
-from services.common.consumer import consumes
+from services.common import flags
+from services.common.bus import consumer
+from services.common.store import outbox
+from services.common.trust import privacy
+from services.common.bus.consumer import consumes
 from services.common.errors import (Conflict, ConfirmationRequired, DomainError, Forbidden, NotFound,
                                    TooManyRequests, ValidationFailed)
-from services.common.events import data_schema, make_event, utcnow
+from services.common.bus.events import data_schema, make_event, utcnow
 from services.common.flags import Flag, ModerationNote
-from services.common.mongo import ServiceDatabase, ping
+from services.common.store.mongo import ServiceDatabase, ping
 from services.common.schemas import Paging, load_or_fail, require_role, trusted_viewer
-from services.common.topology import ReliableEventDispatcher
+from services.common.bus.topology import ReliableEventDispatcher
 from services.common.trust import ReplyCall, ViewerAudience, chosen_by_author, keyring, sealed_reply
 
 from . import lifecycle, storage
@@ -83,7 +86,7 @@ class RequestsService(consumer.LedgerUpkeep):
 
     config = Config()
     db = ServiceDatabase(prepare=storage.prepare)
-    reply_call = ReplyCall()  # what sealed replies are bound to (services/common/trust.py)
+    reply_call = ReplyCall()  # what sealed replies are bound to (services/common/trust/__init__.py)
     viewer_audience = ViewerAudience()  # a signed viewer counts only in the call it was signed for
     text = storage.RequestTextKeys()
     dispatch = ReliableEventDispatcher()

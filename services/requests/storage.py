@@ -3,10 +3,11 @@ import uuid
 
 from nameko.extensions import DependencyProvider
 
-from services.common import flags, outbox
+from services.common import flags
+from services.common.store import outbox
 from services.common.errors import Conflict
-from services.common.events import utcnow
-from services.common.textseal import BoundText
+from services.common.bus.events import utcnow
+from services.common.trust.textseal import BoundText
 
 REQUESTS = "requests"
 # Each time a moderator read a private request's text (while a flag on it was open): who, which,

@@ -27,7 +27,7 @@ from pymongo.errors import DuplicateKeyError
 from marshmallow import fields, validate
 
 from services.common.errors import NotFound, Unprocessable
-from services.common.mongo import create_collections
+from services.common.store.mongo import create_collections
 from services.common.schemas import StrictSchema
 
 LIFECYCLES = "lifecycles"

@@ -32,7 +32,7 @@ from elasticsearch import NotFoundError
 from elasticsearch.helpers import streaming_bulk
 from tqdm import tqdm
 
-from services.common.events import ProfileData, RequestData
+from services.common.bus.events import ProfileData, RequestData
 
 from . import indexing, indices
 
@@ -156,7 +156,7 @@ def rebuild(es, prefix, kind, export, page_size=500, keep_old=False, progress=Tr
 
 def signed_export(method, action, keys=None):
     """`export(after_id=, limit=)` over an export RPC, each page asked for with a command signed by
-    the operator's key (held in the operator's environment only: services/common/trust.py)."""
+    the operator's key (held in the operator's environment only: services/common/trust/__init__.py)."""
     from services.common.trust import keyring
 
     def export(after_id=None, limit=500):
@@ -173,7 +173,7 @@ def main(argv=None):
 
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    from services.common import elastic
+    from services.common.store import elastic
     from services.common.config import load_config
 
     config = load_config()

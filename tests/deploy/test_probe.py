@@ -1,4 +1,4 @@
-"""services.common.probe, the Kubernetes exec probe, run as Kubernetes runs it: a process."""
+"""services.common.ops.probe, the Kubernetes exec probe, run as Kubernetes runs it: a process."""
 import os
 import subprocess
 import sys
@@ -12,7 +12,7 @@ SECRET = "s3cret-broker-password"
 
 def run_probe(service, **env):
     environment = {**os.environ, "PYTHONPATH": str(ROOT), **env}
-    return subprocess.run([sys.executable, "-m", "services.common.probe", service], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "services.common.ops.probe", service], cwd=ROOT,
                           env=environment, capture_output=True, text=True, timeout=60)
 
 

@@ -317,7 +317,7 @@ def test_a_moderator_reads_a_private_request_only_while_it_is_flagged_and_each_r
         platform, person, appoint):
     """A private request's text is promised to its author and confirmed helper: a moderator gets
     what it is about (skills, country, status) to moderate, and its text only to judge an open flag."""
-    from services.common import mongo
+    from services.common.store import mongo
     from tests.e2e.web import WebVisitor
 
     family = person(unique("roya"), "activist")

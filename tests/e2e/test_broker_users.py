@@ -1,4 +1,4 @@
-"""Each service on the bus as its own least-privileged RabbitMQ user (services/common/broker_users.py).
+"""Each service on the bus as its own least-privileged RabbitMQ user (services/common/trust/broker_users.py).
 
 The platform of this module runs every service as its own broker user, with the permissions and
 topic permissions deploy/k8s and compose give them. A whole journey works, so the permissions are
@@ -12,7 +12,7 @@ import pytest
 from amqp.exceptions import AccessRefused, NotAllowed
 from kombu import Connection, Exchange, Queue
 
-from services.common.broker_users import RPC_EXCHANGE
+from services.common.trust.broker_users import RPC_EXCHANGE
 from tests.support import wait_until
 
 PLATFORM_OVERRIDES = {"BROKER_USERS": True}
@@ -94,7 +94,7 @@ def test_a_service_cannot_bind_a_queue_to_the_gateways_replies(platform, user):
 def test_the_definitions_passwords_are_what_rabbitmq_checks(platform):
     """The hashes broker_users writes into definitions.json (what deploy/k8s and compose load)
     let exactly the right password in."""
-    from services.common.broker_users import password_hash
+    from services.common.trust.broker_users import password_hash
     name, password = f"{platform.vhost}-hashcheck", uuid.uuid4().hex
     platform.rabbit_manager._put("users", name, json={"password_hash": password_hash(password),
                                                       "hashing_algorithm": "rabbit_password_hashing_sha256",
@@ -115,7 +115,7 @@ def test_the_definitions_passwords_are_what_rabbitmq_checks(platform):
 
 
 def test_the_operator_lists_and_replays_dead_letters_as_its_own_user(platform):
-    from services.common import dead_letters
+    from services.common.bus import dead_letters
     operator = dict(platform.config, AMQP_URI=platform.broker_uri("operator"))
     assert dead_letters.list_dead(operator) == []
     assert dead_letters.replay(operator) == []
@@ -128,7 +128,7 @@ def test_no_service_can_forge_or_read_a_dead_letter(platform, user):
     """Dead-lettering is the broker's, by policy: a compromised pod cannot put a forged event on
     `dead-letters` for the operator to replay into a consumer (a confirmation, say), nor read the
     events that died there, nor declare the queue or the exchange itself."""
-    from services.common.topology import DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE
+    from services.common.bus.topology import DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE
     with pytest.raises((AccessRefused, NotAllowed)):
         with Connection(platform.broker_uri(user), transport_options={"confirm_publish": True}) as connection:
             connection.Producer(exchange=Exchange(DEAD_LETTER_EXCHANGE, type="direct", passive=True)).publish(
@@ -148,7 +148,7 @@ def test_the_consumers_queues_are_dead_lettered_by_the_brokers_policy(platform):
     services/common/tests/test_dead_letters_integration.py.)"""
     import re
 
-    from services.common.topology import DEAD_LETTER_POLICY
+    from services.common.bus.topology import DEAD_LETTER_POLICY
     [policy] = [p for p in platform.rabbit_manager._get("policies", platform.vhost) if p["name"] == DEAD_LETTER_POLICY]
     assert policy["definition"] == {"dead-letter-exchange": "dead-letters", "dead-letter-routing-key": "dead-letters"}
     queues = [q for q in platform.rabbit_manager.get_queues(platform.vhost) if q["name"].startswith("evt-")]
@@ -180,7 +180,7 @@ def test_each_service_runs_as_its_own_store_user_and_owns_only_its_own_database(
     each running service was given only its own store user, and its database is that user's."""
     import psycopg
 
-    from services.common import store_users
+    from services.common.trust import store_users
     prefix = platform.config["DB_PREFIX"]
     for name, process in platform.processes.items():
         with open(f"/proc/{process.pid}/environ", "rb") as handle:

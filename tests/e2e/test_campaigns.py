@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from services.common import mongo
+from services.common.store import mongo
 from services.gateway.web import i18n
 from services.notify.tests.sink import SmtpSink, free_port
 from tests.e2e.platform import Client

@@ -57,7 +57,7 @@ def test_deleting_an_account_leaves_nothing_of_theirs_anywhere(platform, person)
 
     # Who worked with whom is forgotten too (found in review): no match, conversation or message
     # still names either of them; a tombstone keeps an id only as its own key.
-    from services.common import mongo
+    from services.common.store import mongo
     client = mongo.connect(platform.config)
     try:
         prefix = platform.config["DB_PREFIX"]

@@ -16,8 +16,8 @@ import uuid
 import pytest
 from kombu import Connection, Producer
 
-from services.common import topology
-from services.common.events import make_event
+from services.common.bus import topology
+from services.common.bus.events import make_event
 from services.common.tests.test_events import request_data
 from tests.support import wait_until
 

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from services.common import mongo
+from services.common.store import mongo
 from services.notify.tests.sink import SmtpSink, free_port
 from tests.support import wait_until
 

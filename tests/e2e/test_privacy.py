@@ -14,7 +14,7 @@ from tests.support import marker, wait_until
 
 
 # At DEBUG, where libraries say the most (nameko logs every RPC reply's body there): still no
-# secret and no address may reach a log line (services/common/logfilter.py).
+# secret and no address may reach a log line (services/common/trust/logfilter.py).
 PLATFORM_OVERRIDES = {"LOG_LEVEL": "DEBUG", "HTTP_TIMEOUT_S": 3}
 
 

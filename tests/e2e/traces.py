@@ -9,7 +9,7 @@ import json
 from kombu import Connection, Queue
 from nameko.standalone.events import get_event_exchange
 
-from services.common import elastic, mongo
+from services.common.store import elastic, mongo
 
 SOURCES = ("profiles", "requests", "matching", "notify")
 

@@ -8,9 +8,9 @@ import uuid
 
 import requests
 
-from services.common import elastic, mongo
+from services.common.store import elastic, mongo
 from services.common.config import database_name
-from services.common.topology import DEAD_LETTER_QUEUE
+from services.common.bus.topology import DEAD_LETTER_QUEUE
 from services.search import indices
 
 

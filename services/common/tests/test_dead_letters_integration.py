@@ -5,10 +5,10 @@ from datetime import datetime, timezone
 from nameko.standalone.events import event_dispatcher
 from nameko.testing.services import entrypoint_waiter
 
-from services.common import dead_letters
-from services.common.consumer import consumes
-from services.common.events import make_event
-from services.common.mongo import ServiceDatabase
+from services.common.bus import dead_letters
+from services.common.bus.consumer import consumes
+from services.common.bus.events import make_event
+from services.common.store.mongo import ServiceDatabase
 from tests.support import wait_until
 
 HANDLED, BROKEN = [], {"on": True}
@@ -65,7 +65,7 @@ def test_replay_refuses_a_letter_that_does_not_belong_to_the_queue_it_names(cont
     confirmation aimed at a request handler), is not replayed: it stays, reported."""
     from kombu import Connection, Exchange
 
-    from services.common.topology import DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE
+    from services.common.bus.topology import DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE
 
     container_factory(Fragile, config).start()  # declares its queue and the dead-letter queue
     queue = "evt-requests-request_created--fragile.on_request_created"

@@ -3,7 +3,7 @@ import uuid
 import pytest
 from marshmallow import ValidationError
 
-from services.common.events import CONTRACT, make_event, parse_event
+from services.common.bus.events import CONTRACT, make_event, parse_event
 
 PRIVATE_FIELD_WORDS = ("email", "phone", "password", "real_name", "name", "ip", "text", "message_body")
 

@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import pytest
 
-from services.common import mongo
-from services.common.events import utcnow
-from services.common.ledger import BUSY, DONE, HANDLED, HANDLING, LEDGER, MINE, EventLedger
+from services.common.store import mongo
+from services.common.bus.events import utcnow
+from services.common.bus.ledger import BUSY, DONE, HANDLED, HANDLING, LEDGER, MINE, EventLedger
 
 from .fake_ledger import MemoryLedger
 

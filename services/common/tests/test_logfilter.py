@@ -1,6 +1,6 @@
 import logging
 
-from services.common.logfilter import Redact
+from services.common.trust.logfilter import Redact
 
 
 def record(message, *args, name="nameko.web.server", level=logging.ERROR, exc_info=None):
@@ -70,7 +70,7 @@ def test_json_lines_on_request():
     import json
     import sys
 
-    from services.common.logfilter import LogFormatter
+    from services.common.trust.logfilter import LogFormatter
     try:
         raise RuntimeError("boom")
     except RuntimeError:

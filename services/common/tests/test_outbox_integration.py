@@ -1,6 +1,6 @@
 """The outbox against the real MongoDB-wire server: every event out at least once, flags cleared."""
-from services.common import outbox
-from services.common.events import make_event
+from services.common.store import outbox
+from services.common.bus.events import make_event
 
 
 def event(n):

@@ -1,6 +1,6 @@
 import pytest
 
-from services.common.privacy import check_public_text, findings
+from services.common.trust.privacy import check_public_text, findings
 
 
 @pytest.mark.parametrize("text", [

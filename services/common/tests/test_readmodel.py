@@ -1,7 +1,7 @@
 """apply_if_newer against the real MongoDB-wire server."""
 import threading
 
-from services.common.readmodel import CREATED, UPDATED, apply_if_newer
+from services.common.bus.readmodel import CREATED, UPDATED, apply_if_newer
 
 
 def test_newer_applies_older_and_repeated_do_not(db_for):

@@ -1,4 +1,4 @@
-from services.common.sealing import Opener, Sealer, generate_keypair
+from services.common.trust.sealing import Opener, Sealer, generate_keypair
 from tests.support import run_secrets
 
 

@@ -1,13 +1,13 @@
-"""No event is lost for want of a queue, against the real broker (services/common/topology.py)."""
+"""No event is lost for want of a queue, against the real broker (services/common/bus/topology.py)."""
 from datetime import datetime, timezone
 
 import pytest
 from nameko.amqp.publish import UndeliverableMessage
 from nameko.testing.services import dummy, entrypoint_hook, entrypoint_waiter
 
-from services.common import outbox
-from services.common.events import make_event
-from services.common.topology import ReliableEventDispatcher, consumers_of, declare_consumer_queues
+from services.common.store import outbox
+from services.common.bus.events import make_event
+from services.common.bus.topology import ReliableEventDispatcher, consumers_of, declare_consumer_queues
 from services.matching.service import MatchingService
 
 
@@ -68,7 +68,7 @@ def test_an_unroutable_event_is_an_error_and_stays_in_its_outbox(container_facto
 def test_an_empty_classic_queue_of_an_older_version_is_replaced(config, rabbit_manager):
     from kombu import Queue
 
-    from services.common.topology import connect
+    from services.common.bus.topology import connect
     name, _ = consumers_of("requests")[0]
     with connect(config) as connection:
         Queue(name, durable=True)(connection.channel()).declare()  # as nameko declared it before

@@ -1,4 +1,4 @@
-"""Sealed replies are bound to their call (services/common/trust.py): the gateway opens a reply
+"""Sealed replies are bound to their call (services/common/trust/__init__.py): the gateway opens a reply
 only if the service it called sealed it, for the method it called, for this very call."""
 import pytest
 from nacl.public import PrivateKey, PublicKey, SealedBox

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from services.common.errors import Conflict, Forbidden, NotFound
-from services.common.events import make_event
+from services.common.bus.events import make_event
 from services.matching import lifecycle
 
 NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)

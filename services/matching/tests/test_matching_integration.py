@@ -5,7 +5,7 @@ from nameko.events import event_handler
 from nameko.standalone.events import event_dispatcher
 from nameko.testing.services import entrypoint_waiter
 
-from services.common.events import make_event
+from services.common.bus.events import make_event
 from services.matching.service import MatchingService
 
 PROPOSED = []
@@ -99,7 +99,7 @@ def test_replicas_keep_their_candidate_indexes_in_step_through_the_database(db_f
     """Each replica indexes its own writes at once and reads only the others' on `sync`."""
     from datetime import timedelta
 
-    from services.common.events import utcnow
+    from services.common.bus.events import utcnow
     from services.matching import store as matching_store
     from services.matching.index import CandidateIndex
 
@@ -126,12 +126,12 @@ def test_replicas_keep_their_candidate_indexes_in_step_through_the_database(db_f
 
 
 def test_the_ledger_forgets_events_handled_days_ago(container_factory, config, db_for):
-    """Every service with a ledger expires it (services/common/consumer.LedgerUpkeep): at start-up,
+    """Every service with a ledger expires it (services/common/bus/consumer.LedgerUpkeep): at start-up,
     then hourly, whole days past LEDGER_RETAIN_DAYS go."""
     from datetime import timedelta
 
-    from services.common.events import utcnow
-    from services.common.ledger import LEDGER, day_of
+    from services.common.bus.events import utcnow
+    from services.common.bus.ledger import LEDGER, day_of
     from tests.support import wait_until
 
     ledger = db_for("matching")[LEDGER]

@@ -9,7 +9,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_waiter
 
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from services.common.events import make_event
+from services.common.bus.events import make_event
 from services.matching.service import MatchingService
 from tests.support import author_decision, signed_viewer
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.common.readmodel import CREATED, UPDATED
+from services.common.bus.readmodel import CREATED, UPDATED
 from services.matching import lifecycle
 from services.matching.store import InMemoryMatchStore, MongoMatchStore, match_id, prepare
 

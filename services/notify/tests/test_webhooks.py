@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from services.common.events import make_event, parse_event
+from services.common.bus.events import make_event, parse_event
 from services.notify import webhooks
 from services.notify.tests.receiver import Receiver
 

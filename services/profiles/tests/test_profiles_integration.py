@@ -2,8 +2,8 @@
 from nameko.events import event_handler
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 
-from services.common import outbox
-from services.common.events import make_event
+from services.common.store import outbox
+from services.common.bus.events import make_event
 from services.profiles import accounts
 from services.profiles.service import ProfilesService
 from tests.support import opened, sealed_to, wait_until

@@ -5,7 +5,7 @@ import pytest
 from nameko.standalone.events import event_dispatcher
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 
-from services.common.events import make_event
+from services.common.bus.events import make_event
 from services.search import indices
 from services.search.service import SearchService
 from tests.support import signed_viewer

@@ -8,7 +8,7 @@ from nameko.rpc import rpc
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.common.events import data_schema
+from services.common.bus.events import data_schema
 from services.common.trust import keyring
 from services.search import indices, rebuild
 from services.search.service import SearchService

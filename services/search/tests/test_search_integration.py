@@ -144,7 +144,7 @@ def test_suspended_deactivated_and_deleted_volunteers_leave_the_index(search):
     assert search.volunteers()["total"] == 3
     search.deliver(profile_event("p1", "one", version=2, status="suspended"),
                    profile_event("p2", "two", version=2, status="deactivated", event_type="profile_deactivated"))
-    from services.common.events import make_event
+    from services.common.bus.events import make_event
     search.deliver(make_event("profiles", "profile_deleted", {"profile_id": "p3", "version": 2}))
     assert search.volunteers()["total"] == 0
     # Reactivated later: back in.

@@ -182,7 +182,7 @@ def flush(collection, doc_id, dispatch):
         try:
             dispatch(event["event_type"], event)
         except UndeliverableMessage:
-            # No queue for it (services/common/topology.py): it stays here, flagged, and the relay
+            # No queue for it (services/common/bus/topology.py): it stays here, flagged, and the relay
             # timer publishes it once its consumers' queues exist.
             log.warning("%s %s could not be routed to any queue; kept in the outbox", event["event_type"],
                         event["event_id"])

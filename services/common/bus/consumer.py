@@ -14,7 +14,7 @@ It wraps nameko's `event_handler` with what every consumer needs:
   event that arrived during a minute's restart;
 - any other failure (a bug meeting this event) requeues the event after a pause, so the consumer
   does not spin; after EVENT_DELIVERY_LIMIT deliveries the broker moves it to the dead-letter
-  queue (services/common/topology.py), so one poison message cannot hold a worker forever.
+  queue (services/common/bus/topology.py), so one poison message cannot hold a worker forever.
 
 The decorated method receives a parsed `Event`. The service must have a `db` dependency (its
 Mongo database), where the ledger of handled event ids lives (or an `event_ledger` attribute, as
@@ -28,10 +28,10 @@ import eventlet
 from marshmallow import ValidationError
 from nameko.timer import timer
 
-from .events import Envelope, data_schema, parse_event, utcnow
-from .ledger import BUSY, DONE, LEDGER, RETAIN_DAYS, EventLedger
-from .outage import is_outage, pauses
-from .topology import QuorumEventHandler
+from services.common.bus.events import Envelope, data_schema, parse_event, utcnow
+from services.common.bus.ledger import BUSY, DONE, LEDGER, RETAIN_DAYS, EventLedger
+from services.common.bus.outage import is_outage, pauses
+from services.common.bus.topology import QuorumEventHandler
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ never cross the bus in clear"). So:
   (`{kind: "author_decision", decision, match_id, author_id}`) and travels on `match_confirmed`:
   requests shows a private request's text, and notify opens the channel, only for a decision the
   author's gateway signed for that very match (whose id is derived from the request and the
-  volunteer: services/common/events.py, `match_id_of`). A compromised matching pod cannot make
+  volunteer: services/common/bus/events.py, `match_id_of`). A compromised matching pod cannot make
   one up.
 - **Operator commands.** Appointing a role needs a command signed with the operator's key
   (`OPERATOR_SIGNING_KEY`, held by the operator tooling only; profiles holds
@@ -40,7 +40,8 @@ Keys are base64 of the raw 32 bytes, one environment variable each (docs/securit
 import base64
 import functools
 import json
-import secrets
+# `secrets` is this package's own module (the platform's secrets): the standard one by its function.
+from secrets import token_urlsafe
 import threading
 import time
 
@@ -49,8 +50,8 @@ from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.public import Box, PrivateKey, PublicKey, SealedBox
 from nacl.signing import SigningKey, VerifyKey
 
-from .config import load_config
-from .errors import Forbidden, ValidationFailed
+from services.common.config import load_config
+from services.common.errors import Forbidden, ValidationFailed
 
 # The services a secret may be sealed to, and the gateway (for replies).
 HOLDERS = ("gateway", "profiles", "requests", "notify", "campaigns")
@@ -93,7 +94,7 @@ OPERATOR_ONLY = ("OPERATOR_SIGNING_KEY",)
 
 
 def new_keys():
-    """Fresh keys for every holder and signer, as environment entries (services/common/secrets.py)."""
+    """Fresh keys for every holder and signer, as environment entries (services/common/trust/secrets.py)."""
     out = {}
     for holder in HOLDERS:
         private = PrivateKey.generate()
@@ -119,7 +120,7 @@ class Keyring:
     def _get(self, name):
         value = self.config.get(name)
         if not value:
-            raise RuntimeError(f"{name} is not configured (services/common/trust.py)")
+            raise RuntimeError(f"{name} is not configured (services/common/trust/__init__.py)")
         return value
 
     # ---- sealing
@@ -264,7 +265,7 @@ def chosen_by_author(match, author_id):
     """Whether `match` (a `match_confirmed` event's data) carries `author_id`'s signed decision
     for this very match, whose id must be the one derived from its request and volunteer: what
     requests and notify check before granting anything on a confirmation."""
-    from .events import match_id_of  # events' schemas import this module
+    from services.common.bus.events import match_id_of  # events' schemas import this module
 
     if not author_id or match.get("match_id") != match_id_of(match.get("request_id"), match.get("volunteer_id")):
         return False
@@ -285,7 +286,7 @@ REPLY_CALL = "reply_call"
 
 
 def new_reply_call():
-    return secrets.token_urlsafe(18)
+    return token_urlsafe(18)
 
 
 class ViewerAudience(DependencyProvider):

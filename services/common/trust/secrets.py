@@ -1,14 +1,15 @@
 """The secrets every deployment needs, and a generator for local ones.
 
-`python -m services.common.secrets` prints fresh values as an env file; `./dev` writes them once
+`python -m services.common.trust.secrets` prints fresh values as an env file; `./dev` writes them once
 to .local/secrets.env. Production takes them from a Kubernetes Secret.
 """
 import secrets
 
 from cryptography.fernet import Fernet
 
-from . import broker_users, store_users, trust
-from .sealing import generate_keypair
+from services.common import trust
+from services.common.trust import broker_users, store_users
+from services.common.trust.sealing import generate_keypair
 
 SECRET_KEYS = ("CONTACT_KEY", "NOTIFY_PUBLIC_KEY", "NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS",
                "REQUEST_TEXT_KEYS", "CAMPAIGN_TEXT_KEYS", "SIGNATURE_KEY") + trust.KEY_NAMES + tuple(
@@ -29,12 +30,12 @@ def new_secrets():
         # and the key of the keyed hash that lets one email sign a campaign once (never kept itself).
         "CAMPAIGN_TEXT_KEYS": Fernet.generate_key().decode(),
         "SIGNATURE_KEY": secrets.token_urlsafe(32),
-        # Sealed payloads, signed viewers and operator commands on the bus (services/common/trust.py).
+        # Sealed payloads, signed viewers and operator commands on the bus (services/common/trust/__init__.py).
         **trust.new_keys(),
-        # One broker user per workload (services/common/broker_users.py): compose's .env and the
+        # One broker user per workload (services/common/trust/broker_users.py): compose's .env and the
         # definitions the broker loads; Kubernetes puts each in its workload's AMQP_URI.
         **{f"AMQP_PASSWORD_{user.upper()}": password for user, password in broker_users.new_passwords().items()},
-        # One store user per service (services/common/store_users.py), the stores' administrators.
+        # One store user per service (services/common/trust/store_users.py), the stores' administrators.
         **store_users.new_passwords(),
     }
 

@@ -1,7 +1,7 @@
 """The ledger of events a service handled, and of the ones it is handling right now.
 
 At-least-once delivery sends some events twice, and two copies can arrive together: an outbox's
-relay timer and the write's own flush both publishing it (services/common/outbox.py), or the
+relay timer and the write's own flush both publishing it (services/common/store/outbox.py), or the
 broker redelivering an event whose consumer lost its connection while still at work. Checking
 "handled?" before and recording "handled" after let both copies through at once; for matching
 that meant two top-ups of one need, each proposing a different volunteer (the fault suite caught
@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 
 from pymongo.errors import DuplicateKeyError
 
-from .due import CHECKPOINTS, save_checkpoint
+from services.common.store.due import CHECKPOINTS, save_checkpoint
 
 LEDGER = "handled_events"
 HANDLED, HANDLING = "handled", "handling"

@@ -14,9 +14,9 @@ can consume another service's RPC queue, read every event, or call `profiles.gra
   declaring anything is refused;
 - the user `guest` is left to loopback (RabbitMQ's default), and the broker listens only on TLS.
 
-`python -m services.common.broker_users definitions ENV_FILE` prints RabbitMQ's definitions JSON
+`python -m services.common.trust.broker_users definitions ENV_FILE` prints RabbitMQ's definitions JSON
 (users with salted SHA-256 password hashes, permissions, topic permissions) from the
-`AMQP_PASSWORD_<USER>` entries of ENV_FILE (`python -m services.common.secrets` makes them);
+`AMQP_PASSWORD_<USER>` entries of ENV_FILE (`python -m services.common.trust.secrets` makes them);
 `compose-files FOLDER ENV_FILE` writes what compose's broker mounts (its config, the definitions,
 a CA and the broker's TLS certificate). docs/security.md, "Broker users".
 """
@@ -27,7 +27,8 @@ import os
 import secrets
 import sys
 
-from . import catalog, topology
+from services.common import catalog
+from services.common.bus import topology
 
 RPC_EXCHANGE = "nameko-rpc"
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -65,9 +66,9 @@ def permissions(user):
         exchanges.append(rf"({sources})\.events")
     own_events = [rf"{user}\.events"] if user in PUBLISHES else []
     # A publisher declares (and binds) its consumers' queues before it publishes
-    # (services/common/topology.py): the queues of its own events, never reading them.
+    # (services/common/bus/topology.py): the queues of its own events, never reading them.
     event_queues = [rf"evt-{user}-[a-z_]+--[a-z]+\.[a-z_]+"] if user in PUBLISHES else []
-    # The broker moves poison messages to `dead-letters` by policy (services/common/topology.py):
+    # The broker moves poison messages to `dead-letters` by policy (services/common/bus/topology.py):
     # no service declares, writes or reads it, so none can forge a dead letter. The operator alone
     # reads them and replays them (publishing to the default exchange, which routes by queue name).
     dead = [r"dead-letters"] if user == "operator" else []
@@ -115,7 +116,7 @@ def definitions(passwords, vhost="/"):
 
 
 def passwords_from(env_file):
-    """{user: password} from the AMQP_PASSWORD_<USER> lines of an env file (services.common.secrets)."""
+    """{user: password} from the AMQP_PASSWORD_<USER> lines of an env file (services.common.trust.secrets)."""
     with open(env_file) as handle:
         given = dict(line.strip().split("=", 1) for line in handle if "=" in line and not line.startswith("#"))
     return {user: given[f"AMQP_PASSWORD_{user.upper()}"] for user in USERS}
@@ -125,7 +126,7 @@ def new_passwords():
     return {user: secrets.token_urlsafe(24) for user in USERS}
 
 
-RABBITMQ_CONF = """# Written by `python -m services.common.broker_users compose-files` (services/common/broker_users.py).
+RABBITMQ_CONF = """# Written by `python -m services.common.trust.broker_users compose-files` (services/common/trust/broker_users.py).
 # TLS only; every user and its permissions from definitions.json; guest only from loopback.
 listeners.tcp = none
 listeners.ssl.default = 5671

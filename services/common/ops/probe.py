@@ -1,4 +1,4 @@
-"""Health probe for services without an HTTP port: `python -m services.common.probe SERVICE`.
+"""Health probe for services without an HTTP port: `python -m services.common.ops.probe SERVICE`.
 
 Kubernetes runs it as an exec probe inside the service's container. It checks that this container
 can reach what the service needs (the broker, its database and, for `search`, the index) and exits
@@ -9,7 +9,8 @@ import sys
 
 import kombu
 
-from services.common import catalog, elastic, mongo
+from services.common import catalog
+from services.common.store import elastic, mongo
 from services.common.config import load_config
 
 SERVICES = catalog.ALL
@@ -49,7 +50,7 @@ def checks_for(service):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1 or argv[0] not in SERVICES:
-        print(f"usage: python -m services.common.probe {{{'|'.join(SERVICES)}}}", file=sys.stderr)
+        print(f"usage: python -m services.common.ops.probe {{{'|'.join(SERVICES)}}}", file=sys.stderr)
         return 2
     config = load_config(**TIMEOUTS)
     failed = []

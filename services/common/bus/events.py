@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from marshmallow import ValidationError, fields, validate
 
-from .schemas import (MATCH_STATUSES, PROFILE_STATUSES, REQUEST_STATUSES, ROLES, URGENCIES, VISIBILITIES,
+from services.common.schemas import (MATCH_STATUSES, PROFILE_STATUSES, REQUEST_STATUSES, ROLES, URGENCIES, VISIBILITIES,
                       Country, CountryList, Language, LanguageList, SkillList, StrictSchema)
 
 SCHEMA_VERSION = 1
@@ -45,7 +45,7 @@ class ProfileData(StrictSchema):
     availability_hours = fields.Integer(required=True)
     max_active_matches = fields.Integer(required=True)
     verified = fields.Boolean(required=True)
-    # The person's email, encrypted to notify's public key (services/common/sealing.py): opaque
+    # The person's email, encrypted to notify's public key (services/common/trust/sealing.py): opaque
     # to every other consumer. None when they gave none.
     contact_sealed = fields.String(required=True, allow_none=True)
     # Monotonic per profile: read models apply an event only if it is newer than what they hold.
@@ -95,7 +95,7 @@ class MatchData(StrictSchema):
     reasons = fields.List(fields.String(), required=True)
     proposed_at = fields.AwareDateTime(required=True, format="iso")
     version = fields.Integer(required=True, validate=validate.Range(min=1))
-    # On `match_confirmed`: the author's decision, signed by the gateway (services/common/trust.py,
+    # On `match_confirmed`: the author's decision, signed by the gateway (services/common/trust/__init__.py,
     # `sign_decision`). requests and notify grant nothing without it: matching alone cannot say
     # that an author chose someone.
     author_decision = fields.Dict(load_default=None, allow_none=True)

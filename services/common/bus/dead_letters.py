@@ -1,8 +1,8 @@
-"""Operator command for events a consumer kept failing on (services/common/topology.py).
+"""Operator command for events a consumer kept failing on (services/common/bus/topology.py).
 
-    python -m services.common.dead_letters list
-    python -m services.common.dead_letters replay EVENT_ID [EVENT_ID ...]
-    python -m services.common.dead_letters replay --all
+    python -m services.common.bus.dead_letters list
+    python -m services.common.bus.dead_letters replay EVENT_ID [EVENT_ID ...]
+    python -m services.common.bus.dead_letters replay --all
 
 `list` shows, for each dead letter, only what identifies it: its event id and type, the queue
 (consumer) it died in and how often it was tried; never its body, which may hold what must not be
@@ -19,10 +19,10 @@ import sys
 
 from services.common.config import load_config
 
-from .topology import connect, dead_letter_queue
+from services.common.bus.topology import connect, dead_letter_queue
 
 
-# evt-<source>-<event type>--<service>.<handler> (services/common/topology.py, consumers_of)
+# evt-<source>-<event type>--<service>.<handler> (services/common/bus/topology.py, consumers_of)
 CONSUMER_QUEUE = re.compile(r"^evt-(?P<source>[a-z]+)-(?P<event_type>[a-z_]+)--[a-z_]+\.[a-z_]+$")
 
 
@@ -98,7 +98,7 @@ def replay(config, event_ids=None, refused=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m services.common.dead_letters")
+    parser = argparse.ArgumentParser(prog="python -m services.common.bus.dead_letters")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="ids and types of the dead letters (never their bodies)")
     again = commands.add_parser("replay", help="send dead letters back to the queue they died in")

@@ -11,7 +11,7 @@ its outbox, to be published again by the relay timer.
 Consumer queues are RabbitMQ quorum queues with a delivery limit, dead-lettered by the broker: a
 message its handler fails on `EVENT_DELIVERY_LIMIT` times (each retry after a pause, consumer.py)
 is moved by the broker to the `dead-letters` queue instead of holding a worker forever (nameko's
-`requeue_on_error` loops otherwise). `python -m services.common.dead_letters` lists and replays
+`requeue_on_error` loops otherwise). `python -m services.common.bus.dead_letters` lists and replays
 them; consumers are idempotent, so a replayed event changes nothing twice.
 
 Dead-lettering is the broker's own, by policy (`broker_objects`), not queue arguments: declaring a
@@ -28,7 +28,7 @@ from kombu import Connection, Exchange, Queue
 from nameko.constants import AMQP_SSL_CONFIG_KEY
 from nameko.events import EventDispatcher, EventHandler, get_event_exchange
 
-from . import catalog
+from services.common import catalog
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ class ReliableEventDispatcher(EventDispatcher):
 
 
 if __name__ == "__main__":
-    # `python -m services.common.topology prepare [VHOST]`: the dead-lettering objects on the broker of
+    # `python -m services.common.bus.topology prepare [VHOST]`: the dead-lettering objects on the broker of
     # RABBIT_MGMT_URI (the local stack's; `./dev up` runs it), in VHOST (default: AMQP_URI's).
     import os
     import sys
@@ -176,6 +176,6 @@ if __name__ == "__main__":
     from nameko.testing.rabbit import Client  # the management API client nameko ships
 
     if sys.argv[1:2] != ["prepare"]:
-        sys.exit("usage: python -m services.common.topology prepare [VHOST]")
+        sys.exit("usage: python -m services.common.bus.topology prepare [VHOST]")
     vhost = sys.argv[2] if len(sys.argv) > 2 else unquote(urlsplit(os.environ["AMQP_URI"]).path[1:]) or "/"
     prepare_broker(Client(os.environ["RABBIT_MGMT_URI"].rstrip("/")), vhost)

@@ -1,0 +1,1 @@
+"""Operations tooling: autoscaling, health probes, the counters and query shapes the benchmarks and tests read."""
