@@ -59,7 +59,8 @@ def merge_time(collection, request_id, field, moment):
 def _merge(collection, request_id, condition, update, new_likely=False):
     """Apply `update` to the lifecycle where `condition` holds, creating the lifecycle if there is
     none; return the lifecycle as it is now. In one command when the update applies, two when it
-    does not (most of a request's proposals come after its first): the update, then a read.
+    does not (most of a request's proposals come after its first): the update, then a read; three
+    when there is no lifecycle yet (a proposal that overtook its request on the other queue).
     `new_likely` (a request's first version): try creating it first, in one command; if it exists,
     the upsert collides with its `_id` and the update is tried on what is there."""
     condition = dict(condition, _id=request_id)
@@ -75,21 +76,13 @@ def _merge(collection, request_id, condition, update, new_likely=False):
     current = collection.find_one({"_id": request_id})
     if current is not None:
         return current
-    _upsert_where(collection, condition, update)
-    return collection.find_one({"_id": request_id})
-
-
-def _upsert_where(collection, condition, update):
-    """Apply `update` where `condition` holds, creating the lifecycle if there is none.
-
-    A duplicate key means the document exists and the condition did not hold for it; or that
-    another event of the same request created it at the same moment, in which case the update
-    is tried again against what is there now (losing it would lose a fact).
-    """
     try:
-        collection.update_one(condition, update, upsert=True)
+        return collection.find_one_and_update(condition, update, upsert=True, return_document=ReturnDocument.AFTER)
     except DuplicateKeyError:
-        collection.update_one(condition, update)
+        # Another event of the same request created it meanwhile: the update is tried again
+        # against what is there now (losing it would lose a fact).
+        return (collection.find_one_and_update(condition, update, return_document=ReturnDocument.AFTER)
+                or collection.find_one({"_id": request_id}))
 
 
 # ---- reports (pure: parameters -> aggregation body, response -> rows)

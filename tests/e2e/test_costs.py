@@ -12,23 +12,24 @@ from bench.counts import Meter, measure_all, start_platform, stop_platform
 TOP_K = 5
 # (store commands, broker deliveries) per action, as measured on 2026-12-03 (issue 19's goal for a
 # need is 20 and 8; it was 86.5 and 17 before one event per top-up, 41.4 before notify's person
-# document, its batch's one "sent" write and its request and profile handlers without a ledger).
+# document, its batch's one "sent" write and its request and profile handlers without a ledger,
+# 28.9 before the outbox's pending flag on the document replaced its marker collection).
 CEILINGS = {
     # campaigns keeps what a verified volunteer counts as (a journalist, a lawyer, a policy-maker)
     # for its separate count: one versioned write per profile event, one delivery each.
-    "volunteer signs up and fills in a profile": (41, 16),
-    "volunteer edits their profile": (19, 8),
-    # 29-33: search spends up to 4 more when the proposals overtake the need (two queues, no
+    "volunteer signs up and fills in a profile": (37, 16),
+    "volunteer edits their profile": (17, 8),
+    # 25-28: search spends up to 3 more when the proposals overtake the need (two queues, no
     # order between them); 7 deliveries when the author's session is in the gateway's cache (a
     # call within SESSION_CACHE_S of the last), 9 when it is not.
-    f"need posted, {TOP_K} proposals": (34, 9),
+    f"need posted, {TOP_K} proposals": (29, 9),
     # Read the campaign, insert the signature, mark it counted, add it to the counts: the same
     # with 100 signatures before it as with none (DESIGN, "Cost that does not grow with history").
     "supporter signs a campaign": (4, 2),
-    # With an email: the signature's event in its outbox (marker, insert, flush: read, pull,
-    # marker gone), and notify's two writes (the sealed address, the confirmation email, whose
+    # With an email: the signature's event in its outbox (the insert, then the flush: a read and
+    # a clear), and notify's two writes (the sealed address, the confirmation email, whose
     # sending is the timer's): one event more on the bus.
-    "supporter signs with an email for news": (10, 3),
+    "supporter signs with an email for news": (8, 3),
     # Read the campaign, insert the letter (sealed); approving: read the letter and its campaign,
     # the conditional write. The same with 25 letters before it as with none. Each call by a
     # signed-in person costs one command and two deliveries more (profiles' resolve_session) when
