@@ -21,6 +21,7 @@ import random
 import tempfile
 import time
 import uuid
+from collections import Counter
 
 from nameko.testing.rabbit import Client as RabbitClient
 
@@ -93,10 +94,13 @@ class Day:
         Client(self.platform).call("GET", "/api/search/requests", skill=random.choice(SKILLS))
 
     def snapshot(self):
-        commands = sum(n for (database, _, _), n in commandcount.read_dir(self.counts_dir).items()
-                       if database.startswith(self.prefix))
-        return commands, broker_counts(self.platform)["deliveries"], sum(cpu_seconds(self.groups).values()), \
-            self.posted
+        """(commands, deliveries, CPU seconds, needs posted, {(service, entrypoint): commands})."""
+        handlers = Counter()
+        for (database, entrypoint, _), n in commandcount.read_dir(self.counts_dir).items():
+            if database.startswith(self.prefix):
+                handlers[(database[len(self.prefix):], entrypoint)] += n
+        return sum(handlers.values()), broker_counts(self.platform)["deliveries"], \
+            sum(cpu_seconds(self.groups).values()), self.posted, handlers
 
     def run_for(self, seconds):
         start = time.monotonic()
@@ -144,7 +148,8 @@ def main(argv):
                 needs = max(1, after[3] - before[3])
                 rows.append({"quarter": quarter, "needs": after[3] - before[3],
                              "commands": (after[0] - before[0]) / needs, "deliveries": (after[1] - before[1]) / needs,
-                             "cpu_ms": 1000 * (after[2] - before[2]) / needs})
+                             "cpu_ms": 1000 * (after[2] - before[2]) / needs,
+                             "handlers": {key: (after[4][key] - before[4][key]) / needs for key in after[4]}})
                 before = after
             time.sleep(20)  # let what is in flight settle
             backlog = day.backlog()
@@ -161,4 +166,12 @@ def main(argv):
     print("last / first: " + ", ".join(f"{key} {last[key] / first[key]:.2f}" for key in ("commands", "deliveries", "cpu_ms")
                                        if first[key]))
     print(f"still queued 20 s after the last action: {backlog} messages")
+    # Where a rise comes from: the handlers (and timers) whose commands per need changed most
+    # between the second quarter (the first with expiries) and the last.
+    second = rows[1]["handlers"]
+    moved = sorted(last["handlers"], key=lambda key: -abs(last["handlers"][key] - second.get(key, 0)))[:8]
+    print("commands per need by handler, quarters 1-4:")
+    for service, entrypoint in moved:
+        figures = "  ".join(f"{row['handlers'].get((service, entrypoint), 0):6.1f}" for row in rows)
+        print(f"  {service:<10} {entrypoint or '(start-up)':<34} {figures}")
     return 0

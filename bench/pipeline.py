@@ -42,6 +42,7 @@ from tqdm import tqdm
 from services.common.store import due, elastic, mongo
 from services.common.bus.events import utcnow
 from services.common.taxonomy import SKILLS
+from services.common.trust import store_users
 from bench.profile import Profiler
 from tests.e2e.platform import Client, Platform
 
@@ -62,9 +63,11 @@ def percentile(values, fraction):
 
 def seed(config, volunteers, requests_, matches):
     """Documents shaped as the services write them, straight into their databases."""
-    client = mongo.connect(config)
+    # Each database seeded as its service's own store user, which must own what it later adds to.
+    clients = {service: mongo.connect(dict(config, **store_users.service_credentials(service)))
+               for service in ("matching", "requests", "notify")}
     prefix = config["DB_PREFIX"]
-    matching, requests_db, notify = client[f"{prefix}_matching"], client[f"{prefix}_requests"], client[f"{prefix}_notify"]
+    matching, requests_db, notify = (clients[service][f"{prefix}_{service}"] for service in ("matching", "requests", "notify"))
     now = utcnow()
     skills = sorted(SKILLS)
     volunteer_ids = [uuid.uuid4().hex for _ in range(volunteers)]
@@ -120,7 +123,8 @@ def seed(config, volunteers, requests_, matches):
         "request_id": m["request_id"], "proposed_at": m["proposed_at"], "remind_at": m["proposed_at"],
         "remind_slot": due.slot(m["proposed_at"]), "status": "closed"} for m in match_docs])
     bar.close()
-    client.close()
+    for client in clients.values():
+        client.close()
 
 
 # ---------------------------------------------------------------- CPU per request

@@ -72,6 +72,14 @@ def without_credentials(url):
     return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
+def service_credentials(service, environ=None):
+    """MONGO_USERNAME and MONGO_PASSWORD of one service's own store user, as the environment (where
+    `scripts/stack.sh env` put every store password) holds them; none if it holds no password. For
+    the benches' seeding: a database the owner created is one its service may not add to."""
+    own = (os.environ if environ is None else environ).get(password_key(service), "")
+    return {"MONGO_USERNAME": role(service), "MONGO_PASSWORD": own} if service in SERVICES and own else {}
+
+
 def service_env(service, environ=None):
     """The environment of one service process started on the local stack: `environ` (default: this
     process's, where `scripts/stack.sh env` put every store password) with the service's own store
