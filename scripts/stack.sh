@@ -94,14 +94,15 @@ install_postgresql() {
   as_root sh -c 'command -v systemctl >/dev/null && systemctl disable --now postgresql 2>/dev/null || service postgresql stop 2>/dev/null || true'
 }
 
-FERRETDB_PATCH="$ROOT/scripts/ferretdb-store-users.patch"
+# The project's patches to FerretDB, each with its reasons in its header: store users, `$in` pushdown.
+FERRETDB_PATCHES=("$ROOT/scripts/ferretdb-store-users.patch" "$ROOT/scripts/ferretdb-in-pushdown.patch")
 
 install_ferretdb() {
   # (No `| grep -q` here: under pipefail, grep quitting early fails the pipeline by SIGPIPE.)
-  # Built from source with the project's patch (store users: see the patch's own header); a binary
-  # built without this very patch is built again.
+  # Built from source with the project's patches (see each patch's own header); a binary built
+  # without these very patches is built again.
   if [ -x "$BIN/ferretdb" ] && [[ "$("$BIN/ferretdb" --version 2>/dev/null)" == *"version: $FERRETDB_VERSION"* ]] &&
-    cmp -s "$FERRETDB_PATCH" "$BIN/ferretdb.patch"; then
+    cat "${FERRETDB_PATCHES[@]}" | cmp -s - "$BIN/ferretdb.patch"; then
     return
   fi
   command -v go >/dev/null || die "Go is needed to build FerretDB"
@@ -120,10 +121,13 @@ install_ferretdb() {
   local work="$HOME_DIR/build/ferretdb"
   rm -rf "$work" && mkdir -p "$(dirname "$work")" && cp -r "$src" "$work" && chmod -R u+w "$work"
   echo "$FERRETDB_VERSION" >"$work/build/version/version.txt"
-  patch -d "$work" -p1 --forward --quiet <"$FERRETDB_PATCH" || die "the FerretDB patch does not apply to $FERRETDB_VERSION"
+  local patch_file
+  for patch_file in "${FERRETDB_PATCHES[@]}"; do
+    patch -d "$work" -p1 --forward --quiet <"$patch_file" || die "$(basename "$patch_file") does not apply to FerretDB $FERRETDB_VERSION"
+  done
   (cd "$work" && GOFLAGS=-mod=mod go build -trimpath -o "$BIN/ferretdb.tmp" ./cmd/ferretdb)
   mv "$BIN/ferretdb.tmp" "$BIN/ferretdb"
-  cp "$FERRETDB_PATCH" "$BIN/ferretdb.patch"
+  cat "${FERRETDB_PATCHES[@]}" >"$BIN/ferretdb.patch"
   rm -rf "$work"
 }
 

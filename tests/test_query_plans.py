@@ -51,7 +51,8 @@ RARE = {
     ("notify", "preferences", "find", ()): "at start-up: preferences of the earlier version, moved",
 }
 
-PUSHED = {"eq", "$eq"}
+# `$in` of scalars too, on FerretDB by the project's patch (scripts/ferretdb-in-pushdown.patch).
+PUSHED = {"eq", "$eq", "$in"}
 
 
 def recorded_shapes():
@@ -137,7 +138,8 @@ def test_the_rule_agrees_with_ferretdbs_own_explain(scratch):
         db = client[f"{config['DB_PREFIX']}_matching"]
         db.matches.insert_one({"_id": "m1", "request_id": "r1", "status": "proposed"})
         cases = [({"request_id": "r1"}, True), ({"request_id": {"$eq": "r1"}, "status": "proposed"}, True),
-                 ({"request_id": {"$in": ["r1"]}}, False), ({"expires_at": {"$lte": 1}}, False),
+                 ({"request_id": {"$in": ["r1", "r2"]}}, True), ({"_id": {"$in": []}}, True),
+                 ({"expires_at": {"$lte": 1}}, False),
                  ({"$or": [{"request_id": "r1"}]}, False), ({"taken_by": None}, False)]
         for query, pushed in cases:
             explained = db.command("explain", {"find": "matches", "filter": query})

@@ -67,12 +67,12 @@ def _instant_email(db, notification, now, config, person=None):
 
 def notify_proposals(db, notifications, now, config, mailer, opener):
     """`notify` for one batch's proposals, with its writes batched: the recipients' preference and
-    contact read once each, the notifications and their instant emails inserted in one command
+    contact read in one command, the notifications and their instant emails inserted in one command
     each, and each email sent with the contact already read. The lease protocol is `notify`'s: a
     new email is written leased to this worker; one already there (a redelivery) is claimed if
     due. A recipient whose deletion notify recorded (the contact's tombstone) gets nothing: the
     proposal came after they left (events of different queues keep no order)."""
-    people = {n["recipient_id"]: storage.person(db, n["recipient_id"]) for n in notifications}
+    people = storage.people(db, [n["recipient_id"] for n in notifications])
     live = [n for n in notifications if not people[n["recipient_id"]].get("deleted")]
     storage.insert_new(db[storage.NOTIFICATIONS], [dict(n, stored_at=now) for n in live])
     instant = [email for email in (_instant_email(db, n, now, config, people[n["recipient_id"]]) for n in live)
