@@ -169,15 +169,15 @@ def print_results(results):
             print(f"    {service:9} {handler:28} {n:6.1f}")
 
 
-def start_platform(logs, counts_dir, top_k=5, rabbit_manager=None, amqp_uri=None):
-    """The platform as processes, its emails going to the project's SMTP sink as they would to a
-    relay: the counts are those of emails sent, not of sends failing and waiting to be tried again.
-    Stop it with `stop_platform`."""
+def start_platform(logs, counts_dir, top_k=5, rabbit_manager=None, amqp_uri=None, **config):
+    """The platform as processes (`config`: settings of its own), its emails going to the project's
+    SMTP sink as they would to a relay: the counts are those of emails sent, not of sends failing
+    and waiting to be tried again (whose retries would grow run-long). Stop it with `stop_platform`."""
     sink = SmtpSink(os.path.join(logs, "mail")).start()
     try:
         platform = Platform(rabbit_manager or RabbitClient(os.environ["RABBIT_MGMT_URI"]),
                             amqp_uri or os.environ["AMQP_URI"], logs, STORE_COUNTS_DIR=counts_dir, MATCH_TOP_K=top_k,
-                            SMTP_PORT=sink.port)
+                            SMTP_PORT=sink.port, **config)
         platform.start()
     except BaseException:
         sink.stop()

@@ -16,20 +16,16 @@ answered, volunteers' histories). At the end, after a pause, what is still queue
     ./dev bench day [--minutes 8] [--rate 2] [--volunteers 40] [--expiry 90] [--open-per-author 20]
 """
 import argparse
-import os
 import random
 import tempfile
 import time
 import uuid
 from collections import Counter
 
-from nameko.testing.rabbit import Client as RabbitClient
-
-from bench.counts import PROFILE, broker_counts, volunteer
+from bench.counts import PROFILE, broker_counts, start_platform, stop_platform, volunteer
 from bench.pipeline import cpu_seconds, process_groups
-from services.notify.tests.sink import SmtpSink
 from services.common.ops import commandcount
-from tests.e2e.platform import Client, Platform
+from tests.e2e.platform import Client
 
 SKILLS = ["legal", "press", "translation", "digital-security"]
 LANGUAGES = ["fa", "ar", "ru", "en"]
@@ -135,14 +131,9 @@ def main(argv):
                         help="each of the 6 authors keeps this many needs open; past it, their oldest closes")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as logs, tempfile.TemporaryDirectory() as counts_dir:
-        # Emails go to the project's SMTP sink, as to a relay: without one every email fails and
-        # waits to be tried again, and the retries (not the platform's own work) grow run-long.
-        sink = SmtpSink(os.path.join(logs, "mail")).start()
-        platform = Platform(RabbitClient(os.environ["RABBIT_MGMT_URI"]), os.environ["AMQP_URI"], logs,
-                            STORE_COUNTS_DIR=counts_dir, MATCH_TOP_K=3, MATCH_EXPIRY_S=args.expiry,
-                            EXPIRY_REMINDER_BEFORE_S=args.expiry // 3, SMTP_PORT=sink.port)
+        platform = start_platform(logs, counts_dir, top_k=3, MATCH_EXPIRY_S=args.expiry,
+                                  EXPIRY_REMINDER_BEFORE_S=args.expiry // 3)
         try:
-            platform.start()
             day = Day(platform, counts_dir, args)
             rows = []
             before = day.snapshot()
@@ -158,10 +149,7 @@ def main(argv):
             time.sleep(20)  # let what is in flight settle
             backlog = day.backlog()
         finally:
-            try:
-                platform.stop()
-            finally:
-                sink.stop()
+            stop_platform(platform)
     print(f"\na day in {args.minutes:g} minutes: {args.rate} needs/s, proposals expire after {args.expiry} s, "
           f"{args.volunteers} volunteers at the start and one more every 10 s, "
           f"{6 * args.open_per_author} needs kept open")

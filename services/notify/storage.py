@@ -229,20 +229,15 @@ def remember_proposals(db, records):
     insert_new(db[PROPOSALS], records)
 
 
-PERSON_FIELDS = {"contact_sealed": 1, "email": 1, "deleted": 1}
-
-
-def person(db, profile_id):
-    """The person's document: their sealed contact and preference, or the tombstone of their deletion."""
-    return db[PEOPLE].find_one({"_id": profile_id}, PERSON_FIELDS) or {}
-
-
 def people(db, profile_ids):
-    """`person` for several, in one command: {id: document, {} for one notify never heard of}. (`$in`
-    on `_id` is index-served on MongoDB, and on FerretDB by the project's patch,
+    """Each person's document (their sealed contact and preference, or the tombstone of their
+    deletion), in one command: {id: document, {} for one notify never heard of}. (`$in` on `_id`
+    is index-served on MongoDB, and on FerretDB by the project's patch,
     scripts/ferretdb-in-pushdown.patch: one command reading k rows.)"""
     ids = sorted(set(profile_ids))
-    found = {d["_id"]: d for d in db[PEOPLE].find({"_id": {"$in": ids}}, PERSON_FIELDS)} if ids else {}
+    if not ids:
+        return {}
+    found = {d["_id"]: d for d in db[PEOPLE].find({"_id": {"$in": ids}}, {"contact_sealed": 1, "email": 1, "deleted": 1})}
     return {profile_id: found.get(profile_id, {}) for profile_id in ids}
 
 

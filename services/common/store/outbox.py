@@ -87,9 +87,8 @@ def publish(inserted, dispatch):
     """Publish what `insert_with_events` wrote, from memory, and clear it: two commands where a
     `flush` takes three. If another write changed the document meanwhile (the token is no longer
     ours), the outbox stays for that write's flush, and our events go out twice."""
-    for event in inserted.events:
-        dispatch(event["event_type"], event)
-    inserted.collection.update_one({"_id": inserted.doc_id, TOKEN: inserted.token}, CLEARED)
+    publish_inserted(inserted.collection, inserted.token, [inserted.doc_id], {inserted.doc_id: inserted.events},
+                     {"_id": inserted.doc_id}, dispatch)
 
 
 def insert_many_with_events(collection, documents, events_of):

@@ -573,14 +573,15 @@ def test_one_document_per_person_holds_contact_preference_and_tombstone(config, 
     storage.set_email_mode(db, "p1", "daily", NOW)         # the preference before notify heard of them
     storage.default_email_off(db, "p1", NOW)               # registered as an activist: their choice stays
     storage.remember_contact(db, "p1", "sealed-p1", 1)     # the profile's first version still applies
-    assert storage.person(db, "p1") == {"_id": "p1", "contact_sealed": "sealed-p1", "email": "daily"}
+    assert storage.people(db, ["p1", "nobody"]) == {
+        "p1": {"_id": "p1", "contact_sealed": "sealed-p1", "email": "daily"}, "nobody": {}}
     storage.default_email_off(db, "p2", NOW)
     storage.remember_contact(db, "p2", "sealed-p2", 1)
     assert storage.email_mode(db, "p2") == "off" and storage.email_mode(db, "nobody") == "instant"
 
     storage.forget_person(db, "p1", 2, NOW)
     storage.remember_contact(db, "p1", "sealed-p1", 1)     # a late copy brings nothing back
-    assert storage.person(db, "p1") == {"_id": "p1", "deleted": True}
+    assert storage.people(db, ["p1"]) == {"p1": {"_id": "p1", "deleted": True}}
 
 
 def test_a_batchs_emails_are_sent_once_and_recorded_sent_in_one_write(notify, config, sink, db_for):
