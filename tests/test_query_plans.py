@@ -35,6 +35,8 @@ PREPARE = {"profiles": profiles_storage.prepare, "requests": requests_storage.pr
 BOUNDED = {
     "outbox_pending": "the earlier version's outbox markers: read once at start-up, then dropped",
     "webhooks": "the few receivers moderators configure",
+    "signature_intake": "signatures received and not yet counted: drained every 2 seconds, a page at a time",
+    "schedule": "one document: the last period whose counts were published",
 }
 # Scans on purpose, on a slow timer or by an operator, never on a person's request or an event.
 RARE = {

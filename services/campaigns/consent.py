@@ -53,3 +53,29 @@ def days_detained(campaign, today=None):
         return None
     detained = date.fromisoformat(campaign["detained_on"])
     return max(0, ((today or date.today()) - detained).days)
+
+
+def status_changes(campaign, data):
+    """What an owner's edit does to the prisoner's status and to consent, as `{field: value}`.
+
+    A new status is only proposed (`status_pending`): the public, the supporters' emails and
+    every other service keep the confirmed one, and every detail is for the owners only
+    (`consent_review_due`), until an owner confirms (`consent_confirmed`, or new consent levels).
+    News of a status change reaches people only once an owner confirmed what is shown: the
+    family, not the platform, decides what the world hears, and when. A new status sent with
+    `consent_confirmed` is confirmed at once."""
+    changes = {}
+    current = campaign.get("status_pending") or campaign["prisoner_status"]
+    proposed = data.get("prisoner_status")
+    if proposed is not None and proposed != current:
+        if proposed == campaign["prisoner_status"]:
+            changes.update(status_pending=None)  # back to the one shown: nothing left to confirm
+        else:
+            changes.update(status_pending=proposed, consent_review_due=True)
+    pending = changes.get("status_pending", campaign.get("status_pending"))
+    confirmed = data.get("consent_confirmed") or (not changes.get("status_pending") and data.get("consent"))
+    if confirmed:
+        changes["consent_review_due"] = False
+        if pending:
+            changes.update(prisoner_status=pending, status_pending=None)
+    return changes

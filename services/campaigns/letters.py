@@ -53,7 +53,19 @@ def translation_request_id(letter_id):
 
 
 def owner_view(letter, text, translation):
-    """An approved letter as the owners see it: never who wrote it."""
+    """An approved letter as the owners see it: never who wrote it, and its translation only once a
+    moderator approved it too (whatever the owners receive or print has passed a moderator)."""
+    approved = letter.get("translation_status") == "approved"
     return {"id": letter["_id"], "language": letter["language"], "text": text,
-            "translation": translation, "needs_translation": letter.get("needs_translation", False),
+            "translation": translation if approved else None,
+            "translation_status": letter.get("translation_status") if translation else None,
+            "needs_translation": letter.get("needs_translation", False),
+            "translation_awaits_owner": bool(letter.get("translation_awaits_owner")),
             "delivery": letter.get("delivery"), "approved_at": letter["moderated_at"].isoformat()}
+
+
+def translation_need(letter, campaign):
+    """Whether an approved letter's translation need is posted at once: only for a listed
+    (`public`) campaign. A quiet one's needs are posted only when an owner says so (a need is
+    read by every verified volunteer with the skill), and a paused one sends nothing out."""
+    return campaign["mode"] == "public"

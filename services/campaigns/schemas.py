@@ -99,6 +99,11 @@ def is_id(value):
     return isinstance(value, str) and ID.match(value) is not None
 
 
+def is_ref(value):
+    """What names an owner invitation to the owners (32 hex digits, as an id)."""
+    return is_id(value)
+
+
 LETTER_TEXT = dict(validate=validate.Length(min=20, max=6000))
 
 

@@ -15,7 +15,7 @@ from nameko.timer import timer
 
 from services.common.trust import privacy
 from services.common.bus.consumer import consumes
-from services.common.errors import Conflict, ConfirmationRequired, DomainError, Forbidden, NotFound
+from services.common.errors import Conflict, ConfirmationRequired, DomainError, Forbidden, NotFound, TooManyRequests
 from services.common.bus.events import make_event, utcnow
 from services.common.store.mongo import ServiceDatabase, ping
 from services.common.bus.rpc import rpc
@@ -23,18 +23,21 @@ from services.common.schemas import Paging, load_or_fail, require_role, trusted_
 from services.common.bus.topology import ReliableEventDispatcher
 from services.common.trust import ReplyCall, ViewerAudience, chosen_by_author, keyring, sealed_reply
 
-from . import consent, letters, storage, support, supporters, timeline
+from . import consent, counts, letters, owners, storage, support, supporters, timeline
 from .schemas import (Ask, CampaignEdit, CampaignListQuery, Dispute, LetterDecision, LetterDelivery, LetterTranslation,
                       NewCampaign, NewLetter, OwnerInvitation, Pledge, Signature, SupporterLink, TimelineEntry, WallPost,
-                      is_id)
+                      is_id, is_ref)
 
 log = logging.getLogger(__name__)
 SOURCE = "campaigns"
-STRAGGLER_AGE = timedelta(minutes=1)
+# Signatures counted per tick of take_signatures (what arrived since the last, not what is stored).
+SIGNATURES_PER_TICK = 500
 # A co-owner's invitation code works once, within this time.
 INVITATION_VALID = timedelta(days=7)
 # Asks a campaign's document lists (each is a need of its own in requests).
 MAX_ASKS = 50
+# Campaigns one account may start (each can reach every verified volunteer with its asks).
+DEFAULT_CAMPAIGNS_PER_ACCOUNT = 5
 _ASK_REQUESTS = uuid.UUID("9a4d2e61-0c7b-4f35-8e19-b2d6a0f3c587")
 
 
@@ -90,10 +93,16 @@ class CampaignsService:
     def _threshold(self):
         return int(self.config.get("CAMPAIGN_COUNT_THRESHOLD") or support.DEFAULT_THRESHOLD)
 
-    def _write(self, campaign, changes, prisoner=None, make_events=None):
+    def _write(self, campaign, changes, prisoner=None, make_events=None, log=(), viewer=None):
         """Change `campaign` as it was read (its version), with the events `make_events(updated)`
-        makes in the same write, and publish them: 409 if someone changed it meanwhile."""
+        makes in the same write, and publish them: 409 if someone changed it meanwhile. `log`:
+        `(action, detail)` pairs for the owner log, done by `viewer`."""
         staged = []
+        if log:
+            now = utcnow()
+            by = owners.handle_of(campaign, viewer["account_id"]) or viewer.get("handle")
+            changes = dict(changes, owner_log=owners.logged(campaign, *(owners.entry(now, by, action, detail)
+                                                                        for action, detail in log)))
 
         def events(after):
             staged.extend(make_events(after) if make_events is not None else ())
@@ -129,17 +138,24 @@ class CampaignsService:
                 "disputed": bool(campaign.get("disputed")),
                 "timeline": timeline.visible(campaign, self.store.timeline(campaign), viewer),
                 # The wall speaks to the person held only while the campaign is public.
-                "wall": [{"id": post["_id"], "text": post["text"], "posted_at": post["created_at"].isoformat()}
+                # The day, not the moment: an exact time could tie a post to the family's connection.
+                "wall": [{"id": post["_id"], "text": post["text"], "posted_on": post["created_at"].date().isoformat()}
                          for post in self.wall_store.approved(campaign["_id"])]
                 if campaign["mode"] == "public" or owner else [],
                 "asks": campaign.get("asks", []),
                 "done": [{"action": pledge["action"], "kind": pledge["kind"], "by": pledge.get("handle"),
                           "done_at": pledge["done_at"].isoformat()} for pledge in self.pledge_store.done(campaign["_id"])]}
         if owner:
+            is_creator = viewer["account_id"] == campaign.get("created_by")
             view.update(consent={field: campaign.get("consent", {}).get(field, "owners")
                                  for field in consent.PRISONER_FIELDS},
                         consent_review_due=bool(campaign.get("consent_review_due")),
-                        owners=len(campaign["owners"]), is_creator=viewer["account_id"] == campaign.get("created_by"))
+                        status_pending=campaign.get("status_pending"),
+                        owners=len(campaign["owners"]), co_owners=owners.co_owners(campaign),
+                        owner_log=list(reversed(campaign.get("owner_log") or [])), is_creator=is_creator)
+            if is_creator or campaign.get("created_by") is None:
+                view["invitations"] = [{"ref": i["ref"], "expires_at": i["expires_at"].isoformat()}
+                                       for i in self.store.invitations(campaign["_id"], utcnow())]
         return view
 
     def _summary(self, campaign):
@@ -161,9 +177,14 @@ class CampaignsService:
             raise Forbidden("Only activists can start campaigns.")
         data = load_or_fail(NewCampaign(), keyring().open(SOURCE, payload))
         _check_public_text(data, data.pop("confirm_public"))
+        most = int(self.config.get("CAMPAIGNS_PER_ACCOUNT") or DEFAULT_CAMPAIGNS_PER_ACCOUNT)
+        if self.store.started_by(viewer["account_id"]) >= most:
+            raise TooManyRequests(f"One account starts at most {most} campaigns.", {"campaigns": str(most)})
         now = utcnow()
         prisoner = data.pop("prisoner")
         campaign = dict(data, _id=uuid.uuid4().hex, owners=[viewer["account_id"]], created_by=viewer["account_id"],
+                        owner_handles={viewer["account_id"]: viewer["handle"]},
+                        owner_log=[owners.entry(now, viewer["handle"], "created")],
                         detained_on=data["detained_on"].isoformat() if data["detained_on"] else None,
                         consent_review_due=False, support={"total": 0, "by_country": {}}, support_dirty=False,
                         support_shown={"total": 0, "by_country": {}}, version=1, created_at=now, updated_at=now)
@@ -183,18 +204,18 @@ class CampaignsService:
             raise Forbidden("Only the campaign's owners can change it.")
         data = load_or_fail(CampaignEdit(), keyring().open(SOURCE, payload))
         _check_public_text(data, data.pop("confirm_public"))
-        changes = {key: value for key, value in data.items() if key not in ("prisoner", "consent", "consent_confirmed")}
+        changes = {key: value for key, value in data.items()
+                   if key not in ("prisoner", "consent", "consent_confirmed", "prisoner_status")}
         if "detained_on" in changes:
             changes["detained_on"] = changes["detained_on"].isoformat() if changes["detained_on"] else None
         if data.get("consent"):
             changes["consent"] = dict(campaign.get("consent", {}), **data["consent"])
-        if "prisoner_status" in data and data["prisoner_status"] != campaign["prisoner_status"]:
-            changes["consent_review_due"] = True
-        elif data.get("consent_confirmed") or data.get("consent"):
-            changes["consent_review_due"] = False
+        changes.update(consent.status_changes(campaign, data))
+        confirmed = changes.get("prisoner_status") if changes.get("prisoner_status") != campaign["prisoner_status"] else None
         new_prisoner = dict(prisoner, **data["prisoner"]) if data.get("prisoner") else None
         updated = self._write(campaign, changes, new_prisoner, make_events=lambda after: _changed(after) +
-                              supporters.news_of_change(campaign, after, SOURCE))
+                              supporters.news_of_change(campaign, after, SOURCE),
+                              log=owners.of_change(campaign, changes, confirmed), viewer=viewer)
         return self._view(updated, new_prisoner or prisoner, viewer)
 
     @rpc(expected_exceptions=DomainError)
@@ -224,24 +245,43 @@ class CampaignsService:
 
     @rpc(expected_exceptions=DomainError)
     def sign_campaign(self, campaign_id, payload):
-        """A signature: a country, and optionally an email that only decides it signs once. The
-        answer is the same whether it was counted or had been before: it never tells whether an
-        email signed (someone holding another's address could ask)."""
-        campaign, _ = self._campaign(None, campaign_id)
+        """A signature: a country, and optionally an email that only decides it signs once.
+
+        The answer, and the work before it, are the same whether the email signed before or not
+        (a state holding its citizens' addresses could time the two): one read of the campaign, a
+        keyed hash, the address sealed to notify, one insert of what was received. Whether it
+        counts, and the email asking to confirm, are decided later by take_signatures, on its own
+        schedule. Nothing received keeps the moment: a signature keeps its day."""
+        campaign = self.store.find_plain(campaign_id) if is_id(campaign_id) else None
+        if not consent.visible(campaign, None):
+            raise NotFound("No such campaign.")
         data = load_or_fail(Signature(), keyring().open(SOURCE, payload))
         _, key, sealer = self.keys
-        signature = {"_id": storage.signature_id(key, campaign["_id"], data["email"]),
-                     "campaign_id": campaign["_id"], "country": data["country"], "signed_at": utcnow()}
-        events = []
-        if data["email"]:
-            # Updates only once the address is confirmed (double opt-in): notify asks.
-            signature["updates"] = "asked"
-            events.append(supporters.email_given(signature, sealer, key, data["email"], SOURCE))
-        if self.store.add_signature(signature, events):
-            if events:
+        self.store.receive_signature({
+            "_id": uuid.uuid4().hex, "campaign_id": campaign["_id"], "country": data["country"],
+            "signature_id": storage.signature_id(key, campaign["_id"], data["email"]),
+            "contact_sealed": sealer.seal(data["email"].strip()) if data["email"] else None})
+        return {"received": True}
+
+    @timer(interval=2)
+    def take_signatures(self):
+        """Count what sign_campaign received: each email once (a known one changes nothing), the
+        confirmation asked of a new address. Crash-safe: what was received is forgotten only once
+        counted, and counting twice changes nothing (storage.CampaignStore.count)."""
+        received = self.store.received(SIGNATURES_PER_TICK)
+        _, key, sealer = self.keys
+        for item in received:
+            signature = {"_id": item["signature_id"], "campaign_id": item["campaign_id"], "country": item["country"],
+                         "signed_on": utcnow().date().isoformat()}
+            events = []
+            if item.get("contact_sealed"):
+                # Updates only once the address is confirmed (double opt-in): notify asks.
+                signature["updates"] = "asked"
+                events.append(supporters.email_given(signature, item["contact_sealed"], sealer, key, utcnow(), SOURCE))
+            if self.store.add_signature(signature, events) and events:
                 self.store.flush_signature(signature["_id"], self.dispatch)
             self.store.count(signature)
-        return {"received": True}
+        self.store.forget_received([item["_id"] for item in received])
 
     @rpc(expected_exceptions=DomainError)
     def supporter_action(self, payload):
@@ -338,18 +378,43 @@ class CampaignsService:
         campaign = self.store.find_plain(letter["campaign_id"])
         if decision == "approve" and campaign is not None and letters.needs_translation(letter, campaign):
             author = campaign.get("created_by") or next(iter(campaign["owners"]), None)
-            if author is not None:
-                request_id = letters.translation_request_id(letter["_id"])
-                change.update(needs_translation=True, translation_request_id=request_id, translation_author_id=author)
-                events.append(make_event(SOURCE, "letter_translation_needed", {
-                    "request_id": request_id, "campaign_id": campaign["_id"], "letter_id": letter["_id"],
-                    "author_id": author, "from_language": letter["language"], "to_language": campaign["language"],
-                    "country": campaign["prisoner_country"]}))
+            change["needs_translation"] = True
+            if author is not None and letters.translation_need(letter, campaign):
+                change.update(self._translation_need(letter, campaign, author, events))
+            else:
+                change["translation_awaits_owner"] = True  # quiet or paused: an owner says when
         if not self.letter_store.decide(letter["_id"], change, events):
             raise Conflict("This letter was decided already.", {"decision": "Already decided."})
         if events:
             self.letter_store.flush(letter["_id"], self.dispatch)
         return {"id": letter["_id"], "status": change["status"]}
+
+    def _translation_need(self, letter, campaign, author, events):
+        """The letter's changes, and its `letter_translation_needed` event in `events`."""
+        request_id = letters.translation_request_id(letter["_id"])
+        events.append(make_event(SOURCE, "letter_translation_needed", {
+            "request_id": request_id, "campaign_id": campaign["_id"], "letter_id": letter["_id"],
+            "author_id": author, "from_language": letter["language"], "to_language": campaign["language"],
+            "country": campaign["prisoner_country"]}))
+        return {"translation_request_id": request_id, "translation_author_id": author}
+
+    @rpc(expected_exceptions=DomainError)
+    def ask_translation(self, viewer, campaign_id, letter_id):
+        """An owner asks the platform's translators for a letter of a quiet campaign (or one approved
+        while it was paused): its translation need is posted now, in their name."""
+        viewer, campaign, _ = self._owned(viewer, campaign_id)
+        if campaign["mode"] == "paused":
+            raise Conflict("The campaign is paused: nothing leaves it until it is resumed.", {"mode": "Paused."})
+        letter = self._letter(letter_id)
+        if letter["campaign_id"] != campaign["_id"]:
+            raise NotFound("No such letter.")
+        events = []
+        change = self._translation_need(letter, campaign, viewer["account_id"], events)
+        if not self.letter_store.ask_translation(letter["_id"], campaign["_id"], change, events):
+            raise Conflict("This letter's translation was asked for already.", {"letter": "Already asked."})
+        self.letter_store.flush(letter["_id"], self.dispatch)
+        self._write(campaign, {}, log=[("asked_translation", None)], viewer=viewer)
+        return {"id": letter["_id"], "translation_request_id": change["translation_request_id"]}
 
     def _letter(self, letter_id):
         if not is_id(letter_id):
@@ -395,9 +460,9 @@ class CampaignsService:
         """The letter, for the translator its campaign's owner confirmed (and nobody else)."""
         viewer = trusted_viewer(viewer)
         letter = self._letter(letter_id)
-        if letter.get("translator_id") != viewer["account_id"]:
-            raise NotFound("No such letter.")
         campaign = self.store.find_plain(letter["campaign_id"])
+        if letter.get("translator_id") != viewer["account_id"] or not consent.visible(campaign, None):
+            raise NotFound("No such letter.")  # nor while the campaign is paused
         return {"id": letter["_id"], "language": letter["language"], "to_language": campaign["language"],
                 "text": letter["text"], "translation": letter["translation"],
                 "request_id": letter.get("translation_request_id")}
@@ -409,9 +474,34 @@ class CampaignsService:
         letter = self._letter(letter_id)
         data = load_or_fail(LetterTranslation(), keyring().open(SOURCE, payload))
         if letter.get("translator_id") != viewer["account_id"] or \
-                not self.letter_store.translate(letter["_id"], viewer["account_id"], data["text"], utcnow()):
+                not consent.visible(self.store.find_plain(letter["campaign_id"]), None):
             raise NotFound("No such letter.")
-        return {"id": letter["_id"], "translated": True}
+        if not self.letter_store.translate(letter["_id"], viewer["account_id"], data["text"], utcnow()):
+            raise Conflict("A moderator approved this translation already.", {"text": "Already approved."})
+        return {"id": letter["_id"], "translated": True, "status": "pending"}
+
+    @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
+    def translations_to_moderate(self, viewer):
+        """The moderators' queue of translations, oldest first: the letter beside its translation."""
+        require_role(viewer, "moderator", "Only moderators read translations before the owners do.")
+        return {"items": [{"id": letter["_id"], "campaign_id": letter["campaign_id"], "language": letter["language"],
+                           "text": letter["text"], "translation": letter["translation"],
+                           "warnings": letters.warnings(letter["translation"] or ""),
+                           "translated_at": letter["translated_at"].isoformat()}
+                          for letter in self.letter_store.translations_pending(50)]}
+
+    @rpc(expected_exceptions=DomainError)
+    def moderate_translation(self, viewer, letter_id, payload):
+        """A moderator approves a translation (the owners then see and print it) or rejects it (the
+        translator may send another)."""
+        viewer = require_role(viewer, "moderator", "Only moderators approve translations.")
+        decision = load_or_fail(LetterDecision(), payload)["decision"]
+        status = "approved" if decision == "approve" else "rejected"
+        if not is_id(letter_id) or not self.letter_store.decide_translation(letter_id, status, viewer["account_id"],
+                                                                            utcnow()):
+            raise NotFound("No such translation waiting.")
+        return {"id": letter_id, "translation_status": status}
 
     # ---- the prisoner's timeline
 
@@ -468,6 +558,8 @@ class CampaignsService:
         campaign, prisoner = self._campaign(viewer, campaign_id)
         if not consent.is_owner(campaign, viewer):
             raise Forbidden("Only the campaign's owners post its asks.")
+        if campaign["mode"] == "paused":
+            raise Conflict("The campaign is paused: nothing leaves it until it is resumed.", {"mode": "Paused."})
         asks = campaign.get("asks", [])
         if len(asks) >= MAX_ASKS:
             raise Conflict("This campaign has all the asks it may have.", {"title": f"At most {MAX_ASKS}."})
@@ -478,7 +570,8 @@ class CampaignsService:
             "title": data["title"], "body": data["body"], "skills": data["skills"], "languages": data["languages"],
             "country": campaign["prisoner_country"], "urgency": data["urgency"]})
         ask = {"request_id": request_id, "title": data["title"], "skills": data["skills"], "posted_at": now.isoformat()}
-        return self._view(self._write(campaign, {"asks": asks + [ask]}, make_events=lambda _: [event]), prisoner, viewer)
+        return self._view(self._write(campaign, {"asks": asks + [ask]}, make_events=lambda _: [event],
+                                      log=[("asked", data["title"])], viewer=viewer), prisoner, viewer)
 
     # ---- the wall
 
@@ -550,15 +643,34 @@ class CampaignsService:
     @sealed_reply()  # whoever copied the code off the bus could take the co-owner's place
     def invite_owner(self, viewer, campaign_id):
         """The creator makes a code for one co-owner (a lawyer, an NGO), given privately; it works
-        once, for INVITATION_VALID. Only its hash is kept."""
+        once, for INVITATION_VALID, unless revoked first. Only its hash is kept."""
         viewer = trusted_viewer(viewer)
         campaign, _ = self._campaign(viewer, campaign_id)
-        if campaign.get("created_by") != viewer["account_id"]:
-            raise Forbidden("Only the campaign's creator adds co-owners.")
+        self._check_runs_owners(campaign, viewer, "Only the campaign's creator adds co-owners.")
         code = secrets.token_urlsafe(24)
         expires = utcnow() + INVITATION_VALID
-        self.store.invite(hashlib.sha256(code.encode()).hexdigest(), campaign["_id"], viewer["account_id"], expires)
-        return {"code": code, "expires_at": expires.isoformat()}
+        ref = self.store.invite(hashlib.sha256(code.encode()).hexdigest(), campaign["_id"], viewer["account_id"],
+                                expires)
+        self._write(campaign, {}, log=[("invited", None)], viewer=viewer)
+        return {"code": code, "ref": ref, "expires_at": expires.isoformat()}
+
+    @rpc(expected_exceptions=DomainError)
+    def revoke_invitation(self, viewer, campaign_id, ref):
+        """The creator takes back a code not used yet (given to the wrong person, or seized)."""
+        viewer = trusted_viewer(viewer)
+        campaign, _ = self._campaign(viewer, campaign_id)
+        self._check_runs_owners(campaign, viewer, "Only the campaign's creator revokes invitations.")
+        if not is_ref(ref) or not self.store.revoke(campaign["_id"], ref):
+            raise NotFound("No such invitation, or it was used already.")
+        self._write(campaign, {}, log=[("revoked_invitation", None)], viewer=viewer)
+        return {"revoked": True}
+
+    @staticmethod
+    def _check_runs_owners(campaign, viewer, refusal):
+        """The creator decides who the owners are (once the creator is gone, any owner does)."""
+        creator = campaign.get("created_by")
+        if not consent.is_owner(campaign, viewer) or creator not in (None, viewer["account_id"]):
+            raise Forbidden(refusal)
 
     @rpc(expected_exceptions=DomainError)
     @sealed_reply()
@@ -571,28 +683,37 @@ class CampaignsService:
         invitation = self.store.redeem(hashlib.sha256(code.encode()).hexdigest(), campaign_id)
         if invitation is None or invitation["expires_at"] < utcnow():  # the store gives aware times
             raise NotFound("No such invitation, or it was used or has expired.")
+        me = viewer["account_id"]
         for _ in range(5):
             campaign, prisoner = self.store.find(campaign_id)
             if campaign is None:
                 raise NotFound("No such campaign.")
-            if viewer["account_id"] in campaign["owners"]:
+            if me in campaign["owners"]:
                 return self._view(campaign, prisoner, viewer)
-            updated = self.store.add_owner(campaign, viewer["account_id"])
-            if updated is not None:
-                return self._view(updated, prisoner, viewer)
+            joined = {"owners": campaign["owners"] + [me],
+                      "owner_handles": dict(campaign.get("owner_handles") or {}, **{me: viewer["handle"]})}
+            try:
+                updated = self._write(dict(campaign, owner_handles=joined["owner_handles"]), joined,
+                                      log=[("joined", None)], viewer=viewer)
+            except Conflict:
+                continue
+            return self._view(updated, prisoner, viewer)
         raise Conflict("The campaign kept changing; try again.", {"code": "Try again."})
 
     @rpc(expected_exceptions=DomainError)
-    def remove_owner(self, viewer, campaign_id, account_id):
-        """The creator removes a co-owner; a co-owner may leave. The creator stays."""
+    def remove_owner(self, viewer, campaign_id, handle):
+        """The creator removes a co-owner, named by their handle; a co-owner may leave. Nobody
+        removes the creator (owners.removable)."""
         viewer = trusted_viewer(viewer)
         campaign, _ = self._campaign(viewer, campaign_id)
-        me = viewer["account_id"]
-        if not (campaign.get("created_by") == me or (account_id == me and me in campaign["owners"])):
-            raise Forbidden("Only the campaign's creator removes co-owners.")
-        if account_id == campaign.get("created_by") or account_id not in campaign["owners"]:
+        if not consent.is_owner(campaign, viewer):
             raise NotFound("No such co-owner.")
-        self._write(campaign, {"owners": [o for o in campaign["owners"] if o != account_id]})
+        target = owners.removable(campaign, viewer["account_id"], handle)
+        left = target == viewer["account_id"]
+        self._write(campaign, {"owners": [o for o in campaign["owners"] if o != target],
+                               "owner_handles": {k: v for k, v in (campaign.get("owner_handles") or {}).items()
+                                                 if k != target}},
+                    log=[("left", None) if left else ("removed", handle)], viewer=viewer)
         return {"removed": True}
 
     # ---- moderators
@@ -664,7 +785,8 @@ class CampaignsService:
         self.pledge_store.forget_author(account_id)
         for campaign in self.store.owned_full(account_id):
             owners = [owner for owner in campaign["owners"] if owner != account_id]
-            change = {"owners": owners}
+            change = {"owners": owners, "owner_handles": {k: v for k, v in (campaign.get("owner_handles") or {}).items()
+                                                          if k != account_id}}
             if campaign.get("created_by") == account_id:
                 change["created_by"] = None
             if not owners:
@@ -687,11 +809,9 @@ class CampaignsService:
 
     @timer(interval=5)
     def publish_counts(self):
-        """What the public sees of the counts: a snapshot, at most once per CAMPAIGN_COUNTS_EVERY_S."""
-        self.store.publish_counts(utcnow(), float(self.config.get("CAMPAIGN_COUNTS_EVERY_S") or 600), limit=200)
-
-    @timer(interval=60)
-    def count_stragglers(self):
-        """Signatures a crash left uncounted (stored, not yet added to the counts): counted now."""
-        for signature in self.store.uncounted(utcnow() - STRAGGLER_AGE, limit=500):
-            self.store.count(signature)
+        """What the public sees of the counts: copied from the exact ones at the start of each period
+        of CAMPAIGN_COUNTS_EVERY_S seconds (counts.py), whatever changed, never when someone signs."""
+        now, every_s = utcnow(), float(self.config.get("CAMPAIGN_COUNTS_EVERY_S") or 600)
+        last = self.store.last_published_period()
+        if counts.due(last, now, every_s) and self.store.claim_period(counts.period(now, every_s), last):
+            self.store.publish_counts(now, batch=200, batches=50)

@@ -2,10 +2,11 @@
 rest), and one per signature (never who signed).
 
 Cost per signature, whatever the campaign holds (DESIGN, "Cost that does not grow with history"):
-one insert (the signature, keyed so that one email signs once), one write marking it counted, one
-`$inc` of the campaign's counts. Counts are never recomputed by scanning; a signature a crash left
-unmarked is counted by the next `count_stragglers` tick (an equality on `counted`, which an index
-serves)."""
+on the signer's call, one insert of what was received, the same whoever signs; then, on
+take_signatures' schedule, one insert (the signature, keyed so that one email signs once), one
+write marking it counted, one `$inc` of the campaign's counts, and the received item deleted with
+the rest of its page. Counts are never recomputed by scanning. A signature keeps its day, never
+the moment it was made."""
 import hashlib
 import hmac
 import uuid
@@ -29,6 +30,10 @@ PLEDGES = "pledges"
 INVITATIONS = "owner_invitations"
 PROFESSIONALS = "professionals"  # verified volunteer -> what they count as (support.professions), from profiles
 ENDORSEMENTS = "endorsements"    # one per professional and campaign, keyed by a hash: no account id kept
+# Signatures as received, before they are counted (sign_campaign answers after one insert here,
+# the same insert whoever signs: take_signatures does the rest on its own schedule).
+INTAKE = "signature_intake"
+SCHEDULE = "schedule"            # one document: the last period whose counts were published (counts.py)
 SUMMARY = ("_id", "title", "prisoner_country", "prisoner_status", "detained_on", "mode", "support_shown",
            "disputed", "created_at")
 
@@ -36,20 +41,22 @@ SUMMARY = ("_id", "title", "prisoner_country", "prisoner_status", "detained_on",
 def prepare(db):
     db[CAMPAIGNS].create_index("mode")
     db[CAMPAIGNS].create_index("owners")
+    db[CAMPAIGNS].create_index("created_by")  # how many campaigns an account started
     db[CAMPAIGNS].create_index("support_dirty")
-    db[SIGNATURES].create_index("counted")
+    db[INVITATIONS].create_index("campaign_id")  # the owners' list of codes not yet used
     # The moderators' queue (an equality on `status`), a campaign's letters, and the letter a
     # translation need is about (matching's confirmations name the request).
     db[LETTERS].create_index("status")
     db[LETTERS].create_index("campaign_id")
     db[LETTERS].create_index("translation_request_id")
     db[LETTERS].create_index("author_id")  # a writer who deletes their account is forgotten
+    db[LETTERS].create_index("translation_status")  # the moderators' queue of translations
     db[WALL].create_index("status")
     db[WALL].create_index("campaign_id")
     db[WALL].create_index("author_id")
     db[PLEDGES].create_index("campaign_id")
     db[PLEDGES].create_index("author_id")
-    create_collections(db, INVITATIONS, PROFESSIONALS, ENDORSEMENTS)  # found by _id only
+    create_collections(db, PROFESSIONALS, ENDORSEMENTS, INTAKE, SCHEDULE)  # found by _id only (or read whole)
     for collection in (CAMPAIGNS, SIGNATURES, LETTERS):
         outbox.index(db[collection])
 
@@ -164,18 +171,23 @@ class CampaignStore:
         or a hunger strike is no less sensitive than the prisoner's name)."""
         return self.text.seal(campaign_id + ":timeline", entries)
 
-    def add_owner(self, campaign, account_id):
-        """None if the campaign changed meanwhile (the caller reads it again)."""
-        return self.campaigns.find_one_and_update(
-            {"_id": campaign["_id"], "version": campaign["version"]},
-            {"$set": {"owners": campaign["owners"] + [account_id], "version": campaign["version"] + 1}},
-            return_document=ReturnDocument.AFTER)
-
     # ---- co-owners' invitations
 
     def invite(self, code_hash, campaign_id, created_by, expires_at):
-        self.db[INVITATIONS].insert_one({"_id": code_hash, "campaign_id": campaign_id, "created_by": created_by,
-                                         "expires_at": expires_at})
+        """Keep an invitation by its code's hash; `ref` names it to the owners (to revoke it)."""
+        ref = uuid.uuid4().hex
+        self.db[INVITATIONS].insert_one({"_id": code_hash, "ref": ref, "campaign_id": campaign_id,
+                                         "created_by": created_by, "expires_at": expires_at})
+        return ref
+
+    def invitations(self, campaign_id, now, limit=50):
+        """A campaign's codes not yet used nor expired: `[{ref, expires_at}]`, soonest to expire first."""
+        return [{"ref": i["ref"], "expires_at": i["expires_at"]}
+                for i in sorted(self.db[INVITATIONS].find({"campaign_id": campaign_id}, {"ref": 1, "expires_at": 1})
+                                .limit(limit), key=lambda i: i["expires_at"]) if i["expires_at"] >= now and i.get("ref")]
+
+    def revoke(self, campaign_id, ref):
+        return self.db[INVITATIONS].delete_one({"campaign_id": campaign_id, "ref": ref}).deleted_count == 1
 
     def redeem(self, code_hash, campaign_id):
         """The invitation, taken (each code works once), or None."""
@@ -209,11 +221,26 @@ class CampaignStore:
                                                          "$set": {"support_dirty": True}})
         return True
 
+    def started_by(self, account_id):
+        """How many campaigns `account_id` started (an equality an index serves)."""
+        return self.campaigns.count_documents({"created_by": account_id})
+
     def owned_by(self, account_id, limit=200):
         return list(self.campaigns.find({"owners": account_id}, {key: 1 for key in SUMMARY})
                     .sort("created_at", -1).limit(limit))
 
     # ---- signatures and counts
+
+    def receive_signature(self, received):
+        """Keep a signature as it came (one insert, whoever signs): counted by take_signatures."""
+        self.db[INTAKE].insert_one(received)
+
+    def received(self, limit):
+        return list(self.db[INTAKE].find().limit(limit))
+
+    def forget_received(self, ids):
+        if ids:
+            self.db[INTAKE].delete_many({"_id": {"$in": list(ids)}})
 
     def add_signature(self, signature, events=()):
         """False if this signature (this email, on this campaign) was already there; one that was
@@ -260,21 +287,31 @@ class CampaignStore:
                                       {"$inc": {"support.total": 1, f"support.by_country.{signature['country']}": 1},
                                        "$set": {"support_dirty": True}})
 
-    def uncounted(self, older_than, limit):
-        return [s for s in self.signatures.find({"counted": False}).limit(limit) if s["signed_at"] < older_than]
+    def last_published_period(self):
+        return (self.db[SCHEDULE].find_one({"_id": "counts"}) or {}).get("period")
 
-    def publish_counts(self, now, every_s, limit):
-        """Copy each changed campaign's counts to what the public sees, at most once per `every_s`
-        seconds per campaign (a batch: no count can be tied to the moment someone signed)."""
+    def claim_period(self, period, last):
+        """Take the publishing of `period` (after `last`), once across replicas: False if another took it."""
+        try:
+            result = self.db[SCHEDULE].update_one({"_id": "counts", "period": last}, {"$set": {"period": period}},
+                                                  upsert=last is None)
+        except DuplicateKeyError:
+            return False
+        return result.modified_count == 1 or result.upserted_id is not None
+
+    def publish_counts(self, now, batch, batches):
+        """Copy each changed campaign's counts to what the public sees. A campaign a signature
+        reached meanwhile stays marked, for the next period. At most `batches` pages of `batch`
+        (what one period changed, not what the store holds)."""
         published = 0
-        for campaign in self.campaigns.find({"support_dirty": True}, {"support": 1, "support_shown_at": 1}).limit(limit):
-            shown_at = campaign.get("support_shown_at")
-            if shown_at is not None and now - shown_at < timedelta(seconds=every_s):
-                continue
-            # Only if no signature came meanwhile (else it stays marked, for the next tick).
-            self.campaigns.update_one({"_id": campaign["_id"], "support": campaign.get("support")}, {"$set": {
-                "support_shown": campaign.get("support") or {}, "support_shown_at": now, "support_dirty": False}})
-            published += 1
+        for _ in range(batches):
+            page = list(self.campaigns.find({"support_dirty": True}, {"support": 1}).limit(batch))
+            for campaign in page:
+                self.campaigns.update_one({"_id": campaign["_id"], "support": campaign.get("support")}, {"$set": {
+                    "support_shown": campaign.get("support") or {}, "support_shown_at": now, "support_dirty": False}})
+                published += 1
+            if len(page) < batch:
+                break
         return published
 
 
@@ -352,10 +389,28 @@ class LetterStore:
                                                  "translator_version": version}}).modified_count == 1
 
     def translate(self, letter_id, translator_id, text, now):
+        """The confirmed translator's translation, pending until a moderator reads it (a new one
+        replaces one not yet approved, or rejected)."""
         return self.letters.update_one(
-            {"_id": letter_id, "translator_id": translator_id},
+            {"_id": letter_id, "translator_id": translator_id, "translation_status": {"$ne": "approved"}},
             {"$set": {"translation_sealed": self.text.seal(letter_id + ":translation", text),
-                      "translated_at": now}}).modified_count == 1
+                      "translation_status": "pending", "translated_at": now}}).modified_count == 1
+
+    def translations_pending(self, limit):
+        """The moderators' queue of translations, oldest first."""
+        return [self._opened(letter) for letter in
+                self.letters.find({"translation_status": "pending"}).sort("translated_at", 1).limit(limit)]
+
+    def decide_translation(self, letter_id, status, moderator_id, now):
+        return self.letters.update_one({"_id": letter_id, "translation_status": "pending"}, {"$set": {
+            "translation_status": status, "translation_moderated_by": moderator_id,
+            "translation_moderated_at": now}}).modified_count == 1
+
+    def ask_translation(self, letter_id, campaign_id, change, events):
+        """The owners' yes to a translation need for a letter that waited for it, once."""
+        return outbox.update_one_with_events(
+            self.letters, {"_id": letter_id, "campaign_id": campaign_id, "translation_awaits_owner": True},
+            {"$set": dict(change, translation_awaits_owner=False)}, events)
 
     def forget_author(self, account_id):
         """A writer deleted their account: their letters stay the family's, nobody's any more."""

@@ -41,12 +41,12 @@ def signature_of(key, link_token):
     return found.group(1)
 
 
-def email_given(signature, sealer, key, email, source):
-    """`supporter_email_given`: the address and the signature's token, each sealed to notify."""
+def email_given(signature, contact_sealed, sealer, key, at, source):
+    """`supporter_email_given`: the address (sealed to notify when it was received) and the
+    signature's token, sealed to notify too."""
     return make_event(source, "supporter_email_given", {
         "signature_id": signature["_id"], "campaign_id": signature["campaign_id"],
-        "contact_sealed": sealer.seal(email.strip()), "token_sealed": sealer.seal(token(key, signature["_id"])),
-        "at": signature["signed_at"]})
+        "contact_sealed": contact_sealed, "token_sealed": sealer.seal(token(key, signature["_id"])), "at": at})
 
 
 def updates_changed(signature, updates, at, source):
@@ -64,8 +64,8 @@ def news(campaign, source):
 
 def news_of_change(before, after, source):
     """[`campaign_news`] when a change of the campaign tells its supporters something: the
-    prisoner's status changed (always shown, even while consent is asked again). Nothing while
-    the campaign is paused: every outgoing update stops."""
+    prisoner's status changed, as an owner confirmed it (a status only proposed is news to nobody:
+    consent.status_changes). Nothing while the campaign is paused: every outgoing update stops."""
     changed = after["mode"] != "paused" and after["prisoner_status"] != before["prisoner_status"]
     return [news(after, source)] if changed else []
 

@@ -91,8 +91,8 @@ class NotifyService(consumer.LedgerUpkeep):
         """Webhooks hear of a request only while it is public and not hidden; one that stops
         being so is announced as removed (by id alone) to those who heard of it."""
         before, now = storage.remember_request(self.db, event.data)
-        if before is not None and now["hidden"] and not before.get("hidden"):
-            self._tell(inbox.for_request_hidden(event))
+        if before is not None and now["hidden"] and not before.get("hidden") and not event.data.get("held"):
+            self._tell(inbox.for_request_hidden(event))  # a moderator's doing (a campaign's pause is the author's)
         if storage.is_public(now):
             self._publish(event)
         elif before is not None and storage.is_public(before):

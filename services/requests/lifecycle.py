@@ -23,7 +23,8 @@ def can_view(request, viewer):
     """`viewer` is None for an anonymous reader."""
     if viewer and (viewer["account_id"] == request["author_id"] or viewer["role"] == "moderator"):
         return True
-    if request.get("hidden"):  # hidden by a moderator: only its author and moderators
+    if request.get("hidden") or request.get("held"):
+        # Hidden by a moderator, or held while its campaign is paused: only its author and moderators.
         return False
     if request["visibility"] == "public":
         return True
@@ -48,7 +49,9 @@ def event_data(request):
         "urgency": request["urgency"],
         "visibility": request["visibility"],
         "status": request["status"],
-        "hidden": request.get("hidden", False),
+        # Out of search, proposals and webhooks: hidden by a moderator or held by its campaign's pause.
+        "hidden": bool(request.get("hidden") or request.get("held")),
+        "held": bool(request.get("held")),
         "verified_only": request.get("verified_only", False),
         "created_at": request["created_at"],
         "version": request["version"],
@@ -90,12 +93,15 @@ def public_view(request, viewer=None, text=True):
         "created_at": request["created_at"].isoformat(),
         "updated_at": request["updated_at"].isoformat(),
     }
-    if request.get("campaign_id"):
-        # A need posted for a campaign (a letter's translation): the link, so the pages can lead
-        # the translator to the letter once confirmed.
+    if request.get("campaign_id") and viewer is not None and (
+            is_author(request, viewer) or viewer["account_id"] in request.get("helper_ids", [])):
+        # A need posted for a campaign (an ask, a letter's translation): the link only for its author
+        # and the helper they confirmed (to lead the translator to the letter). Anyone else could
+        # follow it to a quiet campaign, which only its link reaches.
         view.update(campaign_id=request["campaign_id"], letter_id=request.get("letter_id"))
     if viewer and (is_author(request, viewer) or viewer["role"] == "moderator"):
         view["hidden"] = request.get("hidden", False)
+        view["held"] = bool(request.get("held"))
     if not text:
         view["text_withheld"] = True
     return view

@@ -154,6 +154,13 @@ class RequestsService(consumer.LedgerUpkeep):
                               "close one that is done or no longer needed first.", {"open_requests": str(limit)})
 
     @rpc(expected_exceptions=DomainError)
+    def check_room(self, viewer):
+        """429 when the viewer has as many open needs as one account may: a campaign's ask is a need
+        like any other (the gateway asks before the campaign posts it)."""
+        self._check_room(_viewer(viewer)["account_id"])
+        return True
+
+    @rpc(expected_exceptions=DomainError)
     @sealed_reply()
     def update_request(self, viewer, request_id, payload):
         viewer = _viewer(viewer)
@@ -310,25 +317,45 @@ class RequestsService(consumer.LedgerUpkeep):
 
     @consumes("campaigns", "campaign_ask_posted", ledger=False)
     def on_campaign_ask_posted(self, event):
-        """A campaign's owners ask journalists, policy-makers or lawyers for something: a public need
-        in the name of the owner who asked, linked to the campaign, moderator-verified helpers only
+        """A campaign's owners ask journalists, policy-makers or lawyers for something: a need in the
+        name of the owner who asked, linked to the campaign, for moderator-verified helpers only
         (they will work with a family at risk)."""
         data = event.data
         self._post_for_campaign(data, **{key: data[key] for key in ("title", "body", "skills", "languages", "urgency")})
 
     def _post_for_campaign(self, data, **fields):
-        """Post the need a campaign's event asks for: public, for moderator-verified helpers only,
-        in the name of `author_id`, linked to the campaign. Its id is the event's, so a second copy
-        of the event finds it posted (no ledger needed)."""
+        """Post the need a campaign's event asks for, in the name of `author_id`, linked to the
+        campaign. `volunteers`: read, proposed and offered to moderator-verified volunteers only,
+        never listed to anyone else (a public need would lead anyone to a quiet campaign). Held
+        from the start if the campaign is paused meanwhile. Its id is the event's, so a second
+        copy of the event finds it posted (no ledger needed)."""
         now = utcnow()
         request = dict(fields, _id=data["request_id"], author_id=data["author_id"], campaign_id=data["campaign_id"],
                        country=data["country"], status="open", helper_ids=[], hidden=False, version=1,
-                       created_at=now, updated_at=now, visibility="public", verified_only=True)
+                       held=self.store.campaign_paused(data["campaign_id"]),
+                       created_at=now, updated_at=now, visibility="volunteers", verified_only=True)
         try:
             self.store.insert(request, _events("request_created")(request))
         except DuplicateKeyError:
             pass  # posted by an earlier copy; its event may wait in the outbox: flushed below
         self._publish(request["_id"])
+
+    @consumes("campaigns", "campaign_changed", ledger=False)
+    def on_campaign_changed(self, event):
+        """A campaign was paused (or resumed): every need it caused is held (or released) at once:
+        out of search, proposals and webhooks (an update event with `hidden`), readable by its
+        author alone, and back as it was on resume. Versioned: an older event changes nothing."""
+        data = event.data
+        was_paused = self.store.campaign_paused(data["campaign_id"])
+        if not self.store.remember_campaign_mode(data["campaign_id"], data["mode"], data["version"]) or \
+                was_paused == (data["mode"] == "paused"):
+            return  # an older event, or a change that neither paused nor resumed it
+        held = self.store.campaign_paused(data["campaign_id"])  # the newest known, whatever raced this
+        for request_id in self.store.of_campaign(data["campaign_id"]):
+            request = self.store.find(request_id)
+            if request is None or request["status"] in TERMINAL or bool(request.get("held")) == held:
+                continue
+            self._change(request_id, lambda _: {"held": held}, "request_updated")
 
     @consumes("profiles", "profile_deleted")
     def on_profile_deleted(self, event):

@@ -4,7 +4,9 @@ import uuid
 from nameko.extensions import DependencyProvider
 
 from services.common import flags
+from services.common.bus.readmodel import apply_if_newer
 from services.common.store import outbox
+from services.common.store.mongo import create_collections
 from services.common.errors import Conflict
 from services.common.bus.events import utcnow
 from services.common.trust.textseal import BoundText
@@ -14,11 +16,19 @@ REQUESTS = "requests"
 # when; never the text. The operator's audit trail of the one exception to the promise that a
 # private request is read by its author and confirmed helper only.
 MODERATOR_READINGS = "moderator_readings"
+# The mode of each campaign that caused a need here (from `campaign_changed`, newest version
+# wins): a need posted while its campaign is paused is held from the start.
+CAMPAIGN_MODES = "campaign_modes"
+# A campaign causes at most this many needs (its asks and its letters' translations are capped
+# there): what one pause or resume rewrites.
+MAX_CAMPAIGN_NEEDS = 500
 
 
 def prepare(db):
     db[REQUESTS].create_index("author_id")
     db[REQUESTS].create_index("status")
+    db[REQUESTS].create_index("campaign_id")  # what a campaign's pause holds back
+    create_collections(db, CAMPAIGN_MODES)  # found by _id only
     outbox.index(db[REQUESTS])
     db[MODERATOR_READINGS].create_index("request_id")
     db[MODERATOR_READINGS].create_index("moderator_id")
@@ -125,6 +135,20 @@ class RequestStore:
         """A deleted request's readings go with it; so do a deleted moderator's."""
         query = {"request_id": request_id} if request_id is not None else {"moderator_id": moderator_id}
         self.db[MODERATOR_READINGS].delete_many(query)
+
+    # ---- the campaigns needs were posted for
+
+    def remember_campaign_mode(self, campaign_id, mode, version):
+        """The campaign's mode as of `version`: False when a newer one is known already."""
+        return apply_if_newer(self.db[CAMPAIGN_MODES], campaign_id, {"$set": {"mode": mode}}, version) is not None
+
+    def campaign_paused(self, campaign_id):
+        return (self.db[CAMPAIGN_MODES].find_one({"_id": campaign_id}, {"mode": 1}) or {}).get("mode") == "paused"
+
+    def of_campaign(self, campaign_id):
+        """The ids of every need a campaign caused (bounded: MAX_CAMPAIGN_NEEDS)."""
+        return [r["_id"] for r in self.collection.find({"campaign_id": campaign_id}, {"_id": 1})
+                .limit(MAX_CAMPAIGN_NEEDS)]
 
     def export_page(self, after_id, limit):
         query = {"deleted": {"$ne": True}}

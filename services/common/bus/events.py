@@ -72,8 +72,12 @@ class RequestData(StrictSchema):
     urgency = fields.String(required=True, validate=validate.OneOf(URGENCIES))
     visibility = fields.String(required=True, validate=validate.OneOf(VISIBILITIES))
     status = fields.String(required=True, validate=validate.OneOf(REQUEST_STATUSES))
-    # Hidden by a moderator: out of search and matching, still visible to its author.
+    # Hidden by a moderator, or held while the campaign that caused it is paused: out of search,
+    # matching and webhooks, still visible to its author.
     hidden = fields.Boolean(required=True)
+    # Held by its campaign's pause (so notify does not tell the author a moderator hid it).
+    # Absent in events written before it existed: False.
+    held = fields.Boolean(load_default=False)
     # The author wants only moderator-verified helpers, even on a public request (always so for
     # `volunteers` and `private`). Absent in events written before it existed: False.
     verified_only = fields.Boolean(load_default=False)

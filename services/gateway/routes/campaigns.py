@@ -145,6 +145,14 @@ class CampaignRoutes(RoutesBase):
         return Response(pdf, status=200, mimetype="application/pdf", headers={
             "Cache-Control": "no-store", "Content-Disposition": f'attachment; filename="{name}"'})
 
+    @http("POST", "/api/campaigns/<string:campaign_id>/letters/<string:letter_id>/translation-need")
+    @api
+    def ask_translation(self, request, campaign_id, letter_id):
+        """Ask the platform's translators for a letter (owners): in a quiet campaign, or for a
+        letter approved while the campaign was paused, no translation need is posted until an owner
+        asks (a need is read by every verified translator)."""
+        return 201, call(self.campaigns.ask_translation, self._viewer(request), campaign_id, letter_id)
+
     @http("GET", "/api/letters/<string:letter_id>/translation")
     @api
     def letter_to_translate(self, request, letter_id):
@@ -155,7 +163,8 @@ class CampaignRoutes(RoutesBase):
     @api
     @accepts(body=LetterTranslation)
     def translate_letter(self, request, letter_id):
-        """The confirmed translator's translation into the prisoner's language: the bundle prints it."""
+        """The confirmed translator's translation into the prisoner's language: pending until a
+        moderator approves it; then the owners read it and the bundle prints it."""
         return call(self.campaigns.translate_letter, self._viewer(request), letter_id,
                     sealed(self.campaigns.translate_letter, read_json(request)))
 
@@ -184,7 +193,9 @@ class CampaignRoutes(RoutesBase):
         """Ask journalists, policy-makers or lawyers for something (owners): a need linked to the
         campaign (`campaign_id`), for moderator-verified helpers, matched and notified as any need.
         Returns the campaign, whose `asks` name the need's `request_id`."""
-        return 201, call(self.campaigns.post_ask, self._viewer(request), campaign_id, read_json(request))
+        viewer = self._viewer(request)
+        call(self.requests.check_room, viewer)  # an ask is a need: it counts against the author's open needs
+        return 201, call(self.campaigns.post_ask, viewer, campaign_id, read_json(request))
 
     @http("POST", "/api/campaigns/<string:campaign_id>/wall")
     @api
@@ -235,9 +246,18 @@ class CampaignRoutes(RoutesBase):
         return call(self.campaigns.join_as_owner, self._viewer(request), campaign_id,
                     sealed(self.campaigns.join_as_owner, read_json(request)))
 
-    @http("DELETE", "/api/campaigns/<string:campaign_id>/owners/<string:account_id>")
+    @http("DELETE", "/api/campaigns/<string:campaign_id>/owners/<string:handle>")
     @api
-    def remove_owner(self, request, campaign_id, account_id):
-        """The creator removes a co-owner, or a co-owner leaves."""
-        call(self.campaigns.remove_owner, self._viewer(request), campaign_id, account_id)
+    def remove_owner(self, request, campaign_id, handle):
+        """The creator removes a co-owner, named by their handle (the campaign's `co_owners`); a
+        co-owner leaves. Nobody removes the creator."""
+        call(self.campaigns.remove_owner, self._viewer(request), campaign_id, handle)
+        return 204, None
+
+    @http("DELETE", "/api/campaigns/<string:campaign_id>/owner-invitations/<string:ref>")
+    @api
+    def revoke_invitation(self, request, campaign_id, ref):
+        """The creator revokes a co-owner's code not used yet (its `ref`, from the campaign's
+        `invitations`)."""
+        call(self.campaigns.revoke_invitation, self._viewer(request), campaign_id, ref)
         return 204, None

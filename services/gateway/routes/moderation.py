@@ -39,6 +39,25 @@ class ModerationRoutes(RoutesBase):
         """Reject a letter: nobody but moderators ever reads it."""
         return call(self.campaigns.moderate_letter, self._viewer(request), letter_id, {"decision": "reject"})
 
+    @http("GET", "/api/moderation/translations")
+    @api
+    def translations_to_moderate(self, request):
+        """Translations of approved letters waiting for a moderator, oldest first, beside the letter:
+        the owners see and print a translation only once approved."""
+        return call(self.campaigns.translations_to_moderate, self._viewer(request))
+
+    @http("POST", "/api/moderation/translations/<string:letter_id>/approve")
+    @api
+    def approve_translation(self, request, letter_id):
+        """Approve a translation: the owners read it and the bundle prints it."""
+        return call(self.campaigns.moderate_translation, self._viewer(request), letter_id, {"decision": "approve"})
+
+    @http("POST", "/api/moderation/translations/<string:letter_id>/reject")
+    @api
+    def reject_translation(self, request, letter_id):
+        """Reject a translation: the owners never see it; the translator may send another."""
+        return call(self.campaigns.moderate_translation, self._viewer(request), letter_id, {"decision": "reject"})
+
     @http("GET", "/api/moderation/wall")
     @api
     def wall_to_moderate(self, request):

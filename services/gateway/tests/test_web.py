@@ -101,7 +101,7 @@ def test_a_campaign_page_renders_for_its_owner_and_for_anyone_right_to_left():
                 "created_at": "2026-03-02T10:00:00+00:00", "disputed": False, "asks": [], "done": [],
                 "timeline": [{"id": "t" * 32, "kind": "sentenced", "date": "2026-09-01", "source": "The lawyer",
                               "details": "Six years", "visibility": "public"}],
-                "wall": [{"id": "w" * 32, "text": "We wait for you.", "posted_at": "2026-09-02T10:00:00+00:00"}]}
+                "wall": [{"id": "w" * 32, "text": "We wait for you.", "posted_on": "2026-09-02"}]}
     context = dict(lang="fa", dir="rtl", fmt=i18n.Formatter("fa"), languages=i18n.ENDONYMS, csrf="token",
                    path="/campaigns/x", done=None, errors={}, error=None, countries=[("DE", "آلمان")],
                    prisoner_fields=PRISONER_FIELDS, form={}, pledges=None, ask_skills=[("press", "Press")],
@@ -111,10 +111,17 @@ def test_a_campaign_page_renders_for_its_owner_and_for_anyone_right_to_left():
     assert "Six years" in html and "We wait for you." in html
     assert "/owners" not in html and "/timeline" not in html  # nothing of the owners' controls for anyone else
     owner = dict(campaign, is_owner=True, consent_review_due=True, consent={f: "owners" for f in PRISONER_FIELDS},
-                 owners=1, is_creator=True)
+                 owners=2, is_creator=True, status_pending="released",
+                 co_owners=[{"handle": "f", "creator": True}, {"handle": "ngo-lawyer", "creator": False}],
+                 invitations=[{"ref": "r" * 32, "expires_at": "2026-09-09T10:00:00+00:00"}],
+                 owner_log=[{"at": "2026-09-02T10:00:00+00:00", "by": "f", "action": "status_proposed",
+                             "detail": "released"}])
     html = environment("fa").get_template("campaign.html").render(me={"role": "activist", "handle": "f"},
                                                                  campaign=owner, **dict(context, pledges={"items": []}))
-    assert html.count("/owners") == 3  # confirm consent; two of pause / quiet / public
+    # Confirm consent; the status; remove the co-owner; two of pause / quiet / public.
+    assert html.count("/owners") == 5 and "/owners/ngo-lawyer/remove" in html and "/owners/f/remove" not in html
+    assert "/invitations/" + "r" * 32 + "/revoke" in html and "ngo-lawyer" in html
+    assert i18n.translations("fa").gettext("Proposed a new status") in html
     assert "/timeline/" + "t" * 32 + "/remove" in html and "/invite" in html
     paused = dict(owner, mode="paused")
     html = environment("en").get_template("campaign.html").render(me={"role": "activist", "handle": "f"},

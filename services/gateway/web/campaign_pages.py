@@ -183,11 +183,26 @@ class CampaignPages(RoutesBase):
     @http("POST", "/campaigns/<string:campaign_id>/owners")
     @page(signed_in=True)
     def owners_change(self, request, page, campaign_id):
-        """An owner's one-click changes: the mode (pause, quiet, public), or consent confirmed again."""
-        change = forms.pick(request.form, names=("mode",), checkboxes=("consent_confirmed",))
+        """An owner's one-click changes: the mode (pause, quiet, public), the prisoner's status (shown
+        to others once confirmed), or consent confirmed again."""
+        change = forms.pick(request.form, names=("mode", "prisoner_status"), checkboxes=("consent_confirmed",))
         if not change.get("consent_confirmed"):
             change.pop("consent_confirmed", None)
         call(self.campaigns.update_campaign, page.viewer, campaign_id, sealed(self.campaigns.update_campaign, change))
+        return page.redirect(f"/campaigns/{campaign_id}", done="saved")
+
+    @http("POST", "/campaigns/<string:campaign_id>/owners/<string:handle>/remove")
+    @page(signed_in=True)
+    def owner_remove(self, request, page, campaign_id, handle):
+        """The creator removes a co-owner; a co-owner leaves (and then no longer reaches a paused campaign)."""
+        call(self.campaigns.remove_owner, page.viewer, campaign_id, handle)
+        return page.redirect("/campaigns" if handle == page.me["handle"] else f"/campaigns/{campaign_id}",
+                             done="saved")
+
+    @http("POST", "/campaigns/<string:campaign_id>/invitations/<string:ref>/revoke")
+    @page(signed_in=True)
+    def invitation_revoke(self, request, page, campaign_id, ref):
+        call(self.campaigns.revoke_invitation, page.viewer, campaign_id, ref)
         return page.redirect(f"/campaigns/{campaign_id}", done="saved")
 
     # ---- letters of support
@@ -223,6 +238,12 @@ class CampaignPages(RoutesBase):
         letters = call(self.campaigns.campaign_letters, page.viewer, campaign_id)
         waiting = sum(1 for letter in letters["items"] if letter["needs_translation"] and not letter["translation"])
         return page.render("campaign_letters.html", letters=letters, waiting=waiting, deliveries=DELIVERY)
+
+    @http("POST", "/campaigns/<string:campaign_id>/letters/<string:letter_id>/translation-need")
+    @page(signed_in=True)
+    def ask_translation_page(self, request, page, campaign_id, letter_id):
+        call(self.campaigns.ask_translation, page.viewer, campaign_id, letter_id)
+        return page.redirect(f"/campaigns/{campaign_id}/letters", done="saved")
 
     @http("POST", "/campaigns/<string:campaign_id>/letters/<string:letter_id>/delivery")
     @page(signed_in=True)

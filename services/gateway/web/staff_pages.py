@@ -19,6 +19,8 @@ MODERATION = {
     ("profile", "dismiss"): ("profiles", "dismiss_profile_flags", ()),
     ("letter", "approve"): ("campaigns", "moderate_letter", ({"decision": "approve"},)),
     ("letter", "reject"): ("campaigns", "moderate_letter", ({"decision": "reject"},)),
+    ("translation", "approve"): ("campaigns", "moderate_translation", ({"decision": "approve"},)),
+    ("translation", "reject"): ("campaigns", "moderate_translation", ({"decision": "reject"},)),
     ("wall", "approve"): ("campaigns", "moderate_wall_post", ({"decision": "approve"},)),
     ("wall", "reject"): ("campaigns", "moderate_wall_post", ({"decision": "reject"},)),
 }
@@ -38,9 +40,10 @@ class StaffPages(RoutesBase):
                           {"verified": verified, "size": 50, "q": request.args.get("q", "")})
         letters = call(self.campaigns.letters_to_moderate, page.viewer, {"limit": 20})
         wall = call(self.campaigns.wall_to_moderate, page.viewer)
+        translations = call(self.campaigns.translations_to_moderate, page.viewer)
         return page.render("moderation.html", flags=sorted(flags, key=lambda f: f["created_at"]),
                            volunteers=volunteers, verified=verified, q=request.args.get("q", ""), letters=letters,
-                           wall=wall)
+                           wall=wall, translations=translations)
 
     @http("POST", "/moderation/<string:target_type>/<string:target_id>/<string:action>")
     @page(signed_in=True, roles=("moderator",))
