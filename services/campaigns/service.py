@@ -614,7 +614,7 @@ class CampaignsService:
         credited, and shown only once the owners mark the action done."""
         viewer = trusted_viewer(viewer)
         campaign, _ = self._campaign(viewer, campaign_id)
-        data = load_or_fail(Pledge(), payload)
+        data = load_or_fail(Pledge(), keyring().open(SOURCE, payload))  # what they promise is theirs: sealed
         pledge = {"_id": uuid.uuid4().hex, "campaign_id": campaign["_id"], "author_id": viewer["account_id"],
                   "handle": viewer["handle"] if data["credit"] else None, "action": data["action"],
                   "kind": data["kind"], "status": "open", "created_at": utcnow()}
@@ -722,7 +722,7 @@ class CampaignsService:
     def set_disputed(self, viewer, campaign_id, payload):
         """A moderator marks a campaign as disputed (its page says so to everyone), or clears it."""
         viewer = require_role(viewer, "moderator", "Only moderators mark a campaign as disputed.")
-        data = load_or_fail(Dispute(), payload)
+        data = load_or_fail(Dispute(), keyring().open(SOURCE, payload))  # the note names a relative: sealed
         campaign, _ = self._campaign(viewer, campaign_id)
         self._write(campaign, {"disputed": data["disputed"], "dispute_note": data["note"]}, make_events=_changed)
         return {"id": campaign["_id"], "disputed": data["disputed"]}

@@ -31,6 +31,11 @@ def prepare(db):
     db[FLAGS].create_index("reporter_id")
 
 
+# Open flags read to decide whether one was raised by someone else: the first of these is enough,
+# and one account raises at most `limit` an hour.
+FLAGS_READ = 25
+
+
 def raise_flag(db, target_type, target_id, reporter_id, reason, limit=20):
     """A flag, unless the reporter raised `limit` in the last hour: a flood of flags from one
     account (a troll, or an agent burying a real report) must not fill the moderators' queue."""
@@ -50,9 +55,12 @@ def open_flags(db, limit=200):
             for f in db[FLAGS].find({"status": "open"}).sort("created_at", 1).limit(limit)]
 
 
-def is_open(db, target_id):
-    """Whether someone's flag on this target waits for a moderator (two equalities, pushed down)."""
-    return db[FLAGS].find_one({"target_id": target_id, "status": "open"}, {"_id": 1}) is not None
+def is_open(db, target_id, other_than=None):
+    """Whether someone's flag on this target waits for a moderator (two equalities, pushed down).
+    `other_than`: a flag that account raised does not count (a moderator's own flag must not open
+    what it would let them read)."""
+    found = db[FLAGS].find({"target_id": target_id, "status": "open"}, {"reporter_id": 1}).limit(FLAGS_READ)
+    return any(flag.get("reporter_id") != other_than or other_than is None for flag in found)
 
 
 def resolve(db, target_id, outcome):

@@ -15,7 +15,7 @@ from services.common.bus.events import utcnow
 from services.common.store.mongo import ServiceDatabase, ping
 from services.common.schemas import trusted_viewer
 from services.common.bus.topology import ReliableEventDispatcher
-from services.common.trust import ViewerAudience
+from services.common.trust import ViewerAudience, keyring
 
 from .index import CandidateIndexProvider
 from .store import VOLUNTEERS, MongoMatchStore, prepare
@@ -79,7 +79,10 @@ class MatchingService(consumer.LedgerUpkeep):
 
     @rpc(expected_exceptions=DomainError)
     def decline_match(self, viewer, match_id, payload=None):
-        return self.matchmaker.decline_match(trusted_viewer(viewer), match_id, payload)
+        """`payload` (the reason, if any) sealed to matching: what a volunteer says of a need is
+        theirs, not the broker's."""
+        reason = keyring().open(SOURCE, payload) if payload is not None else None
+        return self.matchmaker.decline_match(trusted_viewer(viewer), match_id, reason)
 
     @rpc(expected_exceptions=DomainError)
     def offer_help(self, viewer, request_id):

@@ -61,7 +61,8 @@ class NotifyService(consumer.LedgerUpkeep):
         # A suspended or deactivated person is not emailed: their address is not kept while so
         # (a reinstatement's profile_updated brings it back).
         contact = data["contact_sealed"] if data["status"] == "active" else None
-        storage.remember_contact(self.db, data["profile_id"], contact, data["version"])
+        storage.remember_contact(self.db, data["profile_id"], contact, data["version"],
+                                 announced=data["role"] == "volunteer")
         self._publish(event)
 
     # No ledger: the contact applies only if its version is newer, the activist's default never
@@ -82,8 +83,12 @@ class NotifyService(consumer.LedgerUpkeep):
 
     @consumes("profiles", "profile_deleted")
     def on_profile_deleted(self, event):
+        """Forget them. Webhooks hear of it only for a volunteer, whose public profile they heard
+        of: that an activist's account is gone (when, which id) is nobody's business outside."""
+        was_announced = storage.announced(self.db, event.data["profile_id"])
         storage.forget_person(self.db, event.data["profile_id"], event.data["version"], utcnow())
-        self._publish(event)
+        if was_announced:
+            self._publish(event)
 
     # ---- requests
 
@@ -336,7 +341,7 @@ class NotifyService(consumer.LedgerUpkeep):
     @rpc(expected_exceptions=DomainError)
     def create_webhook(self, viewer, body):
         viewer = self._moderator(viewer)
-        data = load_or_fail(NewWebhook(), body)
+        data = load_or_fail(NewWebhook(), keyring().open(SOURCE, body))  # the secret crosses the bus sealed
         hook = {"_id": uuid.uuid4().hex, "url": data["url"], "event_types": data["event_types"],
                 "secret_sealed": self.cipher.encrypt(data["secret"].encode()).decode(),
                 "created_by": viewer["account_id"], "created_at": utcnow()}

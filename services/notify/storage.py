@@ -142,9 +142,17 @@ def _set_preference(db, profile_id, fields, keep_chosen=False):
         pass  # keep_chosen: they have one (the person's document exists, with a preference)
 
 
-def remember_contact(db, profile_id, contact_sealed, version):
+def remember_contact(db, profile_id, contact_sealed, version, announced=False):
+    """The person's sealed contact, and whether webhooks hear of them (a volunteer's public
+    profile is announced; an activist's existence never is, nor their deletion)."""
     update = {"$set": {"contact_sealed": contact_sealed}} if contact_sealed else {"$unset": {"contact_sealed": ""}}
+    update.setdefault("$set", {})["announced"] = bool(announced)
     return upsert_newer(db[PEOPLE], profile_id, update, version)
+
+
+def announced(db, profile_id):
+    """Whether webhooks heard of this person (a volunteer): only then do they hear of their deletion."""
+    return bool((db[PEOPLE].find_one({"_id": profile_id}, {"announced": 1}) or {}).get("announced"))
 
 
 def sealed_contact(db, profile_id):

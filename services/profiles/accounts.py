@@ -204,12 +204,25 @@ def moderator_view(account):
     return public_view(account) | {"status": account["status"], "created_at": account["created_at"].isoformat()}
 
 
-def tombstone(account, now):
-    """What is left of a deleted account: its id and version, so a late event cannot resurrect it.
-    No handle (it is free again), no hash, no contact details, no profile."""
+# A deleted account's handle stays taken this long: a state that takes over a known activist's
+# handle the day they delete their account could pose as them to everyone who knew it.
+HANDLE_HELD = timedelta(days=365)
+
+
+def held_handle_key(secret, handle_key):
+    """What keeps a deleted account's handle taken: a keyed hash of it (not the handle), unique
+    like a live handle_key, so nobody signs up with it while it is held."""
+    return "held:" + hmac.new(secret.encode(), f"held-handle\n{handle_key}".encode(), hashlib.sha256).hexdigest()
+
+
+def tombstone(account, now, held_key):
+    """What is left of a deleted account: its id and version, so a late event cannot resurrect it,
+    and `held_key` (held_handle_key) until HANDLE_HELD has passed. No handle, no hash, no contact
+    details, no profile."""
     return {
         "_id": account["_id"],
-        "handle_key": f"deleted:{account['_id']}",
+        "handle_key": held_key,
+        "held_until": now + HANDLE_HELD,
         "status": "deleted",
         "version": account["version"] + 1,
         "deleted_at": now,

@@ -100,10 +100,12 @@ class ProfilesService:
         """`payload` sealed to profiles (a password, an email); the reply sealed to the gateway."""
         data = load_or_fail(NewAccount(), keyring().open(SOURCE, payload))
         now = utcnow()
+        key = accounts.handle_key(data["handle"])
+        storage.check_handle_free(self.db, accounts.held_handle_key(self.config["CONTACT_KEY"], key), now)
         account = {
             "_id": accounts.new_id(),
             "handle": data["handle"],
-            "handle_key": accounts.handle_key(data["handle"]),
+            "handle_key": key,
             "password_hash": self.passwords.hash(data["password"]),
             "role": data["role"],
             "email_sealed": self.vault.seal(data["email"]),
@@ -251,7 +253,8 @@ class ProfilesService:
         account_id = trusted_viewer(viewer)["account_id"]
         password = load_or_fail(PasswordConfirmation(), keyring().open(SOURCE, payload))["password"]
         account = self._own_password(account_id, password, source)
-        grave = accounts.tombstone(account, utcnow())
+        grave = accounts.tombstone(account, utcnow(),
+                                   accounts.held_handle_key(self.config["CONTACT_KEY"], account["handle_key"]))
         event = make_event(SOURCE, "profile_deleted", {"profile_id": account_id, "version": grave["version"]})
         storage.replace_with_tombstone(self.db, account, grave, [event])
         storage.delete_sessions_of(self.db, account_id)
@@ -283,7 +286,7 @@ class ProfilesService:
     @rpc(expected_exceptions=DomainError)
     def flag_profile(self, viewer, account_id, payload):
         viewer = trusted_viewer(viewer)
-        reason = load_or_fail(Flag(), payload)["reason"]
+        reason = load_or_fail(Flag(), keyring().open(SOURCE, payload))["reason"]  # sealed: what a reporter says
         if storage.find_account(self.db, account_id) is None:
             raise NotFound("No such profile.")
         return flags.raise_flag(self.db, "profile", account_id, viewer["account_id"], reason,

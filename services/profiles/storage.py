@@ -33,6 +33,18 @@ def insert_account(db, account, events):
         raise Conflict("That handle is taken.", {"handle": "That handle is taken."}) from None
 
 
+def check_handle_free(db, held_key, now):
+    """409 while a deleted account holds the handle (its tombstone's `held_key`); once the hold
+    has passed, the tombstone lets go of it (one conditional write) and the handle is free."""
+    grave = db[ACCOUNTS].find_one({"handle_key": held_key}, {"held_until": 1})
+    if grave is None:
+        return
+    if grave["held_until"] > now:
+        raise Conflict("That handle is taken.", {"handle": "That handle is taken."})
+    db[ACCOUNTS].update_one({"_id": grave["_id"], "handle_key": held_key},
+                            {"$set": {"handle_key": f"deleted:{grave['_id']}"}, "$unset": {"held_until": ""}})
+
+
 def find_account(db, account_id):
     account = outbox.strip(db[ACCOUNTS].find_one({"_id": account_id}))
     return None if account is None or account["status"] == "deleted" else account

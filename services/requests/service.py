@@ -215,16 +215,19 @@ class RequestsService(consumer.LedgerUpkeep):
         a flag on it is open, and each such reading is recorded (who, which, when; never the text)."""
         if not lifecycle.text_withheld_from(request, viewer):
             return lifecycle.public_view(request, viewer)
-        if not flags.is_open(self.db, request["_id"]):
-            return lifecycle.public_view(request, viewer, text=False)
+        # Every moderator sees who read the text before them (kept when a reader deletes their account).
+        readings = [{"moderator_id": r["moderator_id"], "at": r["at"].isoformat()}
+                    for r in self.store.moderator_readings(request["_id"])]
+        if not flags.is_open(self.db, request["_id"], other_than=viewer["account_id"]):
+            return dict(lifecycle.public_view(request, viewer, text=False), moderator_readings=readings)
         self.store.record_moderator_reading(viewer["account_id"], request["_id"])
         log.info("a moderator read a flagged private request's text (recorded)")
-        return lifecycle.public_view(request, viewer)
+        return dict(lifecycle.public_view(request, viewer), moderator_readings=readings)
 
     @rpc(expected_exceptions=DomainError)
     def flag_request(self, viewer, request_id, payload):
         viewer = _viewer(viewer)
-        reason = load_or_fail(Flag(), payload)["reason"]
+        reason = load_or_fail(Flag(), keyring().open(SOURCE, payload))["reason"]  # sealed: what a reporter says
         request = self.store.find(request_id)
         if request is None or not lifecycle.can_view(request, viewer):
             raise NotFound("No such request.")
@@ -371,7 +374,8 @@ class RequestsService(consumer.LedgerUpkeep):
             flags.forget_target(self.db, request["_id"])
             self.store.forget_moderator_readings(request_id=request["_id"])
         flags.forget_person(self.db, account_id)
-        self.store.forget_moderator_readings(moderator_id=account_id)
+        # A moderator's readings of private texts stay: the record of who read what must not leave
+        # with the reader (their request's readings went with each request above).
 
     # ---- for rebuilding other services' views (search), paged by id
 

@@ -127,14 +127,13 @@ class RequestStore:
         self.db[MODERATOR_READINGS].insert_one({"_id": uuid.uuid4().hex, "moderator_id": moderator_id,
                                                 "request_id": request_id, "at": utcnow()})
 
-    def moderator_readings(self, request_id):
-        return [{"moderator_id": r["moderator_id"], "at": r["at"]}
-                for r in self.db[MODERATOR_READINGS].find({"request_id": request_id}).sort("at", 1)]
+    def moderator_readings(self, request_id, limit=50):
+        return list(self.db[MODERATOR_READINGS].find({"request_id": request_id}, {"moderator_id": 1, "at": 1})
+                    .sort("at", 1).limit(limit))
 
-    def forget_moderator_readings(self, request_id=None, moderator_id=None):
-        """A deleted request's readings go with it; so do a deleted moderator's."""
-        query = {"request_id": request_id} if request_id is not None else {"moderator_id": moderator_id}
-        self.db[MODERATOR_READINGS].delete_many(query)
+    def forget_moderator_readings(self, request_id):
+        """A deleted request's readings go with it (a deleted moderator's stay: who read what)."""
+        self.db[MODERATOR_READINGS].delete_many({"request_id": request_id})
 
     # ---- the campaigns needs were posted for
 

@@ -334,6 +334,9 @@ def test_a_moderator_reads_a_private_request_only_while_it_is_flagged_and_each_r
     assert page.status_code == 200 and private["body"] not in page.text and private["title"] not in page.text
     assert family.call("GET", path).json()["body"] == private["body"]
 
+    # A moderator's own flag opens nothing (else any moderator could read any private text).
+    assert moderator.call("POST", f"{path}/flags", {"reason": "Looks odd to me, I should read it."}).status_code == 201
+    assert moderator.call("GET", path).json()["body"] is None
     assert family.call("POST", f"{path}/flags", {"reason": "I wrote more than I should have."}).status_code == 201
     judged = moderator.call("GET", path).json()
     assert judged["body"] == private["body"] and "text_withheld" not in judged
@@ -348,6 +351,11 @@ def test_a_moderator_reads_a_private_request_only_while_it_is_flagged_and_each_r
 
     assert moderator.call("POST", f"/api/moderation/requests/{request_id}/dismiss").status_code in (200, 204)
     assert moderator.call("GET", path).json()["body"] is None  # the flag judged, the text closes again
+    # The reader deletes their account: the record of the reading stays, and another moderator sees it.
+    assert moderator.call("DELETE", "/api/me", {"password": moderator.password}).status_code == 204
+    other = appoint(person(unique("mod"), "activist"), "moderator").sign_in_again()
+    wait_until(lambda: [r["moderator_id"] for r in other.call("GET", path).json()["moderator_readings"]] == [
+        moderator.account["id"]] or None, timeout=10, message="the reading to be shown")
 
 
 def test_a_suspended_account_is_signed_out_and_cannot_sign_in(platform, person, appoint):

@@ -123,6 +123,20 @@ def test_a_whole_journey_leaves_no_secret_in_anything_the_broker_carried(platfor
         # The family's wall post, read by a moderator; a co-owner's one-time code, made and used.
         post = family.call("POST", f"/api/campaigns/{campaign.json()['id']}/wall", {"text": wall_text})
         assert post.status_code == 201 and wall_text in str(moderator.call("GET", "/api/moderation/wall").json())
+        # What people say when they report, promise, dispute or configure: sealed too.
+        flag_reason, pledge_text, dispute_note = canary("flag"), f"An article {canary('pledge')}", canary("dispute")
+        webhook_secret = canary("hooksecret")
+        assert lawyer.call("POST", f"/api/requests/{request_id}/flags", {"reason": flag_reason}).status_code == 201
+        assert lawyer.call("POST", f"/api/profiles/{family.account['id']}/flags",
+                           {"reason": flag_reason}).status_code in (201, 404)
+        assert lawyer.call("POST", f"/api/campaigns/{campaign.json()['id']}/pledges",
+                           {"action": pledge_text, "kind": "press"}).status_code == 201
+        assert moderator.call("POST", f"/api/moderation/campaigns/{campaign.json()['id']}/disputed",
+                              {"disputed": False, "note": dispute_note}).status_code == 200
+        # (No DNS here: notify may refuse the receiver's host; the secret has crossed the bus either way.)
+        assert moderator.call("POST", "/api/webhooks", {"url": "https://receiver.example.org/hook",
+                                                        "secret": webhook_secret,
+                                                        "event_types": ["request_created"]}).status_code in (201, 400)
         code = family.call("POST", f"/api/campaigns/{campaign.json()['id']}/owner-invitations").json()["code"]
         assert lawyer.call("POST", f"/api/campaigns/{campaign.json()['id']}/owners", {"code": code}).status_code == 200
         tokens = [lawyer.token, family.token]
@@ -142,7 +156,9 @@ def test_a_whole_journey_leaves_no_secret_in_anything_the_broker_carried(platfor
                "session token": tuple(tokens),
                "prisoner's details kept for the owners": (prisoner_name, family_names),
                "supporter's email": (supporter_email,), "supporter's link": (link.split(".")[1],), "letter of support": (letter_text,),
-               "family's wall post": (wall_text,), "co-owner's code": (code,)}
+               "family's wall post": (wall_text,), "co-owner's code": (code,),
+               "reporter's reason": (flag_reason,), "pledge": (pledge_text,), "dispute note": (dispute_note,),
+               "webhook secret": (webhook_secret,)}
     for kind, values in secrets.items():
         for value in values:
             found = [key for key, text in carried if value in text]

@@ -4,6 +4,8 @@ Story: a volunteer and an activist worked together; the activist, fearing for th
 deletes their account. Nothing they wrote or were known by is left in any database or index.
 """
 
+import uuid
+
 from tests.e2e.traces import stored_text, where
 from tests.support import marker, wait_until
 
@@ -39,6 +41,11 @@ def test_deleting_an_account_leaves_nothing_of_theirs_anywhere(platform, person)
     assert leaving.call("DELETE", "/api/me", {"password": leaving.password}).status_code == 204
     assert leaving.call("GET", "/api/me").status_code == 401
     assert leaving.call("POST", "/api/sessions", {"handle": handle, "password": leaving.password}).status_code == 401
+    # A state that takes the handle over the day it is deleted could pose as them: it stays taken a
+    # year (held by a keyed hash: the handle itself is among the canaries below).
+    impostor = type(family)(platform).call("POST", "/api/accounts", {"handle": handle.upper(), "password": f"Pw-{uuid.uuid4().hex}",
+                                                                     "role": "volunteer"})
+    assert impostor.status_code == 409 and "handle" in impostor.json()["error"]["fields"], impostor.text
 
     canaries = (handle, bio, email, f"family{mark}", title, message, f"flagreason{mark}")
 

@@ -54,7 +54,7 @@ from services.common.config import load_config
 from services.common.errors import Forbidden, ValidationFailed
 
 # The services a secret may be sealed to, and the gateway (for replies).
-HOLDERS = ("gateway", "profiles", "requests", "notify", "campaigns")
+HOLDERS = ("gateway", "profiles", "requests", "notify", "campaigns", "matching")
 VIEWER_TTL_S = 120  # a signed viewer lives for one request, with room for slow calls and clocks
 # A viewer the gateway signs when it resolves a session, valid at no service: `call()` signs it again
 # for each call (`for_call`).
@@ -81,11 +81,11 @@ KEY_NAMES = tuple(f"SEAL_{kind}_{holder.upper()}" for holder in HOLDERS for kind
 # exactly these; tests/deploy checks it). A private key is held by its one holder only.
 HELD_BY = {
     "gateway": ("SEAL_KEY_GATEWAY", "VIEWER_SIGNING_KEY", "SEAL_PUBLIC_PROFILES", "SEAL_PUBLIC_REQUESTS",
-                "SEAL_PUBLIC_NOTIFY", "SEAL_PUBLIC_CAMPAIGNS"),
+                "SEAL_PUBLIC_NOTIFY", "SEAL_PUBLIC_CAMPAIGNS", "SEAL_PUBLIC_MATCHING"),
     "profiles": ("SEAL_KEY_PROFILES", "SEAL_PUBLIC_GATEWAY", "VIEWER_VERIFY_KEYS", "OPERATOR_VERIFY_KEYS"),
     "requests": ("SEAL_KEY_REQUESTS", "SEAL_PUBLIC_GATEWAY", "VIEWER_VERIFY_KEYS"),
     "notify": ("SEAL_KEY_NOTIFY", "SEAL_PUBLIC_GATEWAY", "VIEWER_VERIFY_KEYS"),
-    "matching": ("VIEWER_VERIFY_KEYS",),
+    "matching": ("SEAL_KEY_MATCHING", "VIEWER_VERIFY_KEYS"),  # a volunteer's reason for declining
     "search": ("VIEWER_VERIFY_KEYS",),
     "campaigns": ("SEAL_KEY_CAMPAIGNS", "SEAL_PUBLIC_GATEWAY", "VIEWER_VERIFY_KEYS"),
 }

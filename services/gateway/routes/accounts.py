@@ -99,7 +99,8 @@ class AccountRoutes(RoutesBase):
     @accepts(body=Flag)
     def flag_profile(self, request, account_id):
         """Report a profile to the moderators."""
-        return 201, call(self.profiles.flag_profile, self._viewer(request), account_id, read_json(request))
+        return 201, call(self.profiles.flag_profile, self._viewer(request), account_id,
+                         sealed(self.profiles.flag_profile, read_json(request)))
 
     @http("GET", "/api/skills")
     @api

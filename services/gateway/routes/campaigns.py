@@ -218,7 +218,8 @@ class CampaignRoutes(RoutesBase):
     @accepts(body=Pledge)
     def pledge(self, request, campaign_id):
         """Promise an action (signed in): `action`, `kind`, `credit` (show my handle once it is done)."""
-        return 201, call(self.campaigns.pledge, self._viewer(request), campaign_id, read_json(request))
+        return 201, call(self.campaigns.pledge, self._viewer(request), campaign_id,
+                         sealed(self.campaigns.pledge, read_json(request)))
 
     @http("GET", "/api/campaigns/<string:campaign_id>/pledges")
     @api

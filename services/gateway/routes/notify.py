@@ -82,7 +82,7 @@ class NotifyRoutes(RoutesBase):
     def webhooks_create(self, request):
         """Register a webhook (moderators): public events, signed with the shared secret (docs/notify.md)."""
         viewer = self._viewer(request)
-        return 201, call(self.notify.create_webhook, viewer, read_json(request))
+        return 201, call(self.notify.create_webhook, viewer, sealed(self.notify.create_webhook, read_json(request)))
 
     @http("DELETE", "/api/webhooks/<string:webhook_id>")
     @api

@@ -55,4 +55,5 @@ class RequestRoutes(RoutesBase):
     @accepts(body=Flag)
     def flag_request(self, request, request_id):
         """Report a request to the moderators."""
-        return 201, call(self.requests.flag_request, self._viewer(request), request_id, read_json(request))
+        return 201, call(self.requests.flag_request, self._viewer(request), request_id,
+                         sealed(self.requests.flag_request, read_json(request)))

@@ -123,7 +123,7 @@ class CampaignPages(RoutesBase):
     @page(signed_in=True)
     def pledge_form(self, request, page, campaign_id):
         return self._campaign_form(request, page, campaign_id, "pledge", ("action", "kind"), ("credit",),
-                                   done="pledged", seal=False)
+                                   done="pledged")
 
     @http("POST", "/campaigns/<string:campaign_id>/pledges/<string:pledge_id>/done")
     @page(signed_in=True)

@@ -43,7 +43,8 @@ class MatchPages(RoutesBase):
         if answer not in ANSWERS or ANSWERS[answer][0] != page.me["role"]:
             raise NotFound("No such action.")
         _, method, done = ANSWERS[answer]
-        args = (forms.pick(request.form, names=("reason",)),) if answer == "decline" else ()
+        args = (sealed(self.matching.decline_match, forms.pick(request.form, names=("reason",))),) \
+            if answer == "decline" else ()
         if answer == "confirm":
             self._confirm(page.viewer, match_id)
         else:

@@ -68,7 +68,8 @@ class RequestPages(RoutesBase):
     @http("POST", "/requests/<string:request_id>/flag")
     @page(signed_in=True)
     def flag(self, request, page, request_id):
-        call(self.requests.flag_request, page.viewer, request_id, forms.pick(request.form, names=("reason",)))
+        call(self.requests.flag_request, page.viewer, request_id,
+             sealed(self.requests.flag_request, forms.pick(request.form, names=("reason",))))
         return page.redirect(f"/requests/{request_id}", done="flagged")
 
     @http("POST", "/requests/<string:request_id>/close")

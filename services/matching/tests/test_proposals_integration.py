@@ -11,7 +11,7 @@ from nameko.testing.services import entrypoint_waiter
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.common.bus.events import make_event
 from services.matching.service import MatchingService
-from tests.support import author_decision, signed_viewer
+from tests.support import author_decision, sealed_to, signed_viewer
 
 SEEN = []
 
@@ -105,14 +105,14 @@ def test_decline_proposes_the_next_and_keeps_the_reason_private(matching, delive
 
     with ServiceRpcProxy("matching", config) as rpc:
         with pytest.raises(ValidationFailed):
-            rpc.decline_match(viewer("a"), match_id, {"reason": "x" * 501, "extra": 1})
+            rpc.decline_match(viewer("a"), match_id, sealed_to("matching", {"reason": "x" * 501, "extra": 1}))
         with pytest.raises(NotFound):
-            rpc.decline_match(viewer("c"), match_id, {})
+            rpc.decline_match(viewer("c"), match_id, sealed_to("matching", {}))
         with pytest.raises(Forbidden):
-            rpc.decline_match(viewer("activist-1", "activist"), match_id, {})
-        view = rpc.decline_match(viewer("a"), match_id, {"reason": "I know this family personally"})
+            rpc.decline_match(viewer("activist-1", "activist"), match_id, sealed_to("matching", {}))
+        view = rpc.decline_match(viewer("a"), match_id, sealed_to("matching", {"reason": "I know this family personally"}))
         assert view["status"] == "declined"
-        assert rpc.decline_match(viewer("a"), match_id, {})["status"] == "declined"  # repeated: no change
+        assert rpc.decline_match(viewer("a"), match_id, sealed_to("matching", {}))["status"] == "declined"  # repeated: no change
         with pytest.raises(Conflict):
             rpc.accept_match(viewer("a"), match_id)
 

@@ -437,10 +437,10 @@ def test_webhooks_are_signed_retried_once_per_event_and_public_only(notify, conf
         with pytest.raises(Forbidden):
             create(VOLUNTEER, {"url": receiver.url, "secret": secret, "event_types": ["request_created"]})
         with pytest.raises(ValidationFailed) as error:
-            create(MODERATOR, {"url": "ftp://example.org/x", "secret": "short", "event_types": ["message_sent"]})
+            create(MODERATOR, sealed_to("notify", {"url": "ftp://example.org/x", "secret": "short", "event_types": ["message_sent"]}))
         assert set(error.value.fields) == {"url", "secret", "event_types.0"}  # the item at fault
-        hook = create(MODERATOR, {"url": receiver.url, "secret": secret,
-                                  "event_types": ["request_created", "profile_registered"]})
+        hook = create(MODERATOR, sealed_to("notify", {"url": receiver.url, "secret": secret,
+                                  "event_types": ["request_created", "profile_registered"]}))
     assert "secret" not in hook
 
     created = make_event("requests", "request_created", {
@@ -489,8 +489,8 @@ def test_webhooks_hear_nothing_of_private_or_hidden_requests_nor_their_matches(n
     """Found in review: skills, country, urgency, status and exact times of private and hidden
     requests, and of their matches, went to every webhook."""
     with entrypoint_hook(notify, "create_webhook") as create:
-        create(MODERATOR, {"url": receiver.url, "secret": "org-shared-secret-" + uuid.uuid4().hex,
-                           "event_types": ["request_created", "request_updated", "match_proposed"]})
+        create(MODERATOR, sealed_to("notify", {"url": receiver.url, "secret": "org-shared-secret-" + uuid.uuid4().hex,
+                           "event_types": ["request_created", "request_updated", "match_proposed"]}))
 
     def request(request_id, version=1, **fields):
         return make_event("requests", "request_updated" if version > 1 else "request_created", {
@@ -527,7 +527,7 @@ def test_a_webhook_into_the_internal_network_is_refused(container_factory, confi
     container = container_factory(NotifyService, config)  # WEBHOOK_ALLOW_PRIVATE not set
     container.start()
     with entrypoint_hook(container, "create_webhook") as create:
-        create(MODERATOR, {"url": receiver.url, "secret": "x" * 20, "event_types": ["profile_registered"]})
+        create(MODERATOR, sealed_to("notify", {"url": receiver.url, "secret": "x" * 20, "event_types": ["profile_registered"]}))
     deliver(container, config, "profiles", "profile_registered", profile_event(config, "vol-9", None))
 
     delivery = db_for("notify").deliveries.find_one()
@@ -595,3 +595,20 @@ def test_a_batchs_emails_are_sent_once_and_recorded_sent_in_one_write(notify, co
     assert [(e["status"], e["attempts"]) for e in db.emails.find({"request_id": "r-5"})] == [("sent", 1), ("sent", 1)]
     deliver(notify, config, "matching", "matches_proposed", proposals)  # a redelivery sends nothing again
     assert len(sink.to("five@example.org")) == len(sink.to("six@example.org")) == 1
+
+
+def test_webhooks_hear_of_a_volunteers_deletion_never_of_an_activists(notify, config, receiver, db_for):
+    """Found in review: that an activist's account was deleted (which id, when) went to every webhook
+    subscribed to deletions, though webhooks never heard the activist existed."""
+    with entrypoint_hook(notify, "create_webhook") as create:
+        create(MODERATOR, sealed_to("notify", {"url": receiver.url, "secret": "org-shared-secret-" + uuid.uuid4().hex,
+                           "event_types": ["profile_deleted"]}))
+    for profile_id, role in (("act-gone", "activist"), ("vol-gone", "volunteer")):
+        deliver(notify, config, "profiles", "profile_registered", profile_event(config, profile_id, None, role=role))
+        deliver(notify, config, "profiles", "profile_deleted",
+                make_event("profiles", "profile_deleted", {"profile_id": profile_id, "version": 2}))
+    db = db_for("notify")
+    wait_until(lambda: db.deliveries.count_documents({"status": "sent"}) >= 1, message="the volunteer's deletion")
+    assert db.deliveries.count_documents({}) == 1  # none was made for the activist (both handled in order)
+    sent = {(b["event_type"], json.dumps(b["data"])) for b in (json.loads(body) for _, body in receiver.received)}
+    assert sent == {("profile_deleted", json.dumps({"profile_id": "vol-gone"}))}

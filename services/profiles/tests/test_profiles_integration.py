@@ -74,3 +74,28 @@ def test_a_taken_handle_is_a_conflict_whatever_its_case(container_factory, confi
         with pytest.raises(Conflict) as caught:
             register(sealed_to("profiles", {"handle": "mina", "password": "correct horse battery", "role": "activist"}))
     assert caught.value.fields == {"handle": "That handle is taken."}
+
+
+def test_a_deleted_accounts_handle_is_held_a_year_then_freed(db_for):
+    """On the real store: the tombstone keeps only a keyed hash of the handle, which refuses a new
+    account with it until the hold has passed, and then lets go of it in one write."""
+    import pytest
+    from datetime import timedelta
+
+    from services.common.bus.events import utcnow
+    from services.common.errors import Conflict
+    from services.profiles import storage
+
+    db = db_for("profiles")
+    storage.prepare(db)
+    now = utcnow()
+    held = accounts.held_handle_key("k" * 44, accounts.handle_key("Nima-Law"))
+    assert "nima" not in held.lower()
+    grave = accounts.tombstone({"_id": "gone-1", "version": 3}, now, held)
+    db.accounts.insert_one(grave)
+    with pytest.raises(Conflict):
+        storage.check_handle_free(db, held, now + timedelta(days=364))
+    storage.check_handle_free(db, held, now + accounts.HANDLE_HELD + timedelta(seconds=1))
+    released = db.accounts.find_one({"_id": "gone-1"})
+    assert released["handle_key"] == "deleted:gone-1" and "held_until" not in released
+    storage.check_handle_free(db, held, now)  # nothing holds it any more
