@@ -1,13 +1,18 @@
-"""Rate limits for sign-up and sign-in, without recording anyone's IP address.
+"""Rate limits, without recording anyone's IP address.
 
-Buckets are keyed by an HMAC of the client address under a random key that lives only in this
-process's memory and is never written anywhere: the limiter can tell two requests came from the
-same address, but nothing it holds can be turned back into the address. (Per-handle sign-in
-throttling, which holds across replicas, lives in profiles.)
+A caller is known by a "source": an HMAC of their address (of its /64 for IPv6, which one
+subscriber holds whole) under a key every gateway replica derives from the gateway's own secret
+and that is never written anywhere: the same address is the same source whichever replica it
+reaches, and nothing held can be turned back into the address.
+
+Sign-up and every password check are bounded in profiles, per source and per account, in its
+store: shared by every replica (services/profiles/service.py). What stays here, per process, are
+the limits of actions that need no account (a campaign's signatures) or whose flood only buries a
+queue (letters).
 """
 import hashlib
 import hmac
-import os
+import ipaddress
 import threading
 import time
 
@@ -43,6 +48,24 @@ class TokenBuckets:
         return max(1, int((1 - tokens) / self.rate) + 1)
 
 
+def source_address(address):
+    """What one caller is counted as: an IPv4 address, or an IPv6 address's /64 (a subscriber gets a
+    whole /64 and picks any address in it)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6:
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
+def source_key(key, address):
+    return hmac.new(key, source_address(address).encode(), hashlib.sha256).digest()
+
+
 def client_address(request, trusted_hops=0):
     """The visitor's address. Behind `trusted_hops` proxies (the Ingress), the socket's peer is the
     last proxy, which appends the address it saw to X-Forwarded-For: the entry `trusted_hops` from
@@ -55,21 +78,19 @@ def client_address(request, trusted_hops=0):
 
 
 class RateLimiter(DependencyProvider):
-    """Injects `check(action, request)`, raising TooManyRequests over the limit, and returning the
-    caller's source: an opaque key for their address (for profiles' per-handle throttle).
+    """Injects `check(action, request)`, raising TooManyRequests over the action's limit (if it has
+    one here), and returning the caller's source: an opaque key for their address, the same in every
+    replica (for profiles' shared bounds on sign-up and password checks: `sign_up`, `sign_in`).
 
-    Limits per client address come from config: SIGN_UP_LIMIT an hour, SIGN_IN_LIMIT per 15 minutes,
-    CAMPAIGN_SIGN_LIMIT signatures and CAMPAIGN_LETTER_LIMIT letters an hour.
-    Generous on purpose: people behind Tor share a handful of exit addresses. Behind the Ingress,
-    TRUSTED_PROXY_HOPS=1 keys them by the visitor's address, not the Ingress's (which would put
-    everyone in one bucket).
+    Limits per source from config: CAMPAIGN_SIGN_LIMIT signatures and CAMPAIGN_LETTER_LIMIT letters
+    an hour. Generous on purpose: people behind Tor share a handful of exit addresses. Behind the
+    Ingress, TRUSTED_PROXY_HOPS=1 keys them by the visitor's address, not the Ingress's (which would
+    put everyone in one bucket).
     """
 
     def setup(self):
         config = self.container.config
         self.buckets = {
-            "sign_up": TokenBuckets(int(config.get("SIGN_UP_LIMIT", 5)), 3600),
-            "sign_in": TokenBuckets(int(config.get("SIGN_IN_LIMIT", 20)), 900),
             # Signatures need no account: the limit per address is what keeps one client from
             # inflating a campaign's counts (an email signs once, but need not be given).
             "sign_campaign": TokenBuckets(int(config.get("CAMPAIGN_SIGN_LIMIT", 10)), 3600),
@@ -77,14 +98,19 @@ class RateLimiter(DependencyProvider):
             # the moderators' queue.
             "write_letter": TokenBuckets(int(config.get("CAMPAIGN_LETTER_LIMIT", 20)), 3600),
         }
-        self.key = os.urandom(32)
+        # Derived from the gateway's own secret, so every replica keys a source alike (no new
+        # secret to hand out, and knowing a source key gives neither this key nor the secret).
+        secret = (config.get("SEAL_KEY_GATEWAY") or "").encode()
+        if not secret:
+            raise ValueError("SEAL_KEY_GATEWAY is not configured")
+        self.key = hmac.new(secret, b"allies rate-limit sources", hashlib.sha256).digest()
         self.trusted_hops = int(config.get("TRUSTED_PROXY_HOPS") or 0)
 
     def get_dependency(self, worker_ctx):
         def check(action, request):
-            buckets = self.buckets[action]
-            key = hmac.new(self.key, client_address(request, self.trusted_hops).encode(), hashlib.sha256).digest()
-            if not buckets.allow(key):
+            key = source_key(self.key, client_address(request, self.trusted_hops))
+            buckets = self.buckets.get(action)  # sign_up, sign_in: bounded in profiles
+            if buckets is not None and not buckets.allow(key):
                 raise TooManyRequests(f"Too many attempts; try again in {buckets.retry_after(key)} seconds.")
             return key.hex()[:32]
         return check

@@ -75,35 +75,48 @@ class PasswordWork:
     resolves its session here) for that long, so it runs in eventlet's pool of OS threads
     (argon2-cffi releases the GIL). And it is bounded: at most `at_once` computations run together and at
     most `waiting` more wait for a turn; a call beyond that is refused at once (429, try again in a
-    second) rather than holding a worker. (Greenthreads share one OS thread: the counter needs no lock.)"""
+    second) rather than holding a worker. (Greenthreads share one OS thread: the counters need no lock.)
 
-    def __init__(self, at_once, waiting):
+    That bound must not become everyone's lock-out: `reserved` of those places are kept for clean
+    sign-ins (an existing account and a source, neither with recent failures: what the caller
+    decides), which a flood of wrong passwords from a few hundred addresses cannot take; and one
+    account's password is checked once at a time (`holder`), whoever asks."""
+
+    def __init__(self, at_once, waiting, reserved=2):
         self.at_once = max(1, int(at_once))
         self.limit = self.at_once + max(0, int(waiting))
+        self.reserved = min(max(0, int(reserved)), self.limit - 1)
         self._turns = Semaphore(self.at_once)
+        self._holders = set()
         self.admitted = 0
         self.busiest = 0  # the most admitted at once since start: what a test can read
 
     @classmethod
     def from_config(cls, config):
-        return cls(config.get("PASSWORD_WORK_AT_ONCE", 2), config.get("PASSWORD_WORK_WAITING", 4))
+        return cls(config.get("PASSWORD_WORK_AT_ONCE", 2), config.get("PASSWORD_WORK_WAITING", 4),
+                   config.get("PASSWORD_WORK_RESERVED", 2))
 
-    def _run(self, function, *args):
-        if self.admitted >= self.limit:
+    def _run(self, function, *args, clean=False, holder=None):
+        room = self.limit if clean else self.limit - self.reserved
+        if self.admitted >= room or (holder is not None and holder in self._holders):
             raise TooManyRequests("Too many password checks at once; try again in a second.", {"retry_after": 1})
         self.admitted += 1
         self.busiest = max(self.busiest, self.admitted)
+        if holder is not None:
+            self._holders.add(holder)
         try:
             with self._turns:
                 return tpool.execute(function, *args)
         finally:
             self.admitted -= 1
+            self._holders.discard(holder)
 
     def hash(self, password):
         return self._run(_hasher.hash, password)
 
-    def matches(self, stored_hash, password):
-        return self._run(_verify, stored_hash, password)
+    def matches(self, stored_hash, password, clean=False, holder=None):
+        """`clean`: a sign-in that may use the reserved places; `holder`: whose password it is."""
+        return self._run(_verify, stored_hash, password, clean=clean, holder=holder)
 
 
 def new_session_token():

@@ -96,9 +96,16 @@ class ProfilesService:
 
     @rpc(expected_exceptions=DomainError)
     @sealed_reply()
-    def register(self, payload):
-        """`payload` sealed to profiles (a password, an email); the reply sealed to the gateway."""
+    def register(self, payload, source=None):
+        """`payload` sealed to profiles (a password, an email); the reply sealed to the gateway.
+        `source`: the gateway's opaque key for the caller's address: SIGN_UP_LIMIT sign-ups an hour
+        from one, counted here, so the bound holds across gateway replicas."""
         data = load_or_fail(NewAccount(), keyring().open(SOURCE, payload))
+        if source is not None:
+            limit = int(self.config.get("SIGN_UP_LIMIT", 5))
+            if storage.count_sign_up(self.db, str(source)[:64], 3600) > limit:
+                raise TooManyRequests(f"At most {limit} accounts an hour are made from one address; try again later.",
+                                      {"retry_after": 3600})
         now = utcnow()
         key = accounts.handle_key(data["handle"])
         storage.check_handle_free(self.db, accounts.held_handle_key(self.config["CONTACT_KEY"], key), now)
@@ -127,10 +134,14 @@ class ProfilesService:
         `source`: the gateway's opaque key for the caller's address (never the address itself)."""
         data = load_or_fail(Credentials(), keyring().open(SOURCE, payload))
         key = accounts.handle_key(data["handle"])
-        self._throttle(key, source)
+        found = self._throttle(key, source)
         account = storage.find_account_by_handle_key(self.db, key)
         active = account is not None and account["status"] == "active"
-        if not self._password_is(key, account["password_hash"] if active else None, data["password"], source):
+        # A clean sign-in (an account and a source without recent failures) keeps a share of the
+        # password work that guessing cannot take.
+        clean = active and found["account"][0] == 0 and found["source"][0] == 0
+        if not self._password_is(key, account["password_hash"] if active else None, data["password"], source,
+                                 clean=clean):
             raise Unauthorized("Wrong handle or password.")
         return self._new_session(account)
 
@@ -142,26 +153,32 @@ class ProfilesService:
         return {"token": token, "expires_at": expires_at.isoformat(), "account_id": account["_id"],
                 "role": account["role"]}
 
-    # Every password check (sign-in, a password change, deletion) is throttled the same way, per
-    # account and source: wrong passwords from a source delay that source's next try
-    # (accounts.sign_in_wait), never the owner's from elsewhere.
+    # Every password check (sign-in, a password change, deletion) is throttled the same way: wrong
+    # passwords delay their source's next try at that account (LOGIN_MAX_FAILURES free), and at any
+    # account (LOGIN_SOURCE_MAX_FAILURES free: a guesser cannot spread over many handles), never the
+    # owner's from elsewhere (accounts.sign_in_wait). The records are in this service's store:
+    # shared by every gateway replica.
 
     def _attempts(self, handle_key, source):
         return (accounts.attempt_key(self.config["CONTACT_KEY"], handle_key), str(source)[:64] if source else None,
                 int(self.config.get("LOGIN_WINDOW_S", 900)))
 
     def _throttle(self, handle_key, source):
+        """429 while the source must wait; else what failed lately (storage.failures)."""
         attempts, source, window = self._attempts(handle_key, source)
-        failed, last = storage.failures(self.db, attempts, source, window)
-        wait = accounts.sign_in_wait(failed, last, utcnow(), int(self.config.get("LOGIN_MAX_FAILURES", 10)),
-                                     int(self.config.get("LOGIN_MAX_DELAY_S", 900)))
+        found = storage.failures(self.db, attempts, source, window)
+        now, longest = utcnow(), int(self.config.get("LOGIN_MAX_DELAY_S", 900))
+        wait = max(accounts.sign_in_wait(*found["pair"], now, int(self.config.get("LOGIN_MAX_FAILURES", 10)), longest),
+                   accounts.sign_in_wait(*found["source"], now, int(self.config.get("LOGIN_SOURCE_MAX_FAILURES", 30)),
+                                         longest))
         if wait:
-            raise TooManyRequests(f"Too many wrong passwords for this account from here; try again in "
+            raise TooManyRequests(f"Too many wrong passwords from here; try again in "
                                   f"{math.ceil(wait)} seconds.", {"retry_after": math.ceil(wait)})
+        return found
 
-    def _password_is(self, handle_key, stored_hash, password, source):
+    def _password_is(self, handle_key, stored_hash, password, source, clean=False):
         attempts, source, window = self._attempts(handle_key, source)
-        if not self.passwords.matches(stored_hash, password):
+        if not self.passwords.matches(stored_hash, password, clean=clean, holder=attempts):
             storage.record_failure(self.db, attempts, source, window)
             return False
         storage.clear_failures(self.db, attempts, source)

@@ -2,6 +2,7 @@
 see services/common/flags.py)."""
 from datetime import timedelta
 
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from services.common import flags
@@ -110,37 +111,65 @@ def purge_expired_sessions(db):
     return db[SESSIONS].delete_many({"expires_at": {"$lt": utcnow()}}).deleted_count
 
 
-# ---- login throttling, per handle (so it holds across gateway replicas and IP addresses)
+# ---- password work throttling, shared by every replica (what the gateway calls a source is an
+# opaque key of the caller's address, or of its /64 for IPv6, the same in every gateway replica)
+#
+# Three records a failure counts in: the account from that source (the owner elsewhere is never
+# slowed by it), the source across every account (a guesser's address waits whatever handle it
+# tries), and the account across every source (only to tell which sign-ins are "clean": an
+# account and a source without recent failures keep a share of the password work).
+
+def _attempt_ids(handle_key, source):
+    ids = {"pair": f"{handle_key}:{source or '-'}", "account": f"{handle_key}:*"}
+    if source:
+        ids["source"] = f"*:{source}"
+    return ids
+
 
 def failures(db, handle_key, source, window_s):
-    """(failed sign-ins, time of the last) for this handle from this source, within the window."""
-    doc = db[LOGIN_ATTEMPTS].find_one({"_id": _attempt_id(handle_key, source)})
-    if doc is None or doc["since"] < utcnow() - timedelta(seconds=window_s):
-        return 0, None
-    return doc["failures"], doc.get("last", doc["since"])
+    """{"pair"|"account"|"source": (failures, time of the last)} within the window, in one read."""
+    ids = _attempt_ids(handle_key, source)
+    found = {doc["_id"]: doc for doc in db[LOGIN_ATTEMPTS].find({"_id": {"$in": list(ids.values())}})}
+    cutoff = utcnow() - timedelta(seconds=window_s)
+    out = {"pair": (0, None), "account": (0, None), "source": (0, None)}
+    for kind, attempt_id in ids.items():
+        doc = found.get(attempt_id)
+        if doc is not None and doc["since"] >= cutoff:
+            out[kind] = (doc["failures"], doc.get("last", doc["since"]))
+    return out
+
+
+def _count_up(db, attempt_id, window_s, handle_key=None):
+    """One more in this record's window (a window that has passed starts over): the count now."""
+    now = utcnow()
+    doc = db[LOGIN_ATTEMPTS].find_one_and_update(
+        {"_id": attempt_id}, {"$inc": {"failures": 1}, "$set": {"last": now},
+                              "$setOnInsert": dict({"since": now}, **({"handle": handle_key} if handle_key else {}))},
+        upsert=True, return_document=ReturnDocument.AFTER)
+    if doc["since"] < now - timedelta(seconds=window_s):
+        db[LOGIN_ATTEMPTS].update_one({"_id": attempt_id}, {"$set": {"failures": 1, "since": now}})
+        return 1
+    return doc["failures"]
 
 
 def record_failure(db, handle_key, source, window_s):
-    now = utcnow()
-    attempt_id = _attempt_id(handle_key, source)
-    # A window that has passed starts over; otherwise count up.
-    db[LOGIN_ATTEMPTS].update_one({"_id": attempt_id, "since": {"$lt": now - timedelta(seconds=window_s)}},
-                                  {"$set": {"failures": 0, "since": now}})
-    db[LOGIN_ATTEMPTS].update_one({"_id": attempt_id}, {"$inc": {"failures": 1}, "$set": {"last": now},
-                                                        "$setOnInsert": {"since": now, "handle": handle_key}},
-                                  upsert=True)
+    for kind, attempt_id in _attempt_ids(handle_key, source).items():
+        _count_up(db, attempt_id, window_s, handle_key if kind != "source" else None)
+
+
+def count_sign_up(db, source, window_s):
+    """Sign-ups from this source within the window, this one included (shared by every replica)."""
+    return _count_up(db, f"signup:{source}", window_s)
 
 
 def clear_failures(db, handle_key, source=None):
-    """A successful sign-in clears its source's record; deleting the account clears them all."""
+    """A successful sign-in clears the account's records (its source's record across accounts
+    stays: a guesser who finds one password is no cleaner); deleting the account clears them all."""
     if source is None:
         db[LOGIN_ATTEMPTS].delete_many({"handle": handle_key})
     else:
-        db[LOGIN_ATTEMPTS].delete_one({"_id": _attempt_id(handle_key, source)})
-
-
-def _attempt_id(handle_key, source):
-    return f"{handle_key}:{source or '-'}"
+        ids = _attempt_ids(handle_key, source)
+        db[LOGIN_ATTEMPTS].delete_many({"_id": {"$in": [ids["pair"], ids["account"]]}})
 
 
 def purge_stale_attempts(db, window_s):

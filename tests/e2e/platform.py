@@ -46,7 +46,7 @@ class Platform:
         self.broker_passwords = {}
         # Benchmarks and journeys post many needs from one author: the per-account caps are tested
         # where a module sets its own (tests/e2e/test_accounts_requests.py).
-        overrides = {"SIGN_UP_LIMIT": 10_000, "SIGN_IN_LIMIT": 10_000, "CAMPAIGN_SIGN_LIMIT": 10_000,
+        overrides = {"SIGN_UP_LIMIT": 10_000, "LOGIN_SOURCE_MAX_FAILURES": 10_000, "CAMPAIGN_SIGN_LIMIT": 10_000,
                      "CAMPAIGN_LETTER_LIMIT": 10_000, "MAX_OPEN_REQUESTS": 100_000,
                      "MAX_INVITATIONS_A_DAY": 100_000, "SMTP_PORT": free_port(), **overrides}
         self.overrides = {key: str(value) for key, value in overrides.items()}

@@ -166,6 +166,42 @@ def test_wrong_passwords_slow_down_their_source_but_never_lock_the_owner_out(pla
     assert sign_in("correct horse battery staple", "203.0.113.7").status_code == 200  # a delay, not a lockout
 
 
+def test_a_flood_of_wrong_passwords_from_many_addresses_locks_nobody_out(platform, person):
+    """The attack: a few hundred addresses (here 60, from one IPv6 /64 and many IPv4s) guess
+    passwords at once, at handles that exist and that do not, to keep the bounded password work
+    full and so everyone's sign-in refused. Sign-ins of accounts without recent failures, from
+    addresses without them, keep a share the guessing cannot take."""
+    import concurrent.futures
+
+    owners = [person(unique("owner"), "volunteer") for _ in range(3)]
+    targets = [person(unique("target"), "volunteer").account["handle"] for _ in range(3)] + [unique("nobody")] * 3
+    stop = time.monotonic() + 6
+
+    def guess(n):
+        codes = []
+        address = f"2001:db8:77:1::{n:x}" if n % 2 else f"198.51.100.{n + 1}"
+        while time.monotonic() < stop:
+            codes.append(requests.post(f"{platform.url}/api/sessions", timeout=30,
+                                       json={"handle": targets[n % len(targets)], "password": f"guess-{n}"},
+                                       headers={"X-Forwarded-For": address}).status_code)
+        return codes
+
+    def owner_signs_in(n):
+        time.sleep(1 + n)  # the flood is under way
+        return requests.post(f"{platform.url}/api/sessions", timeout=30,
+                             json={"handle": owners[n].account["handle"], "password": owners[n].password},
+                             headers={"X-Forwarded-For": f"203.0.113.{50 + n}"}).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=64) as pool:
+        flood = [pool.submit(guess, n) for n in range(60)]
+        signed_in = [pool.submit(owner_signs_in, n) for n in range(3)]
+        owners_codes = [future.result() for future in signed_in]
+        guesses = [code for future in flood for code in future.result()]
+    assert owners_codes == [200, 200, 200], owners_codes
+    assert guesses.count(429) > guesses.count(401) > 0, (guesses.count(401), guesses.count(429))
+    assert set(guesses) <= {401, 429}
+
+
 # ---- requests
 
 def test_public_text_that_identifies_someone_needs_confirmation(platform, person):

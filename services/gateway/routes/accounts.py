@@ -19,8 +19,8 @@ class AccountRoutes(RoutesBase):
     @accepts(body=NewAccount)
     def create_account(self, request):
         """Sign up with a pseudonymous handle; the email is optional and sealed at rest."""
-        self.rate_limit("sign_up", request)
-        return 201, call(self.profiles.register, sealed(self.profiles.register, read_json(request)))
+        source = self.rate_limit("sign_up", request)
+        return 201, call(self.profiles.register, sealed(self.profiles.register, read_json(request)), source)
 
     @http("POST", "/api/sessions")
     @api

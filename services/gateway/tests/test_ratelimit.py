@@ -42,3 +42,16 @@ def test_behind_trusted_proxies_the_visitors_address_is_the_one_they_appended():
     assert client_address(request("6.6.6.6, 203.0.113.7, 10.1.1.1"), 2) == "203.0.113.7"
     # Fewer entries than trusted hops: the request did not come through them; the peer it is.
     assert client_address(request(None), 1) == "10.0.0.5"
+
+
+def test_a_source_is_an_ipv4_address_or_an_ipv6_slash_64_keyed_alike_in_every_replica():
+    """One subscriber holds a whole IPv6 /64: keyed by address, it would be 2**64 sources."""
+    from services.gateway.ratelimit import source_address, source_key
+
+    assert source_address("2001:db8:1:2:aaaa::1") == source_address("2001:db8:1:2:ffff:1:2:3") == "2001:db8:1:2::/64"
+    assert source_address("2001:db8:1:3::1") != source_address("2001:db8:1:2::1")
+    assert source_address("::ffff:203.0.113.7") == source_address("203.0.113.7") == "203.0.113.7"
+    assert source_address("not an address") == "not an address"
+    key = b"k" * 32  # what each replica derives from the gateway's secret
+    assert source_key(key, "2001:db8:1:2::1") == source_key(key, "2001:db8:1:2::9")
+    assert source_key(key, "203.0.113.7") != source_key(b"x" * 32, "203.0.113.7")

@@ -41,8 +41,8 @@ class PublicPages(RoutesBase):
             return page.render("signup.html", status=400, form=form,
                                errors={"password2": page.gettext("The two passwords differ.")})
         try:
-            self.rate_limit("sign_up", request)
-            call(self.profiles.register, sealed(self.profiles.register, data))
+            source = self.rate_limit("sign_up", request)
+            call(self.profiles.register, sealed(self.profiles.register, data), source)
             session = call(self.profiles.login, sealed(self.profiles.login,
                                                        {"handle": data["handle"], "password": data["password"]}))
         except (ValidationFailed, Conflict) as exc:

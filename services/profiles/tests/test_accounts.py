@@ -22,7 +22,7 @@ def test_password_work_runs_a_bounded_number_at_once_and_refuses_the_rest_at_onc
     import eventlet
     from services.common.errors import TooManyRequests
 
-    passwords = accounts.PasswordWork(at_once=2, waiting=3)
+    passwords = accounts.PasswordWork(at_once=2, waiting=3, reserved=0)
     stored = passwords.hash("correct horse battery")
     outcomes = []
 
@@ -40,6 +40,48 @@ def test_password_work_runs_a_bounded_number_at_once_and_refuses_the_rest_at_onc
     assert passwords.busiest == 5 and passwords.admitted == 0
     assert passwords.matches(stored, "correct horse battery")  # the burst over, all is as before
     assert accounts.HASH_MEMORY_MIB == 64
+
+
+def test_a_flood_of_wrong_passwords_leaves_clean_sign_ins_their_share_and_checks_each_account_once_at_a_time():
+    """The attack: a few hundred addresses guessing at once fill every place of the bounded work,
+    and everyone's sign-in is refused. Clean sign-ins (an account and a source without recent
+    failures) keep `reserved` places the guessing cannot take."""
+    import eventlet
+    from services.common.errors import TooManyRequests
+
+    passwords = accounts.PasswordWork(at_once=2, waiting=4, reserved=2)
+    stored = passwords.hash("correct horse battery")
+    outcomes = {"guess": [], "clean": []}
+
+    def attempt(kind, n):
+        try:
+            outcomes[kind].append(passwords.matches(stored, "correct horse battery" if kind == "clean" else "guess",
+                                                    clean=kind == "clean", holder=f"{kind}-{n}"))
+        except TooManyRequests:
+            outcomes[kind].append("refused")
+
+    pool = eventlet.GreenPool()
+    for n in range(40):
+        pool.spawn(attempt, "guess", n)
+    for n in range(2):  # arriving while the guesses hold every place they may
+        pool.spawn(attempt, "clean", n)
+    pool.waitall()
+    assert outcomes["clean"] == [True, True]
+    assert outcomes["guess"].count(False) == 4 and outcomes["guess"].count("refused") == 36
+    # One account's password is checked once at a time, whoever asks (a burst at one account
+    # holds one place, not all).
+    holder_outcomes = []
+
+    def same_account():
+        try:
+            holder_outcomes.append(passwords.matches(stored, "guess", holder="one-account"))
+        except TooManyRequests:
+            holder_outcomes.append("refused")
+
+    for _ in range(5):
+        pool.spawn(same_account)
+    pool.waitall()
+    assert sorted(holder_outcomes, key=str) == [False] + ["refused"] * 4
 
 
 def test_only_the_hash_of_a_session_token_is_kept():
