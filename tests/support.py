@@ -100,9 +100,10 @@ def opened(reply, service, method, config=None):
     return (Keyring(config) if config is not None else keyring()).open_reply(service, method, None, reply)
 
 
-def author_decision(match_id, author_id, config=None):
-    """An author's choice of a helper, signed as the gateway signs it (trust.sign_decision)."""
-    return (Keyring(config) if config is not None else keyring()).sign_decision(match_id, author_id)
+def author_decision(match_id, author_id, config=None, version=2):
+    """An author's choice of a helper, signed as the gateway signs it (trust.sign_decision), on the
+    match as it was at `version` (2: proposed, then accepted by its volunteer)."""
+    return (Keyring(config) if config is not None else keyring()).sign_decision(match_id, author_id, version)
 
 
 def operator_command(command, config=None):

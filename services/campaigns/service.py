@@ -21,7 +21,7 @@ from services.common.store.mongo import ServiceDatabase, ping
 from services.common.bus.rpc import rpc
 from services.common.schemas import Paging, load_or_fail, require_role, trusted_viewer
 from services.common.bus.topology import ReliableEventDispatcher
-from services.common.trust import ReplyCall, ViewerAudience, chosen_by_author, keyring, sealed_reply
+from services.common.trust import ReplyCall, ViewerAudience, decided_version, keyring, sealed_reply
 
 from . import consent, counts, letters, owners, storage, support, supporters, timeline
 from .schemas import (Ask, CampaignEdit, CampaignListQuery, Dispute, LetterDecision, LetterDelivery, LetterTranslation,
@@ -740,10 +740,13 @@ class CampaignsService:
         letter = self._translation_letter(event.data)
         if letter is None:
             return
-        if not chosen_by_author(event.data, letter.get("translation_author_id")):
+        decided = decided_version(event.data, letter.get("translation_author_id"))
+        if decided is None:
             log.warning("refused a match_confirmed without its author's signed decision (%s)", event.event_id)
             return
-        self.letter_store.set_translator(letter["_id"], event.data["volunteer_id"], event.data["version"],
+        # The version the author's signature names, not the one the event claims: a replayed old
+        # confirmation is older than the end of access applied since, whatever its event says.
+        self.letter_store.set_translator(letter["_id"], event.data["volunteer_id"], decided + 1,
                                          letter.get("translator_version"))
 
     @consumes("matching", "match_ended", ledger=False)

@@ -37,7 +37,8 @@ EVENT_OF = {"accepted": "match_accepted", "confirmed": "match_confirmed", "rejec
             "proposed": "match_proposed", "ended": "match_ended"}
 # Still in play: a proposal awaiting the volunteer, or a yes awaiting the author.
 PENDING = ("proposed", "accepted")
-VIEW_FIELDS = ("request_id", "status", "score", "reasons")
+# `version`: what the author's signed decision names (the gateway reads it before signing).
+VIEW_FIELDS = ("request_id", "status", "score", "reasons", "version")
 # What a volunteer sees of a request through a match before the author confirms them: enough to
 # decide, never the title or text of a request that is not public.
 REQUEST_SUMMARY = ("skills", "languages", "country", "urgency", "visibility")

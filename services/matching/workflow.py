@@ -396,7 +396,8 @@ class Matchmaker:
         request = self.store.request(match["request_id"])
         lifecycle.check_can_confirm(match, request)
         lifecycle.check_may_help(request, self.store.volunteer(match["volunteer_id"]))
-        keyring().verify_decision(decision, match["_id"], viewer["account_id"])
+        if keyring().verify_decision(decision, match["_id"], viewer["account_id"])["version"] != match["version"]:
+            raise Conflict("This volunteer's offer changed meanwhile; look again.", {"status": "Changed."})
         if not self.store.take_request(match["request_id"], match["_id"]):
             raise Conflict("You have already confirmed another helper for this request.",
                            {"request": "Already taken."})

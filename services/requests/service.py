@@ -23,7 +23,7 @@ from services.common.flags import Flag, ModerationNote
 from services.common.store.mongo import ServiceDatabase, ping
 from services.common.schemas import Paging, load_or_fail, require_role, trusted_viewer
 from services.common.bus.topology import ReliableEventDispatcher
-from services.common.trust import ReplyCall, ViewerAudience, chosen_by_author, keyring, sealed_reply
+from services.common.trust import ReplyCall, ViewerAudience, decided_version, keyring, sealed_reply
 
 from . import lifecycle, storage
 from .schemas import CloseRequest, NewRequest, RequestEdit
@@ -271,9 +271,14 @@ class RequestsService(consumer.LedgerUpkeep):
         request = self.store.find(data["request_id"])
         if request is None or data["volunteer_id"] in request["helper_ids"]:
             return  # gone, or already applied
-        if not chosen_by_author(data, request["author_id"]):
+        decided = decided_version(data, request["author_id"])
+        if decided is None:
             # Not the author's signed choice: matching alone cannot hand anyone a private text.
             log.warning("refused a match_confirmed without its author's signed decision (%s)", event.event_id)
+            return
+        if decided < (request.get("ended") or {}).get(data["volunteer_id"], 0):
+            # A decision made before the author ended this helper's access: a replay gives nothing back.
+            log.warning("refused a match_confirmed whose decision predates the end of access (%s)", event.event_id)
             return
 
         def matched(current):
@@ -294,11 +299,13 @@ class RequestsService(consumer.LedgerUpkeep):
             return  # gone, or already applied
 
         def ended(current):
+            # The match's version at its end: a confirmation decided before it is a replay.
+            ends = dict(current.get("ended") or {}, **{data["volunteer_id"]: data["version"]})
             helpers = [h for h in current["helper_ids"] if h != data["volunteer_id"]]
             if current["status"] == "matched" and not helpers:
                 lifecycle.check_transition(current["status"], "open")
-                return {"status": "open", "helper_ids": helpers}
-            return {"helper_ids": helpers}
+                return {"status": "open", "helper_ids": helpers, "ended": ends}
+            return {"helper_ids": helpers, "ended": ends}
 
         self._change(request["_id"], ended, "request_updated")
 

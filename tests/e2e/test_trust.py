@@ -7,6 +7,7 @@ asks privately for an asylum lawyer; a campaigner asks in public for coverage an
 among those who offer. Each story uses its own skills and languages, so the volunteers of one
 never fit the requests of another.
 """
+import time
 import uuid
 
 import pytest
@@ -134,7 +135,7 @@ def test_a_confirmation_the_author_did_not_sign_opens_nothing(platform, person, 
 
     dispatch = event_dispatcher(platform.config)
     before = platform.logs().count("refused a match_confirmed")
-    for decision in (None, Keyring(new_keys()).sign_decision(forged_id, family.account["id"]),
+    for decision in (None, Keyring(new_keys()).sign_decision(forged_id, family.account["id"], 8),
                      author_decision(other_match, family.account["id"], platform.config)):
         dispatch("matching", "match_confirmed", make_event("matching", "match_confirmed", forged(decision)))
     wait_until(lambda: platform.logs().count("refused a match_confirmed") >= before + 6, timeout=30,
@@ -267,6 +268,41 @@ def test_the_author_ends_a_helpers_access_and_the_need_is_open_again(platform, p
     wait_until(lambda: family.call("GET", f"/api/requests/{request_id}").json()["status"] == "open",
                message="the request to be open again")
     wait_until(lambda: told(helper, "match_ended"), message="the helper to be told")
+
+
+def test_a_compromised_matching_pod_cannot_replay_an_authors_old_decision_to_give_access_back(
+        platform, person, moderator):
+    """The attack: matching holds every author's signed decision (it travels on match_confirmed).
+    Once the author ended a helper's access, a compromised matching pod publishes the old
+    confirmation again, with a newer version, to give the helper the private text back."""
+    from nameko.standalone.events import event_dispatcher
+
+    from services.common.bus.events import make_event
+    from services.common.store import mongo
+
+    family = person(unique("family"), "activist")
+    helper, request_id, match_id = _chosen_helper(person, moderator, family, "turned")
+    client = mongo.connect(platform.config)
+    try:
+        match = client[f"{platform.config['DB_PREFIX']}_matching"].matches.find_one({"_id": match_id})
+    finally:
+        client.close()
+    assert match["author_decision"], "matching keeps the signed decision: what the attacker replays"
+    assert family.call("POST", f"/api/matches/{match_id}/end").status_code == 200
+    wait_until(lambda: helper.call("GET", f"/api/requests/{request_id}").status_code == 404,
+               message="the helper to lose the private text")
+    replay = make_event("matching", "match_confirmed", {
+        "match_id": match_id, "request_id": request_id, "volunteer_id": helper.id, "author_id": family.account["id"],
+        "status": "confirmed", "score": match["score"], "reasons": match["reasons"],
+        "proposed_at": match["proposed_at"], "version": match["version"] + 10,
+        "author_decision": match["author_decision"]})
+    before = platform.logs().count("decision predates the end of access")
+    event_dispatcher(platform.config)("matching", "match_confirmed", replay)
+    wait_until(lambda: platform.logs().count("decision predates the end of access") > before, timeout=30,
+               message="requests to refuse the replay")
+    assert helper.call("GET", f"/api/requests/{request_id}").status_code == 404
+    assert helper.call("GET", f"/api/matches/{match_id}/messages").status_code == 403
+    assert family.call("GET", f"/api/requests/{request_id}").json()["status"] == "open"
 
 
 def test_a_helper_who_loses_verification_loses_a_private_request_and_its_conversation(platform, person, moderator):

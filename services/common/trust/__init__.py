@@ -26,11 +26,13 @@ never cross the bus in clear"). So:
   copied off the bus acts for no one anywhere else. (`*`, any call, is signed only by tooling that
   holds the signing key anyway: the tests'; the gateway never signs it.)
 - **Authors' decisions.** An author's confirmation of a helper is signed by the gateway too
-  (`{kind: "author_decision", decision, match_id, author_id}`) and travels on `match_confirmed`:
-  requests shows a private request's text, and notify opens the channel, only for a decision the
-  author's gateway signed for that very match (whose id is derived from the request and the
-  volunteer: services/common/bus/events.py, `match_id_of`). A compromised matching pod cannot make
-  one up.
+  (`{kind: "author_decision", decision, match_id, author_id, version, issued_at}`) and travels on
+  `match_confirmed`: requests shows a private request's text, and notify opens the channel, only
+  for a decision the author's gateway signed for that very match (whose id is derived from the
+  request and the volunteer: services/common/bus/events.py, `match_id_of`), on the match's version
+  the author saw, no older than DECISION_MAX_AGE_S. A compromised matching pod cannot make one up,
+  nor replay an old one after the author ended the helper's access (requests and campaigns compare
+  the signed version with the end they applied; notify never reopens a channel).
 - **Operator commands.** Appointing a role needs a command signed with the operator's key
   (`OPERATOR_SIGNING_KEY`, held by the operator tooling only; profiles holds
   `OPERATOR_VERIFY_KEYS`): no service and no gateway can appoint anyone.
@@ -63,6 +65,9 @@ ANY_AUDIENCE = "*"
 # The call each green thread is serving (ViewerAudience); eventlet makes threading.local green.
 _serving = threading.local()
 OPERATOR_TTL_S = 300
+# How late a consumer may still apply an author's decision (after an outage of the bus, say): past
+# it, the confirmation grants nothing and the author confirms again. Bounds a replay's window.
+DECISION_MAX_AGE_S = 2 * 86400
 
 
 def _b64(raw):
@@ -221,20 +226,25 @@ class Keyring:
         claims.pop("aud")
         return claims
 
-    def sign_decision(self, match_id, author_id, decision="confirm", ttl_s=VIEWER_TTL_S):
-        """The gateway's word that `author_id` decided `decision` on `match_id`, just now."""
+    def sign_decision(self, match_id, author_id, version, decision="confirm", ttl_s=VIEWER_TTL_S):
+        """The gateway's word that `author_id` decided `decision` on `match_id` as it was at
+        `version` (what the author saw), just now."""
+        now = int(time.time())
         return self._sign("VIEWER_SIGNING_KEY", {"kind": "author_decision", "decision": decision,
-                                                 "match_id": match_id, "author_id": author_id,
-                                                 "expires_at": int(time.time()) + ttl_s})
+                                                 "match_id": match_id, "author_id": author_id, "version": version,
+                                                 "issued_at": now, "expires_at": now + ttl_s})
 
     def verify_decision(self, signed, match_id, author_id, decision="confirm", fresh=True):
         """Forbidden unless `signed` is the gateway's `sign_decision` for exactly this match, author
-        and decision. `fresh`: also unexpired (as the author acts; a consumer of the event that
-        carries it may see it late, after an outage, and the same decision twice changes nothing)."""
+        and decision, with the version it was made on. `fresh`: also unexpired (as the author acts);
+        else (a consumer of the event that carries it, which may see it late after an outage) no
+        older than DECISION_MAX_AGE_S: an old decision replayed later grants nothing."""
         claims = self._verify("VIEWER_VERIFY_KEYS", signed, "author's decision", check_expiry=fresh)
         if (claims.get("kind"), claims.get("decision"), claims.get("match_id"), claims.get("author_id")) != (
-                "author_decision", decision, match_id, author_id):
+                "author_decision", decision, match_id, author_id) or not isinstance(claims.get("version"), int):
             raise Forbidden("The author's decision is not for this match.")
+        if time.time() - int(claims.get("issued_at") or 0) > DECISION_MAX_AGE_S:
+            raise Forbidden("The author's decision is too old.")
         return claims
 
     def sign_command(self, command, ttl_s=OPERATOR_TTL_S):
@@ -261,19 +271,27 @@ def keyring():
     return Keyring(load_config())
 
 
-def chosen_by_author(match, author_id):
-    """Whether `match` (a `match_confirmed` event's data) carries `author_id`'s signed decision
-    for this very match, whose id must be the one derived from its request and volunteer: what
-    requests and notify check before granting anything on a confirmation."""
+def decided_version(match, author_id):
+    """The match's version `author_id` confirmed it at, if `match` (a `match_confirmed` event's
+    data) carries their signed decision for this very match (whose id must be the one derived from
+    its request and volunteer), not too old; else None. What requests, notify and campaigns check
+    before granting anything on a confirmation, and what they compare with an end they applied: a
+    compromised matching pod that replays an old confirmation (the signed decision it holds) after
+    the author ended the helper's access gives nothing back, whatever version its event claims."""
     from services.common.bus.events import match_id_of  # events' schemas import this module
 
     if not author_id or match.get("match_id") != match_id_of(match.get("request_id"), match.get("volunteer_id")):
-        return False
+        return None
     try:
-        keyring().verify_decision(match.get("author_decision"), match["match_id"], author_id, fresh=False)
+        return keyring().verify_decision(match.get("author_decision"), match["match_id"], author_id,
+                                         fresh=False)["version"]
     except Forbidden:
-        return False
-    return True
+        return None
+
+
+def chosen_by_author(match, author_id):
+    """Whether `match` carries `author_id`'s signed decision (decided_version)."""
+    return decided_version(match, author_id) is not None
 
 
 class UnboundReply(Exception):

@@ -47,8 +47,11 @@ class RoutesBase:
 
     def _confirm(self, viewer, match_id):
         """The author's choice of a helper, with their decision signed by this gateway: the only
-        proof requests and notify accept before showing a private text or opening a channel."""
-        decision = keyring().sign_decision(str(match_id), viewer["claims"]["account_id"])
+        proof requests and notify accept before showing a private text or opening a channel. It
+        names the match's version the author decided on (read first), so it is worth nothing
+        once the match has moved on (an end of the helper's access, say)."""
+        version = call(self.matching.get_match, viewer, match_id)["version"]
+        decision = keyring().sign_decision(str(match_id), viewer["claims"]["account_id"], version)
         return call(self.matching.confirm_match, viewer, match_id, decision)
 
     @staticmethod

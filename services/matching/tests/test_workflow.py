@@ -82,7 +82,7 @@ def test_only_the_authors_signed_decision_for_this_very_match_confirms_it(world)
     matchmaker.accept_match(volunteer("b"), by["b"])
     for decision in (None, {"claims": {}, "signature": ""}, author_decision(by["a"], AUTHOR_ID),  # another match
                      author_decision(by["b"], "someone-else"),  # another author
-                     Keyring(new_keys()).sign_decision(by["b"], AUTHOR_ID),  # another gateway's key
+                     Keyring(new_keys()).sign_decision(by["b"], AUTHOR_ID, 2),  # another gateway's key
                      author_decision(by["b"], AUTHOR_ID) | {"claims": dict(
                          author_decision(by["b"], AUTHOR_ID)["claims"], decision="reject")}):
         with pytest.raises(Forbidden):
