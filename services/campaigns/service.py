@@ -1,67 +1,33 @@
 """campaigns: campaigns for prisoners of conscience, and the support they gather without
 identifying anyone (DESIGN, "Campaigns for prisoners of conscience"; ../shared/CAMPAIGNS.md).
 
-What a campaign says about the prisoner arrives sealed to this service, is sealed at rest, and
-leaves sealed to the gateway; each field reaches only whom the owners allowed (consent.py). A
-signature is a country, and, if given, an email that only decides it signs once (support.py)."""
-import hashlib
-import logging
-import secrets
-import uuid
-from datetime import timedelta
-
+A thin adapter, as matching's: the use cases are plain code in workflow.py over the stores of
+storage.py. This class checks the viewer's signature, opens what arrived sealed to this service,
+seals replies to the gateway, and hands each call, event and tick to the workflow.
+"""
 from nameko.dependency_providers import Config
 from nameko.timer import timer
 
-from services.common.trust import privacy
 from services.common.bus.consumer import consumes
-from services.common.errors import Conflict, ConfirmationRequired, DomainError, Forbidden, NotFound, TooManyRequests
-from services.common.bus.events import make_event, utcnow
-from services.common.store.mongo import ServiceDatabase, ping
 from services.common.bus.rpc import rpc
-from services.common.schemas import Paging, load_or_fail, require_role, trusted_viewer
 from services.common.bus.topology import ReliableEventDispatcher
-from services.common.trust import ReplyCall, ViewerAudience, decided_version, keyring, sealed_reply
+from services.common.errors import DomainError
+from services.common.schemas import trusted_viewer
+from services.common.store.mongo import ServiceDatabase, ping
+from services.common.trust import ReplyCall, ViewerAudience, keyring, sealed_reply
 
-from . import consent, counts, letters, owners, storage, support, supporters, timeline
-from .schemas import (Ask, CampaignEdit, CampaignListQuery, Dispute, LetterDecision, LetterDelivery, LetterTranslation,
-                      NewCampaign, NewLetter, OwnerInvitation, Pledge, Signature, SupporterLink, TimelineEntry, WallPost,
-                      is_id, is_ref)
-
-log = logging.getLogger(__name__)
-SOURCE = "campaigns"
-# Signatures counted per tick of take_signatures (what arrived since the last, not what is stored).
-SIGNATURES_PER_TICK = 500
-# A co-owner's invitation code works once, within this time.
-INVITATION_VALID = timedelta(days=7)
-# Asks a campaign's document lists (each is a need of its own in requests).
-MAX_ASKS = 50
-# Campaigns one account may start (each can reach every verified volunteer with its asks).
-DEFAULT_CAMPAIGNS_PER_ACCOUNT = 5
-_ASK_REQUESTS = uuid.UUID("9a4d2e61-0c7b-4f35-8e19-b2d6a0f3c587")
+from . import storage, support
+from .workflow import DEFAULT_CAMPAIGNS_PER_ACCOUNT, DEFAULT_COUNTS_EVERY_S, SOURCE, CampaignWorkflow
 
 
-def _changed(campaign):
-    """`campaign_changed`, as the contract lets it travel: the text only while the campaign is
-    listed, nothing about the prisoner but the country and status, no owner."""
-    listed = campaign["mode"] == "public"
-    return [make_event(SOURCE, "campaign_changed", {
-        "campaign_id": campaign["_id"], "title": campaign["title"] if listed else None,
-        "story": campaign["story"] if listed else None, "prisoner_country": campaign["prisoner_country"],
-        "prisoner_status": campaign["prisoner_status"], "language": campaign["language"], "mode": campaign["mode"],
-        "detained_on": campaign.get("detained_on"), "disputed": bool(campaign.get("disputed")),
-        "created_at": campaign["created_at"], "version": campaign["version"]})]
+def _viewer(viewer):
+    """The signed viewer's claims: refused unless the gateway signed them for this very call."""
+    return trusted_viewer(viewer)
 
 
-def _check_public_text(data, confirmed):
-    """The title and story are read by everyone the campaign reaches: they must not identify anyone
-    (the prisoner's own details have fields of their own, with consent) unless the owner confirms."""
-    warnings = privacy.check_public_text({k: data[k] for k in ("title", "story") if k in data})
-    if warnings and not confirmed:
-        raise ConfirmationRequired(
-            "This text may identify someone, and anyone the campaign reaches can read it. Put the "
-            "prisoner's details in their own fields, where you choose who sees each; or send it again "
-            "with confirm_public: true.", warnings)
+def _opened(payload):
+    """What the gateway sealed to this service (a secret never crosses the bus in clear)."""
+    return keyring().open(SOURCE, payload)
 
 
 class CampaignsService:
@@ -75,746 +41,204 @@ class CampaignsService:
     dispatch = ReliableEventDispatcher()
 
     @property
-    def store(self):
-        return storage.CampaignStore(self.db, self.keys[0])
-
-    @property
-    def letter_store(self):
-        return storage.LetterStore(self.db, self.keys[0])
-
-    @property
-    def wall_store(self):
-        return storage.WallStore(self.db, self.keys[0])
-
-    @property
-    def pledge_store(self):
-        return storage.PledgeStore(self.db)
-
-    def _threshold(self):
-        return int(self.config.get("CAMPAIGN_COUNT_THRESHOLD") or support.DEFAULT_THRESHOLD)
-
-    def _write(self, campaign, changes, prisoner=None, make_events=None, log=(), viewer=None):
-        """Change `campaign` as it was read (its version), with the events `make_events(updated)`
-        makes in the same write, and publish them: 409 if someone changed it meanwhile. `log`:
-        `(action, detail)` pairs for the owner log, done by `viewer`."""
-        staged = []
-        if log:
-            now = utcnow()
-            by = owners.handle_of(campaign, viewer["account_id"]) or viewer.get("handle")
-            changes = dict(changes, owner_log=owners.logged(campaign, *(owners.entry(now, by, action, detail)
-                                                                        for action, detail in log)))
-
-        def events(after):
-            staged.extend(make_events(after) if make_events is not None else ())
-            return staged
-
-        updated = self.store.update(campaign, dict(changes, updated_at=utcnow()), prisoner, make_events=events)
-        if updated is None:
-            raise Conflict("The campaign changed meanwhile; look again.", {"version": "Changed."})
-        if staged:  # nothing to publish (a moment only the owners see): no read of the outbox
-            self.store.flush(campaign["_id"], self.dispatch)
-        updated.pop("prisoner_sealed", None)
-        return updated
-
-    def _campaign(self, viewer, campaign_id):
-        """(campaign, prisoner) as `viewer` may reach it: 404 for a paused or unknown one alike."""
-        if not is_id(campaign_id):
-            raise NotFound("No such campaign.")  # an id that is no campaign id names nothing, as an unknown one
-        campaign, prisoner = self.store.find(campaign_id)
-        if not consent.visible(campaign, viewer):
-            raise NotFound("No such campaign.")
-        return campaign, prisoner
-
-    def _view(self, campaign, prisoner, viewer):
-        owner = consent.is_owner(campaign, viewer)
-        view = {"id": campaign["_id"], "title": campaign["title"], "story": campaign["story"],
-                "mode": campaign["mode"], "prisoner_country": campaign["prisoner_country"],
-                "prisoner_status": campaign["prisoner_status"], "detained_on": campaign.get("detained_on"),
-                "days_detained": consent.days_detained(campaign), "language": campaign["language"],
-                "prisoner": consent.prisoner_view(campaign, prisoner, viewer),
-                "support": support.shown(campaign.get("support_shown"), campaign["prisoner_country"],
-                                         self._threshold()),
-                "is_owner": owner, "created_at": campaign["created_at"].isoformat(),
-                "disputed": bool(campaign.get("disputed")),
-                "timeline": timeline.visible(campaign, self.store.timeline(campaign), viewer),
-                # The wall speaks to the person held only while the campaign is public.
-                # The day, not the moment: an exact time could tie a post to the family's connection.
-                "wall": [{"id": post["_id"], "text": post["text"], "posted_on": post["created_at"].date().isoformat()}
-                         for post in self.wall_store.approved(campaign["_id"])]
-                if campaign["mode"] == "public" or owner else [],
-                "asks": campaign.get("asks", []),
-                "done": [{"action": pledge["action"], "kind": pledge["kind"], "by": pledge.get("handle"),
-                          "done_at": pledge["done_at"].isoformat()} for pledge in self.pledge_store.done(campaign["_id"])]}
-        if owner:
-            is_creator = viewer["account_id"] == campaign.get("created_by")
-            view.update(consent={field: campaign.get("consent", {}).get(field, "owners")
-                                 for field in consent.PRISONER_FIELDS},
-                        consent_review_due=bool(campaign.get("consent_review_due")),
-                        status_pending=campaign.get("status_pending"),
-                        owners=len(campaign["owners"]), co_owners=owners.co_owners(campaign),
-                        owner_log=list(reversed(campaign.get("owner_log") or [])), is_creator=is_creator)
-            if is_creator or campaign.get("created_by") is None:
-                view["invitations"] = [{"ref": i["ref"], "expires_at": i["expires_at"].isoformat()}
-                                       for i in self.store.invitations(campaign["_id"], utcnow())]
-        return view
-
-    def _summary(self, campaign):
-        return {"id": campaign["_id"], "title": campaign["title"], "prisoner_country": campaign["prisoner_country"],
-                "prisoner_status": campaign["prisoner_status"], "mode": campaign["mode"],
-                "days_detained": consent.days_detained(campaign),
-                "support": support.shown(campaign.get("support_shown"), campaign["prisoner_country"],
-                                         self._threshold()),
-                "disputed": bool(campaign.get("disputed")), "created_at": campaign["created_at"].isoformat()}
+    def work(self):
+        text = self.keys[0]
+        return CampaignWorkflow(
+            (storage.CampaignStore(self.db, text), storage.LetterStore(self.db, text), storage.WallStore(self.db, text),
+             storage.PledgeStore(self.db)), self.keys, self.dispatch,
+            threshold=int(self.config.get("CAMPAIGN_COUNT_THRESHOLD") or support.DEFAULT_THRESHOLD),
+            campaigns_per_account=int(self.config.get("CAMPAIGNS_PER_ACCOUNT") or DEFAULT_CAMPAIGNS_PER_ACCOUNT),
+            counts_every_s=float(self.config.get("CAMPAIGN_COUNTS_EVERY_S") or DEFAULT_COUNTS_EVERY_S))
 
     # ---- owners
 
     @rpc(expected_exceptions=DomainError)
     @sealed_reply()
     def create_campaign(self, viewer, payload):
-        """An activist (a family member, a colleague, under a pseudonym) starts a campaign."""
-        viewer = trusted_viewer(viewer)
-        if viewer["role"] != "activist":
-            raise Forbidden("Only activists can start campaigns.")
-        data = load_or_fail(NewCampaign(), keyring().open(SOURCE, payload))
-        _check_public_text(data, data.pop("confirm_public"))
-        most = int(self.config.get("CAMPAIGNS_PER_ACCOUNT") or DEFAULT_CAMPAIGNS_PER_ACCOUNT)
-        if self.store.started_by(viewer["account_id"]) >= most:
-            raise TooManyRequests(f"One account starts at most {most} campaigns.", {"campaigns": str(most)})
-        now = utcnow()
-        prisoner = data.pop("prisoner")
-        campaign = dict(data, _id=uuid.uuid4().hex, owners=[viewer["account_id"]], created_by=viewer["account_id"],
-                        owner_handles={viewer["account_id"]: viewer["handle"]},
-                        owner_log=[owners.entry(now, viewer["handle"], "created")],
-                        detained_on=data["detained_on"].isoformat() if data["detained_on"] else None,
-                        consent_review_due=False, support={"total": 0, "by_country": {}}, support_dirty=False,
-                        support_shown={"total": 0, "by_country": {}}, version=1, created_at=now, updated_at=now)
-        self.store.insert(campaign, prisoner, _changed(campaign))
-        self.store.flush(campaign["_id"], self.dispatch)
-        return self._view(campaign, prisoner, viewer)
+        return self.work.create_campaign(_viewer(viewer), _opened(payload))
 
     @rpc(expected_exceptions=DomainError)
     @sealed_reply()
     def update_campaign(self, viewer, campaign_id, payload):
-        """An owner changes the campaign: its text, the prisoner's details and status, consent,
-        mode (`paused` hides it from everyone but the owners at once). A change of the prisoner's
-        status asks consent again: until an owner confirms it, every field is for the owners only."""
-        viewer = trusted_viewer(viewer)
-        campaign, prisoner = self._campaign(viewer, campaign_id)
-        if not consent.is_owner(campaign, viewer):
-            raise Forbidden("Only the campaign's owners can change it.")
-        data = load_or_fail(CampaignEdit(), keyring().open(SOURCE, payload))
-        _check_public_text(data, data.pop("confirm_public"))
-        changes = {key: value for key, value in data.items()
-                   if key not in ("prisoner", "consent", "consent_confirmed", "prisoner_status")}
-        if "detained_on" in changes:
-            changes["detained_on"] = changes["detained_on"].isoformat() if changes["detained_on"] else None
-        if data.get("consent"):
-            changes["consent"] = dict(campaign.get("consent", {}), **data["consent"])
-        changes.update(consent.status_changes(campaign, data))
-        confirmed = changes.get("prisoner_status") if changes.get("prisoner_status") != campaign["prisoner_status"] else None
-        new_prisoner = dict(prisoner, **data["prisoner"]) if data.get("prisoner") else None
-        updated = self._write(campaign, changes, new_prisoner, make_events=lambda after: _changed(after) +
-                              supporters.news_of_change(campaign, after, SOURCE),
-                              log=owners.of_change(campaign, changes, confirmed), viewer=viewer)
-        return self._view(updated, new_prisoner or prisoner, viewer)
+        return self.work.update_campaign(_viewer(viewer), campaign_id, _opened(payload))
 
     @rpc(expected_exceptions=DomainError)
     def my_campaigns(self, viewer):
-        viewer = trusted_viewer(viewer)
-        return {"items": [self._summary(c) for c in self.store.owned_by(viewer["account_id"])]}
+        return self.work.my_campaigns(_viewer(viewer))
+
+    @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
+    def add_timeline_entry(self, viewer, campaign_id, payload):
+        return self.work.add_timeline_entry(_viewer(viewer), campaign_id, _opened(payload))
+
+    @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
+    def remove_timeline_entry(self, viewer, campaign_id, entry_id):
+        return self.work.remove_timeline_entry(_viewer(viewer), campaign_id, entry_id)
+
+    @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
+    def post_ask(self, viewer, campaign_id, payload):
+        return self.work.post_ask(_viewer(viewer), campaign_id, payload)  # public text: not sealed
+
+    @rpc(expected_exceptions=DomainError)
+    def post_to_wall(self, viewer, campaign_id, payload):
+        return self.work.post_to_wall(_viewer(viewer), campaign_id, _opened(payload))
+
+    @rpc(expected_exceptions=DomainError)
+    def campaign_pledges(self, viewer, campaign_id):
+        return self.work.campaign_pledges(_viewer(viewer), campaign_id)
+
+    @rpc(expected_exceptions=DomainError)
+    def pledge_done(self, viewer, campaign_id, pledge_id):
+        return self.work.pledge_done(_viewer(viewer), campaign_id, pledge_id)
+
+    @rpc(expected_exceptions=DomainError)
+    @sealed_reply()  # whoever copied the code off the bus could take the co-owner's place
+    def invite_owner(self, viewer, campaign_id):
+        return self.work.invite_owner(_viewer(viewer), campaign_id)
+
+    @rpc(expected_exceptions=DomainError)
+    def revoke_invitation(self, viewer, campaign_id, ref):
+        return self.work.revoke_invitation(_viewer(viewer), campaign_id, ref)
+
+    @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
+    def join_as_owner(self, viewer, campaign_id, payload):
+        return self.work.join_as_owner(_viewer(viewer), campaign_id, _opened(payload))
+
+    @rpc(expected_exceptions=DomainError)
+    def remove_owner(self, viewer, campaign_id, handle):
+        return self.work.remove_owner(_viewer(viewer), campaign_id, handle)
 
     # ---- everyone
 
     @rpc(expected_exceptions=DomainError)
     @sealed_reply()
     def get_campaign(self, viewer, campaign_id):
-        """A campaign as `viewer` (None: anyone) may see it; 404 if paused (but to its owners) or unknown."""
-        viewer = trusted_viewer(viewer) if viewer is not None else None
-        campaign, prisoner = self._campaign(viewer, campaign_id)
-        return self._view(campaign, prisoner, viewer)
+        return self.work.get_campaign(_viewer(viewer) if viewer is not None else None, campaign_id)  # anyone
 
     @rpc(expected_exceptions=DomainError)
     def list_campaigns(self, query=None):
-        """Listed (`public`) campaigns, newest first, a page at a time: `{items, next?}`."""
-        query = load_or_fail(CampaignListQuery(), query or {})
-        items = self.store.listed(query["limit"] + 1, query["before"], query["country"], query["prisoner_status"])
-        page = {"items": [self._summary(c) for c in items[:query["limit"]]]}
-        if len(items) > query["limit"]:
-            page["next"] = items[query["limit"] - 1]["_id"]
-        return page
+        return self.work.list_campaigns(query)
 
     @rpc(expected_exceptions=DomainError)
     def sign_campaign(self, campaign_id, payload):
-        """A signature: a country, and optionally an email that only decides it signs once.
-
-        The answer, and the work before it, are the same whether the email signed before or not
-        (a state holding its citizens' addresses could time the two): one read of the campaign, a
-        keyed hash, the address sealed to notify, one insert of what was received. Whether it
-        counts, and the email asking to confirm, are decided later by take_signatures, on its own
-        schedule. Nothing received keeps the moment: a signature keeps its day."""
-        campaign = self.store.find_plain(campaign_id) if is_id(campaign_id) else None
-        if not consent.visible(campaign, None):
-            raise NotFound("No such campaign.")
-        data = load_or_fail(Signature(), keyring().open(SOURCE, payload))
-        _, key, sealer = self.keys
-        self.store.receive_signature({
-            "_id": uuid.uuid4().hex, "campaign_id": campaign["_id"], "country": data["country"],
-            "signature_id": storage.signature_id(key, campaign["_id"], data["email"]),
-            "contact_sealed": sealer.seal(data["email"].strip()) if data["email"] else None})
-        return {"received": True}
-
-    @timer(interval=2)
-    def take_signatures(self):
-        """Count what sign_campaign received: each email once (a known one changes nothing), the
-        confirmation asked of a new address. Crash-safe: what was received is forgotten only once
-        counted, and counting twice changes nothing (storage.CampaignStore.count)."""
-        received = self.store.received(SIGNATURES_PER_TICK)
-        _, key, sealer = self.keys
-        for item in received:
-            signature = {"_id": item["signature_id"], "campaign_id": item["campaign_id"], "country": item["country"],
-                         "signed_on": utcnow().date().isoformat()}
-            events = []
-            if item.get("contact_sealed"):
-                # Updates only once the address is confirmed (double opt-in): notify asks.
-                signature["updates"] = "asked"
-                events.append(supporters.email_given(signature, item["contact_sealed"], sealer, key, utcnow(), SOURCE))
-            if self.store.add_signature(signature, events) and events:
-                self.store.flush_signature(signature["_id"], self.dispatch)
-            self.store.count(signature)
-        self.store.forget_received([item["_id"] for item in received])
+        return self.work.sign_campaign(campaign_id, _opened(payload))
 
     @rpc(expected_exceptions=DomainError)
     def supporter_action(self, payload):
-        """What a supporter's link does, with no account: `confirm` the address (updates start),
-        `stop` the updates (the address is forgotten), or `withdraw` the signature (out of the
-        counts, the address forgotten). Works whatever the campaign's mode: leaving must always be
-        possible. A link that is not one of ours, or whose signature is gone, is 404 alike."""
-        link = load_or_fail(SupporterLink(), keyring().open(SOURCE, payload))
-        action, signature_id = link["action"], supporters.signature_of(self.keys[1], link["token"])
-        signature = self.store.signature(signature_id) if signature_id else None
-        if signature is None or signature.get("updates") in (None, "withdrawn"):
-            raise NotFound("This link is no longer valid.")
-        updates = {"confirm": "confirmed", "stop": "stopped", "withdraw": "withdrawn"}[action]
-        if signature["updates"] == "stopped" and action == "confirm":
-            updates = "stopped"  # an old confirmation link does not undo a stop
-        if updates != signature["updates"]:
-            event = supporters.updates_changed(signature, updates, utcnow(), SOURCE)
-            if not self.store.set_updates(signature, updates, [event]):
-                raise Conflict("This signature changed meanwhile; open the link again.", {"action": "Changed."})
-            self.store.flush_signature(signature["_id"], self.dispatch)
-        if updates == "withdrawn":
-            self.store.uncount(signature)
-        return {"done": action, "updates": updates, "campaign_id": signature["campaign_id"]}
+        return self.work.supporter_action(_opened(payload))
 
     @rpc(expected_exceptions=DomainError)
     def endorse_campaign(self, viewer, campaign_id):
-        """A moderator-verified journalist, lawyer or policy-maker supports the campaign as such: the
-        page counts them apart (never who). Once per person and campaign."""
-        viewer = trusted_viewer(viewer)
-        campaign, _ = self._campaign(viewer, campaign_id)
-        kinds = self.store.professional_kinds(viewer["account_id"]) if viewer.get("verified") else []
-        if not kinds:
-            raise Forbidden("Only moderator-verified journalists, lawyers and policy-makers are counted apart; "
-                            "sign like anyone else.")
-        endorsement_id = storage.endorsement_id(self.keys[1], campaign["_id"], viewer["account_id"])
-        counted = self.store.endorse(endorsement_id, campaign["_id"], kinds, utcnow())
-        return {"counted_as": kinds, "new": counted}
+        return self.work.endorse_campaign(_viewer(viewer), campaign_id)
+
+    @rpc(expected_exceptions=DomainError)
+    def pledge(self, viewer, campaign_id, payload):
+        return self.work.pledge(_viewer(viewer), campaign_id, _opened(payload))
 
     # ---- letters of support
 
     @rpc(expected_exceptions=DomainError)
     def write_letter(self, viewer, campaign_id, payload):
-        """A signed-in supporter writes to the person held. Nobody but the moderators sees it until
-        one approves it; the owners never learn who wrote it. A letter the composer warns about (a
-        name, a plan) needs `confirm_sensitive`."""
-        viewer = trusted_viewer(viewer)
-        campaign, _ = self._campaign(viewer, campaign_id)
-        data = load_or_fail(NewLetter(), keyring().open(SOURCE, payload))
-        warnings = letters.warnings(data["text"])
-        if warnings and not data["confirm_sensitive"]:
-            raise ConfirmationRequired(
-                "Prison staff read letters before the person held does. Leave out what could be used "
-                "against them, other prisoners or you; or send it again with confirm_sensitive: true.", warnings)
-        letter = {"_id": uuid.uuid4().hex, "campaign_id": campaign["_id"], "author_id": viewer["account_id"],
-                  "language": data["language"], "status": "pending", "created_at": utcnow()}
-        self.letter_store.insert(letter, data["text"])
-        return {"id": letter["_id"], "status": "pending"}
-
-    @rpc(expected_exceptions=DomainError)
-    @sealed_reply()
-    def letters_to_moderate(self, viewer, query=None):
-        """The moderators' queue of pending letters, oldest first: `{items, next?}`."""
-        require_role(viewer, "moderator", "Only moderators read letters before they are approved.")
-        query = load_or_fail(Paging(), query or {})
-        items = self.letter_store.pending(query["limit"] + 1, query["before"])
-        titles = {}
-        page = []
-        for letter in items[:query["limit"]]:
-            if letter["campaign_id"] not in titles:
-                campaign = self.store.find_plain(letter["campaign_id"])
-                titles[letter["campaign_id"]] = campaign["title"] if campaign else None
-            page.append({"id": letter["_id"], "campaign_id": letter["campaign_id"],
-                         "campaign_title": titles[letter["campaign_id"]], "language": letter["language"],
-                         "text": letter["text"], "author_id": letter["author_id"],
-                         "warnings": letters.warnings(letter["text"]), "created_at": letter["created_at"].isoformat()})
-        result = {"items": page}
-        if len(items) > query["limit"]:
-            result["next"] = items[query["limit"] - 1]["_id"]
-        return result
-
-    @rpc(expected_exceptions=DomainError)
-    def moderate_letter(self, viewer, letter_id, payload):
-        """A moderator approves or rejects a pending letter. An approved letter in another language
-        than the prisoner's becomes a translation need (`letter_translation_needed`)."""
-        viewer = require_role(viewer, "moderator", "Only moderators approve letters.")
-        decision = load_or_fail(LetterDecision(), payload)["decision"]
-        letter = self._letter(letter_id)
-        if letter["status"] != "pending":
-            raise Conflict("This letter was decided already.", {"decision": "Already " + letter["status"] + "."})
-        now = utcnow()
-        change = {"status": "approved" if decision == "approve" else "rejected", "moderated_by": viewer["account_id"],
-                  "moderated_at": now}
-        events = []
-        campaign = self.store.find_plain(letter["campaign_id"])
-        if decision == "approve" and campaign is not None and letters.needs_translation(letter, campaign):
-            author = campaign.get("created_by") or next(iter(campaign["owners"]), None)
-            change["needs_translation"] = True
-            if author is not None and letters.translation_need(letter, campaign):
-                change.update(self._translation_need(letter, campaign, author, events))
-            else:
-                change["translation_awaits_owner"] = True  # quiet or paused: an owner says when
-        if not self.letter_store.decide(letter["_id"], change, events):
-            raise Conflict("This letter was decided already.", {"decision": "Already decided."})
-        if events:
-            self.letter_store.flush(letter["_id"], self.dispatch)
-        return {"id": letter["_id"], "status": change["status"]}
-
-    def _translation_need(self, letter, campaign, author, events):
-        """The letter's changes, and its `letter_translation_needed` event in `events`."""
-        request_id = letters.translation_request_id(letter["_id"])
-        events.append(make_event(SOURCE, "letter_translation_needed", {
-            "request_id": request_id, "campaign_id": campaign["_id"], "letter_id": letter["_id"],
-            "author_id": author, "from_language": letter["language"], "to_language": campaign["language"],
-            "country": campaign["prisoner_country"]}))
-        return {"translation_request_id": request_id, "translation_author_id": author}
-
-    @rpc(expected_exceptions=DomainError)
-    def ask_translation(self, viewer, campaign_id, letter_id):
-        """An owner asks the platform's translators for a letter of a quiet campaign (or one approved
-        while it was paused): its translation need is posted now, in their name."""
-        viewer, campaign, _ = self._owned(viewer, campaign_id)
-        if campaign["mode"] == "paused":
-            raise Conflict("The campaign is paused: nothing leaves it until it is resumed.", {"mode": "Paused."})
-        letter = self._letter(letter_id)
-        if letter["campaign_id"] != campaign["_id"]:
-            raise NotFound("No such letter.")
-        events = []
-        change = self._translation_need(letter, campaign, viewer["account_id"], events)
-        if not self.letter_store.ask_translation(letter["_id"], campaign["_id"], change, events):
-            raise Conflict("This letter's translation was asked for already.", {"letter": "Already asked."})
-        self.letter_store.flush(letter["_id"], self.dispatch)
-        self._write(campaign, {}, log=[("asked_translation", None)], viewer=viewer)
-        return {"id": letter["_id"], "translation_request_id": change["translation_request_id"]}
-
-    def _letter(self, letter_id):
-        if not is_id(letter_id):
-            raise NotFound("No such letter.")
-        letter = self.letter_store.find(letter_id)
-        if letter is None:
-            raise NotFound("No such letter.")
-        return letter
-
-    def _owned(self, viewer, campaign_id):
-        viewer = trusted_viewer(viewer)
-        campaign, prisoner = self._campaign(viewer, campaign_id)
-        if not consent.is_owner(campaign, viewer):
-            raise Forbidden("Only the campaign's owners read its letters.")
-        return viewer, campaign, prisoner
+        return self.work.write_letter(_viewer(viewer), campaign_id, _opened(payload))
 
     @rpc(expected_exceptions=DomainError)
     @sealed_reply()
     def campaign_letters(self, viewer, campaign_id):
-        """The approved letters, for the owners: text, translation, what became of each; never who
-        wrote it. Also what the bundle is printed in: the prisoner's language and, if the owners
-        allowed it at all, the prisoner's name."""
-        viewer, campaign, prisoner = self._owned(viewer, campaign_id)
-        return {"campaign_id": campaign["_id"], "title": campaign["title"], "language": campaign["language"],
-                "prisoner_name": prisoner.get("name"),
-                "items": [letters.owner_view(letter, letter["text"], letter["translation"])
-                          for letter in self.letter_store.approved(campaign["_id"])]}
+        return self.work.campaign_letters(_viewer(viewer), campaign_id)
 
     @rpc(expected_exceptions=DomainError)
     def mark_letter(self, viewer, campaign_id, letter_id, payload):
-        """The family marks what became of a printed letter: handed over, delivered, returned,
-        confiscated."""
-        viewer, campaign, _ = self._owned(viewer, campaign_id)
-        delivery = load_or_fail(LetterDelivery(), payload)["delivery"]
-        if not is_id(letter_id) or \
-                not self.letter_store.mark_delivery(letter_id, campaign["_id"], delivery, utcnow()):
-            raise NotFound("No such letter.")
-        return {"id": letter_id, "delivery": delivery}
+        return self.work.mark_letter(_viewer(viewer), campaign_id, letter_id, payload)
+
+    @rpc(expected_exceptions=DomainError)
+    def ask_translation(self, viewer, campaign_id, letter_id):
+        return self.work.ask_translation(_viewer(viewer), campaign_id, letter_id)
 
     @rpc(expected_exceptions=DomainError)
     @sealed_reply()
     def letter_to_translate(self, viewer, letter_id):
-        """The letter, for the translator its campaign's owner confirmed (and nobody else)."""
-        viewer = trusted_viewer(viewer)
-        letter = self._letter(letter_id)
-        campaign = self.store.find_plain(letter["campaign_id"])
-        if letter.get("translator_id") != viewer["account_id"] or not consent.visible(campaign, None):
-            raise NotFound("No such letter.")  # nor while the campaign is paused
-        return {"id": letter["_id"], "language": letter["language"], "to_language": campaign["language"],
-                "text": letter["text"], "translation": letter["translation"],
-                "request_id": letter.get("translation_request_id")}
+        return self.work.letter_to_translate(_viewer(viewer), letter_id)
 
     @rpc(expected_exceptions=DomainError)
     def translate_letter(self, viewer, letter_id, payload):
-        """The confirmed translator's translation: it is what the bundle prints (never their handle)."""
-        viewer = trusted_viewer(viewer)
-        letter = self._letter(letter_id)
-        data = load_or_fail(LetterTranslation(), keyring().open(SOURCE, payload))
-        if letter.get("translator_id") != viewer["account_id"] or \
-                not consent.visible(self.store.find_plain(letter["campaign_id"]), None):
-            raise NotFound("No such letter.")
-        if not self.letter_store.translate(letter["_id"], viewer["account_id"], data["text"], utcnow()):
-            raise Conflict("A moderator approved this translation already.", {"text": "Already approved."})
-        return {"id": letter["_id"], "translated": True, "status": "pending"}
-
-    @rpc(expected_exceptions=DomainError)
-    @sealed_reply()
-    def translations_to_moderate(self, viewer):
-        """The moderators' queue of translations, oldest first: the letter beside its translation."""
-        require_role(viewer, "moderator", "Only moderators read translations before the owners do.")
-        return {"items": [{"id": letter["_id"], "campaign_id": letter["campaign_id"], "language": letter["language"],
-                           "text": letter["text"], "translation": letter["translation"],
-                           "warnings": letters.warnings(letter["translation"] or ""),
-                           "translated_at": letter["translated_at"].isoformat()}
-                          for letter in self.letter_store.translations_pending(50)]}
-
-    @rpc(expected_exceptions=DomainError)
-    def moderate_translation(self, viewer, letter_id, payload):
-        """A moderator approves a translation (the owners then see and print it) or rejects it (the
-        translator may send another)."""
-        viewer = require_role(viewer, "moderator", "Only moderators approve translations.")
-        decision = load_or_fail(LetterDecision(), payload)["decision"]
-        status = "approved" if decision == "approve" else "rejected"
-        if not is_id(letter_id) or not self.letter_store.decide_translation(letter_id, status, viewer["account_id"],
-                                                                            utcnow()):
-            raise NotFound("No such translation waiting.")
-        return {"id": letter_id, "translation_status": status}
-
-    # ---- the prisoner's timeline
-
-    def _owned_change(self, viewer, campaign_id, change, make_events=None):
-        """Apply `change(campaign) -> {field: value}` for an owner, on the version read (with the
-        events `make_events(updated)`, if any, in the same write)."""
-        viewer = trusted_viewer(viewer)
-        campaign, prisoner = self._campaign(viewer, campaign_id)
-        if not consent.is_owner(campaign, viewer):
-            raise Forbidden("Only the campaign's owners can change it.")
-        return self._view(self._write(campaign, change(campaign), make_events=make_events), prisoner, viewer)
-
-    @rpc(expected_exceptions=DomainError)
-    @sealed_reply()
-    def add_timeline_entry(self, viewer, campaign_id, payload):
-        """An owner adds a moment of the prisoner's story, with a date, a source and who may read it."""
-        data = load_or_fail(TimelineEntry(), keyring().open(SOURCE, payload))
-
-        def add(campaign):
-            entries = self.store.timeline(campaign)
-            if len(entries) >= timeline.MAX_ENTRIES:
-                raise Conflict("The timeline is full.", {"kind": f"At most {timeline.MAX_ENTRIES} moments."})
-            entries.append(timeline.new_entry(data, utcnow()))
-            return {"timeline_sealed": self.store.sealed_timeline(campaign["_id"], entries)}
-
-        return self._owned_change(viewer, campaign_id, add, make_events=lambda after: supporters.news_of_moment(
-            after, data["visibility"], SOURCE))
-
-    @rpc(expected_exceptions=DomainError)
-    @sealed_reply()
-    def remove_timeline_entry(self, viewer, campaign_id, entry_id):
-        def remove(campaign):
-            entries = self.store.timeline(campaign)
-            kept = [entry for entry in entries if entry["id"] != entry_id]
-            if len(kept) == len(entries):
-                raise NotFound("No such moment.")
-            return {"timeline_sealed": self.store.sealed_timeline(campaign["_id"], kept)}
-
-        return self._owned_change(viewer, campaign_id, remove)
-
-    # ---- asks
-
-    @rpc(expected_exceptions=DomainError)
-    @sealed_reply()
-    def post_ask(self, viewer, campaign_id, payload):
-        """The owners ask journalists, policy-makers or lawyers for something: a need linked to the
-        campaign (`campaign_ask_posted` -> requests), proposed and notified as any need is."""
-        data = load_or_fail(Ask(), payload)
-        warnings = privacy.check_public_text({k: data[k] for k in ("title", "body")})
-        if warnings and not data["confirm_public"]:
-            raise ConfirmationRequired("This text may identify someone, and anyone can read an ask. Edit it, or "
-                                       "send it again with confirm_public: true.", warnings)
-        viewer = trusted_viewer(viewer)
-        campaign, prisoner = self._campaign(viewer, campaign_id)
-        if not consent.is_owner(campaign, viewer):
-            raise Forbidden("Only the campaign's owners post its asks.")
-        if campaign["mode"] == "paused":
-            raise Conflict("The campaign is paused: nothing leaves it until it is resumed.", {"mode": "Paused."})
-        asks = campaign.get("asks", [])
-        if len(asks) >= MAX_ASKS:
-            raise Conflict("This campaign has all the asks it may have.", {"title": f"At most {MAX_ASKS}."})
-        now = utcnow()
-        request_id = uuid.uuid5(_ASK_REQUESTS, uuid.uuid4().hex).hex
-        event = make_event(SOURCE, "campaign_ask_posted", {
-            "request_id": request_id, "campaign_id": campaign["_id"], "author_id": viewer["account_id"],
-            "title": data["title"], "body": data["body"], "skills": data["skills"], "languages": data["languages"],
-            "country": campaign["prisoner_country"], "urgency": data["urgency"]})
-        ask = {"request_id": request_id, "title": data["title"], "skills": data["skills"], "posted_at": now.isoformat()}
-        return self._view(self._write(campaign, {"asks": asks + [ask]}, make_events=lambda _: [event],
-                                      log=[("asked", data["title"])], viewer=viewer), prisoner, viewer)
-
-    # ---- the wall
-
-    @rpc(expected_exceptions=DomainError)
-    def post_to_wall(self, viewer, campaign_id, payload):
-        """The family (the owners) writes to the person held. A moderator reads it first; it shows
-        only while the campaign is public."""
-        viewer = trusted_viewer(viewer)
-        campaign, _ = self._campaign(viewer, campaign_id)
-        if not consent.is_owner(campaign, viewer):
-            raise Forbidden("Only the campaign's owners post on its wall.")
-        data = load_or_fail(WallPost(), keyring().open(SOURCE, payload))
-        post = {"_id": uuid.uuid4().hex, "campaign_id": campaign["_id"], "author_id": viewer["account_id"],
-                "status": "pending", "created_at": utcnow()}
-        self.wall_store.insert(post, data["text"])
-        return {"id": post["_id"], "status": "pending"}
-
-    @rpc(expected_exceptions=DomainError)
-    @sealed_reply()
-    def wall_to_moderate(self, viewer):
-        require_role(viewer, "moderator", "Only moderators read wall posts before they are shown.")
-        return {"items": [{"id": post["_id"], "campaign_id": post["campaign_id"], "text": post["text"],
-                           "created_at": post["created_at"].isoformat()} for post in self.wall_store.pending(50)]}
-
-    @rpc(expected_exceptions=DomainError)
-    def moderate_wall_post(self, viewer, post_id, payload):
-        viewer = require_role(viewer, "moderator", "Only moderators approve wall posts.")
-        decision = load_or_fail(LetterDecision(), payload)["decision"]
-        status = "approved" if decision == "approve" else "rejected"
-        if not is_id(post_id) or not self.wall_store.decide(
-                post_id, {"status": status, "moderated_by": viewer["account_id"], "moderated_at": utcnow()}):
-            raise NotFound("No such post waiting.")
-        return {"id": post_id, "status": status}
-
-    # ---- pledges
-
-    @rpc(expected_exceptions=DomainError)
-    def pledge(self, viewer, campaign_id, payload):
-        """A signed-in supporter promises an action. Their handle is kept only if they asked to be
-        credited, and shown only once the owners mark the action done."""
-        viewer = trusted_viewer(viewer)
-        campaign, _ = self._campaign(viewer, campaign_id)
-        data = load_or_fail(Pledge(), keyring().open(SOURCE, payload))  # what they promise is theirs: sealed
-        pledge = {"_id": uuid.uuid4().hex, "campaign_id": campaign["_id"], "author_id": viewer["account_id"],
-                  "handle": viewer["handle"] if data["credit"] else None, "action": data["action"],
-                  "kind": data["kind"], "status": "open", "created_at": utcnow()}
-        self.pledge_store.insert(pledge)
-        return {"id": pledge["_id"], "status": "open"}
-
-    @rpc(expected_exceptions=DomainError)
-    def campaign_pledges(self, viewer, campaign_id):
-        """Every pledge, for the owners: the action, and the handle only of those who asked credit."""
-        viewer, campaign, _ = self._owned(viewer, campaign_id)
-        return {"items": [{"id": p["_id"], "action": p["action"], "kind": p["kind"], "by": p.get("handle"),
-                           "status": p["status"], "created_at": p["created_at"].isoformat()}
-                          for p in self.pledge_store.of_campaign(campaign["_id"])]}
-
-    @rpc(expected_exceptions=DomainError)
-    def pledge_done(self, viewer, campaign_id, pledge_id):
-        viewer, campaign, _ = self._owned(viewer, campaign_id)
-        if not is_id(pledge_id) or \
-                not self.pledge_store.mark_done(pledge_id, campaign["_id"], utcnow()):
-            raise NotFound("No such open pledge.")
-        return {"id": pledge_id, "status": "done"}
-
-    # ---- co-owners
-
-    @rpc(expected_exceptions=DomainError)
-    @sealed_reply()  # whoever copied the code off the bus could take the co-owner's place
-    def invite_owner(self, viewer, campaign_id):
-        """The creator makes a code for one co-owner (a lawyer, an NGO), given privately; it works
-        once, for INVITATION_VALID, unless revoked first. Only its hash is kept."""
-        viewer = trusted_viewer(viewer)
-        campaign, _ = self._campaign(viewer, campaign_id)
-        self._check_runs_owners(campaign, viewer, "Only the campaign's creator adds co-owners.")
-        code = secrets.token_urlsafe(24)
-        expires = utcnow() + INVITATION_VALID
-        ref = self.store.invite(hashlib.sha256(code.encode()).hexdigest(), campaign["_id"], viewer["account_id"],
-                                expires)
-        self._write(campaign, {}, log=[("invited", None)], viewer=viewer)
-        return {"code": code, "ref": ref, "expires_at": expires.isoformat()}
-
-    @rpc(expected_exceptions=DomainError)
-    def revoke_invitation(self, viewer, campaign_id, ref):
-        """The creator takes back a code not used yet (given to the wrong person, or seized)."""
-        viewer = trusted_viewer(viewer)
-        campaign, _ = self._campaign(viewer, campaign_id)
-        self._check_runs_owners(campaign, viewer, "Only the campaign's creator revokes invitations.")
-        if not is_ref(ref) or not self.store.revoke(campaign["_id"], ref):
-            raise NotFound("No such invitation, or it was used already.")
-        self._write(campaign, {}, log=[("revoked_invitation", None)], viewer=viewer)
-        return {"revoked": True}
-
-    @staticmethod
-    def _check_runs_owners(campaign, viewer, refusal):
-        """The creator decides who the owners are (once the creator is gone, any owner does)."""
-        creator = campaign.get("created_by")
-        if not consent.is_owner(campaign, viewer) or creator not in (None, viewer["account_id"]):
-            raise Forbidden(refusal)
-
-    @rpc(expected_exceptions=DomainError)
-    @sealed_reply()
-    def join_as_owner(self, viewer, campaign_id, payload):
-        """A signed-in person with the creator's code becomes a co-owner."""
-        viewer = trusted_viewer(viewer)
-        code = load_or_fail(OwnerInvitation(), keyring().open(SOURCE, payload))["code"]
-        if not is_id(campaign_id):
-            raise NotFound("No such campaign.")
-        invitation = self.store.redeem(hashlib.sha256(code.encode()).hexdigest(), campaign_id)
-        if invitation is None or invitation["expires_at"] < utcnow():  # the store gives aware times
-            raise NotFound("No such invitation, or it was used or has expired.")
-        me = viewer["account_id"]
-        for _ in range(5):
-            campaign, prisoner = self.store.find(campaign_id)
-            if campaign is None:
-                raise NotFound("No such campaign.")
-            if me in campaign["owners"]:
-                return self._view(campaign, prisoner, viewer)
-            joined = {"owners": campaign["owners"] + [me],
-                      "owner_handles": dict(campaign.get("owner_handles") or {}, **{me: viewer["handle"]})}
-            try:
-                updated = self._write(dict(campaign, owner_handles=joined["owner_handles"]), joined,
-                                      log=[("joined", None)], viewer=viewer)
-            except Conflict:
-                continue
-            return self._view(updated, prisoner, viewer)
-        raise Conflict("The campaign kept changing; try again.", {"code": "Try again."})
-
-    @rpc(expected_exceptions=DomainError)
-    def remove_owner(self, viewer, campaign_id, handle):
-        """The creator removes a co-owner, named by their handle; a co-owner may leave. Nobody
-        removes the creator (owners.removable)."""
-        viewer = trusted_viewer(viewer)
-        campaign, _ = self._campaign(viewer, campaign_id)
-        if not consent.is_owner(campaign, viewer):
-            raise NotFound("No such co-owner.")
-        target = owners.removable(campaign, viewer["account_id"], handle)
-        left = target == viewer["account_id"]
-        self._write(campaign, {"owners": [o for o in campaign["owners"] if o != target],
-                               "owner_handles": {k: v for k, v in (campaign.get("owner_handles") or {}).items()
-                                                 if k != target}},
-                    log=[("left", None) if left else ("removed", handle)], viewer=viewer)
-        return {"removed": True}
+        return self.work.translate_letter(_viewer(viewer), letter_id, _opened(payload))
 
     # ---- moderators
 
     @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
+    def letters_to_moderate(self, viewer, query=None):
+        return self.work.letters_to_moderate(_viewer(viewer), query)
+
+    @rpc(expected_exceptions=DomainError)
+    def moderate_letter(self, viewer, letter_id, payload):
+        return self.work.moderate_letter(_viewer(viewer), letter_id, payload)
+
+    @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
+    def translations_to_moderate(self, viewer):
+        return self.work.translations_to_moderate(_viewer(viewer))
+
+    @rpc(expected_exceptions=DomainError)
+    def moderate_translation(self, viewer, letter_id, payload):
+        return self.work.moderate_translation(_viewer(viewer), letter_id, payload)
+
+    @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
+    def wall_to_moderate(self, viewer):
+        return self.work.wall_to_moderate(_viewer(viewer))
+
+    @rpc(expected_exceptions=DomainError)
+    def moderate_wall_post(self, viewer, post_id, payload):
+        return self.work.moderate_wall_post(_viewer(viewer), post_id, payload)
+
+    @rpc(expected_exceptions=DomainError)
     def set_disputed(self, viewer, campaign_id, payload):
-        """A moderator marks a campaign as disputed (its page says so to everyone), or clears it."""
-        viewer = require_role(viewer, "moderator", "Only moderators mark a campaign as disputed.")
-        data = load_or_fail(Dispute(), keyring().open(SOURCE, payload))  # the note names a relative: sealed
-        campaign, _ = self._campaign(viewer, campaign_id)
-        self._write(campaign, {"disputed": data["disputed"], "dispute_note": data["note"]}, make_events=_changed)
-        return {"id": campaign["_id"], "disputed": data["disputed"]}
+        return self.work.set_disputed(_viewer(viewer), campaign_id, _opened(payload))
 
-    # ---- events from other services
-
-    def _translation_letter(self, data):
-        """The letter whose translation need a match is about (None for every other request)."""
-        return self.letter_store.by_translation_request(data["request_id"])
+    # ---- events from other services (no ledger: each write is versioned, a copy changes nothing)
 
     @consumes("matching", "match_confirmed", ledger=False)
     def on_match_confirmed(self, event):
-        """The owner confirmed a translator for a letter's translation need: they may read it and
-        translate it. Only on the owner's signed decision; a newer event about the match wins."""
-        letter = self._translation_letter(event.data)
-        if letter is None:
-            return
-        decided = decided_version(event.data, letter.get("translation_author_id"))
-        if decided is None:
-            log.warning("refused a match_confirmed without its author's signed decision (%s)", event.event_id)
-            return
-        # The version the author's signature names, not the one the event claims: a replayed old
-        # confirmation is older than the end of access applied since, whatever its event says.
-        self.letter_store.set_translator(letter["_id"], event.data["volunteer_id"], decided + 1,
-                                         letter.get("translator_version"))
+        self.work.on_match_confirmed(event.data, event.event_id)
 
     @consumes("matching", "match_ended", ledger=False)
     def on_match_ended(self, event):
-        """The owner ended the translator's access (or they lost their standing): the letter is
-        theirs no more."""
-        letter = self._translation_letter(event.data)
-        if letter is None or letter.get("translator_id") != event.data["volunteer_id"]:
-            return
-        self.letter_store.set_translator(letter["_id"], None, event.data["version"], letter.get("translator_version"))
+        self.work.on_match_ended(event.data)
 
-    def _remember_professional(self, event):
-        data = event.data
-        counts = data["role"] == "volunteer" and data["verified"] and data["status"] == "active"
-        self.store.remember_professional(data["profile_id"], support.professions(data["skills"]) if counts else [],
-                                         data["version"])
-
-    # No ledger: versioned (a copy or an older event changes nothing).
     @consumes("profiles", "profile_registered", ledger=False)
     def on_profile_registered(self, event):
-        self._remember_professional(event)
+        self.work.on_profile_changed(event.data)
 
     @consumes("profiles", "profile_updated", ledger=False)
     def on_profile_updated(self, event):
-        self._remember_professional(event)
+        self.work.on_profile_changed(event.data)
 
     @consumes("profiles", "profile_deactivated", ledger=False)
     def on_profile_deactivated(self, event):
-        self._remember_professional(event)
+        self.work.on_profile_changed(event.data)
 
     @consumes("profiles", "profile_deleted", ledger=False)
     def on_profile_deleted(self, event):
-        """Someone deleted their account: letters, wall posts and pledges stay, nobody's; campaigns
-        they owned lose them as an owner (one left without owners is paused, nothing deleted)."""
-        account_id = event.data["profile_id"]
-        self.store.forget_professional(account_id, event.data["version"])
-        self.letter_store.forget_author(account_id)
-        self.wall_store.forget_author(account_id)
-        self.pledge_store.forget_author(account_id)
-        for campaign in self.store.owned_full(account_id):
-            owners = [owner for owner in campaign["owners"] if owner != account_id]
-            change = {"owners": owners, "owner_handles": {k: v for k, v in (campaign.get("owner_handles") or {}).items()
-                                                          if k != account_id}}
-            if campaign.get("created_by") == account_id:
-                change["created_by"] = None
-            if not owners:
-                change["mode"] = "paused"  # nothing deleted: a moderator can hand it to the family again
-            if self.store.update(campaign, change, make_events=_changed) is None:
-                raise Conflict("The campaign changed meanwhile.", {})  # the event is delivered again
-            self.store.flush(campaign["_id"], self.dispatch)
+        self.work.on_profile_deleted(event.data)
+
+    # ---- timers
+
+    @timer(interval=2)
+    def take_signatures(self):
+        self.work.take_signatures()
+
+    @timer(interval=5)
+    def publish_counts(self):
+        self.work.publish_counts()
 
     @timer(interval=5)
     def relay_pending_events(self):
-        self.store.flush_pending(self.dispatch)
-        self.store.flush_pending_signatures(self.dispatch)
-        self.letter_store.flush_pending(self.dispatch)
+        self.work.relay_pending()
 
     @rpc
     def health(self):
         return {"database": ping(self.db)}
-
-    # ---- timers
-
-    @timer(interval=5)
-    def publish_counts(self):
-        """What the public sees of the counts: copied from the exact ones at the start of each period
-        of CAMPAIGN_COUNTS_EVERY_S seconds (counts.py), whatever changed, never when someone signs."""
-        now, every_s = utcnow(), float(self.config.get("CAMPAIGN_COUNTS_EVERY_S") or 600)
-        last = self.store.last_published_period()
-        if counts.due(last, now, every_s) and self.store.claim_period(counts.period(now, every_s), last):
-            self.store.publish_counts(now, batch=200, batches=50)

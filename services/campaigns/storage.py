@@ -7,10 +7,7 @@ take_signatures' schedule, one insert (the signature, keyed so that one email si
 write marking it counted, one `$inc` of the campaign's counts, and the received item deleted with
 the rest of its page. Counts are never recomputed by scanning. A signature keeps its day, never
 the moment it was made."""
-import hashlib
-import hmac
 import uuid
-from datetime import timedelta
 
 from nameko.extensions import DependencyProvider
 from pymongo import ReturnDocument
@@ -90,20 +87,6 @@ class CampaignKeys(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.keys
-
-
-def signature_id(key, campaign_id, email):
-    """One email signs a campaign once: a keyed hash decides, never the address (which is not kept).
-    Without an email, every signature is its own."""
-    if email is None:
-        return uuid.uuid4().hex
-    normalised = email.strip().lower()
-    return hmac.new(key, f"{campaign_id}\n{normalised}".encode(), hashlib.sha256).hexdigest()
-
-
-def endorsement_id(key, campaign_id, account_id):
-    """One professional's support of one campaign, keyed so that no account id is kept."""
-    return hmac.new(key, f"endorsement\n{campaign_id}\n{account_id}".encode(), hashlib.sha256).hexdigest()
 
 
 class CampaignStore:

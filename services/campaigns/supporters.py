@@ -24,6 +24,20 @@ TOKEN = re.compile(r"^([0-9a-f]{64})\.([0-9a-f]{32})$")
 _NEWS = uuid.UUID("5b0f7c2e-94d1-4a63-8e2f-1c7a9d3b6e40")
 
 
+def signature_id(key, campaign_id, email):
+    """One email signs a campaign once: a keyed hash decides, never the address (which is not kept).
+    Without an email, every signature is its own."""
+    if email is None:
+        return uuid.uuid4().hex
+    normalised = email.strip().lower()
+    return hmac.new(key, f"{campaign_id}\n{normalised}".encode(), hashlib.sha256).hexdigest()
+
+
+def endorsement_id(key, campaign_id, account_id):
+    """One professional's support of one campaign, keyed so that no account id is kept."""
+    return hmac.new(key, f"endorsement\n{campaign_id}\n{account_id}".encode(), hashlib.sha256).hexdigest()
+
+
 def _mac(key, signature_id):
     return hmac.new(key, f"supporter-links\n{signature_id}".encode(), hashlib.sha256).hexdigest()[:32]
 

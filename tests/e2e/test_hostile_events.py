@@ -13,7 +13,6 @@ import os
 import pickle
 import uuid
 
-import pytest
 from kombu import Connection, Producer
 
 from services.common.bus import topology

@@ -8,7 +8,6 @@ rebuilds the request index while the platform runs.
 """
 import csv
 import io
-import os
 import sys
 import uuid
 

@@ -7,7 +7,6 @@ asks privately for an asylum lawyer; a campaigner asks in public for coverage an
 among those who offer. Each story uses its own skills and languages, so the volunteers of one
 never fit the requests of another.
 """
-import time
 import uuid
 
 import pytest

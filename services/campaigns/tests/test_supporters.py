@@ -1,17 +1,17 @@
 """A supporter's links: tokens campaigns can make again for every email and nobody else can make."""
 from datetime import datetime, timezone
 
-from services.campaigns import storage, supporters
+from services.campaigns import supporters
 
 KEY = b"k" * 32
 
 
 def test_a_token_stands_for_its_signature_and_nothing_else():
-    signature_id = storage.signature_id(KEY, "c1", "sara@example.org")
+    signature_id = supporters.signature_id(KEY, "c1", "sara@example.org")
     token = supporters.token(KEY, signature_id)
     assert supporters.signature_of(KEY, token) == signature_id
     assert supporters.token(KEY, signature_id) == token  # made again for the next email, never stored
-    other = storage.signature_id(KEY, "c1", "nima@example.org")
+    other = supporters.signature_id(KEY, "c1", "nima@example.org")
     forged = f"{other}.{token.split('.')[1]}"  # another signature's id with this MAC
     assert supporters.signature_of(KEY, forged) is None
     assert supporters.signature_of(b"x" * 32, token) is None  # another key
@@ -29,7 +29,7 @@ def test_news_is_a_status_change_or_a_public_moment_of_a_campaign_that_is_not_pa
     [news] = supporters.news_of_change(before, _campaign(prisoner_status="sentenced", version=4), "campaigns")
     assert news["event_type"] == "campaign_news" and news["data"]["campaign_id"] == "c1"
     assert supporters.news_of_change(before, _campaign(prisoner_status="sentenced", mode="quiet", version=4), "campaigns")
-    # The status is always shown: news even while consent is being asked again.
+    # prisoner_status changes only once an owner confirmed it (consent.status_changes): then it is news.
     assert supporters.news_of_change(before, _campaign(prisoner_status="sentenced", consent_review_due=True), "campaigns")
     assert supporters.news_of_change(before, _campaign(prisoner_status="sentenced", mode="paused"), "campaigns") == []
     assert supporters.news_of_change(before, _campaign(title="New title", version=4), "campaigns") == []
