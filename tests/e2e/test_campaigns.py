@@ -775,3 +775,23 @@ def test_wall_posts_show_the_day_and_signatures_keep_no_moment(platform, family,
         assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", stored["signed_on"]) and "signed_at" not in stored
     finally:
         client.close()
+
+
+def test_the_owners_page_changes_the_status_confirms_it_and_removes_a_co_owner(platform, family, person, anyone):
+    campaign_id = new_campaign(family)["id"]
+    lawyer = person(unique("lawyer"), "volunteer")
+    code = family.call("POST", f"/api/campaigns/{campaign_id}/owner-invitations").json()["code"]
+    assert lawyer.call("POST", f"/api/campaigns/{campaign_id}/owners", {"code": code}).status_code == 200
+    owner = WebVisitor(platform).sign_in(family.account["handle"])
+    changed = owner.post(f"/campaigns/{campaign_id}/owners", {"prisoner_status": "released"})
+    assert changed.status_code == 200 and "done=saved" in changed.url
+    assert "New status, seen by the owners only" in changed.text
+    assert anyone.call("GET", f"/api/campaigns/{campaign_id}").json()["prisoner_status"] == "detained"
+    owner.post(f"/campaigns/{campaign_id}/owners", {"consent_confirmed": "on"})
+    assert anyone.call("GET", f"/api/campaigns/{campaign_id}").json()["prisoner_status"] == "released"
+    page = owner.get(f"/campaigns/{campaign_id}").text
+    assert lawyer.account["handle"] in page and "Confirmed the status" in page
+    removed = owner.post(f"/campaigns/{campaign_id}/owners/{lawyer.account['handle']}/remove")
+    assert removed.status_code == 200 and lawyer.account["handle"] not in removed.text.split("What the owners did")[0]
+    assert family.call("GET", f"/api/campaigns/{campaign_id}").json()["co_owners"] == [
+        {"handle": family.account["handle"], "creator": True}]
