@@ -29,9 +29,9 @@ def shown(counts, prisoner_country, threshold=DEFAULT_THRESHOLD):
     counts = counts or {}
     by_country = {country: rounded(n) for country, n in sorted((counts.get("by_country") or {}).items())
                   if country != prisoner_country and n >= threshold}
-    # Verified professionals are few and sign as themselves, not anonymously: shown as counted, from
-    # the same batched snapshot (a new number cannot be tied to a moment either).
-    professionals = {kind: int((counts.get("professionals") or {}).get(kind) or 0)
+    # Verified professionals, from the same snapshot and rounded the same way: few as they are, an
+    # observer who could see one more appear could tie it to the one who just clicked.
+    professionals = {kind: rounded(int((counts.get("professionals") or {}).get(kind) or 0))
                      for kind in sorted(PROFESSIONS.values())}
     return {"total": rounded(int(counts.get("total") or 0)), "by_country": by_country,
             "professionals": professionals}

@@ -59,5 +59,5 @@ def test_a_country_is_shown_only_from_the_threshold_and_the_prisoners_country_ne
 def test_verified_professionals_are_counted_apart_by_what_their_skills_make_them():
     assert support.professions(["press", "legal", "translation"]) == ["journalists", "lawyers"]
     assert support.professions(["policy"]) == ["policy_makers"] and support.professions([]) == []
-    counted = support.shown({"total": 3, "professionals": {"lawyers": 2}}, "IR")["professionals"]
-    assert counted == {"journalists": 0, "lawyers": 2, "policy_makers": 0}  # few, and shown as counted
+    counted = support.shown({"total": 3, "professionals": {"lawyers": 2, "journalists": 7}}, "IR")["professionals"]
+    assert counted == {"journalists": 5, "lawyers": 0, "policy_makers": 0}  # rounded like every count

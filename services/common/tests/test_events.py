@@ -52,3 +52,10 @@ def test_parse_rejects_bad_envelopes_naming_the_field():
     assert "skills" in caught.value.messages
     with pytest.raises(ValidationError):
         parse_event("requests", "request_updated", event)  # wrong type for this handler
+
+
+def test_no_request_event_names_the_campaign_that_caused_it():
+    """A quiet campaign is found by nobody without its link: the request events every consumer
+    (and, for public needs, every webhook) hears carry no campaign_id."""
+    from services.common.bus.events import RequestData
+    assert "campaign_id" not in RequestData().fields
