@@ -2,7 +2,7 @@
 
 Counts do not depend on the machine, so they are compared across rounds and asserted in a test
 (tests/e2e/test_costs.py): store commands per service and handler (pymongo's command monitoring
-in every process, services/common/ops/commandcount.py; the timers' ticks are counted apart and left
+in every process, services/common/store/commandcount.py; the timers' ticks are counted apart and left
 out), and broker deliveries and publishes (RabbitMQ's own per-queue counters, on the platform's
 vhost). The actions: a volunteer signing up and filling in their profile, a volunteer editing
 their profile, a need posted through the gateway that k volunteers fit (each proposed, notified in
@@ -21,7 +21,7 @@ from collections import Counter
 from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.rabbit import Client as RabbitClient
 
-from services.common.ops import commandcount
+from services.common.store import commandcount
 from services.common.store import mongo
 from services.notify.tests.sink import SmtpSink
 from tests.e2e.platform import Client, Platform

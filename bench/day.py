@@ -24,7 +24,7 @@ from collections import Counter
 
 from bench.counts import PROFILE, broker_counts, start_platform, stop_platform, volunteer
 from bench.pipeline import cpu_seconds, process_groups
-from services.common.ops import commandcount
+from services.common.store import commandcount
 from tests.e2e.platform import Client
 
 SKILLS = ["legal", "press", "translation", "digital-security"]

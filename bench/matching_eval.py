@@ -28,7 +28,7 @@ from services.common.taxonomy import SKILLS as TAXONOMY
 from services.matching import scoring
 from services.matching.index import CandidateIndex
 
-from .matching import Synthetic
+from ._synthetic import Synthetic
 
 EVAL_COUNTRIES = ("IR", "SY", "RU", "SA", "CN", "KP", "CU", "BY")
 SKILLS = sorted(TAXONOMY)

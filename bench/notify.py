@@ -21,7 +21,7 @@ from services.common.store import mongo
 from services.common.config import load_config
 from services.common.bus.events import utcnow
 from services.common.trust.sealing import Opener, Sealer
-from services.common.trust.secrets import new_secrets
+from services.common.ops.secrets import new_secrets
 from services.notify import mail, outgoing, retry, storage
 from services.notify.tests.sink import SmtpSink
 

@@ -42,7 +42,7 @@ from tqdm import tqdm
 from services.common.store import due, elastic, mongo
 from services.common.bus.events import utcnow
 from services.common.taxonomy import SKILLS
-from services.common.trust import store_users
+from services.common.ops import store_users
 from bench.profile import Profiler
 from tests.e2e.platform import Client, Platform
 

@@ -18,7 +18,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from tqdm import tqdm
 
 from services.common.config import load_config
-from services.common.trust import keyring
+from services.common.trust.keyring import keyring
 
 # (skills, languages, countries, bio): volunteers as SCENARIOS.md describes them.
 VOLUNTEERS = [

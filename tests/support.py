@@ -8,8 +8,8 @@ import eventlet.tpool
 
 from services.common.store import elastic, mongo
 from services.common.config import load_config
-from services.common.trust.secrets import new_secrets
-from services.common.trust import ANY_AUDIENCE, Keyring, keyring
+from services.common.ops.secrets import new_secrets
+from services.common.trust.keyring import ANY_AUDIENCE, Keyring, keyring
 
 
 # Starting a process reads the child's error pipe, and under eventlet that read parks in the hub;
@@ -79,7 +79,7 @@ def drop_test_data(config):
         es.close()
 
 
-# ---- what crosses the bus, as the gateway and the operator make it (services/common/trust/__init__.py)
+# ---- what crosses the bus, as the gateway and the operator make it (services/common/trust/keyring.py)
 
 def signed_viewer(account_id, role="volunteer", handle=None, verified=False, config=None):
     """A viewer as the gateway signs it. Long-lived, so a module's constants outlive its tests."""

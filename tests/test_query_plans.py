@@ -1,6 +1,6 @@
 """Every query the platform sent during this test run is served by an index (or by `_id`).
 
-The services record the shape of each query they send (services/common/ops/queryshapes.py: keys and
+The services record the shape of each query they send (services/common/store/queryshapes.py: keys and
 operators, never values) while the rest of the suite drives them; this test runs last (see the
 root conftest.py) and explains each shape in FerretDB's PostgreSQL, on the tables and indexes the
 services' own start-up creates. It fails on a full scan of a collection that grows.
@@ -19,7 +19,7 @@ import pytest
 
 from services.common.store import mongo, pgindex
 from services.common.config import load_config
-from services.common.ops.queryshapes import shape
+from services.common.store.queryshapes import shape
 from services.campaigns import storage as campaigns_storage
 from services.matching import store as matching_store
 from services.notify import storage as notify_storage

@@ -1,5 +1,5 @@
 """Each service's store user reaches its own database and nothing else; the stores answer no one
-who does not sign in (services/common/trust/store_users.py, scripts/stack.sh, docs/security.md).
+who does not sign in (services/common/ops/store_users.py, scripts/stack.sh, docs/security.md).
 
 On the real local servers: FerretDB (patched: scripts/ferretdb-store-users.patch) on PostgreSQL,
 where each service is a PostgreSQL role owning its own schemas, and Elasticsearch with security on.
@@ -14,7 +14,7 @@ import pymongo.errors
 import pytest
 import requests
 
-from services.common.trust import store_users
+from services.common.ops import store_users
 from services.common.config import load_config
 
 CONFIG = load_config()

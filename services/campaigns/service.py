@@ -14,7 +14,7 @@ from services.common.bus.topology import ReliableEventDispatcher
 from services.common.errors import DomainError
 from services.common.schemas import trusted_viewer
 from services.common.store.mongo import ServiceDatabase, ping
-from services.common.trust import ReplyCall, ViewerAudience, keyring, sealed_reply
+from services.common.trust.keyring import ReplyCall, ViewerAudience, keyring, sealed_reply
 
 from . import storage, support
 from .workflow import DEFAULT_CAMPAIGNS_PER_ACCOUNT, DEFAULT_COUNTS_EVERY_S, SOURCE, CampaignWorkflow
@@ -36,7 +36,7 @@ class CampaignsService:
     config = Config()
     db = ServiceDatabase(prepare=storage.prepare)
     keys = storage.CampaignKeys()
-    reply_call = ReplyCall()  # what sealed replies are bound to (services/common/trust/__init__.py)
+    reply_call = ReplyCall()  # what sealed replies are bound to (services/common/trust/keyring.py)
     viewer_audience = ViewerAudience()  # a signed viewer counts only in the call it was signed for
     dispatch = ReliableEventDispatcher()
 

@@ -16,7 +16,8 @@ from datetime import timedelta
 from services.common.bus.events import make_event, utcnow
 from services.common.errors import Conflict, ConfirmationRequired, Forbidden, NotFound, TooManyRequests
 from services.common.schemas import Paging, load_or_fail
-from services.common.trust import decided_version, privacy
+from services.common.trust import privacy
+from services.common.trust.keyring import decided_version
 
 from . import consent, counts, letters, owners, support, supporters, timeline
 from .schemas import (Ask, CampaignEdit, CampaignListQuery, Dispute, LetterDecision, LetterDelivery, LetterTranslation,

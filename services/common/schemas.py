@@ -3,7 +3,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, valida
 
 from services.common.errors import Forbidden, ValidationFailed
 from services.common.taxonomy import COUNTRIES, LANGUAGES, SKILLS
-from services.common.trust import keyring
+from services.common.trust.keyring import keyring
 
 
 NUL = "\x00"

@@ -17,8 +17,8 @@ from nameko.web.server import WebServer
 from werkzeug.wrappers import Response
 
 from services.common.errors import DomainError, Unauthorized, ValidationFailed
-from services.common.bus.outage import is_outage, is_remote_outage
-from services.common import trust
+from services.common.outage import is_outage, is_remote_outage
+from services.common.trust import keyring as trust
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +191,7 @@ def bearer_token(request, required=True):
 def call(proxy_method, *args, timeout=10):
     """An RPC call that gives up after `timeout` seconds with a 503 instead of hanging. A reply
     sealed to the gateway is opened here, and only if the service called sealed it for this very
-    call (services/common/trust/__init__.py: a fresh value travels with each call as context data).
+    call (services/common/trust/keyring.py: a fresh value travels with each call as context data).
     `proxy_method` may also be an asynchronous call's `result` (health): no sealed reply opens then."""
     context = getattr(proxy_method, "worker_ctx", None)
     service = getattr(proxy_method, "service_name", "a service")

@@ -15,7 +15,7 @@ from services.common.bus.events import utcnow
 from services.common.store.mongo import ServiceDatabase, ping
 from services.common.schemas import trusted_viewer
 from services.common.bus.topology import ReliableEventDispatcher
-from services.common.trust import ViewerAudience, keyring
+from services.common.trust.keyring import ViewerAudience, keyring
 
 from .index import CandidateIndexProvider
 from .store import VOLUNTEERS, MongoMatchStore, prepare
@@ -94,7 +94,7 @@ class MatchingService(consumer.LedgerUpkeep):
 
     @rpc(expected_exceptions=DomainError)
     def confirm_match(self, viewer, match_id, decision=None):
-        """`decision`: the author's yes, signed by the gateway (services/common/trust/__init__.py)."""
+        """`decision`: the author's yes, signed by the gateway (services/common/trust/keyring.py)."""
         return self.matchmaker.confirm_match(trusted_viewer(viewer), match_id, decision)
 
     @rpc(expected_exceptions=DomainError)

@@ -32,7 +32,8 @@ from pymongo import ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from services.common.store import due, outbox
-from services.common.bus.events import match_id_of, utcnow
+from services.common.bus.events import utcnow
+from services.common.ids import match_id_of
 from services.common.store.mongo import create_collections
 from services.common.bus.readmodel import CREATED, UPDATED, apply_if_newer
 
@@ -83,7 +84,7 @@ def backfill_wants(db):
 
 
 def match_id(request_id, volunteer_id):
-    """Deterministic (services/common/bus/events.py, `match_id_of`): proposing the same volunteer for
+    """Deterministic (services/common/ids.py): proposing the same volunteer for
     the same request twice is the same match, so a volunteer never gets the same request twice,
     and a redelivered event cannot either."""
     return match_id_of(request_id, volunteer_id)

@@ -14,7 +14,7 @@ from services.common.errors import Conflict, Forbidden, NotFound, TooManyRequest
 from services.common.bus.events import make_event, utcnow
 from services.common.bus.readmodel import CREATED
 from services.common.schemas import Paging, load_or_fail
-from services.common.trust import keyring
+from services.common.trust.keyring import keyring
 
 from . import lifecycle, scoring
 from .store import PROFILE_FIELDS

@@ -8,7 +8,7 @@ import logging
 from datetime import timedelta
 
 from services.common.bus.events import utcnow
-from services.common.bus.outage import through_outage
+from services.common.outage import through_outage
 
 from . import mail, retry, storage, supporters, webhooks
 

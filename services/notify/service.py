@@ -17,7 +17,7 @@ from services.common.bus.events import make_event, utcnow
 from services.common.store.mongo import ServiceDatabase, ping
 from services.common.schemas import load_or_fail, require_role, trusted_viewer
 from services.common.bus.topology import ReliableEventDispatcher
-from services.common.trust import ReplyCall, ViewerAudience, chosen_by_author, keyring, sealed_reply
+from services.common.trust.keyring import ReplyCall, ViewerAudience, chosen_by_author, keyring, sealed_reply
 
 from . import inbox, messages, outgoing, retry, storage, supporters
 from .dependencies import ContactOpener, MessageCipher, SmtpMailer, WebhookPoster
@@ -31,7 +31,7 @@ class NotifyService(consumer.LedgerUpkeep):
     name = SOURCE
 
     db = ServiceDatabase(prepare=storage.prepare)
-    reply_call = ReplyCall()  # what sealed replies are bound to (services/common/trust/__init__.py)
+    reply_call = ReplyCall()  # what sealed replies are bound to (services/common/trust/keyring.py)
     viewer_audience = ViewerAudience()  # a signed viewer counts only in the call it was signed for
     config = Config()
     dispatch = ReliableEventDispatcher()

@@ -4,7 +4,7 @@
 
 Moderators and analysts cannot sign themselves up; an operator appoints them with this. The
 command is signed with the operator's key (OPERATOR_SIGNING_KEY), which only the operator's
-environment holds: profiles refuses a grant from anyone else (services/common/trust/__init__.py).
+environment holds: profiles refuses a grant from anyone else (services/common/trust/keyring.py).
 """
 import argparse
 import sys
@@ -13,7 +13,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.config import load_config
 from services.common.errors import DomainError
-from services.common.trust import keyring
+from services.common.trust.keyring import keyring
 
 
 def main(argv=None):

@@ -15,7 +15,7 @@ from services.common.store.mongo import ServiceDatabase, ping
 from services.common.schemas import load_or_fail, require_role, trusted_viewer
 from services.common.trust.sealing import Sealer
 from services.common.bus.topology import ReliableEventDispatcher
-from services.common.trust import ReplyCall, ViewerAudience, keyring, sealed_reply
+from services.common.trust.keyring import ReplyCall, ViewerAudience, keyring, sealed_reply
 
 from . import accounts, storage
 from .schemas import (Credentials, EmailChange, NewAccount, PasswordChange, PasswordConfirmation, ProfileInput,
@@ -74,7 +74,7 @@ class ProfilesService:
     name = SOURCE
 
     db = ServiceDatabase(prepare=storage.prepare)
-    reply_call = ReplyCall()  # what sealed replies are bound to (services/common/trust/__init__.py)
+    reply_call = ReplyCall()  # what sealed replies are bound to (services/common/trust/keyring.py)
     viewer_audience = ViewerAudience()  # a signed viewer counts only in the call it was signed for
     dispatch = ReliableEventDispatcher()
     vault = Vault()

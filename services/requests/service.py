@@ -1,7 +1,7 @@
 """requests: activists' needs and their lifecycle. Publishes request_* events through its outbox.
 
 A request's text may be private, so it arrives sealed to this service and every reply holding a
-request leaves sealed to the gateway (services/common/trust/__init__.py)."""
+request leaves sealed to the gateway (services/common/trust/keyring.py)."""
 import logging
 import re
 import uuid
@@ -23,7 +23,7 @@ from services.common.flags import Flag, ModerationNote
 from services.common.store.mongo import ServiceDatabase, ping
 from services.common.schemas import Paging, load_or_fail, require_role, trusted_viewer
 from services.common.bus.topology import ReliableEventDispatcher
-from services.common.trust import ReplyCall, ViewerAudience, decided_version, keyring, sealed_reply
+from services.common.trust.keyring import ReplyCall, ViewerAudience, decided_version, keyring, sealed_reply
 
 from . import lifecycle, storage
 from .schemas import CloseRequest, NewRequest, RequestEdit
@@ -86,7 +86,7 @@ class RequestsService(consumer.LedgerUpkeep):
 
     config = Config()
     db = ServiceDatabase(prepare=storage.prepare)
-    reply_call = ReplyCall()  # what sealed replies are bound to (services/common/trust/__init__.py)
+    reply_call = ReplyCall()  # what sealed replies are bound to (services/common/trust/keyring.py)
     viewer_audience = ViewerAudience()  # a signed viewer counts only in the call it was signed for
     text = storage.RequestTextKeys()
     dispatch = ReliableEventDispatcher()

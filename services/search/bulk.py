@@ -22,7 +22,7 @@ from eventlet.queue import Empty, LightQueue
 from nameko.extensions import DependencyProvider
 
 from services.common.store import elastic
-from services.common.bus.outage import OUTAGE_STATUSES
+from services.common.outage import OUTAGE_STATUSES
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class ItemFailed(Exception):
     def __init__(self, status, error_type):
         super().__init__(f"index write failed: {status} {error_type}")
         self.status = status
-        # Read by services.common.bus.outage.is_outage: a node overloaded or recovering is an outage.
+        # Read by services.common.outage.is_outage: a node overloaded or recovering is an outage.
         self.outage = status in OUTAGE_STATUSES
 
 

@@ -156,8 +156,8 @@ def rebuild(es, prefix, kind, export, page_size=500, keep_old=False, progress=Tr
 
 def signed_export(method, action, keys=None):
     """`export(after_id=, limit=)` over an export RPC, each page asked for with a command signed by
-    the operator's key (held in the operator's environment only: services/common/trust/__init__.py)."""
-    from services.common.trust import keyring
+    the operator's key (held in the operator's environment only: services/common/trust/keyring.py)."""
+    from services.common.trust.keyring import keyring
 
     def export(after_id=None, limit=500):
         return method((keys or keyring()).sign_command({"action": action, "after_id": after_id, "limit": limit}))

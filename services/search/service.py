@@ -5,7 +5,7 @@ requests), volunteers (public profiles of active volunteers), analytics (request
 text, no person's id), campaigns (every campaign but a paused one; text only while listed). Every write is conditioned on the aggregate's version (an external version in
 the index, a newer version or an earlier time in `lifecycles`), so handling an event twice changes
 nothing, and the handlers keep no ledger of handled events (`ledger=False`). If Elasticsearch is down, `@consumes` holds each event and tries again until
-it is back (services/common/bus/outage.py); the rest wait in the durable queue, and the index catches
+it is back (services/common/outage.py); the rest wait in the durable queue, and the index catches
 up when it returns.
 """
 from nameko.dependency_providers import Config
@@ -16,7 +16,7 @@ from services.common.store.elastic import ElasticsearchClient
 from services.common.errors import DomainError
 from services.common.store.mongo import ServiceDatabase
 from services.common.schemas import load_or_fail, require_role, trusted_viewer
-from services.common.trust import ViewerAudience
+from services.common.trust.keyring import ViewerAudience
 
 from . import analytics, indexing, indices, queries
 from .bulk import IndexWriter

@@ -26,10 +26,10 @@ from pymongo import uri_parser
 from services.common import catalog
 from services.common.bus import topology
 from services.common.ops import autoscaling, probe
-from services.common.trust import store_users
+from services.common.ops import store_users
 from services.common.trust.sealing import Opener, Sealer
-from services.common.trust.secrets import SECRET_KEYS, keys_of
-from services.common.trust import OPERATOR_ONLY
+from services.common.ops.secrets import SECRET_KEYS, keys_of
+from services.common.trust.keyring import OPERATOR_ONLY
 from services.notify.messages import cipher_from_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,17 +42,17 @@ SERVICES = sorted(p.parent.name for p in (ROOT / "services").glob("*/service.py"
 STORES = {"rabbitmq", "mongodb", "elasticsearch"}
 
 # Least privilege: which Secret holds which keys, and which workload may use which Secret.
-# Every key of services.common.trust.secrets.SECRET_KEYS is in exactly one of them.
+# Every key of services.common.ops.secrets.SECRET_KEYS is in exactly one of them.
 # Each workload holds its own Secret, with exactly the keys `keys_of` gives it; a private key
 # (one that opens or signs) is in one Secret only; the operator's signing key is in none.
 WORKLOADS_WITH_SECRETS = catalog.ALL
-# Each workload's own broker user and password travel in its AMQP_URI (services/common/trust/broker_users.py);
+# Each workload's own broker user and password travel in its AMQP_URI (services/common/ops/broker_users.py);
 # the broker holds its TLS key, the CA and the users it loads (definitions.json).
 BROKER_FILES = {"definitions.json", "tls.crt", "tls.key", "ca.crt", "erlang.cookie"}
 # Read by KEDA's operator, not by a workload (deploy/k8s/autoscaling): the autoscaler's broker URI
 # and how to check the broker's certificate.
 AUTOSCALER_KEYS = {"AMQP_URI", "tls", "ca.crt"}
-# Each service with a database holds its own store user's password (services/common/trust/store_users.py)
+# Each service with a database holds its own store user's password (services/common/ops/store_users.py)
 # under the name it reads; the stores' own Secrets hold their administrators', the users' they make,
 # MongoDB's members' key and Elasticsearch's transport certificate.
 CARRIED = {w: {name for name, owner in store_users.CARRIED_AS.values() if owner == w} for w in WORKLOADS_WITH_SECRETS}
@@ -556,7 +556,7 @@ def test_each_secret_holds_exactly_its_keys():
 
 
 def test_every_secret_key_has_a_home_and_a_private_one_only_one():
-    # A key added to services.common.trust.secrets must be given a home here; one that opens or signs,
+    # A key added to services.common.ops.secrets must be given a home here; one that opens or signs,
     # exactly one; the operator's signing key none at all.
     for key in SECRET_KEYS:
         holders = [s["metadata"]["name"] for s in objects("Secret") if key in secret_values(s)]
@@ -936,6 +936,6 @@ def test_dockerignore_keeps_secrets_out_but_not_what_the_image_needs():
 
 
 def test_env_file_for_compose_is_git_ignored():
-    # `python -m services.common.trust.secrets > .env` must not end up in a commit.
+    # `python -m services.common.ops.secrets > .env` must not end up in a commit.
     result = subprocess.run(["git", "check-ignore", "-q", "--no-index", ".env"], cwd=ROOT)
     assert result.returncode == 0, ".env is not git-ignored"

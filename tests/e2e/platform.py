@@ -15,9 +15,9 @@ import requests
 
 from services.common import catalog
 from services.common.bus import topology
-from services.common.trust import store_users
+from services.common.ops import store_users
 from services.common.config import ROOT
-from services.common.trust.secrets import SECRET_KEYS
+from services.common.ops.secrets import SECRET_KEYS
 from tests.support import drop_test_data, isolated_config, native_subprocess, start_process, wait_until
 
 SERVICES = catalog.ALL
@@ -41,7 +41,7 @@ class Platform:
         # Email goes to an unused port unless a module runs its own SMTP server: never to a
         # developer's `./dev up` mail folder.
         # BROKER_USERS=True: each service connects as its own least-privileged broker user
-        # (services/common/trust/broker_users.py), as deploy/k8s and compose run them.
+        # (services/common/ops/broker_users.py), as deploy/k8s and compose run them.
         self.broker_users = bool(overrides.pop("BROKER_USERS", False))
         self.broker_passwords = {}
         # Benchmarks and journeys post many needs from one author: the per-account caps are tested
@@ -88,7 +88,7 @@ class Platform:
         return parsed._replace(netloc=netloc).geturl()
 
     def _create_broker_users(self):
-        from services.common.trust import broker_users
+        from services.common.ops import broker_users
         for user in broker_users.USERS:
             password = self.broker_passwords[user] = uuid.uuid4().hex
             name = f"{self.vhost}-{user}"

@@ -1,4 +1,4 @@
-"""Each service on the bus as its own least-privileged RabbitMQ user (services/common/trust/broker_users.py).
+"""Each service on the bus as its own least-privileged RabbitMQ user (services/common/ops/broker_users.py).
 
 The platform of this module runs every service as its own broker user, with the permissions and
 topic permissions deploy/k8s and compose give them. A whole journey works, so the permissions are
@@ -12,7 +12,7 @@ import pytest
 from amqp.exceptions import AccessRefused, NotAllowed
 from kombu import Connection, Exchange, Queue
 
-from services.common.trust.broker_users import RPC_EXCHANGE
+from services.common.ops.broker_users import RPC_EXCHANGE
 from tests.support import wait_until
 
 PLATFORM_OVERRIDES = {"BROKER_USERS": True}
@@ -94,7 +94,7 @@ def test_a_service_cannot_bind_a_queue_to_the_gateways_replies(platform, user):
 def test_the_definitions_passwords_are_what_rabbitmq_checks(platform):
     """The hashes broker_users writes into definitions.json (what deploy/k8s and compose load)
     let exactly the right password in."""
-    from services.common.trust.broker_users import password_hash
+    from services.common.ops.broker_users import password_hash
     name, password = f"{platform.vhost}-hashcheck", uuid.uuid4().hex
     platform.rabbit_manager._put("users", name, json={"password_hash": password_hash(password),
                                                       "hashing_algorithm": "rabbit_password_hashing_sha256",
@@ -180,7 +180,7 @@ def test_each_service_runs_as_its_own_store_user_and_owns_only_its_own_database(
     each running service was given only its own store user, and its database is that user's."""
     import psycopg
 
-    from services.common.trust import store_users
+    from services.common.ops import store_users
     prefix = platform.config["DB_PREFIX"]
     for name, process in platform.processes.items():
         with open(f"/proc/{process.pid}/environ", "rb") as handle:

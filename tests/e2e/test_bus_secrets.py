@@ -19,7 +19,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from services.campaigns import storage as campaign_storage
 from services.campaigns import supporters
 from services.common.errors import Forbidden
-from services.common.trust import Keyring, new_keys
+from services.common.trust.keyring import Keyring, new_keys
 from tests.e2e.platform import Client
 from tests.support import marker, opened, operator_command, signed_viewer, wait_until
 

@@ -115,8 +115,9 @@ def test_a_confirmation_the_author_did_not_sign_opens_nothing(platform, person, 
 
     from nameko.standalone.events import event_dispatcher
 
-    from services.common.bus.events import make_event, match_id_of
-    from services.common.trust import Keyring, new_keys
+    from services.common.bus.events import make_event
+    from services.common.ids import match_id_of
+    from services.common.trust.keyring import Keyring, new_keys
     from tests.support import author_decision
 
     agent = volunteer(person, "agent", skills=["medical"], languages=["tk"])

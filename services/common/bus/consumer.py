@@ -29,8 +29,8 @@ from marshmallow import ValidationError
 from nameko.timer import timer
 
 from services.common.bus.events import Envelope, data_schema, parse_event, utcnow
-from services.common.bus.ledger import BUSY, DONE, LEDGER, RETAIN_DAYS, EventLedger
-from services.common.bus.outage import is_outage, pauses
+from services.common.store.ledger import BUSY, DONE, LEDGER, RETAIN_DAYS, EventLedger
+from services.common.outage import is_outage, pauses
 from services.common.bus.topology import QuorumEventHandler
 
 log = logging.getLogger(__name__)

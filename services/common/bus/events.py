@@ -99,7 +99,7 @@ class MatchData(StrictSchema):
     reasons = fields.List(fields.String(), required=True)
     proposed_at = fields.AwareDateTime(required=True, format="iso")
     version = fields.Integer(required=True, validate=validate.Range(min=1))
-    # On `match_confirmed`: the author's decision, signed by the gateway (services/common/trust/__init__.py,
+    # On `match_confirmed`: the author's decision, signed by the gateway (services/common/trust/keyring.py,
     # `sign_decision`). requests and notify grant nothing without it: matching alone cannot say
     # that an author chose someone.
     author_decision = fields.Dict(load_default=None, allow_none=True)
@@ -275,13 +275,6 @@ def data_schema(source, event_type):
 # A match's id is derived from its request and its volunteer: proposing the same volunteer for the
 # same request twice is the same match, and anyone can check which request and volunteer an id is
 # for (an author's signed decision names the match: it cannot be moved to another volunteer).
-_MATCH_NAMESPACE = uuid.UUID("6f1c2a44-5d0e-4f1b-9a7e-2c4d8b3e9f10")
-
-
-def match_id_of(request_id, volunteer_id):
-    return uuid.uuid5(_MATCH_NAMESPACE, f"{request_id}:{volunteer_id}").hex
-
-
 def make_event(source, event_type, data, occurred_at=None):
     """Build a validated envelope ready to store in an outbox and publish."""
     schema = data_schema(source, event_type)

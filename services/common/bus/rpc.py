@@ -12,7 +12,7 @@ import logging
 
 from nameko.rpc import Rpc
 
-from services.common.bus.outage import is_outage
+from services.common.outage import is_outage
 
 log = logging.getLogger(__name__)
 

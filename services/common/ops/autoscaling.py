@@ -5,7 +5,7 @@ database is idle and late), so each service that consumes from the broker is sca
 number of messages waiting in every queue it consumes: its event queues (the same list the
 publishers declare: `topology.consumers_of`) and its RPC queue. KEDA asks RabbitMQ each queue's
 length with a passive declare, as the `autoscaler` broker user, who may do nothing else
-(services/common/trust/broker_users.py). The gateway, which has no queue, is scaled on CPU.
+(services/common/ops/broker_users.py). The gateway, which has no queue, is scaled on CPU.
 
 The manifest is generated from the services' entrypoints so that a new handler cannot be left
 out; tests/deploy checks the committed file is what this prints and that KEDA's own schemas
@@ -18,7 +18,7 @@ import sys
 import yaml
 
 from services.common.bus import topology
-from services.common.trust.broker_users import RPC_SERVERS
+from services.common.ops.broker_users import RPC_SERVERS
 
 NAMESPACE = "allies"
 TRIGGER_AUTHENTICATION = "allies-broker-queue-lengths"

@@ -4,16 +4,16 @@ import pymongo.errors
 from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
 
-from services.common.ops import commandcount, queryshapes
+from services.common.store import commandcount, queryshapes
 from services.common.store import outbox, pgindex
 from services.common.config import database_name
 from services.common.store.due import CHECKPOINTS
-from services.common.bus.ledger import LEDGER
+from services.common.store.ledger import LEDGER
 
 
 def connect(config, record_shapes=False):
     """A client for the configured server. `record_shapes`: the services' own connections, whose
-    query shapes the query-plan test checks (services/common/ops/queryshapes.py)."""
+    query shapes the query-plan test checks (services/common/store/queryshapes.py)."""
     return pymongo.MongoClient(
         config["MONGO_URI"],
         # The service's own store user (None: whatever MONGO_URI says, which the stores refuse
@@ -26,7 +26,7 @@ def connect(config, record_shapes=False):
         # locally, compose) the write is on it; on a replica set (deploy/k8s) on a majority of
         # its members (MongoDB 5+), so that an outbox entry survives the loss of the primary
         # before its event is published. MONGO_URI may still set `w`.
-        # Every client counts its commands (services/common/ops/commandcount.py); the services' own
+        # Every client counts its commands (services/common/store/commandcount.py); the services' own
         # also record their query shapes.
         event_listeners=commandcount.listeners(config) + (queryshapes.listeners(config) if record_shapes else []),
     )

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pymongo.errors
 
-from services.common.bus.ledger import (BUSY, DONE, HANDLED, HANDLING, LEASE_S, MINE, RETAIN_DAYS, day_of,
+from services.common.store.ledger import (BUSY, DONE, HANDLED, HANDLING, LEASE_S, MINE, RETAIN_DAYS, day_of,
                                     days_to_expire)
 
 

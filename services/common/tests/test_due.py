@@ -1,12 +1,12 @@
 """Timers read only what is due (services/common/store/due.py), on the real store: a checkpoint instead
 of a sweep over every open item, catching up after any stop, a bounded page per tick. Store
-commands are counted (services/common/ops/commandcount.py): they do not depend on the machine."""
+commands are counted (services/common/store/commandcount.py): they do not depend on the machine."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from services.common.store import due
-from services.common.ops.commandcount import COUNTER
+from services.common.store.commandcount import COUNTER
 
 T0 = datetime(2026, 3, 1, 12, 0, 30, tzinfo=timezone.utc)
 

@@ -7,7 +7,7 @@ import pytest
 
 from services.common.store import mongo
 from services.common.bus.events import utcnow
-from services.common.bus.ledger import BUSY, DONE, HANDLED, HANDLING, LEDGER, MINE, EventLedger
+from services.common.store.ledger import BUSY, DONE, HANDLED, HANDLING, LEDGER, MINE, EventLedger
 
 from .fake_ledger import MemoryLedger
 

@@ -8,7 +8,7 @@ from nameko.exceptions import RemoteError
 from services.common.bus import consumer
 from services.common.bus.consumer import consumes
 from services.common.bus.events import make_event
-from services.common.bus.outage import is_outage, pauses
+from services.common.outage import is_outage, pauses
 from services.common.tests.fake_ledger import MemoryLedger
 from services.common.tests.test_events import request_data
 from services.gateway.http import ServiceUnavailable, call
@@ -145,7 +145,7 @@ def test_an_invalid_event_is_logged_by_the_contracts_names_only(caplog):
 
 
 def test_a_record_of_what_happened_outside_is_written_through_an_outage(no_sleeping, monkeypatch):
-    from services.common.bus import outage
+    from services.common import outage
     monkeypatch.setattr(outage.eventlet, "sleep", no_sleeping.append)
     tries = []
 

@@ -1,9 +1,9 @@
-"""Sealed replies are bound to their call (services/common/trust/__init__.py): the gateway opens a reply
+"""Sealed replies are bound to their call (services/common/trust/keyring.py): the gateway opens a reply
 only if the service it called sealed it, for the method it called, for this very call."""
 import pytest
 from nacl.public import PrivateKey, PublicKey, SealedBox
 
-from services.common.trust import Keyring, UnboundReply, _b64, _canonical, _unb64, new_keys, new_reply_call
+from services.common.trust.keyring import Keyring, UnboundReply, _b64, _canonical, _unb64, new_keys, new_reply_call
 
 KEYS = new_keys()
 RING = Keyring(KEYS)
@@ -49,7 +49,7 @@ def test_a_reply_written_with_another_key_claiming_to_be_profiles_is_refused():
 # ---- signed viewers are bound to the call they were signed for (`aud`)
 
 from services.common.errors import Forbidden  # noqa: E402
-from services.common.trust import ANY_AUDIENCE, GATEWAY_AUDIENCE  # noqa: E402
+from services.common.trust.keyring import ANY_AUDIENCE, GATEWAY_AUDIENCE  # noqa: E402
 
 CLAIMS = {"account_id": "a1", "role": "activist", "handle": "family", "verified": False}
 

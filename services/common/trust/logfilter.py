@@ -10,7 +10,7 @@ import json
 import logging
 import re
 
-from services.common.bus.outage import is_outage
+from services.common.outage import is_outage
 
 _IPV4 = r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])"
 # Four or more groups (an ISO time has three), or a "::" abbreviation.

@@ -2,7 +2,7 @@
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
 
-from services.common.trust import keyring
+from services.common.trust.keyring import keyring
 
 from .. import sessions
 from ..http import bearer_token, call, sealed
@@ -19,7 +19,7 @@ class RoutesBase:
 
     def _viewer(self, request, required=True):
         """The caller, from their bearer token, as a viewer signed by the gateway for the services
-        (services/common/trust/__init__.py): {claims: {account_id, role, handle, verified, expires_at},
+        (services/common/trust/keyring.py): {claims: {account_id, role, handle, verified, expires_at},
         signature}. None if anonymous."""
         token = bearer_token(request, required)
         return self._viewer_of(token) if token else None

@@ -1,5 +1,5 @@
 """The gateway is no decryption oracle: it opens a sealed reply only if the service it called
-sealed it for this very call (services/common/trust/__init__.py), on the real broker.
+sealed it for this very call (services/common/trust/keyring.py), on the real broker.
 
 A compromised pod on the bus can copy a sealed reply (a session token, sealed to the gateway) and
 feed it back as its own answer to a call it serves: a public search, or the same service's answer
@@ -8,7 +8,7 @@ to another call. The gateway must refuse it, and nothing of it may reach the cli
 import requests
 from nameko.rpc import rpc
 
-from services.common.trust import ReplyCall, keyring
+from services.common.trust.keyring import ReplyCall, keyring
 from services.gateway.service import GatewayService
 from tests.e2e.platform import free_port
 

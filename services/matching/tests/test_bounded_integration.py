@@ -1,13 +1,13 @@
 """A volunteer's sign-up or profile edit costs a bounded number of store commands, whatever the
 platform holds: counted on the real store (FerretDB on PostgreSQL) with pymongo's command
-monitoring (services/common/ops/commandcount.py). Counts, not times: they do not depend on the machine.
+monitoring (services/common/store/commandcount.py). Counts, not times: they do not depend on the machine.
 
 Before `wants` (store.py), the same sign-up walked every open need with one of the volunteer's
 skills and counted each one's matches: two commands per open need.
 """
 import uuid
 
-from services.common.ops.commandcount import COUNTER
+from services.common.store.commandcount import COUNTER
 from services.matching import store as matching_store
 from services.matching.index import CandidateIndex
 from services.matching.store import MongoMatchStore

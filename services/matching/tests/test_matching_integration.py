@@ -131,7 +131,7 @@ def test_the_ledger_forgets_events_handled_days_ago(container_factory, config, d
     from datetime import timedelta
 
     from services.common.bus.events import utcnow
-    from services.common.bus.ledger import LEDGER, day_of
+    from services.common.store.ledger import LEDGER, day_of
     from tests.support import wait_until
 
     ledger = db_for("matching")[LEDGER]

@@ -73,7 +73,7 @@ def test_a_channel_needs_the_volunteers_yes_and_then_the_authors(world):
 
 def test_only_the_authors_signed_decision_for_this_very_match_confirms_it(world):
     """A compromised pod (or a bug) cannot confirm a helper the author did not choose."""
-    from services.common.trust import Keyring, new_keys
+    from services.common.trust.keyring import Keyring, new_keys
 
     store, matchmaker = world
     three_lawyers(store, matchmaker)

@@ -14,7 +14,8 @@ from nameko.testing.services import entrypoint_hook, entrypoint_waiter
 
 from services.common.config import ROOT
 from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from services.common.bus.events import make_event, match_id_of
+from services.common.bus.events import make_event
+from services.common.ids import match_id_of
 from services.common.trust.sealing import Sealer
 from services.notify import webhooks
 from services.notify.service import NotifyService

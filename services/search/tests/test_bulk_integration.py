@@ -4,7 +4,7 @@ import eventlet
 import pytest
 from elastic_transport import ConnectionError as TransportConnectionError
 
-from services.common.bus.outage import is_outage
+from services.common.outage import is_outage
 from services.search import indexing, indices
 from services.search.bulk import BulkWriter, ItemFailed
 

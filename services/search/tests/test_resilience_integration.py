@@ -9,7 +9,7 @@ from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.common.bus.events import data_schema
-from services.common.trust import keyring
+from services.common.trust.keyring import keyring
 from services.search import indices, rebuild
 from services.search.service import SearchService
 from tests.support import wait_until

@@ -33,7 +33,7 @@ ES_SERVICE = "search"
 ES_PASSWORD_KEY = "STORE_PASSWORD_ES_SEARCH"
 
 
-# What a deployment generates (services/common/trust/secrets.py), by where it goes:
+# What a deployment generates (services/common/ops/secrets.py), by where it goes:
 # - MONGO_PASSWORD_<SERVICE>: the service's MongoDB user; its workload holds it as MONGO_PASSWORD,
 #   the MongoDB Job (deploy/k8s) or init script (compose) that makes the users holds them all;
 # - MONGO_ROOT_PASSWORD: MongoDB's administrator, for those and the operator only;
@@ -115,7 +115,7 @@ def supervisor_environment(service):
 
 if __name__ == "__main__":
     # `supervisor SERVICE`: the line above; `exec SERVICE COMMAND...`: run COMMAND as that service.
-    usage = "usage: python -m services.common.trust.store_users supervisor SERVICE | exec SERVICE COMMAND..."
+    usage = "usage: python -m services.common.ops.store_users supervisor SERVICE | exec SERVICE COMMAND..."
     if sys.argv[1:2] == ["supervisor"] and len(sys.argv) == 3:
         print(supervisor_environment(sys.argv[2]))
     elif sys.argv[1:2] == ["exec"] and len(sys.argv) > 3:

@@ -1,18 +1,18 @@
 """The secrets every deployment needs, and a generator for local ones.
 
-`python -m services.common.trust.secrets` prints fresh values as an env file; `./dev` writes them once
+`python -m services.common.ops.secrets` prints fresh values as an env file; `./dev` writes them once
 to .local/secrets.env. Production takes them from a Kubernetes Secret.
 """
 import secrets
 
 from cryptography.fernet import Fernet
 
-from services.common import trust
-from services.common.trust import broker_users, store_users
+from services.common.trust import keyring as bus_keys
+from services.common.ops import broker_users, store_users
 from services.common.trust.sealing import generate_keypair
 
 SECRET_KEYS = ("CONTACT_KEY", "NOTIFY_PUBLIC_KEY", "NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS",
-               "REQUEST_TEXT_KEYS", "CAMPAIGN_TEXT_KEYS", "SIGNATURE_KEY") + trust.KEY_NAMES + tuple(
+               "REQUEST_TEXT_KEYS", "CAMPAIGN_TEXT_KEYS", "SIGNATURE_KEY") + bus_keys.KEY_NAMES + tuple(
     f"AMQP_PASSWORD_{user.upper()}" for user in broker_users.USERS) + store_users.DEPLOYMENT_KEYS
 
 
@@ -30,12 +30,12 @@ def new_secrets():
         # and the key of the keyed hash that lets one email sign a campaign once (never kept itself).
         "CAMPAIGN_TEXT_KEYS": Fernet.generate_key().decode(),
         "SIGNATURE_KEY": secrets.token_urlsafe(32),
-        # Sealed payloads, signed viewers and operator commands on the bus (services/common/trust/__init__.py).
-        **trust.new_keys(),
-        # One broker user per workload (services/common/trust/broker_users.py): compose's .env and the
+        # Sealed payloads, signed viewers and operator commands on the bus (services/common/trust/keyring.py).
+        **bus_keys.new_keys(),
+        # One broker user per workload (services/common/ops/broker_users.py): compose's .env and the
         # definitions the broker loads; Kubernetes puts each in its workload's AMQP_URI.
         **{f"AMQP_PASSWORD_{user.upper()}": password for user, password in broker_users.new_passwords().items()},
-        # One store user per service (services/common/trust/store_users.py), the stores' administrators.
+        # One store user per service (services/common/ops/store_users.py), the stores' administrators.
         **store_users.new_passwords(),
     }
 
@@ -48,7 +48,7 @@ OTHER_KEYS_OF = {"profiles": ("CONTACT_KEY", "NOTIFY_PUBLIC_KEY"), "notify": ("N
 
 def keys_of(workload):
     """Every secret one workload holds (its Secret in deploy/k8s, its environment in compose)."""
-    return OTHER_KEYS_OF.get(workload, ()) + trust.HELD_BY.get(workload, ())
+    return OTHER_KEYS_OF.get(workload, ()) + bus_keys.HELD_BY.get(workload, ())
 
 
 if __name__ == "__main__":

@@ -14,9 +14,9 @@ can consume another service's RPC queue, read every event, or call `profiles.gra
   declaring anything is refused;
 - the user `guest` is left to loopback (RabbitMQ's default), and the broker listens only on TLS.
 
-`python -m services.common.trust.broker_users definitions ENV_FILE` prints RabbitMQ's definitions JSON
+`python -m services.common.ops.broker_users definitions ENV_FILE` prints RabbitMQ's definitions JSON
 (users with salted SHA-256 password hashes, permissions, topic permissions) from the
-`AMQP_PASSWORD_<USER>` entries of ENV_FILE (`python -m services.common.trust.secrets` makes them);
+`AMQP_PASSWORD_<USER>` entries of ENV_FILE (`python -m services.common.ops.secrets` makes them);
 `compose-files FOLDER ENV_FILE` writes what compose's broker mounts (its config, the definitions,
 a CA and the broker's TLS certificate). docs/security.md, "Broker users".
 """
@@ -116,7 +116,7 @@ def definitions(passwords, vhost="/"):
 
 
 def passwords_from(env_file):
-    """{user: password} from the AMQP_PASSWORD_<USER> lines of an env file (services.common.trust.secrets)."""
+    """{user: password} from the AMQP_PASSWORD_<USER> lines of an env file (services.common.ops.secrets)."""
     with open(env_file) as handle:
         given = dict(line.strip().split("=", 1) for line in handle if "=" in line and not line.startswith("#"))
     return {user: given[f"AMQP_PASSWORD_{user.upper()}"] for user in USERS}
@@ -126,7 +126,7 @@ def new_passwords():
     return {user: secrets.token_urlsafe(24) for user in USERS}
 
 
-RABBITMQ_CONF = """# Written by `python -m services.common.trust.broker_users compose-files` (services/common/trust/broker_users.py).
+RABBITMQ_CONF = """# Written by `python -m services.common.ops.broker_users compose-files` (services/common/ops/broker_users.py).
 # TLS only; every user and its permissions from definitions.json; guest only from loopback.
 listeners.tcp = none
 listeners.ssl.default = 5671
