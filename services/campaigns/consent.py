@@ -8,7 +8,7 @@ owners only, and when the prisoner's status changes the owners are asked again: 
 confirm, every field is for the owners only. Modes: `public` (listed), `quiet` (by link only),
 `paused` (gone for everyone but the owners, at once; nothing deleted).
 """
-from datetime import date
+from services.common import detention
 
 from .schemas import LEVELS, PRISONER_FIELDS
 
@@ -47,12 +47,7 @@ def prisoner_view(campaign, prisoner, viewer):
             if prisoner.get(field) and RANK[effective_level(campaign, field)] <= allowed}
 
 
-def days_detained(campaign, today=None):
-    """Days since detention, while the person is held (None when unknown or released)."""
-    if not campaign.get("detained_on") or campaign.get("prisoner_status") in ("released", "exiled"):
-        return None
-    detained = date.fromisoformat(campaign["detained_on"])
-    return max(0, ((today or date.today()) - detained).days)
+days_detained = detention.days_detained  # the one rule, shared with search's campaign results
 
 
 def status_changes(campaign, data):

@@ -16,7 +16,7 @@ from services.common.schemas import trusted_viewer
 from services.common.store.mongo import ServiceDatabase, ping
 from services.common.trust.keyring import ReplyCall, ViewerAudience, keyring, sealed_reply
 
-from . import storage, support
+from . import public_counts, storage
 from .workflow import DEFAULT_CAMPAIGNS_PER_ACCOUNT, DEFAULT_COUNTS_EVERY_S, SOURCE, CampaignWorkflow
 
 
@@ -46,7 +46,7 @@ class CampaignsService:
         return CampaignWorkflow(
             (storage.CampaignStore(self.db, text), storage.LetterStore(self.db, text), storage.WallStore(self.db, text),
              storage.PledgeStore(self.db)), self.keys, self.dispatch,
-            threshold=int(self.config.get("CAMPAIGN_COUNT_THRESHOLD") or support.DEFAULT_THRESHOLD),
+            threshold=int(self.config.get("CAMPAIGN_COUNT_THRESHOLD") or public_counts.DEFAULT_THRESHOLD),
             campaigns_per_account=int(self.config.get("CAMPAIGNS_PER_ACCOUNT") or DEFAULT_CAMPAIGNS_PER_ACCOUNT),
             counts_every_s=float(self.config.get("CAMPAIGN_COUNTS_EVERY_S") or DEFAULT_COUNTS_EVERY_S))
 

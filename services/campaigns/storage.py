@@ -25,12 +25,12 @@ LETTERS = "letters"
 WALL = "wall"
 PLEDGES = "pledges"
 INVITATIONS = "owner_invitations"
-PROFESSIONALS = "professionals"  # verified volunteer -> what they count as (support.professions), from profiles
+PROFESSIONALS = "professionals"  # verified volunteer -> what they count as (public_counts.professions), from profiles
 ENDORSEMENTS = "endorsements"    # one per professional and campaign, keyed by a hash: no account id kept
 # Signatures as received, before they are counted (sign_campaign answers after one insert here,
 # the same insert whoever signs: take_signatures does the rest on its own schedule).
 INTAKE = "signature_intake"
-SCHEDULE = "schedule"            # one document: the last period whose counts were published (counts.py)
+SCHEDULE = "schedule"            # one document: the last period whose counts were published (count_schedule.py)
 SUMMARY = ("_id", "title", "prisoner_country", "prisoner_status", "detained_on", "mode", "support_shown",
            "disputed", "created_at")
 

@@ -1,6 +1,6 @@
 """The campaigns' use cases, as plain code over injected stores (no nameko, no I/O of its own):
 what service.py's calls, events and ticks do. The viewer arrives checked and payloads opened
-(service.py); the rules are in consent.py, counts.py, letters.py, owners.py, support.py,
+(service.py); the rules are in consent.py, count_schedule.py, letters.py, owners.py, public_counts.py,
 supporters.py and timeline.py; the stores are storage.py's (and memory.py's twins, held to the same
 contract: tests/test_store_contract.py).
 
@@ -19,7 +19,7 @@ from services.common.schemas import Paging, load_or_fail
 from services.common.trust import privacy
 from services.common.trust.keyring import decided_version
 
-from . import consent, counts, letters, owners, support, supporters, timeline
+from . import consent, count_schedule, letters, owners, public_counts, supporters, timeline
 from .schemas import (Ask, CampaignEdit, CampaignListQuery, Dispute, LetterDecision, LetterDelivery, LetterTranslation,
                       NewCampaign, NewLetter, OwnerInvitation, Pledge, Signature, SupporterLink, TimelineEntry, WallPost,
                       is_id, is_ref)
@@ -54,12 +54,9 @@ def _changed(campaign):
 def _check_public_text(data, confirmed):
     """The title and story are read by everyone the campaign reaches: they must not identify anyone
     (the prisoner's own details have fields of their own, with consent) unless the owner confirms."""
-    warnings = privacy.check_public_text({k: data[k] for k in ("title", "story") if k in data})
-    if warnings and not confirmed:
-        raise ConfirmationRequired(
-            "This text may identify someone, and anyone the campaign reaches can read it. Put the "
-            "prisoner's details in their own fields, where you choose who sees each; or send it again "
-            "with confirm_public: true.", warnings)
+    privacy.confirm_public({k: data[k] for k in ("title", "story") if k in data}, confirmed,
+                           "anyone the campaign reaches", "Put the prisoner's details in their own fields, where "
+                                                          "you choose who sees each")
 
 
 def _require_role(viewer, role, message):
@@ -72,7 +69,7 @@ class CampaignWorkflow:
     """`stores`: (campaigns, letters, wall, pledges), storage.py's or memory.py's; `keys`:
     (text at rest, signature key, sealer to notify); `dispatch(event_type, payload)` publishes."""
 
-    def __init__(self, stores, keys, dispatch, threshold=support.DEFAULT_THRESHOLD,
+    def __init__(self, stores, keys, dispatch, threshold=public_counts.DEFAULT_THRESHOLD,
                  campaigns_per_account=DEFAULT_CAMPAIGNS_PER_ACCOUNT, counts_every_s=DEFAULT_COUNTS_EVERY_S,
                  clock=utcnow):
         self.store, self.letter_store, self.wall_store, self.pledge_store = stores
@@ -124,7 +121,7 @@ class CampaignWorkflow:
                 "prisoner_status": campaign["prisoner_status"], "detained_on": campaign.get("detained_on"),
                 "days_detained": consent.days_detained(campaign), "language": campaign["language"],
                 "prisoner": consent.prisoner_view(campaign, prisoner, viewer),
-                "support": support.shown(campaign.get("support_shown"), campaign["prisoner_country"],
+                "support": public_counts.shown(campaign.get("support_shown"), campaign["prisoner_country"],
                                          self.threshold),
                 "is_owner": owner, "created_at": campaign["created_at"].isoformat(),
                 "disputed": bool(campaign.get("disputed")),
@@ -154,7 +151,7 @@ class CampaignWorkflow:
         return {"id": campaign["_id"], "title": campaign["title"], "prisoner_country": campaign["prisoner_country"],
                 "prisoner_status": campaign["prisoner_status"], "mode": campaign["mode"],
                 "days_detained": consent.days_detained(campaign),
-                "support": support.shown(campaign.get("support_shown"), campaign["prisoner_country"],
+                "support": public_counts.shown(campaign.get("support_shown"), campaign["prisoner_country"],
                                          self.threshold),
                 "disputed": bool(campaign.get("disputed")), "created_at": campaign["created_at"].isoformat()}
 
@@ -500,10 +497,8 @@ class CampaignWorkflow:
         """The owners ask journalists, policy-makers or lawyers for something: a need linked to the
         campaign (`campaign_ask_posted` -> requests), proposed and notified as any need is."""
         data = load_or_fail(Ask(), payload)
-        warnings = privacy.check_public_text({k: data[k] for k in ("title", "body")})
-        if warnings and not data["confirm_public"]:
-            raise ConfirmationRequired("This text may identify someone, and anyone can read an ask. Edit it, or "
-                                       "send it again with confirm_public: true.", warnings)
+        privacy.confirm_public({k: data[k] for k in ("title", "body")}, data["confirm_public"],
+                               "every verified volunteer with the skills")
         campaign, prisoner = self._campaign(viewer, campaign_id, prisoner=True)
         if not consent.is_owner(campaign, viewer):
             raise Forbidden("Only the campaign's owners post its asks.")
@@ -687,8 +682,8 @@ class CampaignWorkflow:
 
     def on_profile_changed(self, data):
         """What a volunteer counts as apart (a verified journalist, lawyer, policy-maker); versioned."""
-        counts = data["role"] == "volunteer" and data["verified"] and data["status"] == "active"
-        self.store.remember_professional(data["profile_id"], support.professions(data["skills"]) if counts else [],
+        apart = data["role"] == "volunteer" and data["verified"] and data["status"] == "active"
+        self.store.remember_professional(data["profile_id"], public_counts.professions(data["skills"]) if apart else [],
                                          data["version"])
 
     def on_profile_deleted(self, data):
@@ -721,8 +716,8 @@ class CampaignWorkflow:
 
     def publish_counts(self):
         """What the public sees of the counts: copied from the exact ones at the start of each period
-        of CAMPAIGN_COUNTS_EVERY_S seconds (counts.py), whatever changed, never when someone signs."""
+        of CAMPAIGN_COUNTS_EVERY_S seconds (count_schedule.py), whatever changed, never when someone signs."""
         now, every_s = self.clock(), self.counts_every_s
         last = self.store.last_published_period()
-        if counts.due(last, now, every_s) and self.store.claim_period(counts.period(now, every_s), last):
+        if count_schedule.due(last, now, every_s) and self.store.claim_period(count_schedule.period(now, every_s), last):
             self.store.publish_counts(now, batch=200, batches=50)

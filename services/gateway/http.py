@@ -188,13 +188,23 @@ def bearer_token(request, required=True):
     return None
 
 
+class Sealed:
+    """An argument that `call` seals to the service it calls (a password, an email, a text): what
+    must not cross the bus in clear, with the service named once, by the call."""
+
+    def __init__(self, data):
+        self.data = data
+
+
 def call(proxy_method, *args, timeout=10):
-    """An RPC call that gives up after `timeout` seconds with a 503 instead of hanging. A reply
-    sealed to the gateway is opened here, and only if the service called sealed it for this very
-    call (services/common/trust/keyring.py: a fresh value travels with each call as context data).
+    """An RPC call that gives up after `timeout` seconds with a 503 instead of hanging. Each
+    `Sealed(data)` argument travels sealed to the service called. A reply sealed to the gateway is
+    opened here, and only if the service called sealed it for this very call
+    (services/common/trust/keyring.py: a fresh value travels with each call as context data).
     `proxy_method` may also be an asynchronous call's `result` (health): no sealed reply opens then."""
     context = getattr(proxy_method, "worker_ctx", None)
     service = getattr(proxy_method, "service_name", "a service")
+    args = [sealed(proxy_method, arg.data) if isinstance(arg, Sealed) else arg for arg in args]
     if context is not None:  # the caller's viewer, signed for this call only (trust.Keyring.for_call)
         args = [trust.keyring().for_call(arg, service, proxy_method.method_name) for arg in args]
     reply_call = trust.new_reply_call() if context is not None else None

@@ -16,7 +16,7 @@ from services.common.bus import consumer
 from services.common.store import outbox
 from services.common.trust import privacy
 from services.common.bus.consumer import consumes
-from services.common.errors import (Conflict, ConfirmationRequired, DomainError, Forbidden, NotFound,
+from services.common.errors import (Conflict, DomainError, Forbidden, NotFound,
                                    TooManyRequests, ValidationFailed)
 from services.common.bus.events import data_schema, make_event, utcnow
 from services.common.flags import Flag, ModerationNote
@@ -70,11 +70,7 @@ def _check_public_text(data, request=None):
         # Widened from private: the stored text, written for the author's chosen helper only, is
         # about to become readable by others, so it is checked as if it were new.
         text = {k: data.get(k, request[k]) for k in ("title", "body")}
-    warnings = privacy.check_public_text(text)
-    if warnings:
-        raise ConfirmationRequired(
-            "This text may identify someone, and anyone allowed to see the request can read it. "
-            "Edit it, or send it again with confirm_public: true.", warnings)
+    privacy.confirm_public(text, False, "anyone allowed to see the request")
 
 
 def _events(event_type):

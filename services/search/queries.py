@@ -14,6 +14,7 @@ import json
 
 from marshmallow import fields, validate
 
+from services.common import detention
 from services.common.errors import Unprocessable
 from services.common.schemas import (REQUEST_STATUSES, URGENCIES, Country, Language, Skill,
                                      StrictSchema)
@@ -176,10 +177,11 @@ def build_campaign_query(params):
 
 
 def campaign_results(response):
-    return {"items": [{"id": hit["_id"], "title": hit["_source"]["title"], "prisoner_country": hit["_source"]["country"],
-                       "prisoner_status": hit["_source"]["status"], "detained_on": hit["_source"]["detained_on"],
-                       "disputed": hit["_source"]["disputed"], "created_at": hit["_source"]["created_at"]}
-                      for hit in response["hits"]["hits"]]}
+    items = [{"id": hit["_id"], "title": hit["_source"]["title"], "prisoner_country": hit["_source"]["country"],
+              "prisoner_status": hit["_source"]["status"], "detained_on": hit["_source"]["detained_on"],
+              "disputed": hit["_source"]["disputed"], "created_at": hit["_source"]["created_at"]}
+             for hit in response["hits"]["hits"]]
+    return {"items": [dict(item, days_detained=detention.days_detained(item)) for item in items]}
 
 
 # ---- volunteers

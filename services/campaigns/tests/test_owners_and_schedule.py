@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.campaigns import consent, counts, owners, supporters
+from services.campaigns import consent, count_schedule, owners, supporters
 from services.common.errors import Forbidden, NotFound
 
 CAMPAIGN = {"_id": "c" * 32, "owners": ["family", "lawyer", "ngo"], "created_by": "family", "mode": "public",
@@ -49,12 +49,12 @@ def test_the_owner_log_says_who_did_what_to_the_minute_and_keeps_the_newest():
 def test_counts_change_only_when_a_new_period_begins_whenever_someone_signed():
     every = 600
     start = datetime(2026, 12, 5, 10, 0, tzinfo=timezone.utc)  # a period's first second
-    period = counts.period(start, every)
-    assert counts.due(None, start, every)
+    period = count_schedule.period(start, every)
+    assert count_schedule.due(None, start, every)
     # A signature after a quiet spell, anywhere in the period: nothing is published until the next.
     for offset in (1, 5, 299, 599):
-        assert not counts.due(period, start + timedelta(seconds=offset), every)
-    assert counts.due(period, start + timedelta(seconds=600), every)
+        assert not count_schedule.due(period, start + timedelta(seconds=offset), every)
+    assert count_schedule.due(period, start + timedelta(seconds=600), every)
 
 
 def test_a_new_status_is_only_proposed_until_an_owner_confirms_and_only_then_is_it_news():

@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from services.campaigns import consent, support
+from services.campaigns import consent, public_counts
 
 OWNER = {"account_id": "family", "role": "activist", "handle": "f", "verified": False}
 VETTED = {"account_id": "v", "role": "volunteer", "handle": "v", "verified": True}
@@ -45,19 +45,19 @@ def test_days_detained_count_while_held():
 @pytest.mark.parametrize("count, shown", [(0, 0), (4, 0), (27, 25), (99, 95), (104, 100), (1234, 1200),
                                           (25999, 25000)])
 def test_counts_are_rounded_down(count, shown):
-    assert support.rounded(count) == shown
+    assert public_counts.rounded(count) == shown
 
 
 def test_a_country_is_shown_only_from_the_threshold_and_the_prisoners_country_never():
     counts = {"total": 1000, "by_country": {"DE": 30, "FR": 24, "IR": 900, "US": 25}}
     none = {"journalists": 0, "lawyers": 0, "policy_makers": 0}
-    assert support.shown(counts, "IR") == {"total": 1000, "by_country": {"DE": 30, "US": 25}, "professionals": none}
-    assert support.shown(counts, "IR", threshold=30)["by_country"] == {"DE": 30}
-    assert support.shown(None, "IR") == {"total": 0, "by_country": {}, "professionals": none}
+    assert public_counts.shown(counts, "IR") == {"total": 1000, "by_country": {"DE": 30, "US": 25}, "professionals": none}
+    assert public_counts.shown(counts, "IR", threshold=30)["by_country"] == {"DE": 30}
+    assert public_counts.shown(None, "IR") == {"total": 0, "by_country": {}, "professionals": none}
 
 
 def test_verified_professionals_are_counted_apart_by_what_their_skills_make_them():
-    assert support.professions(["press", "legal", "translation"]) == ["journalists", "lawyers"]
-    assert support.professions(["policy"]) == ["policy_makers"] and support.professions([]) == []
-    counted = support.shown({"total": 3, "professionals": {"lawyers": 2, "journalists": 7}}, "IR")["professionals"]
+    assert public_counts.professions(["press", "legal", "translation"]) == ["journalists", "lawyers"]
+    assert public_counts.professions(["policy"]) == ["policy_makers"] and public_counts.professions([]) == []
+    counted = public_counts.shown({"total": 3, "professionals": {"lawyers": 2, "journalists": 7}}, "IR")["professionals"]
     assert counted == {"journalists": 5, "lawyers": 0, "policy_makers": 0}  # rounded like every count

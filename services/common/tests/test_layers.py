@@ -2,7 +2,8 @@
 circle anywhere in services/ or bench/, and services/common imports only down its layers.
 
 services/common, from the bottom:
-  0  config, errors, taxonomy, catalog, ids, outage   facts and errors everything may use
+  0  config, errors, taxonomy, catalog, ids, outage,  facts and errors everything may use
+     detention
   1  store/, trust/                                   the stores; what the bus trusts (neither imports the other)
   2  schemas                                          the boundaries' schemas (trusted viewers need trust)
   3  bus/                                             the event contract, consumers, RPC, topology
@@ -15,7 +16,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-LAYERS = {"config": 0, "errors": 0, "taxonomy": 0, "catalog": 0, "ids": 0, "outage": 0,
+LAYERS = {"config": 0, "errors": 0, "taxonomy": 0, "catalog": 0, "ids": 0, "outage": 0, "detention": 0,
           "store": 1, "trust": 1, "schemas": 2, "bus": 3, "flags": 4, "ops": 5}
 PEERS_APART = {("store", "trust"), ("trust", "store")}
 

@@ -9,6 +9,8 @@ sometimes unnecessary costs one click; a missed one can cost a person their free
 import re
 import unicodedata
 
+from services.common.errors import ConfirmationRequired
+
 # The local part starts only where a run of its characters starts (the lookbehind): otherwise a
 # long run without an "@" is rescanned from every position (5,000 characters of "a." took 0.5 s,
 # quadratic, on the service's event loop).
@@ -75,3 +77,13 @@ def check_public_text(fields):
             warnings[name] = " ".join(found) + " Anyone can read this post; put what identifies " \
                                                 "someone in a private message instead."
     return warnings
+
+
+def confirm_public(fields, confirmed, readers, advice="Edit it"):
+    """The one check before text others will read is kept: ConfirmationRequired (422, each field's
+    warning) when `fields` ({field: text}) may identify someone and the author did not confirm
+    (`confirm_public: true`). `readers`: who will read it; `advice`: what to do instead."""
+    warnings = check_public_text(fields)
+    if warnings and not confirmed:
+        raise ConfirmationRequired(f"This text may identify someone, and {readers} can read it. {advice}, or send "
+                                   "it again with confirm_public: true.", warnings)

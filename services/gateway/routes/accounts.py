@@ -5,22 +5,19 @@ from services.common.taxonomy import SKILLS
 from services.profiles.schemas import (Credentials, EmailChange, NewAccount, PasswordChange, PasswordConfirmation,
                                        ProfileInput)
 
-from ..http import api, bearer_token, call, http, read_json, sealed
+from ..http import Sealed, api, bearer_token, call, http, read_json
 from ..openapi import accepts
-from ..ratelimit import RateLimiter
 from .base import RoutesBase
 
 
 class AccountRoutes(RoutesBase):
-    rate_limit = RateLimiter()
-
     @http("POST", "/api/accounts")
     @api
     @accepts(body=NewAccount)
     def create_account(self, request):
         """Sign up with a pseudonymous handle; the email is optional and sealed at rest."""
         source = self.rate_limit("sign_up", request)
-        return 201, call(self.profiles.register, sealed(self.profiles.register, read_json(request)), source)
+        return 201, call(self.profiles.register, Sealed(read_json(request)), source)
 
     @http("POST", "/api/sessions")
     @api
@@ -28,7 +25,7 @@ class AccountRoutes(RoutesBase):
     def create_session(self, request):
         """Sign in: returns a bearer token that expires."""
         source = self.rate_limit("sign_in", request)
-        return call(self.profiles.login, sealed(self.profiles.login, read_json(request)), source)
+        return call(self.profiles.login, Sealed(read_json(request)), source)
 
     @http("DELETE", "/api/sessions")
     @api
@@ -37,7 +34,7 @@ class AccountRoutes(RoutesBase):
         everywhere = request.args.get("everywhere", "").lower() in ("1", "true", "yes")
         token = bearer_token(request)
         account_id = self._claims_of(token)["account_id"] if everywhere else None
-        call(self.profiles.logout, sealed(self.profiles.logout, token), everywhere)
+        call(self.profiles.logout, Sealed(token), everywhere)
         self._revoked(account_id, token)
         return 204, None
 
@@ -55,7 +52,7 @@ class AccountRoutes(RoutesBase):
         Wrong passwords are throttled like sign-in."""
         viewer = self._viewer(request)
         source = self.rate_limit("sign_in", request)
-        call(self.profiles.delete_account, viewer, sealed(self.profiles.delete_account, read_json(request)), source)
+        call(self.profiles.delete_account, viewer, Sealed(read_json(request)), source)
         self._revoked(viewer["claims"]["account_id"])
         return 204, None
 
@@ -69,7 +66,7 @@ class AccountRoutes(RoutesBase):
         viewer = self._viewer(request)
         source = self.rate_limit("sign_in", request)
         session = call(self.profiles.change_password, viewer,
-                       sealed(self.profiles.change_password, read_json(request)), source)
+                       Sealed(read_json(request)), source)
         self._revoked(viewer["claims"]["account_id"], bearer_token(request))
         return session
 
@@ -86,7 +83,7 @@ class AccountRoutes(RoutesBase):
     def change_email(self, request):
         """Change or remove (null) one's email."""
         return call(self.profiles.change_email, self._viewer(request),
-                    sealed(self.profiles.change_email, read_json(request)))
+                    Sealed(read_json(request)))
 
     @http("GET", "/api/profiles/<string:account_id>")
     @api
@@ -100,7 +97,7 @@ class AccountRoutes(RoutesBase):
     def flag_profile(self, request, account_id):
         """Report a profile to the moderators."""
         return 201, call(self.profiles.flag_profile, self._viewer(request), account_id,
-                         sealed(self.profiles.flag_profile, read_json(request)))
+                         Sealed(read_json(request)))
 
     @http("GET", "/api/skills")
     @api

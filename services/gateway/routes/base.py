@@ -4,11 +4,17 @@ from nameko.rpc import RpcProxy
 
 from services.common.trust.keyring import keyring
 
+from services.campaigns.schemas import CampaignListQuery
+from services.common.schemas import load_or_fail
+
 from .. import sessions
-from ..http import bearer_token, call, sealed
+from ..http import Sealed, bearer_token, call
+from ..ratelimit import RateLimiter
 
 
 class RoutesBase:
+    """What every route and page module uses, declared here (the composed GatewayService adds
+    nothing a mixin relies on): the services, the config, rate limits, who the caller is."""
     profiles = RpcProxy("profiles")
     requests = RpcProxy("requests")
     matching = RpcProxy("matching")
@@ -16,6 +22,7 @@ class RoutesBase:
     search = RpcProxy("search")
     campaigns = RpcProxy("campaigns")
     config = Config()
+    rate_limit = RateLimiter()
 
     def _viewer(self, request, required=True):
         """The caller, from their bearer token, as a viewer signed by the gateway for the services
@@ -34,7 +41,7 @@ class RoutesBase:
         sessions.configure(self.config)
         claims = sessions.CACHE.get(token)
         if claims is None:
-            claims = call(self.profiles.resolve_session, sealed(self.profiles.resolve_session, token))
+            claims = call(self.profiles.resolve_session, Sealed(token))
             sessions.CACHE.put(token, claims)
         return claims
 
@@ -62,3 +69,15 @@ class RoutesBase:
             sessions.CACHE.forget_token(token)
         if account_id is not None:
             sessions.CACHE.forget_account(account_id)
+
+    def find_campaigns(self, query):
+        """Listed campaigns (the API's list and the /campaigns page), or with words (`q`) search's
+        answer in the list's shape. The query is checked here whichever way it goes, so a bad field
+        is refused with or without words."""
+        query = load_or_fail(CampaignListQuery(), query)
+        words = (query.pop("q") or "").strip()
+        if not words:
+            return call(self.campaigns.list_campaigns, {key: value for key, value in query.items() if value is not None})
+        return call(self.search.search_campaigns, dict(
+            {key: query[key] for key in ("country", "prisoner_status") if query.get(key)},
+            q=words, size=min(query["limit"], 100)))

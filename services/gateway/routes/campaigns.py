@@ -5,15 +5,13 @@ import logging
 
 from werkzeug.wrappers import Response
 
-from services.campaigns.consent import days_detained
 from services.campaigns.schemas import (Ask, CampaignEdit, CampaignListQuery, LetterDelivery, LetterTranslation,
                                         NewCampaign, NewLetter, OwnerInvitation, Pledge, Signature, TimelineEntry,
                                         WallPost)
 from services.campaigns.supporters import ACTIONS as SUPPORTER_ACTIONS
 from services.common.errors import DomainError
-from services.common.schemas import load_or_fail
 
-from ..http import api, call, http, json_response, read_json, sealed
+from ..http import Sealed, api, call, http, json_response, read_json
 from ..openapi import accepts
 from ..web import bundle
 from .base import RoutesBase
@@ -30,7 +28,7 @@ class CampaignRoutes(RoutesBase):
         `public`, `verified` (moderator-verified volunteers) or `owners`; a detail without one is for
         the owners only. A title or story that may identify someone needs `confirm_public: true`."""
         return 201, call(self.campaigns.create_campaign, self._viewer(request),
-                         sealed(self.campaigns.create_campaign, read_json(request)))
+                         Sealed(read_json(request)))
 
     @http("GET", "/api/campaigns")
     @api
@@ -41,20 +39,6 @@ class CampaignRoutes(RoutesBase):
         paging, at most `limit`, and no support counts)."""
         return self.find_campaigns({key: request.args[key] for key in ("limit", "before", "country",
                                                                       "prisoner_status", "q") if key in request.args})
-
-    def find_campaigns(self, query):
-        """The list, or with words (`q`) search's answer in the list's shape. The query is checked
-        here whichever way it goes, so a bad field is refused with or without words."""
-        query = load_or_fail(CampaignListQuery(), query)
-        words = (query.pop("q") or "").strip()
-        if not words:
-            return call(self.campaigns.list_campaigns, {key: value for key, value in query.items() if value is not None})
-        found = call(self.search.search_campaigns, dict(
-            {key: query[key] for key in ("country", "prisoner_status") if query.get(key)},
-            q=words, size=min(query["limit"], 100)))
-        for item in found["items"]:
-            item["days_detained"] = days_detained(item)
-        return found
 
     @http("GET", "/api/me/campaigns")
     @api
@@ -78,7 +62,7 @@ class CampaignRoutes(RoutesBase):
         from everyone but the owners at once; nothing is deleted. A new `prisoner_status` asks
         consent again: every detail is for the owners only until `consent_confirmed: true`."""
         return call(self.campaigns.update_campaign, self._viewer(request), campaign_id,
-                    sealed(self.campaigns.update_campaign, read_json(request)))
+                    Sealed(read_json(request)))
 
     @http("POST", "/api/campaigns/<string:campaign_id>/signatures")
     @api
@@ -89,7 +73,7 @@ class CampaignRoutes(RoutesBase):
         signature counted or the email had signed before."""
         self.rate_limit("sign_campaign", request)
         return 202, call(self.campaigns.sign_campaign, campaign_id,
-                         sealed(self.campaigns.sign_campaign, read_json(request)))
+                         Sealed(read_json(request)))
 
     @http("POST", "/api/supporters/<string:token>/<string:action>")
     @api
@@ -99,7 +83,7 @@ class CampaignRoutes(RoutesBase):
         from now on), `stop` the news (the address is forgotten), `withdraw` the signature (it no
         longer counts; the address is forgotten). 404 for a link that is not valid, or no longer."""
         return call(self.campaigns.supporter_action,
-                    sealed(self.campaigns.supporter_action, {"token": token, "action": action}))
+                    Sealed({"token": token, "action": action}))
 
     # ---- letters of support
 
@@ -113,7 +97,7 @@ class CampaignRoutes(RoutesBase):
         viewer = self._viewer(request)
         self.rate_limit("write_letter", request)
         return 201, call(self.campaigns.write_letter, viewer, campaign_id,
-                         sealed(self.campaigns.write_letter, read_json(request)))
+                         Sealed(read_json(request)))
 
     @http("GET", "/api/campaigns/<string:campaign_id>/letters")
     @api
@@ -166,7 +150,7 @@ class CampaignRoutes(RoutesBase):
         """The confirmed translator's translation into the prisoner's language: pending until a
         moderator approves it; then the owners read it and the bundle prints it."""
         return call(self.campaigns.translate_letter, self._viewer(request), letter_id,
-                    sealed(self.campaigns.translate_letter, read_json(request)))
+                    Sealed(read_json(request)))
 
     # ---- the timeline, the wall, pledges, co-owners
 
@@ -177,7 +161,7 @@ class CampaignRoutes(RoutesBase):
         """Add a moment of the prisoner's story (owners): `kind`, `date`, `source`, `details`, and
         `visibility` (`public`, `verified`, `owners`: the default). Returns the campaign."""
         return 201, call(self.campaigns.add_timeline_entry, self._viewer(request), campaign_id,
-                         sealed(self.campaigns.add_timeline_entry, read_json(request)))
+                         Sealed(read_json(request)))
 
     @http("DELETE", "/api/campaigns/<string:campaign_id>/timeline/<string:entry_id>")
     @api
@@ -204,7 +188,7 @@ class CampaignRoutes(RoutesBase):
         """A message from the family to the person held (owners). Shown once a moderator approved
         it, and only while the campaign is public."""
         return 201, call(self.campaigns.post_to_wall, self._viewer(request), campaign_id,
-                         sealed(self.campaigns.post_to_wall, read_json(request)))
+                         Sealed(read_json(request)))
 
     @http("POST", "/api/campaigns/<string:campaign_id>/endorsements")
     @api
@@ -219,7 +203,7 @@ class CampaignRoutes(RoutesBase):
     def pledge(self, request, campaign_id):
         """Promise an action (signed in): `action`, `kind`, `credit` (show my handle once it is done)."""
         return 201, call(self.campaigns.pledge, self._viewer(request), campaign_id,
-                         sealed(self.campaigns.pledge, read_json(request)))
+                         Sealed(read_json(request)))
 
     @http("GET", "/api/campaigns/<string:campaign_id>/pledges")
     @api
@@ -245,7 +229,7 @@ class CampaignRoutes(RoutesBase):
     def join_as_owner(self, request, campaign_id):
         """Become a co-owner with the creator's code (signed in)."""
         return call(self.campaigns.join_as_owner, self._viewer(request), campaign_id,
-                    sealed(self.campaigns.join_as_owner, read_json(request)))
+                    Sealed(read_json(request)))
 
     @http("DELETE", "/api/campaigns/<string:campaign_id>/owners/<string:handle>")
     @api

@@ -3,7 +3,7 @@
 from services.common.schemas import Paging
 from services.matching.schemas import DeclineInput, Invitation
 
-from ..http import api, call, http, read_json, sealed
+from ..http import Sealed, api, call, http, read_json
 from ..openapi import accepts
 from .base import RoutesBase
 
@@ -34,7 +34,7 @@ class MatchRoutes(RoutesBase):
     def decline_match(self, request, match_id):
         """Decline a proposal (the proposed volunteer only); the optional reason stays private."""
         viewer = self._viewer(request)
-        return call(self.matching.decline_match, viewer, match_id, sealed(self.matching.decline_match, read_json(request)))
+        return call(self.matching.decline_match, viewer, match_id, Sealed(read_json(request)))
 
     @http("POST", "/api/matches/<string:match_id>/confirm")
     @api

@@ -4,7 +4,7 @@ from services.campaigns.schemas import Dispute
 from services.common.flags import ModerationNote
 from services.common.schemas import Paging
 
-from ..http import api, call, http, read_json, sealed
+from ..http import Sealed, api, call, http, read_json
 from ..openapi import accepts
 from .base import RoutesBase
 
@@ -82,7 +82,7 @@ class ModerationRoutes(RoutesBase):
     def set_disputed(self, request, campaign_id):
         """Mark a campaign as disputed (its page says so), or clear it: `{disputed, note?}`."""
         return call(self.campaigns.set_disputed, self._viewer(request), campaign_id,
-                    sealed(self.campaigns.set_disputed, read_json(request)))
+                    Sealed(read_json(request)))
 
     @http("POST", "/api/moderation/requests/<string:request_id>/hide")
     @api

@@ -2,7 +2,7 @@
 
 from services.notify.schemas import MessagePaging, NewMessage, NewWebhook, NotificationPaging, NotificationPreferences
 
-from ..http import api, call, http, read_json, sealed
+from ..http import Sealed, api, call, http, read_json
 from ..openapi import accepts
 from .base import RoutesBase
 
@@ -66,7 +66,7 @@ class NotifyRoutes(RoutesBase):
     def match_message_send(self, request, match_id):
         """Send a private message to the other person of a confirmed match (encrypted at rest)."""
         viewer = self._viewer(request)
-        return 201, call(self.notify.send_message, viewer, match_id, sealed(self.notify.send_message, read_json(request)))
+        return 201, call(self.notify.send_message, viewer, match_id, Sealed(read_json(request)))
 
     # ---- webhooks (moderators)
 
@@ -82,7 +82,7 @@ class NotifyRoutes(RoutesBase):
     def webhooks_create(self, request):
         """Register a webhook (moderators): public events, signed with the shared secret (docs/notify.md)."""
         viewer = self._viewer(request)
-        return 201, call(self.notify.create_webhook, viewer, sealed(self.notify.create_webhook, read_json(request)))
+        return 201, call(self.notify.create_webhook, viewer, Sealed(read_json(request)))
 
     @http("DELETE", "/api/webhooks/<string:webhook_id>")
     @api

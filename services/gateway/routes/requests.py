@@ -4,7 +4,7 @@ from services.common.flags import Flag
 from services.common.schemas import Paging
 from services.requests.schemas import CloseRequest, NewRequest, RequestEdit
 
-from ..http import IDEMPOTENCY_HEADER, IDEMPOTENCY_SCHEMA, api, call, call_key, http, read_json, sealed
+from ..http import IDEMPOTENCY_HEADER, IDEMPOTENCY_SCHEMA, Sealed, api, call, call_key, http, read_json
 from ..openapi import accepts
 from .base import RoutesBase
 
@@ -19,7 +19,7 @@ class RequestRoutes(RoutesBase):
         timeout returns the need the first try posted instead of posting it twice."""
         key = call_key(request.headers.get(IDEMPOTENCY_HEADER))
         return 201, call(self.requests.create_request, self._viewer(request),
-                         sealed(self.requests.create_request, read_json(request)), key)
+                         Sealed(read_json(request)), key)
 
     @http("GET", "/api/me/requests")
     @api
@@ -41,7 +41,7 @@ class RequestRoutes(RoutesBase):
     def update_request(self, request, request_id):
         """Edit one's open request."""
         return call(self.requests.update_request, self._viewer(request), request_id,
-                    sealed(self.requests.update_request, read_json(request)))
+                    Sealed(read_json(request)))
 
     @http("POST", "/api/requests/<string:request_id>/close")
     @api
@@ -56,4 +56,4 @@ class RequestRoutes(RoutesBase):
     def flag_request(self, request, request_id):
         """Report a request to the moderators."""
         return 201, call(self.requests.flag_request, self._viewer(request), request_id,
-                         sealed(self.requests.flag_request, read_json(request)))
+                         Sealed(read_json(request)))

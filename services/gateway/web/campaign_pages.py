@@ -6,9 +6,9 @@ from werkzeug.wrappers import Response
 from services.campaigns.letters import DELIVERY
 from services.campaigns.schemas import ASK_SKILLS, LEVELS, PLEDGE_KINDS, PRISONER_FIELDS, PRISONER_STATUSES, TIMELINE_KINDS
 from services.campaigns.supporters import ACTIONS as SUPPORTER_ACTIONS
-from services.common.errors import ConfirmationRequired, NotFound, ValidationFailed
+from services.common.errors import NotFound, ValidationFailed
 
-from ..http import call, http, sealed
+from ..http import Sealed, call, http
 from ..routes.base import RoutesBase
 from . import bundle, forms
 from .pages import page
@@ -45,12 +45,9 @@ class CampaignPages(RoutesBase):
     @page(signed_in=True, roles=("activist",))
     def new_campaign(self, request, page):
         data = campaign_form_data(request.form)
-        try:
-            created = call(self.campaigns.create_campaign, page.viewer, sealed(self.campaigns.create_campaign, data))
-        except ValidationFailed as exc:
-            return self._form(page, data, status=400, errors=page.field_errors(exc))
-        except ConfirmationRequired as exc:
-            return self._form(page, data, status=422, warnings=sorted(exc.fields or {}))
+        refused, created = page.submit(lambda: call(self.campaigns.create_campaign, page.viewer, Sealed(data)))
+        if refused:
+            return self._form(page, data, **refused)
         return page.redirect(f"/campaigns/{created['id']}", done="campaign_started")
 
     def _form(self, page, form, status=200, errors=None, warnings=None):
@@ -80,14 +77,11 @@ class CampaignPages(RoutesBase):
         an ask, the identifying-text warning: the only form of the page that asks to confirm)."""
         data = forms.pick(request.form, names=names, lists=lists, checkboxes=checkboxes)
         proxy = getattr(self.campaigns, method)
-        try:
-            call(proxy, page.viewer, campaign_id, sealed(proxy, data) if seal else data)
-        except ValidationFailed as exc:
+        refused, _ = page.submit(lambda: call(proxy, page.viewer, campaign_id, Sealed(data) if seal else data))
+        if refused:
             campaign = call(self.campaigns.get_campaign, page.viewer, campaign_id)
-            return self._campaign(page, campaign, status=400, errors=page.field_errors(exc), form=data)
-        except ConfirmationRequired as exc:
-            campaign = call(self.campaigns.get_campaign, page.viewer, campaign_id)
-            return self._campaign(page, campaign, status=422, ask_warnings=sorted(exc.fields or {}), form=data)
+            return self._campaign(page, campaign, status=refused["status"], errors=refused.get("errors"),
+                                  ask_warnings=refused.get("warnings", []), form=data)
         return page.redirect(f"/campaigns/{campaign_id}", done=done)
 
     @http("POST", "/campaigns/<string:campaign_id>/timeline")
@@ -147,7 +141,7 @@ class CampaignPages(RoutesBase):
     @page(signed_in=True)
     def join(self, request, page, campaign_id):
         call(self.campaigns.join_as_owner, page.viewer, campaign_id,
-             sealed(self.campaigns.join_as_owner, forms.pick(request.form, names=("code",))))
+             Sealed(forms.pick(request.form, names=("code",))))
         return page.redirect(f"/campaigns/{campaign_id}", done="joined")
 
     @http("POST", "/campaigns/<string:campaign_id>/sign")
@@ -156,7 +150,7 @@ class CampaignPages(RoutesBase):
         self.rate_limit("sign_campaign", request)
         data = forms.pick(request.form, names=("country", "email"))
         try:
-            call(self.campaigns.sign_campaign, campaign_id, sealed(self.campaigns.sign_campaign, data))
+            call(self.campaigns.sign_campaign, campaign_id, Sealed(data))
         except ValidationFailed as exc:
             campaign = call(self.campaigns.get_campaign, page.viewer, campaign_id)
             return page.render("campaign.html", status=400, campaign=campaign, countries=page.fmt.countries(),
@@ -177,7 +171,7 @@ class CampaignPages(RoutesBase):
     @page()
     def supporter_done(self, request, page, token, action):
         done = call(self.campaigns.supporter_action,
-                    sealed(self.campaigns.supporter_action, {"token": token, "action": action}))
+                    Sealed({"token": token, "action": action}))
         return page.render("supporter.html", token=token, action=action, result=done)
 
     @http("POST", "/campaigns/<string:campaign_id>/owners")
@@ -188,7 +182,7 @@ class CampaignPages(RoutesBase):
         change = forms.pick(request.form, names=("mode", "prisoner_status"), checkboxes=("consent_confirmed",))
         if not change.get("consent_confirmed"):
             change.pop("consent_confirmed", None)
-        call(self.campaigns.update_campaign, page.viewer, campaign_id, sealed(self.campaigns.update_campaign, change))
+        call(self.campaigns.update_campaign, page.viewer, campaign_id, Sealed(change))
         return page.redirect(f"/campaigns/{campaign_id}", done="saved")
 
     @http("POST", "/campaigns/<string:campaign_id>/owners/<string:handle>/remove")
@@ -218,14 +212,9 @@ class CampaignPages(RoutesBase):
     def send_letter(self, request, page, campaign_id):
         self.rate_limit("write_letter", request)
         data = forms.pick(request.form, names=("text", "language"), checkboxes=("confirm_sensitive",))
-        try:
-            call(self.campaigns.write_letter, page.viewer, campaign_id, sealed(self.campaigns.write_letter, data))
-        except ValidationFailed as exc:
-            campaign = call(self.campaigns.get_campaign, page.viewer, campaign_id)
-            return self._letter_form(page, campaign, data, status=400, errors=page.field_errors(exc))
-        except ConfirmationRequired as exc:
-            campaign = call(self.campaigns.get_campaign, page.viewer, campaign_id)
-            return self._letter_form(page, campaign, data, status=422, warnings=list(exc.fields or {}))
+        refused, _ = page.submit(lambda: call(self.campaigns.write_letter, page.viewer, campaign_id, Sealed(data)))
+        if refused:
+            return self._letter_form(page, call(self.campaigns.get_campaign, page.viewer, campaign_id), data, **refused)
         return page.redirect(f"/campaigns/{campaign_id}", done="letter_sent")
 
     def _letter_form(self, page, campaign, form, status=200, errors=None, warnings=None):
@@ -274,7 +263,7 @@ class CampaignPages(RoutesBase):
     def save_translation(self, request, page, letter_id):
         data = forms.pick(request.form, names=("text",))
         try:
-            call(self.campaigns.translate_letter, page.viewer, letter_id, sealed(self.campaigns.translate_letter, data))
+            call(self.campaigns.translate_letter, page.viewer, letter_id, Sealed(data))
         except ValidationFailed as exc:
             letter = call(self.campaigns.letter_to_translate, page.viewer, letter_id)
             return page.render("letter_translate.html", status=400, letter=letter, form=data,

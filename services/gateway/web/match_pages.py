@@ -2,7 +2,7 @@
 notifications."""
 from services.common.errors import NotFound, ValidationFailed
 
-from ..http import call, http, sealed
+from ..http import Sealed, call, http
 from ..routes.base import RoutesBase
 from . import forms
 from .pages import page
@@ -43,7 +43,7 @@ class MatchPages(RoutesBase):
         if answer not in ANSWERS or ANSWERS[answer][0] != page.me["role"]:
             raise NotFound("No such action.")
         _, method, done = ANSWERS[answer]
-        args = (sealed(self.matching.decline_match, forms.pick(request.form, names=("reason",))),) \
+        args = (Sealed(forms.pick(request.form, names=("reason",))),) \
             if answer == "decline" else ()
         if answer == "confirm":
             self._confirm(page.viewer, match_id)
@@ -69,7 +69,7 @@ class MatchPages(RoutesBase):
     def send_message(self, request, page, match_id):
         text = request.form.get("text", "")
         try:
-            call(self.notify.send_message, page.viewer, match_id, sealed(self.notify.send_message, {"text": text}))
+            call(self.notify.send_message, page.viewer, match_id, Sealed({"text": text}))
         except ValidationFailed as exc:
             return self._conversation(page, match_id, status=400, errors=page.field_errors(exc), draft=text)
         return page.redirect(f"/matches/{match_id}", done="sent")

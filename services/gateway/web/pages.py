@@ -20,10 +20,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import redirect as werkzeug_redirect
 from werkzeug.wrappers import Response
 
-from services.common.errors import DomainError, Forbidden, Unauthorized, ValidationFailed
+from services.common.errors import ConfirmationRequired, DomainError, Forbidden, Unauthorized, ValidationFailed
 
 from ..http import MAX_BODY_BYTES, PayloadTooLarge, over_tls
 from . import i18n
+from .messages import DONE, ERRORS, FIELD_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -44,84 +45,6 @@ def cookie_name(name, secure):
 # inline markup styled by presentation attributes, which the policy does not govern.
 PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
             "frame-ancestors 'none'; base-uri 'none'")
-N_ = i18n.N_
-
-# What a finished action says on the page it leads to (`?done=key`): a fixed set of keys, so no
-# text of the visitor's choosing is ever echoed back.
-DONE = {
-    "signed_up": N_("Welcome. Your account is ready."),
-    "signed_in": N_("You are signed in."),
-    "signed_out": N_("You are signed out."),
-    "posted": N_("Your request is posted. Volunteers with the skills it needs will be asked."),
-    "offered": N_("Your offer is sent. The author decides whether to accept it."),
-    "flagged": N_("Thank you. A moderator will look at it."),
-    "closed": N_("The request is closed."),
-    "invited": N_("The volunteer is invited. They will see it with their proposals."),
-    "saved": N_("Saved."),
-    "accepted": N_("You said yes. The author decides now; you will be told."),
-    "declined": N_("You declined. Nobody else sees your reason."),
-    "confirmed": N_("You chose this helper. Your private conversation is open."),
-    "rejected": N_("You declined this offer. The next candidate will be asked."),
-    "campaign_started": N_("Your campaign is started. Only the details you allowed are shown to others."),
-    "signed": N_("Thank you. Your support is counted; your name and email are shown nowhere."),
-    "wall_posted": N_("Your message waits for a moderator; it shows on the wall while the campaign is public."),
-    "endorsed": N_("Thank you. Your support is counted with that of other verified professionals, never by name."),
-    "pledged": N_("Thank you. The family sees your promise; once they mark it done, the page shows what was done."),
-    "joined": N_("You are an owner of this campaign now."),
-    "asked": N_("Your ask is posted as a need. Verified journalists, lawmakers' staff or lawyers with the skill "
-                "will be asked."),
-    "letter_sent": N_("Thank you. A moderator reads your letter before the family gets it; they never learn "
-                      "who wrote it."),
-    "ended": N_("The helper's access has ended: they no longer read the request or the conversation. "
-                "The request is open again."),
-    "sent": N_("Message sent."),
-    "read": N_("All notifications are marked read."),
-    "moderated": N_("Done."),
-    "deleted": N_("Your account and everything the platform held about you are deleted."),
-    "password_changed": N_("Your password is changed. Every other session of your account has ended."),
-}
-
-# An error's code -> what a person is told (the services' own messages are written for programs).
-ERRORS = {
-    "validation_failed": N_("Some fields need another look."),
-    "unauthorized": N_("Sign in to continue."),
-    "forbidden": N_("This page is not open to your account."),
-    "not_found": N_("There is nothing here, or it is not open to you."),
-    "conflict": N_("This changed meanwhile. Look again before you continue."),
-    "unprocessable": N_("This cannot be done now."),
-    "confirmation_required": N_("Please confirm before you continue."),
-    "too_many_requests": N_("Too many tries. Wait a few minutes, then try again."),
-    "service_unavailable": N_("The platform is busy. Try again in a moment."),
-    "csrf": N_("This form has expired. Open the page again and resend it."),
-    "payload_too_large": N_("What you sent is too long."),
-    "internal": N_("Something went wrong on our side. Nothing was changed."),
-}
-
-
-# A field's error in the reader's language: the services word theirs for programs, in English; a
-# page in another language says what each field expects instead (by the field's name).
-FIELD_ERRORS = {
-    "handle": N_("3 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit. Use a pseudonym, "
-                 "not your real name."),
-    "password": N_("At least 10 characters."),
-    "new_password": N_("At least 10 characters."),
-    "role": N_("Choose one."),
-    "email": N_("This is not an email address."),
-    "title": N_("Write a title of 5 to 200 characters."),
-    "body": N_("Say what you need in 10 to 5,000 characters."),
-    "skills": N_("Choose at least one skill."),
-    "languages": N_("Choose at least one language."),
-    "countries": N_("Choose countries from the list."),
-    "country": N_("Choose a country."),
-    "urgency": N_("Choose how urgent it is."),
-    "visibility": N_("Choose who may read it."),
-    "text": N_("Write a message of at most 4,000 characters."),
-    "reason": N_("Say it in 3 to 1,000 characters."),
-    "bio": N_("At most 2,000 characters."),
-    "availability_hours": N_("A whole number from 0 to 200."),
-    "max_active_matches": N_("A whole number from 1 to 20."),
-}
-SERVICE_MESSAGES = (N_("That handle is taken."), N_("Wrong password."))
 
 
 class CsrfFailed(DomainError):
@@ -212,6 +135,18 @@ class Page:
         code = getattr(exc, "code", "internal")
         status = getattr(exc, "status", 500)
         return self.render("error.html", status=status, error=ERRORS.get(code, ERRORS["internal"]))
+
+    def submit(self, send):
+        """A form's call, `send()`: (None, its result); or, when the service refuses what was typed,
+        (how to show the form again, None): `{"status": 400, "errors": {field: message}}`, or for
+        text that may identify someone `{"status": 422, "warnings": [field, ...]}` (a step of its
+        own: the author reads what was found, then edits or confirms with the box that appears)."""
+        try:
+            return None, send()
+        except ValidationFailed as exc:
+            return {"status": 400, "errors": self.field_errors(exc)}, None
+        except ConfirmationRequired as exc:
+            return {"status": 422, "warnings": sorted(exc.fields or {})}, None
 
     def field_errors(self, exc):
         """A refusal's fields, each with a message in the reader's language: the service's own

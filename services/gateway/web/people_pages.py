@@ -1,7 +1,7 @@
 """Pages about people: the volunteer directory (invite), one's own profile, email and account."""
 from services.common.errors import Unauthorized, ValidationFailed
 
-from ..http import call, http, sealed
+from ..http import Sealed, call, http
 from ..routes.base import RoutesBase
 from . import forms
 from .pages import page
@@ -68,7 +68,7 @@ class PeoplePages(RoutesBase):
     def save_email(self, request, page):
         email = request.form.get("email", "").strip() or None
         try:
-            call(self.profiles.change_email, page.viewer, sealed(self.profiles.change_email, {"email": email}))
+            call(self.profiles.change_email, page.viewer, Sealed({"email": email}))
             call(self.notify.set_preferences, page.viewer, {"email": request.form.get("delivery", "off")})
         except ValidationFailed as exc:
             return self._profile(page, status=400, errors=page.field_errors(exc))
@@ -83,7 +83,7 @@ class PeoplePages(RoutesBase):
         try:
             source = self.rate_limit("sign_in", request)
             session = call(self.profiles.change_password, page.viewer,
-                           sealed(self.profiles.change_password, data), source)
+                           Sealed(data), source)
         except (ValidationFailed, Unauthorized) as exc:
             return self._profile(page, status=exc.status, errors=page.field_errors(exc))
         self._revoked(page.viewer["claims"]["account_id"], page.token)
@@ -96,7 +96,7 @@ class PeoplePages(RoutesBase):
         try:
             source = self.rate_limit("sign_in", request)
             call(self.profiles.delete_account, page.viewer,
-                 sealed(self.profiles.delete_account, {"password": request.form.get("password", "")}), source)
+                 Sealed({"password": request.form.get("password", "")}), source)
             self._revoked(page.viewer["claims"]["account_id"])
         except (ValidationFailed, Unauthorized) as exc:
             return self._profile(page, status=exc.status, errors=page.field_errors(exc))

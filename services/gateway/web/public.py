@@ -5,7 +5,7 @@ from werkzeug.wrappers import Response
 
 from services.common.errors import Conflict, Unauthorized, ValidationFailed
 
-from ..http import call, http, sealed
+from ..http import Sealed, call, http
 from ..routes.base import RoutesBase
 from . import forms
 from .pages import page, safe_next
@@ -42,9 +42,8 @@ class PublicPages(RoutesBase):
                                errors={"password2": page.gettext("The two passwords differ.")})
         try:
             source = self.rate_limit("sign_up", request)
-            call(self.profiles.register, sealed(self.profiles.register, data), source)
-            session = call(self.profiles.login, sealed(self.profiles.login,
-                                                       {"handle": data["handle"], "password": data["password"]}))
+            call(self.profiles.register, Sealed(data), source)
+            session = call(self.profiles.login, Sealed({"handle": data["handle"], "password": data["password"]}))
         except (ValidationFailed, Conflict) as exc:
             return page.render("signup.html", status=400, form=form, errors=page.field_errors(exc))
         page.sign_in(session["token"])
@@ -62,7 +61,7 @@ class PublicPages(RoutesBase):
         target = safe_next(request.form.get("next"))
         try:
             source = self.rate_limit("sign_in", request)
-            session = call(self.profiles.login, sealed(self.profiles.login, data), source)
+            session = call(self.profiles.login, Sealed(data), source)
         except ValidationFailed as exc:
             return page.render("login.html", status=400, form={"handle": data.get("handle", "")}, next=target,
                                errors=page.field_errors(exc))
@@ -76,7 +75,7 @@ class PublicPages(RoutesBase):
     @page()
     def logout(self, request, page):
         if page.token:
-            call(self.profiles.logout, sealed(self.profiles.logout, page.token), False)
+            call(self.profiles.logout, Sealed(page.token), False)
             self._revoked(token=page.token)
         page.sign_out()
         return page.redirect("/", done="signed_out")

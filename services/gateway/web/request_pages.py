@@ -1,10 +1,10 @@
 """Pages about needs: post one, read one (offer help, flag, close), search them."""
 import uuid
 
-from services.common.errors import ConfirmationRequired, ValidationFailed
+from services.common.errors import ValidationFailed
 from services.common.schemas import URGENCIES, VISIBILITIES
 
-from ..http import call, call_key, http, sealed
+from ..http import Sealed, call, call_key, http
 from ..routes.base import RoutesBase
 from . import forms
 from .pages import page
@@ -30,17 +30,10 @@ class RequestPages(RoutesBase):
         # The form's own key (made when it was shown): a second click, or a resend after a
         # timeout, finds the need the first one posted.
         key = request.form.get("idempotency_key") or None
-        try:
-            created = call(self.requests.create_request, page.viewer, sealed(self.requests.create_request, data),
-                           call_key(key))
-        except ValidationFailed as exc:
-            return self._request_form(page, dict(data, idempotency_key=key), status=400,
-                                      errors=page.field_errors(exc))
-        except ConfirmationRequired as exc:
-            # The identifying-text warning is a step of its own: the author reads what was found,
-            # then edits or confirms with the box that now appears.
-            return self._request_form(page, dict(data, idempotency_key=key), status=422,
-                                      warnings=sorted(exc.fields or {}))
+        refused, created = page.submit(lambda: call(self.requests.create_request, page.viewer, Sealed(data),
+                                                    call_key(key)))
+        if refused:
+            return self._request_form(page, dict(data, idempotency_key=key), **refused)
         return page.redirect(f"/requests/{created['id']}", done="posted")
 
     def _request_form(self, page, form, status=200, errors=None, warnings=None):
@@ -69,7 +62,7 @@ class RequestPages(RoutesBase):
     @page(signed_in=True)
     def flag(self, request, page, request_id):
         call(self.requests.flag_request, page.viewer, request_id,
-             sealed(self.requests.flag_request, forms.pick(request.form, names=("reason",))))
+             Sealed(forms.pick(request.form, names=("reason",))))
         return page.redirect(f"/requests/{request_id}", done="flagged")
 
     @http("POST", "/requests/<string:request_id>/close")
