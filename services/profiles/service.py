@@ -82,6 +82,10 @@ class ProfilesService:
     passwords = Passwords()
     config = Config()
 
+    @property
+    def flag_store(self):
+        return flags.FlagStore(self.db)
+
     def _publish(self, account_id):
         outbox.flush(self.db[storage.ACCOUNTS], account_id, self.dispatch)
 
@@ -275,7 +279,7 @@ class ProfilesService:
         event = make_event(SOURCE, "profile_deleted", {"profile_id": account_id, "version": grave["version"]})
         storage.replace_with_tombstone(self.db, account, grave, [event])
         storage.delete_sessions_of(self.db, account_id)
-        flags.forget_person(self.db, account_id)
+        self.flag_store.forget_person(account_id)
         storage.clear_failures(self.db, accounts.attempt_key(self.config["CONTACT_KEY"], account["handle_key"]))
         self._publish(account_id)
         return True
@@ -306,7 +310,7 @@ class ProfilesService:
         reason = load_or_fail(Flag(), keyring().open(SOURCE, payload))["reason"]  # sealed: what a reporter says
         if storage.find_account(self.db, account_id) is None:
             raise NotFound("No such profile.")
-        return flags.raise_flag(self.db, "profile", account_id, viewer["account_id"], reason,
+        return self.flag_store.raise_flag("profile", account_id, viewer["account_id"], reason,
                                 int(self.config.get("FLAG_LIMIT", 20)))
 
     # ---- moderation
@@ -314,7 +318,7 @@ class ProfilesService:
     @rpc(expected_exceptions=DomainError)
     def flagged_profiles(self, viewer):
         _moderator(viewer)
-        return flags.open_flags(self.db)
+        return self.flag_store.open_flags()
 
     @rpc(expected_exceptions=DomainError)
     def suspend(self, viewer, account_id, payload=None):
@@ -324,7 +328,7 @@ class ProfilesService:
             raise Forbidden("Moderators cannot suspend themselves.")
         account = self._update(account_id, lambda _: {"status": "suspended"})
         storage.delete_sessions_of(self.db, account_id)
-        flags.resolve(self.db, account_id, "suspended")
+        self.flag_store.resolve(account_id, "suspended")
         return accounts.moderator_view(account)
 
     @rpc(expected_exceptions=DomainError)
@@ -339,13 +343,13 @@ class ProfilesService:
         if account is None or account["role"] != "volunteer":
             raise NotFound("No such volunteer.")
         account = self._update(account_id, lambda _: {"verified": bool(verified)})
-        flags.resolve(self.db, account_id, "verified" if verified else "unverified")
+        self.flag_store.resolve(account_id, "verified" if verified else "unverified")
         return accounts.moderator_view(account)
 
     @rpc(expected_exceptions=DomainError)
     def dismiss_profile_flags(self, viewer, account_id):
         _moderator(viewer)
-        flags.resolve(self.db, account_id, "dismissed")
+        self.flag_store.resolve(account_id, "dismissed")
         return True
 
     @rpc(expected_exceptions=DomainError)

@@ -1,80 +1,31 @@
 """requests: activists' needs and their lifecycle. Publishes request_* events through its outbox.
 
-A request's text may be private, so it arrives sealed to this service and every reply holding a
-request leaves sealed to the gateway (services/common/trust/keyring.py)."""
-import logging
-import re
-import uuid
-
+A thin adapter, as matching's: the use cases are plain code in workflow.py over the RequestStore
+of storage.py and the flags store. This class checks the viewer's signature, opens what arrived
+sealed to this service (a request's text may be private), seals every reply holding a request to
+the gateway (services/common/trust/keyring.py), and hands each call, event and tick to the workflow.
+"""
 from nameko.dependency_providers import Config
-from services.common.bus.rpc import rpc
 from nameko.timer import timer
-from pymongo.errors import DuplicateKeyError
 
 from services.common import flags
 from services.common.bus import consumer
-from services.common.store import outbox
-from services.common.trust import privacy
 from services.common.bus.consumer import consumes
-from services.common.errors import (Conflict, DomainError, Forbidden, NotFound,
-                                   TooManyRequests, ValidationFailed)
-from services.common.bus.events import data_schema, make_event, utcnow
-from services.common.flags import Flag, ModerationNote
-from services.common.store.mongo import ServiceDatabase, ping
-from services.common.schemas import Paging, load_or_fail, require_role, trusted_viewer
+from services.common.bus.events import utcnow
+from services.common.bus.rpc import rpc
 from services.common.bus.topology import ReliableEventDispatcher
-from services.common.trust.keyring import ReplyCall, ViewerAudience, decided_version, keyring, sealed_reply
+from services.common.errors import DomainError
+from services.common.schemas import trusted_viewer
+from services.common.store.mongo import ServiceDatabase, ping
+from services.common.trust.keyring import ReplyCall, ViewerAudience, keyring, sealed_reply
 
-from . import lifecycle, storage
-from .schemas import CloseRequest, NewRequest, RequestEdit
-
-log = logging.getLogger(__name__)
-SOURCE = "requests"
-TERMINAL = ("fulfilled", "closed", "withdrawn")
-# A request posted with an idempotency key gets its id from the author and the key, so a retry
-# (a client that timed out, a form sent twice) finds the request the first try stored.
-_IDEMPOTENT_IDS = uuid.UUID("0b6f3d52-8c2e-4f8a-b7d1-5a9e2c4f6d13")
-_KEY_DIGEST = re.compile(r"[0-9a-f]{64}")
-IDEMPOTENCY_FIELD = "Idempotency-Key"
+from . import storage
+from .workflow import DEFAULT_FLAG_LIMIT, DEFAULT_MAX_OPEN, SOURCE, RequestWorkflow
 
 
-def request_id_for(author_id, idempotency_key):
-    """A fresh id, or the one id this author's key stands for."""
-    if idempotency_key is None:
-        return uuid.uuid4().hex
-    if not isinstance(idempotency_key, str) or not _KEY_DIGEST.fullmatch(idempotency_key):
-        raise ValidationFailed("The idempotency key is not a SHA-256 digest.",
-                               {IDEMPOTENCY_FIELD: "Not a SHA-256 digest (the gateway hashes the header)."})
-    return uuid.uuid5(_IDEMPOTENT_IDS, f"{author_id}:{idempotency_key}").hex
-
-
-def _same_request(stored, data):
-    """Whether a retry asks for what the first try stored. Once the author edited it, the key
-    still stands for that request: the retry gets it as it is now."""
-    return stored["version"] > 1 or all(stored.get(key) == value for key, value in data.items())
-
-
-def _viewer(viewer, required=True):
-    if viewer is None and not required:
-        return None
-    return trusted_viewer(viewer)
-
-
-def _check_public_text(data, request=None):
-    """Text that will be readable by others must not identify anyone unless the author confirms."""
-    visibility = data.get("visibility", request["visibility"] if request else "public")
-    if visibility == "private" or data.get("confirm_public"):
-        return
-    text = {k: data[k] for k in ("title", "body") if k in data}
-    if request is not None and request["visibility"] == "private":
-        # Widened from private: the stored text, written for the author's chosen helper only, is
-        # about to become readable by others, so it is checked as if it were new.
-        text = {k: data.get(k, request[k]) for k in ("title", "body")}
-    privacy.confirm_public(text, False, "anyone allowed to see the request")
-
-
-def _events(event_type):
-    return lambda request: [make_event(SOURCE, event_type, lifecycle.event_data(request))]
+def _opened(payload):
+    """What the gateway sealed to this service (a request's text may be private)."""
+    return keyring().open(SOURCE, payload)
 
 
 class RequestsService(consumer.LedgerUpkeep):
@@ -88,308 +39,97 @@ class RequestsService(consumer.LedgerUpkeep):
     dispatch = ReliableEventDispatcher()
 
     @property
-    def store(self):
-        return storage.RequestStore(self.db, self.text)
-
-    def _publish(self, request_id):
-        outbox.flush(self.db[storage.REQUESTS], request_id, self.dispatch)
-
-    def _own_request(self, viewer, request_id):
-        request = self.store.find(request_id)
-        if request is None or not lifecycle.can_view(request, viewer):
-            raise NotFound("No such request.")
-        if not lifecycle.is_author(request, viewer):
-            raise Forbidden("Only its author can change a request.")
-        return request
-
-    def _change(self, request_id, change, event_type):
-        request = self.store.update(request_id, change, _events(event_type))
-        self._publish(request_id)
-        return request
+    def work(self):
+        return RequestWorkflow(storage.RequestStore(self.db, self.text), flags.FlagStore(self.db), self.dispatch,
+                               utcnow, max_open=self.config.get("MAX_OPEN_REQUESTS", DEFAULT_MAX_OPEN),
+                               flag_limit=self.config.get("FLAG_LIMIT", DEFAULT_FLAG_LIMIT))
 
     # ---- the author's side
 
     @rpc(expected_exceptions=DomainError)
     @sealed_reply()
     def create_request(self, viewer, payload, idempotency_key=None):
-        """Post a need. With `idempotency_key` (the SHA-256 of the client's `Idempotency-Key`,
-        hashed by the gateway), a retry of the same post returns the request the first try stored
-        instead of posting it twice; the same key with a different request is a conflict."""
-        viewer = _viewer(viewer)
-        if viewer["role"] != "activist":
-            raise Forbidden("Only activists can post requests.")
-        request_id = request_id_for(viewer["account_id"], idempotency_key)
-        data = load_or_fail(NewRequest(), keyring().open(SOURCE, payload))
-        _check_public_text(data)
-        data.pop("confirm_public")
-        self._check_room(viewer["account_id"], request_id if idempotency_key else None)
-        now = utcnow()
-        request = dict(data, _id=request_id, author_id=viewer["account_id"], status="open",
-                       helper_ids=[], hidden=False, version=1, created_at=now, updated_at=now)
-        try:
-            inserted = self.store.insert(request, _events("request_created")(request))
-        except DuplicateKeyError:
-            stored = self.store.find(request_id)
-            if stored is None or not _same_request(stored, data):
-                raise Conflict("This idempotency key was used for another request.",
-                               {IDEMPOTENCY_FIELD: "Already used for another request; send a new key."}) from None
-            self._publish(request_id)  # its event may still wait in the outbox
-            return lifecycle.public_view(stored, viewer)
-        outbox.publish(inserted, self.dispatch)
-        return lifecycle.public_view(request, viewer)
-
-    def _check_room(self, author_id, retried_id=None):
-        """One account must not flood every volunteer's proposals: at most MAX_OPEN_REQUESTS open
-        at once (a retry of a post already stored is not a new one)."""
-        limit = int(self.config.get("MAX_OPEN_REQUESTS", 10))
-        if self.store.open_count(author_id) < limit:
-            return
-        if retried_id is not None and self.store.find(retried_id) is not None:
-            return
-        raise TooManyRequests(f"You have {limit} open requests, the most one account may have at once; "
-                              "close one that is done or no longer needed first.", {"open_requests": str(limit)})
+        return self.work.create_request(trusted_viewer(viewer), _opened(payload), idempotency_key)
 
     @rpc(expected_exceptions=DomainError)
     def check_room(self, viewer):
-        """429 when the viewer has as many open needs as one account may: a campaign's ask is a need
-        like any other (the gateway asks before the campaign posts it)."""
-        self._check_room(_viewer(viewer)["account_id"])
-        return True
+        return self.work.check_room(trusted_viewer(viewer))
 
     @rpc(expected_exceptions=DomainError)
     @sealed_reply()
     def update_request(self, viewer, request_id, payload):
-        viewer = _viewer(viewer)
-        data = load_or_fail(RequestEdit(), keyring().open(SOURCE, payload))
-        request = self._own_request(viewer, request_id)
-        lifecycle.check_editable(request)
-        _check_public_text(data, request)
-        data.pop("confirm_public")
-        if not data:
-            raise ValidationFailed("Nothing to change.", {"_schema": "Send at least one field to change."})
-        return lifecycle.public_view(self._change(request_id, lambda _: data, "request_updated"), viewer)
+        return self.work.update_request(trusted_viewer(viewer), request_id, _opened(payload))
 
     @rpc(expected_exceptions=DomainError)
     @sealed_reply()
     def close_request(self, viewer, request_id, payload=None):
-        viewer = _viewer(viewer)
-        outcome = load_or_fail(CloseRequest(), payload if payload is not None else {})["outcome"]
-        request = self._own_request(viewer, request_id)
-
-        def close(current):
-            lifecycle.check_transition(current["status"], outcome)
-            return {"status": outcome}
-
-        return lifecycle.public_view(self._change(request["_id"], close, "request_closed"), viewer)
+        return self.work.close_request(trusted_viewer(viewer), request_id, payload)
 
     @rpc(expected_exceptions=DomainError)
     @sealed_reply()
     def my_requests(self, viewer, limit=50, before=None):
-        """A page of one's own requests, newest first: {items, next?} (`next`: pass as `before`)."""
-        viewer = _viewer(viewer)
-        paging = load_or_fail(Paging(), {"limit": limit, "before": before})
-        found, more = self.store.page_by_author(viewer["account_id"], paging["limit"], paging["before"])
-        page = {"items": [lifecycle.public_view(r, viewer) for r in found]}
-        if more:
-            page["next"] = found[-1]["_id"]
-        return page
+        return self.work.my_requests(trusted_viewer(viewer), limit, before)
 
     # ---- anyone's side
 
     @rpc(expected_exceptions=DomainError)
     @sealed_reply()
     def get_request(self, viewer, request_id):
-        viewer = _viewer(viewer, required=False)
-        request = self.store.find(request_id)
-        # A request the viewer may not see is reported as missing: its existence is private too.
-        if request is None or not lifecycle.can_view(request, viewer):
-            raise NotFound("No such request.")
-        return self._view(request, viewer)
-
-    def _view(self, request, viewer):
-        """The request as `viewer` reads it. A moderator reads a private request's text only while
-        a flag on it is open, and each such reading is recorded (who, which, when; never the text)."""
-        if not lifecycle.text_withheld_from(request, viewer):
-            return lifecycle.public_view(request, viewer)
-        # Every moderator sees who read the text before them (kept when a reader deletes their account).
-        readings = [{"moderator_id": r["moderator_id"], "at": r["at"].isoformat()}
-                    for r in self.store.moderator_readings(request["_id"])]
-        if not flags.is_open(self.db, request["_id"], other_than=viewer["account_id"]):
-            return dict(lifecycle.public_view(request, viewer, text=False), moderator_readings=readings)
-        self.store.record_moderator_reading(viewer["account_id"], request["_id"])
-        log.info("a moderator read a flagged private request's text (recorded)")
-        return dict(lifecycle.public_view(request, viewer), moderator_readings=readings)
+        return self.work.get_request(trusted_viewer(viewer) if viewer is not None else None, request_id)
 
     @rpc(expected_exceptions=DomainError)
     def flag_request(self, viewer, request_id, payload):
-        viewer = _viewer(viewer)
-        reason = load_or_fail(Flag(), keyring().open(SOURCE, payload))["reason"]  # sealed: what a reporter says
-        request = self.store.find(request_id)
-        if request is None or not lifecycle.can_view(request, viewer):
-            raise NotFound("No such request.")
-        return flags.raise_flag(self.db, "request", request_id, viewer["account_id"], reason,
-                                int(self.config.get("FLAG_LIMIT", 20)))
+        return self.work.flag_request(trusted_viewer(viewer), request_id, _opened(payload))  # what a reporter says
 
     # ---- moderation
 
-    def _moderator(self, viewer):
-        return require_role(viewer, "moderator", "Only moderators can do this.")
-
     @rpc(expected_exceptions=DomainError)
     def flagged_requests(self, viewer):
-        self._moderator(viewer)
-        return flags.open_flags(self.db)
+        return self.work.flagged_requests(trusted_viewer(viewer))
 
     @rpc(expected_exceptions=DomainError)
     @sealed_reply()
     def set_hidden(self, viewer, request_id, hidden, payload=None):
-        viewer = self._moderator(viewer)
-        load_or_fail(ModerationNote(), payload or {})
-        if self.store.find(request_id) is None:
-            raise NotFound("No such request.")
-        request = self._change(request_id, lambda _: {"hidden": bool(hidden)}, "request_updated")
-        flags.resolve(self.db, request_id, "hidden" if hidden else "dismissed")
-        return lifecycle.public_view(request, viewer, text=not lifecycle.text_withheld_from(request, viewer))
+        return self.work.set_hidden(trusted_viewer(viewer), request_id, hidden, payload)
 
     @rpc(expected_exceptions=DomainError)
     def dismiss_request_flags(self, viewer, request_id):
-        self._moderator(viewer)
-        flags.resolve(self.db, request_id, "dismissed")
-        return True
+        return self.work.dismiss_request_flags(trusted_viewer(viewer), request_id)
 
     # ---- events from other services
 
     @consumes("matching", "match_confirmed")
     def on_match_confirmed(self, event):
-        """The author confirmed a helper: the request is matched, and a private request's text
-        becomes readable by that helper (and only them)."""
-        data = event.data
-        request = self.store.find(data["request_id"])
-        if request is None or data["volunteer_id"] in request["helper_ids"]:
-            return  # gone, or already applied
-        decided = decided_version(data, request["author_id"])
-        if decided is None:
-            # Not the author's signed choice: matching alone cannot hand anyone a private text.
-            log.warning("refused a match_confirmed without its author's signed decision (%s)", event.event_id)
-            return
-        if decided < (request.get("ended") or {}).get(data["volunteer_id"], 0):
-            # A decision made before the author ended this helper's access: a replay gives nothing back.
-            log.warning("refused a match_confirmed whose decision predates the end of access (%s)", event.event_id)
-            return
-
-        def matched(current):
-            lifecycle.check_transition(current["status"], "matched")
-            return {"status": "matched", "helper_ids": current["helper_ids"] + [data["volunteer_id"]]}
-
-        if request["status"] == "open":
-            self._change(request["_id"], matched, "request_updated")
+        self.work.on_match_confirmed(event.data, event.event_id)
 
     @consumes("matching", "match_ended")
     def on_match_ended(self, event):
-        """A confirmed helper's access ended (the author ended it, or the helper lost the standing
-        the request needs): a private text is theirs no more, and a request they were the helper
-        of is open again. Taking access away needs no author's signature: it grants nothing."""
-        data = event.data
-        request = self.store.find(data["request_id"])
-        if request is None or data["volunteer_id"] not in request["helper_ids"]:
-            return  # gone, or already applied
+        self.work.on_match_ended(event.data)
 
-        def ended(current):
-            # The match's version at its end: a confirmation decided before it is a replay.
-            ends = dict(current.get("ended") or {}, **{data["volunteer_id"]: data["version"]})
-            helpers = [h for h in current["helper_ids"] if h != data["volunteer_id"]]
-            if current["status"] == "matched" and not helpers:
-                lifecycle.check_transition(current["status"], "open")
-                return {"status": "open", "helper_ids": helpers, "ended": ends}
-            return {"helper_ids": helpers, "ended": ends}
-
-        self._change(request["_id"], ended, "request_updated")
-
+    # No ledger: a campaign's need has the event's id (a copy finds it posted); a mode is versioned.
     @consumes("campaigns", "letter_translation_needed", ledger=False)
     def on_letter_translation_needed(self, event):
-        """A moderator approved a letter of support in another language than the prisoner's: a
-        translation need in the name of the campaign's creator, matched to translators like any
-        need. Verified translators only: the confirmed one reads the letter. Its id comes from the
-        letter's, so a second copy of the event finds it posted (no ledger needed)."""
-        data = event.data
-        self._post_for_campaign(
-            data, letter_id=data["letter_id"], skills=["translation"], urgency="normal",
-            languages=[data["from_language"], data["to_language"]],
-            title=f"Translate a letter of support to a prisoner of conscience ({data['from_language']} to "
-                  f"{data['to_language']})",
-            body="A supporter wrote to a person held for their conscience; the moderators approved the letter. "
-                 "The family prints it in the prisoner's language and hands it over. Once the campaign's "
-                 "owner confirms you, the letter is yours to translate on the campaign's page.")
+        self.work.on_letter_translation_needed(event.data)
 
     @consumes("campaigns", "campaign_ask_posted", ledger=False)
     def on_campaign_ask_posted(self, event):
-        """A campaign's owners ask journalists, policy-makers or lawyers for something: a need in the
-        name of the owner who asked, linked to the campaign, for moderator-verified helpers only
-        (they will work with a family at risk)."""
-        data = event.data
-        self._post_for_campaign(data, **{key: data[key] for key in ("title", "body", "skills", "languages", "urgency")})
-
-    def _post_for_campaign(self, data, **fields):
-        """Post the need a campaign's event asks for, in the name of `author_id`, linked to the
-        campaign. `volunteers`: read, proposed and offered to moderator-verified volunteers only,
-        never listed to anyone else (a public need would lead anyone to a quiet campaign). Held
-        from the start if the campaign is paused meanwhile. Its id is the event's, so a second
-        copy of the event finds it posted (no ledger needed)."""
-        now = utcnow()
-        request = dict(fields, _id=data["request_id"], author_id=data["author_id"], campaign_id=data["campaign_id"],
-                       country=data["country"], status="open", helper_ids=[], hidden=False, version=1,
-                       held=self.store.campaign_paused(data["campaign_id"]),
-                       created_at=now, updated_at=now, visibility="volunteers", verified_only=True)
-        try:
-            self.store.insert(request, _events("request_created")(request))
-        except DuplicateKeyError:
-            pass  # posted by an earlier copy; its event may wait in the outbox: flushed below
-        self._publish(request["_id"])
+        self.work.on_campaign_ask_posted(event.data)
 
     @consumes("campaigns", "campaign_changed", ledger=False)
     def on_campaign_changed(self, event):
-        """A campaign was paused (or resumed): every need it caused is held (or released) at once:
-        out of search, proposals and webhooks (an update event with `hidden`), readable by its
-        author alone, and back as it was on resume. Versioned: an older event changes nothing."""
-        data = event.data
-        was_paused = self.store.campaign_paused(data["campaign_id"])
-        if not self.store.remember_campaign_mode(data["campaign_id"], data["mode"], data["version"]) or \
-                was_paused == (data["mode"] == "paused"):
-            return  # an older event, or a change that neither paused nor resumed it
-        held = self.store.campaign_paused(data["campaign_id"])  # the newest known, whatever raced this
-        for request_id in self.store.of_campaign(data["campaign_id"]):
-            request = self.store.find(request_id)
-            if request is None or request["status"] in TERMINAL or bool(request.get("held")) == held:
-                continue
-            self._change(request_id, lambda _: {"held": held}, "request_updated")
+        self.work.on_campaign_changed(event.data)
 
     @consumes("profiles", "profile_deleted")
     def on_profile_deleted(self, event):
-        """The author deleted their account: their requests go, text and all. The closing event
-        carries no text (as for a private request) and no author, so search drops them, matching
-        withdraws, and nobody downstream keeps who asked."""
-        account_id = event.data["profile_id"]
-        for request in self.store.by_author(account_id):
-            closing = dict(request, author_id=None, visibility="private", status="withdrawn",
-                           version=request["version"] + 1)
-            self.store.replace_with_tombstone(request, _events("request_closed")(closing))
-            self._publish(request["_id"])
-            flags.forget_target(self.db, request["_id"])
-            self.store.forget_moderator_readings(request_id=request["_id"])
-        flags.forget_person(self.db, account_id)
-        # A moderator's readings of private texts stay: the record of who read what must not leave
-        # with the reader (their request's readings went with each request above).
+        self.work.on_profile_deleted(event.data)
 
     # ---- for rebuilding other services' views (search), paged by id
 
     @rpc(expected_exceptions=DomainError)
     def export_requests(self, command):
-        """A page of every request (as events carry them: no private text), for rebuilding search:
-        `command` signed by the operator (`{action: "export_requests", after_id, limit}`)."""
-        after_id, limit = keyring().export_page(command, "export_requests")
-        page = self.store.export_page(after_id, limit)
-        schema = data_schema(SOURCE, "request_created")
-        return [schema.dump(lifecycle.event_data(r)) for r in page]
+        """A page of every request, for rebuilding search: `command` signed by the operator
+        (`{action: "export_requests", after_id, limit}`)."""
+        return self.work.export_requests(*keyring().export_page(command, "export_requests"))
 
     @rpc
     def health(self):
@@ -397,4 +137,4 @@ class RequestsService(consumer.LedgerUpkeep):
 
     @timer(interval=5)
     def relay_pending_events(self):
-        outbox.flush_pending(self.db[storage.REQUESTS], self.dispatch)
+        self.work.relay_pending()

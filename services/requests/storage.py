@@ -76,7 +76,21 @@ class RequestStore:
         return document
 
     def insert(self, request, events):
+        """Store a new request with its events (DuplicateKeyError if its id is taken): what
+        `publish` sends."""
         return outbox.insert_with_events(self.collection, self._sealed(request["_id"], request), events)
+
+    def publish(self, inserted, dispatch):
+        """Publish what `insert` just wrote, from memory, and clear it."""
+        outbox.publish(inserted, dispatch)
+
+    def flush(self, request_id, dispatch):
+        """Publish whatever waits in one request's outbox."""
+        outbox.flush(self.collection, request_id, dispatch)
+
+    def flush_pending(self, dispatch):
+        """Publish what a crash (or a broker outage) left in any outbox."""
+        outbox.flush_pending(self.collection, dispatch)
 
     def find(self, request_id):
         request = self._opened(self.collection.find_one({"_id": request_id}))
