@@ -44,6 +44,15 @@ def attempt_key(secret, handle_key):
     return hmac.new(secret.encode(), handle_key.encode(), hashlib.sha256).hexdigest()
 
 
+def attempt_ids(handle_key, source):
+    """The records one failure counts in: the account from that source, the account from anywhere,
+    and the source at any account (none for a caller without a source)."""
+    ids = {"pair": f"{handle_key}:{source or '-'}", "account": f"{handle_key}:*"}
+    if source:
+        ids["source"] = f"*:{source}"
+    return ids
+
+
 def sign_in_wait(failures, last_failure, now, free, longest_s):
     """Seconds a source must still wait before trying a handle again after `failures` wrong
     passwords from it: none for the first `free`, then 1, 2, 4... seconds after the last, at most

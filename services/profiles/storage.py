@@ -11,6 +11,8 @@ from services.common.errors import Conflict
 from services.common.bus.events import utcnow
 from services.common.store.mongo import create_collections
 
+from . import accounts
+
 ACCOUNTS = "accounts"
 SESSIONS = "sessions"
 LOGIN_ATTEMPTS = "login_attempts"
@@ -27,88 +29,100 @@ def prepare(db):
 
 # ---- accounts
 
-def insert_account(db, account, events):
-    try:
-        return outbox.insert_with_events(db[ACCOUNTS], account, events)
-    except DuplicateKeyError:
-        raise Conflict("That handle is taken.", {"handle": "That handle is taken."}) from None
+class AccountStore:
+    """Accounts with their outbox (profile events written with the change), and the tombstones
+    that hold a deleted account's handle."""
 
+    def __init__(self, db):
+        self.accounts = db[ACCOUNTS]
 
-def check_handle_free(db, held_key, now):
-    """409 while a deleted account holds the handle (its tombstone's `held_key`); once the hold
-    has passed, the tombstone lets go of it (one conditional write) and the handle is free."""
-    grave = db[ACCOUNTS].find_one({"handle_key": held_key}, {"held_until": 1})
-    if grave is None:
-        return
-    if grave["held_until"] > now:
-        raise Conflict("That handle is taken.", {"handle": "That handle is taken."})
-    db[ACCOUNTS].update_one({"_id": grave["_id"], "handle_key": held_key},
-                            {"$set": {"handle_key": f"deleted:{grave['_id']}"}, "$unset": {"held_until": ""}})
+    def insert(self, account, events):
+        """Store a new account with its events: 409 if the handle is taken. What `publish` sends."""
+        try:
+            return outbox.insert_with_events(self.accounts, account, events)
+        except DuplicateKeyError:
+            raise Conflict("That handle is taken.", {"handle": "That handle is taken."}) from None
 
+    def publish(self, inserted, dispatch):
+        outbox.publish(inserted, dispatch)
 
-def find_account(db, account_id):
-    account = outbox.strip(db[ACCOUNTS].find_one({"_id": account_id}))
-    return None if account is None or account["status"] == "deleted" else account
+    def flush(self, account_id, dispatch):
+        outbox.flush(self.accounts, account_id, dispatch)
 
+    def flush_pending(self, dispatch):
+        outbox.flush_pending(self.accounts, dispatch)
 
-def find_account_by_handle_key(db, key):
-    return outbox.strip(db[ACCOUNTS].find_one({"handle_key": key}))
+    def check_handle_free(self, held_key, now):
+        """409 while a deleted account holds the handle (its tombstone's `held_key`); once the hold
+        has passed, the tombstone lets go of it (one conditional write) and the handle is free."""
+        grave = self.accounts.find_one({"handle_key": held_key}, {"held_until": 1})
+        if grave is None:
+            return
+        if grave["held_until"] > now:
+            raise Conflict("That handle is taken.", {"handle": "That handle is taken."})
+        self.accounts.update_one({"_id": grave["_id"], "handle_key": held_key},
+                                 {"$set": {"handle_key": f"deleted:{grave['_id']}"}, "$unset": {"held_until": ""}})
 
+    def find(self, account_id):
+        account = outbox.strip(self.accounts.find_one({"_id": account_id}))
+        return None if account is None or account["status"] == "deleted" else account
 
-def update_account(db, account_id, change, make_events):
-    """Versioned update of a live account with its events (see outbox.update_with_events)."""
-    if find_account(db, account_id) is None:
-        return None
+    def find_by_handle_key(self, key):
+        return outbox.strip(self.accounts.find_one({"handle_key": key}))
 
-    def stamped(current):
-        return dict(change(current), updated_at=utcnow())
+    def update(self, account_id, change, make_events):
+        """Versioned update of a live account with its events (see outbox.update_with_events)."""
+        if self.find(account_id) is None:
+            return None
 
-    try:
-        return outbox.update_with_events(db[ACCOUNTS], account_id, stamped, make_events)
-    except outbox.ConcurrentUpdate:
-        raise Conflict("The account changed while saving; try again.") from None
+        def stamped(current):
+            return dict(change(current), updated_at=utcnow())
 
+        try:
+            return outbox.update_with_events(self.accounts, account_id, stamped, make_events)
+        except outbox.ConcurrentUpdate:
+            raise Conflict("The account changed while saving; try again.") from None
 
-def replace_with_tombstone(db, account, tombstone, events):
-    """Forget an account in one write: the document becomes a tombstone carrying the events."""
-    try:
-        outbox.replace_with_events(db[ACCOUNTS], account, tombstone, events)
-    except outbox.ConcurrentUpdate:
-        raise Conflict("The account changed while deleting; try again.") from None
+    def set_password_hash(self, account_id, password_hash):
+        self.accounts.update_one({"_id": account_id}, {"$set": {"password_hash": password_hash, "updated_at": utcnow()}})
 
+    def replace_with_tombstone(self, account, tombstone, events):
+        """Forget an account in one write: the document becomes a tombstone carrying the events."""
+        try:
+            outbox.replace_with_events(self.accounts, account, tombstone, events)
+        except outbox.ConcurrentUpdate:
+            raise Conflict("The account changed while deleting; try again.") from None
 
-def export_page(db, after_id, limit):
-    query = {"status": {"$ne": "deleted"}}
-    if after_id:
-        query["_id"] = {"$gt": after_id}
-    return [outbox.strip(a) for a in db[ACCOUNTS].find(query).sort("_id", 1).limit(limit)]
+    def export_page(self, after_id, limit):
+        query = {"status": {"$ne": "deleted"}}
+        if after_id:
+            query["_id"] = {"$gt": after_id}
+        return [outbox.strip(a) for a in self.accounts.find(query).sort("_id", 1).limit(limit)]
 
 
 # ---- sessions
 
-def insert_session(db, session):
-    db[SESSIONS].insert_one(session)
+class SessionStore:
+    """Sessions, by the hash of their token (a copy of the database gives no usable token)."""
 
+    def __init__(self, db):
+        self.sessions = db[SESSIONS]
 
-def find_session(db, session_id):
-    return db[SESSIONS].find_one({"_id": session_id})
+    def insert(self, session):
+        self.sessions.insert_one(session)
 
+    def find(self, session_id):
+        return self.sessions.find_one({"_id": session_id})
 
-def set_password_hash(db, account_id, password_hash):
-    db[ACCOUNTS].update_one({"_id": account_id}, {"$set": {"password_hash": password_hash, "updated_at": utcnow()}})
+    def delete(self, session_id):
+        self.sessions.delete_one({"_id": session_id})
 
+    def delete_of(self, account_id):
+        return self.sessions.delete_many({"account_id": account_id}).deleted_count
 
-def delete_session(db, session_id):
-    db[SESSIONS].delete_one({"_id": session_id})
-
-
-def delete_sessions_of(db, account_id):
-    return db[SESSIONS].delete_many({"account_id": account_id}).deleted_count
-
-
-def purge_expired_sessions(db):
-    # FerretDB has no TTL indexes; the service sweeps on a timer.
-    return db[SESSIONS].delete_many({"expires_at": {"$lt": utcnow()}}).deleted_count
+    def purge_expired(self, now):
+        # FerretDB has no TTL indexes; the service sweeps on a timer.
+        return self.sessions.delete_many({"expires_at": {"$lt": now}}).deleted_count
 
 
 # ---- password work throttling, shared by every replica (what the gateway calls a source is an
@@ -119,58 +133,52 @@ def purge_expired_sessions(db):
 # tries), and the account across every source (only to tell which sign-ins are "clean": an
 # account and a source without recent failures keep a share of the password work).
 
-def _attempt_ids(handle_key, source):
-    ids = {"pair": f"{handle_key}:{source or '-'}", "account": f"{handle_key}:*"}
-    if source:
-        ids["source"] = f"*:{source}"
-    return ids
+class AttemptStore:
+    """Wrong passwords and sign-ups, counted per source, account and pair (the docstring above)."""
 
+    def __init__(self, db):
+        self.attempts = db[LOGIN_ATTEMPTS]
 
-def failures(db, handle_key, source, window_s):
-    """{"pair"|"account"|"source": (failures, time of the last)} within the window, in one read."""
-    ids = _attempt_ids(handle_key, source)
-    found = {doc["_id"]: doc for doc in db[LOGIN_ATTEMPTS].find({"_id": {"$in": list(ids.values())}})}
-    cutoff = utcnow() - timedelta(seconds=window_s)
-    out = {"pair": (0, None), "account": (0, None), "source": (0, None)}
-    for kind, attempt_id in ids.items():
-        doc = found.get(attempt_id)
-        if doc is not None and doc["since"] >= cutoff:
-            out[kind] = (doc["failures"], doc.get("last", doc["since"]))
-    return out
+    def failures(self, handle_key, source, window_s):
+        """{"pair"|"account"|"source": (failures, time of the last)} within the window, in one read."""
+        ids = accounts.attempt_ids(handle_key, source)
+        found = {doc["_id"]: doc for doc in self.attempts.find({"_id": {"$in": list(ids.values())}})}
+        cutoff = utcnow() - timedelta(seconds=window_s)
+        out = {"pair": (0, None), "account": (0, None), "source": (0, None)}
+        for kind, attempt_id in ids.items():
+            doc = found.get(attempt_id)
+            if doc is not None and doc["since"] >= cutoff:
+                out[kind] = (doc["failures"], doc.get("last", doc["since"]))
+        return out
 
+    def _count_up(self, attempt_id, window_s, handle_key=None):
+        """One more in this record's window (a window that has passed starts over): the count now."""
+        now = utcnow()
+        doc = self.attempts.find_one_and_update(
+            {"_id": attempt_id}, {"$inc": {"failures": 1}, "$set": {"last": now},
+                                  "$setOnInsert": dict({"since": now}, **({"handle": handle_key} if handle_key else {}))},
+            upsert=True, return_document=ReturnDocument.AFTER)
+        if doc["since"] < now - timedelta(seconds=window_s):
+            self.attempts.update_one({"_id": attempt_id}, {"$set": {"failures": 1, "since": now}})
+            return 1
+        return doc["failures"]
 
-def _count_up(db, attempt_id, window_s, handle_key=None):
-    """One more in this record's window (a window that has passed starts over): the count now."""
-    now = utcnow()
-    doc = db[LOGIN_ATTEMPTS].find_one_and_update(
-        {"_id": attempt_id}, {"$inc": {"failures": 1}, "$set": {"last": now},
-                              "$setOnInsert": dict({"since": now}, **({"handle": handle_key} if handle_key else {}))},
-        upsert=True, return_document=ReturnDocument.AFTER)
-    if doc["since"] < now - timedelta(seconds=window_s):
-        db[LOGIN_ATTEMPTS].update_one({"_id": attempt_id}, {"$set": {"failures": 1, "since": now}})
-        return 1
-    return doc["failures"]
+    def record_failure(self, handle_key, source, window_s):
+        for kind, attempt_id in accounts.attempt_ids(handle_key, source).items():
+            self._count_up(attempt_id, window_s, handle_key if kind != "source" else None)
 
+    def count_sign_up(self, source, window_s):
+        """Sign-ups from this source within the window, this one included (shared by every replica)."""
+        return self._count_up(f"signup:{source}", window_s)
 
-def record_failure(db, handle_key, source, window_s):
-    for kind, attempt_id in _attempt_ids(handle_key, source).items():
-        _count_up(db, attempt_id, window_s, handle_key if kind != "source" else None)
+    def clear_failures(self, handle_key, source=None):
+        """A successful sign-in clears the account's records (its source's record across accounts
+        stays: a guesser who finds one password is no cleaner); deleting the account clears them all."""
+        if source is None:
+            self.attempts.delete_many({"handle": handle_key})
+        else:
+            ids = accounts.attempt_ids(handle_key, source)
+            self.attempts.delete_many({"_id": {"$in": [ids["pair"], ids["account"]]}})
 
-
-def count_sign_up(db, source, window_s):
-    """Sign-ups from this source within the window, this one included (shared by every replica)."""
-    return _count_up(db, f"signup:{source}", window_s)
-
-
-def clear_failures(db, handle_key, source=None):
-    """A successful sign-in clears the account's records (its source's record across accounts
-    stays: a guesser who finds one password is no cleaner); deleting the account clears them all."""
-    if source is None:
-        db[LOGIN_ATTEMPTS].delete_many({"handle": handle_key})
-    else:
-        ids = _attempt_ids(handle_key, source)
-        db[LOGIN_ATTEMPTS].delete_many({"_id": {"$in": [ids["pair"], ids["account"]]}})
-
-
-def purge_stale_attempts(db, window_s):
-    return db[LOGIN_ATTEMPTS].delete_many({"since": {"$lt": utcnow() - timedelta(seconds=window_s)}}).deleted_count
+    def purge_stale(self, window_s):
+        return self.attempts.delete_many({"since": {"$lt": utcnow() - timedelta(seconds=window_s)}}).deleted_count

@@ -94,8 +94,8 @@ def test_a_deleted_accounts_handle_is_held_a_year_then_freed(db_for):
     grave = accounts.tombstone({"_id": "gone-1", "version": 3}, now, held)
     db.accounts.insert_one(grave)
     with pytest.raises(Conflict):
-        storage.check_handle_free(db, held, now + timedelta(days=364))
-    storage.check_handle_free(db, held, now + accounts.HANDLE_HELD + timedelta(seconds=1))
+        storage.AccountStore(db).check_handle_free(held, now + timedelta(days=364))
+    storage.AccountStore(db).check_handle_free(held, now + accounts.HANDLE_HELD + timedelta(seconds=1))
     released = db.accounts.find_one({"_id": "gone-1"})
     assert released["handle_key"] == "deleted:gone-1" and "held_until" not in released
-    storage.check_handle_free(db, held, now)  # nothing holds it any more
+    storage.AccountStore(db).check_handle_free(held, now)  # nothing holds it any more

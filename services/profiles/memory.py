@@ -1,0 +1,148 @@
+"""In-memory twins of storage.py's stores, for the workflow's fast tests; each passes the same
+contract test as the real store on FerretDB (tests/test_store_contract.py)."""
+import copy
+from datetime import timedelta
+
+from services.common.bus.events import utcnow
+from services.common.errors import Conflict
+
+from .accounts import attempt_ids
+
+
+def _copy(document):
+    return copy.deepcopy(document) if document is not None else None
+
+
+class InMemoryAccountStore:
+    def __init__(self, clock=utcnow):
+        self.accounts, self.outboxes, self.clock = {}, {}, clock
+
+    def insert(self, account, events):
+        if account["_id"] in self.accounts or any(a["handle_key"] == account["handle_key"]
+                                                  for a in self.accounts.values()):
+            raise Conflict("That handle is taken.", {"handle": "That handle is taken."})
+        self.accounts[account["_id"]] = _copy(account)
+        self.outboxes[account["_id"]] = list(events)
+        return account["_id"]
+
+    def publish(self, inserted, dispatch):
+        self.flush(inserted, dispatch)
+
+    def flush(self, account_id, dispatch):
+        for event in self.outboxes.pop(account_id, []):
+            dispatch(event["event_type"], event)
+
+    def flush_pending(self, dispatch):
+        for account_id in list(self.outboxes):
+            self.flush(account_id, dispatch)
+
+    def check_handle_free(self, held_key, now):
+        grave = next((a for a in self.accounts.values() if a["handle_key"] == held_key), None)
+        if grave is None:
+            return
+        if grave["held_until"] > now:
+            raise Conflict("That handle is taken.", {"handle": "That handle is taken."})
+        grave["handle_key"] = f"deleted:{grave['_id']}"
+        grave.pop("held_until", None)
+
+    def find(self, account_id):
+        account = self.accounts.get(account_id)
+        return None if account is None or account["status"] == "deleted" else _copy(account)
+
+    def find_by_handle_key(self, key):
+        return _copy(next((a for a in self.accounts.values() if a["handle_key"] == key), None))
+
+    def update(self, account_id, change, make_events):
+        current = self.find(account_id)
+        if current is None:
+            return None
+        updated = dict(current, **change(current), updated_at=self.clock(), version=current["version"] + 1)
+        self.accounts[account_id] = _copy(updated)
+        self.outboxes.setdefault(account_id, []).extend(make_events(_copy(updated)))
+        return updated
+
+    def set_password_hash(self, account_id, password_hash):
+        if account_id in self.accounts:
+            self.accounts[account_id].update(password_hash=password_hash, updated_at=self.clock())
+
+    def replace_with_tombstone(self, account, tombstone, events):
+        stored = self.accounts.get(account["_id"])
+        if stored is None or stored["version"] != account["version"]:
+            raise Conflict("The account changed while deleting; try again.")
+        self.accounts[account["_id"]] = _copy(tombstone)
+        self.outboxes.setdefault(account["_id"], []).extend(events)
+
+    def export_page(self, after_id, limit):
+        found = sorted((a for a in self.accounts.values() if a["status"] != "deleted"
+                        and (after_id is None or a["_id"] > after_id)), key=lambda a: a["_id"])
+        return [_copy(a) for a in found[:limit]]
+
+
+class InMemorySessionStore:
+    def __init__(self):
+        self.sessions = {}
+
+    def insert(self, session):
+        self.sessions[session["_id"]] = _copy(session)
+
+    def find(self, session_id):
+        return _copy(self.sessions.get(session_id))
+
+    def delete(self, session_id):
+        self.sessions.pop(session_id, None)
+
+    def delete_of(self, account_id):
+        gone = [k for k, s in self.sessions.items() if s["account_id"] == account_id]
+        for key in gone:
+            del self.sessions[key]
+        return len(gone)
+
+    def purge_expired(self, now):
+        gone = [k for k, s in self.sessions.items() if s["expires_at"] < now]
+        for key in gone:
+            del self.sessions[key]
+        return len(gone)
+
+
+class InMemoryAttemptStore:
+    def __init__(self, clock=utcnow):
+        self.attempts, self.clock = {}, clock
+
+    def failures(self, handle_key, source, window_s):
+        cutoff = self.clock() - timedelta(seconds=window_s)
+        out = {"pair": (0, None), "account": (0, None), "source": (0, None)}
+        for kind, attempt_id in attempt_ids(handle_key, source).items():
+            doc = self.attempts.get(attempt_id)
+            if doc is not None and doc["since"] >= cutoff:
+                out[kind] = (doc["failures"], doc["last"])
+        return out
+
+    def _count_up(self, attempt_id, window_s, handle_key=None):
+        now = self.clock()
+        doc = self.attempts.get(attempt_id)
+        if doc is None or doc["since"] < now - timedelta(seconds=window_s):
+            doc = self.attempts[attempt_id] = {"failures": 0, "since": now, "handle": handle_key}
+        doc.update(failures=doc["failures"] + 1, last=now)
+        return doc["failures"]
+
+    def record_failure(self, handle_key, source, window_s):
+        for kind, attempt_id in attempt_ids(handle_key, source).items():
+            self._count_up(attempt_id, window_s, handle_key if kind != "source" else None)
+
+    def count_sign_up(self, source, window_s):
+        return self._count_up(f"signup:{source}", window_s)
+
+    def clear_failures(self, handle_key, source=None):
+        if source is None:
+            self.attempts = {k: d for k, d in self.attempts.items() if d.get("handle") != handle_key}
+        else:
+            ids = attempt_ids(handle_key, source)
+            for key in (ids["pair"], ids["account"]):
+                self.attempts.pop(key, None)
+
+    def purge_stale(self, window_s):
+        cutoff = self.clock() - timedelta(seconds=window_s)
+        gone = [k for k, d in self.attempts.items() if d["since"] < cutoff]
+        for key in gone:
+            del self.attempts[key]
+        return len(gone)

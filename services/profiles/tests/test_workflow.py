@@ -1,0 +1,142 @@
+"""The profiles' use cases in milliseconds, over the in-memory stores (memory.py, held to the real
+stores' contract): sign-up bounds, a held handle, throttled password checks, sessions, vetting."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from services.common.errors import Conflict, Forbidden, TooManyRequests, Unauthorized
+from services.common.flags import InMemoryFlagStore
+from services.profiles import accounts, memory
+from services.profiles.workflow import ProfileWorkflow
+
+PASSWORD = "correct horse battery staple"
+
+
+class Clock:
+    def __init__(self):
+        self.now = datetime(2026, 12, 5, 12, 0, tzinfo=timezone.utc)
+
+    def __call__(self):
+        return self.now
+
+
+class Plain:
+    """Stands in for the vault and the sealer (what they do is tested apart: test_accounts.py)."""
+
+    def seal(self, value):
+        return None if value is None else f"sealed:{value}"
+
+    def open(self, value):
+        return None if value is None else value[len("sealed:"):]
+
+
+class Passwords:
+    """argon2 stands apart (test_accounts.py): here a password matches itself, and each check is seen."""
+
+    def __init__(self):
+        self.checks = []
+
+    def hash(self, password):
+        return "hash:" + password
+
+    def matches(self, stored_hash, password, clean=False, holder=None):
+        self.checks.append(clean)
+        return stored_hash == "hash:" + password
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def work(clock):
+    published = []
+    workflow = ProfileWorkflow((memory.InMemoryAccountStore(clock), memory.InMemorySessionStore(),
+                                memory.InMemoryAttemptStore(clock), InMemoryFlagStore(clock)), Passwords(), Plain(),
+                               Plain(), "k" * 44, lambda event_type, payload: published.append(payload), clock,
+                               {"SIGN_UP_LIMIT": 3, "LOGIN_MAX_FAILURES": 2, "LOGIN_SOURCE_MAX_FAILURES": 4,
+                                "LOGIN_MAX_DELAY_S": 60})
+    workflow.published = published
+    return workflow
+
+
+def signed_up(work, handle, role="volunteer", source=None):
+    account = work.register({"handle": handle, "password": PASSWORD, "role": role}, source)
+    return {"account_id": account["id"], "role": role, "handle": handle, "verified": False}
+
+
+def test_sign_ups_are_bounded_per_source_and_a_deleted_handle_is_held_a_year(work, clock):
+    for n in range(3):
+        signed_up(work, f"person{n}", source="s1")
+    with pytest.raises(TooManyRequests):
+        signed_up(work, "one-too-many", source="s1")
+    signed_up(work, "from-elsewhere", source="s2")
+    leaving = signed_up(work, "leyla")
+    work.delete_account(leaving, {"password": PASSWORD})
+    assert [e["event_type"] for e in work.published][-1] == "profile_deleted"
+    with pytest.raises(Conflict):
+        signed_up(work, "LEYLA")  # a state taking over the handle of someone who just left
+    clock.now += accounts.HANDLE_HELD + timedelta(days=1)
+    assert signed_up(work, "leyla")
+
+
+def test_wrong_passwords_slow_their_source_never_the_owner_and_clean_sign_ins_keep_their_share(work, clock):
+    signed_up(work, "target")
+    for _ in range(2):  # LOGIN_MAX_FAILURES free
+        with pytest.raises(Unauthorized):
+            work.login({"handle": "target", "password": "wrong guess"}, "guesser")
+    with pytest.raises(TooManyRequests):
+        work.login({"handle": "target", "password": PASSWORD}, "guesser")  # waits there now
+    assert work.login({"handle": "target", "password": PASSWORD}, "owner-at-home")["token"]  # never locked out
+    # The guesser's address waits at any handle once it failed LOGIN_SOURCE_MAX_FAILURES times anywhere.
+    for handle in ("another", "third"):
+        signed_up(work, handle)
+    clock.now += timedelta(minutes=2)
+    for _ in range(2):
+        with pytest.raises(Unauthorized):
+            work.login({"handle": "another", "password": "wrong"}, "guesser")
+    with pytest.raises(TooManyRequests):
+        work.login({"handle": "third", "password": "wrong"}, "guesser")
+    # Only a sign-in of an account and a source without recent failures is clean.
+    passwords = work.passwords
+    passwords.checks.clear()
+    work.login({"handle": "third", "password": PASSWORD}, "fresh-source")
+    with pytest.raises(Unauthorized):
+        work.login({"handle": "third", "password": "wrong"}, "fresh-source")
+    with pytest.raises(Unauthorized):
+        work.login({"handle": "third", "password": "wrong"}, "fresh-source-2")
+    with pytest.raises(Unauthorized):
+        work.login({"handle": "nobody-here", "password": "wrong"}, "fresh-source-3")
+    # Clean, clean (its first failure), then not: the account failed lately; a handle that does
+    # not exist never is.
+    assert passwords.checks == [True, True, False, False]
+
+
+def test_a_password_change_ends_every_session_and_a_suspension_too(work):
+    person = signed_up(work, "nima")
+    first = work.login({"handle": "nima", "password": PASSWORD})["token"]
+    second = work.login({"handle": "nima", "password": PASSWORD})["token"]
+    fresh = work.change_password(person, {"current_password": PASSWORD, "new_password": "another long passphrase"})
+    for token in (first, second):
+        with pytest.raises(Unauthorized):
+            work.resolve_session(token)
+    assert work.resolve_session(fresh["token"])["handle"] == "nima"
+    moderator = dict(signed_up(work, "mod", "activist"), role="moderator")
+    with pytest.raises(Forbidden):
+        work.suspend(moderator, moderator["account_id"])
+    work.suspend(moderator, person["account_id"])
+    with pytest.raises(Unauthorized):
+        work.resolve_session(fresh["token"])
+
+
+def test_only_moderators_vet_and_a_volunteers_profile_is_public(work):
+    volunteer, activist = signed_up(work, "lawyer"), signed_up(work, "family", "activist")
+    assert work.get_profile(None, volunteer["account_id"])["handle"] == "lawyer"
+    with pytest.raises(Exception):
+        work.get_profile(None, activist["account_id"])
+    with pytest.raises(Forbidden):
+        work.set_verified(volunteer, volunteer["account_id"])
+    moderator = dict(signed_up(work, "mod", "activist"), role="moderator")
+    assert work.set_verified(moderator, volunteer["account_id"])["verified"] is True
+    assert work.published[-1]["data"]["verified"] is True
