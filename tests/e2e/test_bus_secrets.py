@@ -16,7 +16,6 @@ import pytest
 from kombu import Connection, Exchange, Queue
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.campaigns import storage as campaign_storage
 from services.campaigns import supporters
 from services.common.errors import Forbidden
 from services.common.trust.keyring import Keyring, new_keys
@@ -105,7 +104,7 @@ def test_a_whole_journey_leaves_no_secret_in_anything_the_broker_carried(platfor
         assert signed.status_code == 202
         # The supporter's link (emailed by notify): the token, made as campaigns makes it, acts.
         key = platform.config["SIGNATURE_KEY"].encode()
-        link = supporters.token(key, campaign_storage.signature_id(key, campaign.json()["id"], supporter_email))
+        link = supporters.token(key, supporters.signature_id(key, campaign.json()["id"], supporter_email))
         wait_until(lambda: Client(platform).call("POST", f"/api/supporters/{link}/confirm").status_code == 200,
                    message="the supporter's link to work")
         assert family.call("GET", f"/api/campaigns/{campaign.json()['id']}").json()["prisoner"]["family_names"] == \
