@@ -5,7 +5,6 @@ a moderator verifies a volunteer; an analyst sees the counts move. Screenshots a
 laptop's width, in English and Persian, are saved along the way (docs/screenshots has the main ones).
 """
 import re
-import subprocess
 import uuid
 
 import pytest
@@ -13,7 +12,7 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.support import operator_command, wait_until
+from tests.support import operator_command, run_command, wait_until
 
 # Every request counts on the analyst's page here (the default k of 5 would hide a test's few).
 PLATFORM_OVERRIDES = {"ANALYTICS_MIN_BUCKET": 1, "ANALYTICS_ROUND": 1}
@@ -256,9 +255,9 @@ def test_a_family_starts_a_campaign_in_persian_and_strangers_sign_it(platform, b
     # The PDF's first page (the cover) and its letter page, as the family prints them (poppler
     # renders them).
     for number, name in ((1, "letters-bundle-fa-cover"), (2, "letters-bundle-fa")):
-        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", str(number), "-l", str(number), "-singlefile",
+        run_command(["pdftoppm", "-png", "-r", "60", "-f", str(number), "-l", str(number), "-singlefile",
                         str(SCREENSHOTS / "letters-bundle-fa.pdf"), str(SCREENSHOTS / name)], check=True)
-    text = subprocess.run(["pdftotext", str(SCREENSHOTS / "letters-bundle-fa.pdf"), "-"], capture_output=True,
+    text = run_command(["pdftotext", str(SCREENSHOTS / "letters-bundle-fa.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert "جهان" in text and handle_of(supporter) not in text
     family.open(campaign_path + "?lang=fa")

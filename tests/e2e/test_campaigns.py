@@ -2,7 +2,6 @@
 "Campaigns"): consent field by field, support without identity, pausing, letters of support from
 the composer through moderation and translation to the printed bundle."""
 import re
-import subprocess
 import time
 import uuid
 
@@ -13,7 +12,7 @@ from services.gateway.web import i18n
 from services.notify.tests.sink import SmtpSink, free_port
 from tests.e2e.platform import Client
 from tests.e2e.web import WebVisitor, field_errors, visible_text
-from tests.support import marker, wait_until
+from tests.support import marker, run_command, wait_until
 
 # Counts published at most every second (not every ten minutes), signatures not limited per address;
 # supporters' emails go to the project's SMTP sink.
@@ -167,7 +166,7 @@ def pdf_text(pdf_bytes, tmp_path):
     """What a reader of the PDF sees (poppler's pdftotext), as words."""
     path = tmp_path / "bundle.pdf"
     path.write_bytes(pdf_bytes)
-    return words(subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True,
+    return words(run_command(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True,
                                 text=True).stdout)
 
 
