@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from services.common.bus.events import make_event, utcnow
 from services.common.errors import Conflict, ConfirmationRequired, Forbidden, NotFound, TooManyRequests
-from services.common.schemas import Paging, load_or_fail
+from services.common.schemas import Paging, holds_role, load_or_fail
 from services.common.trust import privacy
 from services.common.trust.keyring import decided_version
 
@@ -57,12 +57,6 @@ def _check_public_text(data, confirmed):
     privacy.confirm_public({k: data[k] for k in ("title", "story") if k in data}, confirmed,
                            "anyone the campaign reaches", "Put the prisoner's details in their own fields, where "
                                                           "you choose who sees each")
-
-
-def _require_role(viewer, role, message):
-    if viewer is None or viewer["role"] != role:
-        raise Forbidden(message)
-    return viewer
 
 
 class CampaignWorkflow:
@@ -228,9 +222,7 @@ class CampaignWorkflow:
         keyed hash, the address sealed to notify, one insert of what was received. Whether it
         counts, and the email asking to confirm, are decided later by take_signatures, on its own
         schedule. Nothing received keeps the moment: a signature keeps its day."""
-        campaign = self.store.find_plain(campaign_id) if is_id(campaign_id) else None
-        if not consent.visible(campaign, None):
-            raise NotFound("No such campaign.")
+        campaign, _ = self._campaign(None, campaign_id)
         data = load_or_fail(Signature(), payload)
         _, key, sealer = self.keys
         self.store.receive_signature({
@@ -312,7 +304,7 @@ class CampaignWorkflow:
 
     def letters_to_moderate(self, viewer, query=None):
         """The moderators' queue of pending letters, oldest first: `{items, next?}`."""
-        _require_role(viewer, "moderator", "Only moderators read letters before they are approved.")
+        holds_role(viewer, "moderator", "Only moderators read letters before they are approved.")
         query = load_or_fail(Paging(), query or {})
         items = self.letter_store.pending(query["limit"] + 1, query["before"])
         titles = {}
@@ -333,7 +325,7 @@ class CampaignWorkflow:
     def moderate_letter(self, viewer, letter_id, payload):
         """A moderator approves or rejects a pending letter. An approved letter in another language
         than the prisoner's becomes a translation need (`letter_translation_needed`)."""
-        viewer = _require_role(viewer, "moderator", "Only moderators approve letters.")
+        viewer = holds_role(viewer, "moderator", "Only moderators approve letters.")
         decision = load_or_fail(LetterDecision(), payload)["decision"]
         letter = self._letter(letter_id)
         if letter["status"] != "pending":
@@ -439,7 +431,7 @@ class CampaignWorkflow:
 
     def translations_to_moderate(self, viewer):
         """The moderators' queue of translations, oldest first: the letter beside its translation."""
-        _require_role(viewer, "moderator", "Only moderators read translations before the owners do.")
+        holds_role(viewer, "moderator", "Only moderators read translations before the owners do.")
         return {"items": [{"id": letter["_id"], "campaign_id": letter["campaign_id"], "language": letter["language"],
                            "text": letter["text"], "translation": letter["translation"],
                            "warnings": letters.warnings(letter["translation"] or ""),
@@ -449,7 +441,7 @@ class CampaignWorkflow:
     def moderate_translation(self, viewer, letter_id, payload):
         """A moderator approves a translation (the owners then see and print it) or rejects it (the
         translator may send another)."""
-        viewer = _require_role(viewer, "moderator", "Only moderators approve translations.")
+        viewer = holds_role(viewer, "moderator", "Only moderators approve translations.")
         decision = load_or_fail(LetterDecision(), payload)["decision"]
         status = "approved" if decision == "approve" else "rejected"
         if not is_id(letter_id) or not self.letter_store.decide_translation(letter_id, status, viewer["account_id"],
@@ -532,12 +524,12 @@ class CampaignWorkflow:
         return {"id": post["_id"], "status": "pending"}
 
     def wall_to_moderate(self, viewer):
-        _require_role(viewer, "moderator", "Only moderators read wall posts before they are shown.")
+        holds_role(viewer, "moderator", "Only moderators read wall posts before they are shown.")
         return {"items": [{"id": post["_id"], "campaign_id": post["campaign_id"], "text": post["text"],
                            "created_at": post["created_at"].isoformat()} for post in self.wall_store.pending(50)]}
 
     def moderate_wall_post(self, viewer, post_id, payload):
-        viewer = _require_role(viewer, "moderator", "Only moderators approve wall posts.")
+        viewer = holds_role(viewer, "moderator", "Only moderators approve wall posts.")
         decision = load_or_fail(LetterDecision(), payload)["decision"]
         status = "approved" if decision == "approve" else "rejected"
         if not is_id(post_id) or not self.wall_store.decide(
@@ -645,7 +637,7 @@ class CampaignWorkflow:
 
     def set_disputed(self, viewer, campaign_id, payload):
         """A moderator marks a campaign as disputed (its page says so to everyone), or clears it."""
-        viewer = _require_role(viewer, "moderator", "Only moderators mark a campaign as disputed.")
+        viewer = holds_role(viewer, "moderator", "Only moderators mark a campaign as disputed.")
         data = load_or_fail(Dispute(), payload)  # the note names a relative: sealed
         campaign, _ = self._campaign(viewer, campaign_id)
         self._write(campaign, {"disputed": data["disputed"], "dispute_note": data["note"]}, make_events=_changed)

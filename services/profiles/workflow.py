@@ -16,7 +16,7 @@ from datetime import timedelta
 from services.common.bus.events import make_event
 from services.common.errors import Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable
 from services.common.flags import Flag, ModerationNote
-from services.common.schemas import load_or_fail
+from services.common.schemas import holds_role, load_or_fail
 
 from . import accounts
 from .schemas import (Credentials, EmailChange, NewAccount, PasswordChange, PasswordConfirmation, ProfileInput,
@@ -33,9 +33,7 @@ def _event_for(account, event_type="profile_updated"):
 
 
 def _moderator(viewer):
-    if viewer is None or viewer["role"] != "moderator":
-        raise Forbidden("Only moderators can do this.")
-    return viewer
+    return holds_role(viewer, "moderator", "Only moderators can do this.")
 
 
 class ProfileWorkflow:

@@ -96,7 +96,7 @@ class InMemoryRequestStore:
         return (self.modes.get(campaign_id) or {}).get("mode") == "paused"
 
     def of_campaign(self, campaign_id):
-        return [r["_id"] for r in self.requests.values() if r.get("campaign_id") == campaign_id]
+        return [_copy(r) for r in self.requests.values() if r.get("campaign_id") == campaign_id and not r.get("deleted")]
 
     def export_page(self, after_id, limit):
         found = sorted((r for r in self.requests.values() if not r.get("deleted")

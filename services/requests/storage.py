@@ -159,8 +159,8 @@ class RequestStore:
         return (self.db[CAMPAIGN_MODES].find_one({"_id": campaign_id}, {"mode": 1}) or {}).get("mode") == "paused"
 
     def of_campaign(self, campaign_id):
-        """The ids of every need a campaign caused (bounded: MAX_CAMPAIGN_NEEDS)."""
-        return [r["_id"] for r in self.collection.find({"campaign_id": campaign_id}, {"_id": 1})
+        """Every need a campaign caused, in one read (bounded: MAX_CAMPAIGN_NEEDS)."""
+        return [self._opened(r) for r in self.collection.find({"campaign_id": campaign_id, "deleted": {"$ne": True}})
                 .limit(MAX_CAMPAIGN_NEEDS)]
 
     def export_page(self, after_id, limit):

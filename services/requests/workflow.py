@@ -12,7 +12,7 @@ from pymongo.errors import DuplicateKeyError
 from services.common.bus.events import data_schema, make_event
 from services.common.errors import Conflict, Forbidden, NotFound, TooManyRequests, ValidationFailed
 from services.common.flags import Flag, ModerationNote
-from services.common.schemas import Paging, load_or_fail
+from services.common.schemas import Paging, holds_role, load_or_fail
 from services.common.trust import privacy
 from services.common.trust.keyring import decided_version
 
@@ -65,9 +65,7 @@ def _events(event_type):
 
 
 def _moderator(viewer):
-    if viewer is None or viewer["role"] != "moderator":
-        raise Forbidden("Only moderators can do this.")
-    return viewer
+    return holds_role(viewer, "moderator", "Only moderators can do this.")
 
 
 class RequestWorkflow:
@@ -305,11 +303,10 @@ class RequestWorkflow:
                 was_paused == (data["mode"] == "paused"):
             return  # an older event, or a change that neither paused nor resumed it
         held = self.store.campaign_paused(data["campaign_id"])  # the newest known, whatever raced this
-        for request_id in self.store.of_campaign(data["campaign_id"]):
-            request = self.store.find(request_id)
-            if request is None or request["status"] in TERMINAL or bool(request.get("held")) == held:
+        for request in self.store.of_campaign(data["campaign_id"]):
+            if request["status"] in TERMINAL or bool(request.get("held")) == held:
                 continue
-            self._change(request_id, lambda _: {"held": held}, "request_updated")
+            self._change(request["_id"], lambda _: {"held": held}, "request_updated")
 
     def on_profile_deleted(self, data):
         """The author deleted their account: their requests go, text and all. The closing event

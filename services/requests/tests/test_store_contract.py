@@ -96,4 +96,5 @@ def test_a_campaigns_mode_is_kept_by_version_and_its_needs_found(store):
     asks = [need("family", campaign_id=campaign_id), need("family", campaign_id=campaign_id)]
     for request in asks + [need("family")]:
         store.insert(request, [])
-    assert sorted(store.of_campaign(campaign_id)) == sorted(r["_id"] for r in asks)
+    assert sorted(r["_id"] for r in store.of_campaign(campaign_id)) == sorted(r["_id"] for r in asks)
+    assert {r["title"] for r in store.of_campaign(campaign_id)} == {"A lawyer for an appeal"}  # text opened
