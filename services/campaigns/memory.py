@@ -5,39 +5,18 @@ relies on a store to do, both do.
 Nothing here seals (there is no disk to protect); an outbox is a list per document, published by
 `flush` as the real one is.
 """
-import copy
-
 from pymongo.errors import DuplicateKeyError
 
+from services.common.store import paging
+from services.common.store.memory import Outboxes, copied
 
-def _copy(document):
-    return copy.deepcopy(document) if document is not None else None
+
+_copy = copied
 
 
-class _Outboxes:
-    """Each document's pending events, published by `flush` oldest first."""
-
+class InMemoryCampaignStore:
     def __init__(self):
-        self._outboxes = {}
-
-    def _stage(self, doc_id, events):
-        if events:
-            self._outboxes.setdefault(doc_id, []).extend(events)
-
-    def _flush(self, doc_id, dispatch):
-        events = self._outboxes.pop(doc_id, [])
-        for event in events:
-            dispatch(event["event_type"], event)
-        return len(events)
-
-    def _flush_all(self, dispatch):
-        for doc_id in list(self._outboxes):
-            self._flush(doc_id, dispatch)
-
-
-class InMemoryCampaignStore(_Outboxes):
-    def __init__(self):
-        super().__init__()
+        self.outbox = Outboxes()
         self.campaigns, self.prisoners, self.signatures, self.intake = {}, {}, {}, {}
         self._invitations, self.professionals, self.endorsements, self.schedule = {}, {}, {}, {}
 
@@ -48,7 +27,7 @@ class InMemoryCampaignStore(_Outboxes):
             raise DuplicateKeyError("a campaign with this id exists")
         self.campaigns[campaign["_id"]] = _copy(campaign)
         self.prisoners[campaign["_id"]] = _copy(prisoner)
-        self._stage(campaign["_id"], list(events))
+        self.outbox.stage(campaign["_id"], list(events))
 
     def find(self, campaign_id):
         campaign = _copy(self.campaigns.get(campaign_id))
@@ -69,25 +48,23 @@ class InMemoryCampaignStore(_Outboxes):
         stored.update(_copy(changes))
         if prisoner is not None:
             self.prisoners[campaign["_id"]] = _copy(prisoner)
-        self._stage(campaign["_id"], events)
+        self.outbox.stage(campaign["_id"], events)
         return _copy(stored)
 
     def flush(self, campaign_id, dispatch):
-        self._flush(campaign_id, dispatch)
+        self.outbox.flush(campaign_id, dispatch)
 
     def flush_pending(self, dispatch):
-        self._flush_all(dispatch)
+        self.outbox.flush_all(dispatch)
 
     def listed(self, limit, before=None, country=None, prisoner_status=None):
         found = [c for c in self.campaigns.values() if c["mode"] == "public"
                  and (not country or c["prisoner_country"] == country)
                  and (not prisoner_status or c["prisoner_status"] == prisoner_status)]
-        if before:
-            anchor = self.campaigns.get(before)
-            if anchor is None:
-                return []
-            found = [c for c in found if c["created_at"] < anchor["created_at"]]
-        return [_copy(c) for c in sorted(found, key=lambda c: c["created_at"], reverse=True)[:limit]]
+        anchor = self.campaigns.get(before) if before else None
+        if before and (anchor is None or anchor not in found):
+            return []
+        return [_copy(c) for c in paging.page_of(found, "created_at", anchor, limit)[0]]
 
     def timeline(self, campaign):
         return _copy(campaign.get("timeline_sealed")) or []
@@ -173,11 +150,11 @@ class InMemoryCampaignStore(_Outboxes):
         stored = self.signatures.get(signature["_id"])
         if stored is None:
             self.signatures[signature["_id"]] = dict(_copy(signature), counted=False)
-            self._stage(signature["_id"], list(events))
+            self.outbox.stage(signature["_id"], list(events))
             return True
         if signature.get("updates") is not None and stored.get("updates") == "withdrawn":
             stored.update(_copy({k: v for k, v in signature.items() if k != "_id"}), counted=False)
-            self._stage(signature["_id"], list(events))
+            self.outbox.stage(signature["_id"], list(events))
             return True
         return False
 
@@ -189,7 +166,7 @@ class InMemoryCampaignStore(_Outboxes):
         if stored is None or stored.get("updates") != signature["updates"]:
             return False
         stored["updates"] = updates
-        self._stage(signature["_id"], list(events))
+        self.outbox.stage(signature["_id"], list(events))
         return True
 
     def _add_to_counts(self, signature, step):
@@ -215,10 +192,10 @@ class InMemoryCampaignStore(_Outboxes):
             self._add_to_counts(stored, -1)
 
     def flush_signature(self, signature_id, dispatch):
-        self._flush(signature_id, dispatch)
+        self.outbox.flush(signature_id, dispatch)
 
     def flush_pending_signatures(self, dispatch):
-        self._flush_all(dispatch)
+        self.outbox.flush_all(dispatch)
 
     def last_published_period(self):
         return self.schedule.get("period")
@@ -239,9 +216,9 @@ class InMemoryCampaignStore(_Outboxes):
         return published
 
 
-class InMemoryLetterStore(_Outboxes):
+class InMemoryLetterStore:
     def __init__(self):
-        super().__init__()
+        self.outbox = Outboxes()
         self.letters = {}
 
     def insert(self, letter, text):
@@ -251,10 +228,11 @@ class InMemoryLetterStore(_Outboxes):
         return _copy(self.letters.get(letter_id))
 
     def pending(self, limit, before=None):
-        found = sorted((l for l in self.letters.values() if l["status"] == "pending"), key=lambda l: l["created_at"])
-        if before and before in self.letters:
-            found = [l for l in found if l["created_at"] > self.letters[before]["created_at"]]
-        return [_copy(l) for l in found[:limit]]
+        anchor = self.letters.get(before) if before else None
+        if before and anchor is None:
+            return []
+        found = [l for l in self.letters.values() if l["status"] == "pending"]
+        return [_copy(l) for l in paging.page_of(found, "created_at", anchor, limit, newest_first=False)[0]]
 
     def approved(self, campaign_id, limit=500):
         found = [l for l in self.letters.values() if l["campaign_id"] == campaign_id and l["status"] == "approved"]
@@ -265,14 +243,14 @@ class InMemoryLetterStore(_Outboxes):
         if letter is None or letter["status"] != "pending":
             return False
         letter.update(_copy(change))
-        self._stage(letter_id, list(events))
+        self.outbox.stage(letter_id, list(events))
         return True
 
     def flush(self, letter_id, dispatch):
-        self._flush(letter_id, dispatch)
+        self.outbox.flush(letter_id, dispatch)
 
     def flush_pending(self, dispatch):
-        self._flush_all(dispatch)
+        self.outbox.flush_all(dispatch)
 
     def mark_delivery(self, letter_id, campaign_id, delivery, now):
         letter = self.letters.get(letter_id)
@@ -315,7 +293,7 @@ class InMemoryLetterStore(_Outboxes):
         if letter is None or letter["campaign_id"] != campaign_id or not letter.get("translation_awaits_owner"):
             return False
         letter.update(_copy(change), translation_awaits_owner=False)
-        self._stage(letter_id, list(events))
+        self.outbox.stage(letter_id, list(events))
         return True
 
     def forget_author(self, account_id):

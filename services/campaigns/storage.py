@@ -13,7 +13,7 @@ from nameko.extensions import DependencyProvider
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from services.common.store import outbox
+from services.common.store import outbox, paging
 from services.common.store.mongo import create_collections
 from services.common.bus.readmodel import apply_if_newer
 from services.common.trust.sealing import Sealer
@@ -138,12 +138,7 @@ class CampaignStore:
             query["prisoner_country"] = country
         if prisoner_status:
             query["prisoner_status"] = prisoner_status
-        if before:
-            anchor = self.campaigns.find_one({"_id": before}, {"created_at": 1})
-            if anchor is None:
-                return []
-            query["created_at"] = {"$lt": anchor["created_at"]}
-        return list(self.campaigns.find(query, {key: 1 for key in SUMMARY}).sort("created_at", -1).limit(limit))
+        return paging.page(self.campaigns, query, "created_at", before, limit, projection={key: 1 for key in SUMMARY})[0]
 
     def timeline(self, campaign):
         sealed = campaign.get("timeline_sealed")
@@ -325,12 +320,10 @@ class LetterStore:
 
     def pending(self, limit, before=None):
         """The moderators' queue, oldest first (`before`: the last id seen... here, after it)."""
-        query = {"status": "pending"}
-        if before:
-            anchor = self.letters.find_one({"_id": before}, {"created_at": 1})
-            if anchor is not None:
-                query["created_at"] = {"$gt": anchor["created_at"]}
-        return [self._opened(letter) for letter in self.letters.find(query).sort("created_at", 1).limit(limit)]
+        # The cursor may have been decided meanwhile: the page still starts after it.
+        found, _ = paging.page(self.letters, {"status": "pending"}, "created_at", before, limit, newest_first=False,
+                               anchor_query={})
+        return [self._opened(letter) for letter in found]
 
     def approved(self, campaign_id, limit=500):
         """A campaign's approved letters, oldest first (the bundle's order)."""

@@ -1,40 +1,38 @@
 """In-memory twins of storage.py's stores, for the workflow's fast tests; each passes the same
 contract test as the real store on FerretDB (tests/test_store_contract.py)."""
-import copy
 from datetime import timedelta
 
 from services.common.bus.events import utcnow
 from services.common.errors import Conflict
+from services.common.store.memory import Outboxes, copied
 
 from .accounts import attempt_ids
 
 
-def _copy(document):
-    return copy.deepcopy(document) if document is not None else None
+_copy = copied
 
 
 class InMemoryAccountStore:
     def __init__(self, clock=utcnow):
-        self.accounts, self.outboxes, self.clock = {}, {}, clock
+        self.accounts, self.clock = {}, clock
+        self.outbox = Outboxes()
 
     def insert(self, account, events):
         if account["_id"] in self.accounts or any(a["handle_key"] == account["handle_key"]
                                                   for a in self.accounts.values()):
             raise Conflict("That handle is taken.", {"handle": "That handle is taken."})
         self.accounts[account["_id"]] = _copy(account)
-        self.outboxes[account["_id"]] = list(events)
+        self.outbox.stage(account["_id"], list(events))
         return account["_id"]
 
     def publish(self, inserted, dispatch):
         self.flush(inserted, dispatch)
 
     def flush(self, account_id, dispatch):
-        for event in self.outboxes.pop(account_id, []):
-            dispatch(event["event_type"], event)
+        self.outbox.flush(account_id, dispatch)
 
     def flush_pending(self, dispatch):
-        for account_id in list(self.outboxes):
-            self.flush(account_id, dispatch)
+        self.outbox.flush_all(dispatch)
 
     def check_handle_free(self, held_key, now):
         grave = next((a for a in self.accounts.values() if a["handle_key"] == held_key), None)
@@ -58,7 +56,7 @@ class InMemoryAccountStore:
             return None
         updated = dict(current, **change(current), updated_at=self.clock(), version=current["version"] + 1)
         self.accounts[account_id] = _copy(updated)
-        self.outboxes.setdefault(account_id, []).extend(make_events(_copy(updated)))
+        self.outbox.stage(account_id, make_events(_copy(updated)))
         return updated
 
     def set_password_hash(self, account_id, password_hash):
@@ -70,7 +68,7 @@ class InMemoryAccountStore:
         if stored is None or stored["version"] != account["version"]:
             raise Conflict("The account changed while deleting; try again.")
         self.accounts[account["_id"]] = _copy(tombstone)
-        self.outboxes.setdefault(account["_id"], []).extend(events)
+        self.outbox.stage(account["_id"], events)
 
     def export_page(self, after_id, limit):
         found = sorted((a for a in self.accounts.values() if a["status"] != "deleted"

@@ -2,39 +2,38 @@
 same contract test as the real store on FerretDB (tests/test_store_contract.py). Nothing is sealed
 (there is no disk to protect); an outbox is a list per request, published by `flush` or `publish`
 as the real one is."""
-import copy
 
 from pymongo.errors import DuplicateKeyError
 
 from services.common.bus.events import utcnow
 from services.common.errors import Conflict
+from services.common.store.memory import Outboxes, copied
+from services.common.store import paging
 
 
-def _copy(document):
-    return copy.deepcopy(document) if document is not None else None
+_copy = copied
 
 
 class InMemoryRequestStore:
     def __init__(self, clock=utcnow):
-        self.requests, self.outboxes, self.readings, self.modes, self.clock = {}, {}, [], {}, clock
+        self.requests, self.readings, self.modes, self.clock = {}, [], {}, clock
+        self.outbox = Outboxes()
 
     def insert(self, request, events):
         if request["_id"] in self.requests:
             raise DuplicateKeyError(f"request {request['_id']} exists")
         self.requests[request["_id"]] = _copy(request)
-        self.outboxes[request["_id"]] = list(events)
+        self.outbox.stage(request["_id"], list(events))
         return request["_id"]
 
     def publish(self, inserted, dispatch):
         self.flush(inserted, dispatch)
 
     def flush(self, request_id, dispatch):
-        for event in self.outboxes.pop(request_id, []):
-            dispatch(event["event_type"], event)
+        self.outbox.flush(request_id, dispatch)
 
     def flush_pending(self, dispatch):
-        for request_id in list(self.outboxes):
-            self.flush(request_id, dispatch)
+        self.outbox.flush_all(dispatch)
 
     def find(self, request_id):
         request = self.requests.get(request_id)
@@ -49,13 +48,13 @@ class InMemoryRequestStore:
             raise Conflict("The request changed while saving; try again.")
         updated = dict(current, **fields)
         self.requests[request_id] = _copy(updated)
-        self.outboxes.setdefault(request_id, []).extend(make_events(_copy(updated)))
+        self.outbox.stage(request_id, make_events(_copy(updated)))
         return updated
 
     def replace_with_tombstone(self, request, events):
         self.requests[request["_id"]] = {"_id": request["_id"], "deleted": True, "status": "withdrawn",
                                          "version": request["version"] + 1, "updated_at": self.clock()}
-        self.outboxes.setdefault(request["_id"], []).extend(events)
+        self.outbox.stage(request["_id"], events)
 
     def open_count(self, author_id):
         return sum(1 for r in self.requests.values() if r.get("author_id") == author_id and r["status"] == "open")
@@ -67,13 +66,11 @@ class InMemoryRequestStore:
         return [_copy(r) for r in sorted(self._live_of(author_id), key=lambda r: r["created_at"], reverse=True)]
 
     def page_by_author(self, author_id, limit, before=None):
-        found = sorted(self._live_of(author_id), key=lambda r: (r["created_at"], r["_id"]), reverse=True)
-        if before:
-            anchor = self.requests.get(before)
-            if anchor is None or anchor.get("author_id") != author_id:
-                return [], False
-            found = [r for r in found if (r["created_at"], r["_id"]) < (anchor["created_at"], before)]
-        return [_copy(r) for r in found[:limit]], len(found) > limit
+        anchor = self.requests.get(before) if before else None
+        if before and (anchor is None or anchor.get("author_id") != author_id or anchor.get("deleted")):
+            return [], False
+        found, more = paging.page_of(self._live_of(author_id), "created_at", anchor, limit)
+        return [_copy(r) for r in found], more
 
     def record_moderator_reading(self, moderator_id, request_id):
         self.readings.append({"moderator_id": moderator_id, "request_id": request_id, "at": self.clock()})

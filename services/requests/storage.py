@@ -5,7 +5,7 @@ from nameko.extensions import DependencyProvider
 
 from services.common import flags
 from services.common.bus.readmodel import apply_if_newer
-from services.common.store import outbox
+from services.common.store import outbox, paging
 from services.common.store.mongo import create_collections
 from services.common.errors import Conflict
 from services.common.bus.events import utcnow
@@ -127,15 +127,9 @@ class RequestStore:
     def page_by_author(self, author_id, limit, before=None):
         """A page of an author's requests, newest first, after the one with id `before` (the last
         of the previous page): (requests, whether more follow)."""
-        query = {"author_id": author_id, "deleted": {"$ne": True}}
-        if before:
-            anchor = self.collection.find_one({"_id": before, "author_id": author_id}, {"created_at": 1})
-            if anchor is None:
-                return [], False
-            query["$or"] = [{"created_at": {"$lt": anchor["created_at"]}},
-                            {"created_at": anchor["created_at"], "_id": {"$lt": before}}]
-        found = list(self.collection.find(query).sort([("created_at", -1), ("_id", -1)]).limit(limit + 1))
-        return [self._opened(r) for r in found[:limit]], len(found) > limit
+        found, more = paging.page(self.collection, {"author_id": author_id, "deleted": {"$ne": True}}, "created_at",
+                                  before, limit)
+        return [self._opened(r) for r in found], more
 
     def record_moderator_reading(self, moderator_id, request_id):
         self.db[MODERATOR_READINGS].insert_one({"_id": uuid.uuid4().hex, "moderator_id": moderator_id,
