@@ -4,7 +4,7 @@ Starts the project's SMTP sink (scripts/smtp_sink.py) as a real process and a th
 database on the running FerretDB, then, in the same run:
   - baseline: N plain `smtplib` sends of an already composed message, one connection each (what
     notify does per email), to the same sink;
-  - notify: N due pending emails sent by `outgoing.send_email` (claim the email in the database,
+  - notify: N due pending emails sent by `Outgoing.send_email` (claim the email in the database,
     open the sealed address with the RSA private key, compose, send over SMTP, mark sent);
   - the RSA-OAEP open alone, N times.
 Reports emails/s for each and the ratio notify / baseline (the cost of the claim and the opening).
@@ -69,7 +69,8 @@ def main(argv):
                                                "notification_ids": [f"n{i}"], "status": retry.PENDING,
                                                "attempts": 0, "next_attempt_at": now, "created_at": now})
             start = time.perf_counter()
-            outcomes = [outgoing.send_email(db, f"e{i}", utcnow(), config, mailer, opener) for i in range(count)]
+            out = outgoing.Outgoing(storage.stores(db), config, mailer, opener, None, None)
+            outcomes = [out.send_email(f"e{i}", utcnow()) for i in range(count)]
             notify_s = time.perf_counter() - start
             assert outcomes.count(retry.SENT) == count, outcomes
             received = len(sink.messages())

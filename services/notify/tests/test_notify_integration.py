@@ -543,46 +543,35 @@ def test_an_email_queued_to_send_at_once_is_left_to_its_sender_then_to_the_timer
 
     db = db_for("notify")
     storage.prepare(db)
+    stores = storage.stores(db)
+    out = outgoing.Outgoing(stores, config, None, None, None, None)
     now = datetime.now(timezone.utc)
     notification = inbox.notification("match_proposed", "vol-1", "cause-1", now, M1, "r1")
 
-    email = outgoing.notify(db, notification, now, config)
+    email = out._queue(notification, now)
     assert email is not None and email["status"] == retry.PENDING
-    assert storage.due(db[storage.EMAILS], now + timedelta(seconds=1)) == []
+    assert stores.emails.due(now + timedelta(seconds=1)) == []
     later = now + timedelta(seconds=retry.setting(config, "LEASE_S") + 1)
-    assert storage.due(db[storage.EMAILS], later) == [email["_id"]]
+    assert stores.emails.due(later) == [email["_id"]]
 
     # A redelivery of the same cause does not queue it again, and gets it only when it is due.
-    assert outgoing.notify(db, notification, now, config) is None
-    assert outgoing.notify(db, notification, later, config)["_id"] == email["_id"]
+    assert out._queue(notification, now) is None
+    assert out._queue(notification, later)["_id"] == email["_id"]
 
 
-def test_one_document_per_person_holds_contact_preference_and_tombstone(config, db_for):
-    """The person's document, whichever event comes first: an activist's default never overwrites
-    a choice, a contact's version still applies after a preference made the document, a deletion
-    leaves only the tombstone; a preference kept in the old collection moves onto it, once."""
+def test_preferences_kept_in_the_old_collection_move_onto_the_persons_document_once(config, db_for):
+    """A deployment of the earlier version kept preferences apart: they move onto the person's
+    document, once. (The document's other rules: tests/test_store_contract.py.)"""
     from services.notify import storage
 
     db = db_for("notify")
     db["preferences"].insert_many([{"_id": "old-1", "email": "daily", "updated_at": NOW},
                                    {"_id": "old-2", "email": "off", "updated_at": NOW, "default": True}])
-    storage.remember_contact(db, "old-2", "sealed-2", 1)
+    people = storage.People(db)
+    people.remember_contact("old-2", "sealed-2", 1)
     storage.prepare(db)
-    assert storage.email_mode(db, "old-1") == "daily" and storage.email_mode(db, "old-2") == "off"
-    assert storage.sealed_contact(db, "old-2") == "sealed-2" and db["preferences"].count_documents({}) == 0
-
-    storage.set_email_mode(db, "p1", "daily", NOW)         # the preference before notify heard of them
-    storage.default_email_off(db, "p1", NOW)               # registered as an activist: their choice stays
-    storage.remember_contact(db, "p1", "sealed-p1", 1)     # the profile's first version still applies
-    assert storage.people(db, ["p1", "nobody"]) == {
-        "p1": {"_id": "p1", "contact_sealed": "sealed-p1", "email": "daily"}, "nobody": {}}
-    storage.default_email_off(db, "p2", NOW)
-    storage.remember_contact(db, "p2", "sealed-p2", 1)
-    assert storage.email_mode(db, "p2") == "off" and storage.email_mode(db, "nobody") == "instant"
-
-    storage.forget_person(db, "p1", 2, NOW)
-    storage.remember_contact(db, "p1", "sealed-p1", 1)     # a late copy brings nothing back
-    assert storage.people(db, ["p1"]) == {"p1": {"_id": "p1", "deleted": True}}
+    assert people.email_mode("old-1") == "daily" and people.email_mode("old-2") == "off"
+    assert people.sealed_contact("old-2") == "sealed-2" and db["preferences"].count_documents({}) == 0
 
 
 def test_a_batchs_emails_are_sent_once_and_recorded_sent_in_one_write(notify, config, sink, db_for):

@@ -9,8 +9,9 @@ def test_an_item_being_recorded_is_not_taken_up_again_by_the_timers():
     def write():
         seen_during.append(("e-1" in outgoing.RECORDING))
         # The timers, meanwhile: neither touches the database (None would fail) nor sends.
-        assert outgoing.send_email(None, "e-1", None, {}, None, None) is None
-        assert outgoing.deliver(None, "e-1", None, {}, None, None) is None
+        out = outgoing.Outgoing(None, {}, None, None, None, None)
+        assert out.send_email("e-1", None) is None
+        assert out.deliver("e-1", None) is None
 
     outgoing._record_sent(["e-1"], write, "email e-1 sent")
     assert seen_during == [True] and "e-1" not in outgoing.RECORDING
