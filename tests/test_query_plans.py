@@ -25,10 +25,10 @@ from services.matching import store as matching_store
 from services.notify import storage as notify_storage
 from services.profiles import storage as profiles_storage
 from services.requests import storage as requests_storage
-from services.search import analytics
+from services.search import lifecycles
 
 PREPARE = {"profiles": profiles_storage.prepare, "requests": requests_storage.prepare,
-           "matching": matching_store.prepare, "notify": notify_storage.prepare, "search": analytics.prepare,
+           "matching": matching_store.prepare, "notify": notify_storage.prepare, "search": lifecycles.prepare,
            "campaigns": campaigns_storage.prepare}
 
 # Collections that stay small whatever the traffic, where a scan costs little and does not grow.

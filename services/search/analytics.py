@@ -1,7 +1,7 @@
 """Analytics: request lifecycles from events, and aggregate reports with small buckets suppressed.
 
-A request's lifecycle is assembled in the search service's own database (collection
-`lifecycles`) from `request_*` events (what was asked, where, when, its status) and from
+A request's lifecycle is assembled in the search service's own database (lifecycles.py) from
+`request_*` events (what was asked, where, when, its status) and from
 `match_proposed` / `match_confirmed` (the first proposal, and when the author confirmed a helper:
 `accepted_at`, the need met; a volunteer's yes alone is not). Events of one
 request arrive on different exchanges and in any order, so each is merged idempotently:
@@ -21,69 +21,10 @@ request can be singled out by comparing reports.
 """
 import itertools
 
-from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
-
 from marshmallow import fields, validate
 
 from services.common.errors import NotFound, Unprocessable
-from services.common.store.mongo import create_collections
 from services.common.schemas import StrictSchema
-
-LIFECYCLES = "lifecycles"
-
-
-def prepare(db):
-    create_collections(db, LIFECYCLES)
-REQUEST_FIELDS = ("skills", "country", "urgency", "visibility", "status", "hidden", "created_at")
-
-# ---- lifecycle merging (Mongo)
-
-
-def merge_request(collection, data):
-    """Apply a request event's facts if its version is newer. Returns the current lifecycle. The
-    first version usually finds no lifecycle yet: it is created in one command."""
-    fields_ = {key: data[key] for key in REQUEST_FIELDS}
-    return _merge(collection, data["request_id"],
-                  {"$or": [{"version": None}, {"version": {"$lt": data["version"]}}]},
-                  {"$set": dict(fields_, version=data["version"]), "$inc": {"rev": 1}},
-                  new_likely=data["version"] == 1)
-
-
-def merge_time(collection, request_id, field, moment):
-    """Keep the earliest `moment` for `field` (first proposal, first acceptance)."""
-    return _merge(collection, request_id, {"$or": [{field: None}, {field: {"$gt": moment}}]},
-                  {"$set": {field: moment}, "$inc": {"rev": 1}})
-
-
-def _merge(collection, request_id, condition, update, new_likely=False):
-    """Apply `update` to the lifecycle where `condition` holds, creating the lifecycle if there is
-    none; return the lifecycle as it is now. In one command when the update applies, two when it
-    does not (most of a request's proposals come after its first): the update, then a read; three
-    when there is no lifecycle yet (a proposal that overtook its request on the other queue).
-    `new_likely` (a request's first version): try creating it first, in one command; if it exists,
-    the upsert collides with its `_id` and the update is tried on what is there."""
-    condition = dict(condition, _id=request_id)
-    if new_likely:
-        try:
-            return collection.find_one_and_update(condition, update, upsert=True,
-                                                  return_document=ReturnDocument.AFTER)
-        except DuplicateKeyError:
-            pass
-    changed = collection.find_one_and_update(condition, update, return_document=ReturnDocument.AFTER)
-    if changed is not None:
-        return changed
-    current = collection.find_one({"_id": request_id})
-    if current is not None:
-        return current
-    try:
-        return collection.find_one_and_update(condition, update, upsert=True, return_document=ReturnDocument.AFTER)
-    except DuplicateKeyError:
-        # Another event of the same request created it meanwhile: the update is tried again
-        # against what is there now (losing it would lose a fact).
-        return (collection.find_one_and_update(condition, update, return_document=ReturnDocument.AFTER)
-                or collection.find_one({"_id": request_id}))
-
 
 # ---- reports (pure: parameters -> aggregation body, response -> rows)
 

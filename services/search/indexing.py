@@ -64,3 +64,31 @@ def put(es, writer, *writes):
     for (alias, doc_id, document, version), found in targets:
         for target in found:
             writer.write(operations(target, doc_id, document, version))
+
+
+class SearchIndex:
+    """search's indices by kind ("requests", "volunteers", "analytics", "campaigns"), each behind
+    its alias: what the workflow writes to and asks. memory.py holds its twin (writes only: the
+    queries themselves are Elasticsearch's, tested against it)."""
+
+    def __init__(self, es, writer, prefix):
+        self.es, self.writer, self.prefix = es, writer, prefix
+
+    def put(self, *writes):
+        """`writes`: (kind, doc_id, document or None to delete, version), applied only where
+        `version` is newer than what the index holds, in one bulk request (`put` above)."""
+        put(self.es, self.writer, *[(indices.alias_name(self.prefix, kind), doc_id, document, version)
+                                    for kind, doc_id, document, version in writes])
+
+    def get(self, kind, doc_id):
+        """The document as indexed, or None (never indexed, or deleted)."""
+        try:
+            return self.es.get(index=indices.alias_name(self.prefix, kind), id=doc_id).body["_source"]
+        except NotFoundError:
+            return None
+
+    def search(self, kind, body):
+        return self.es.search(index=indices.alias_name(self.prefix, kind), **body).body
+
+    def status(self):
+        return self.es.cluster.health(timeout="2s")["status"]

@@ -2,26 +2,28 @@
 
 Four indices, each a version behind an alias (indices.py): requests (public text of shared
 requests), volunteers (public profiles of active volunteers), analytics (request lifecycles, no
-text, no person's id), campaigns (every campaign but a paused one; text only while listed). Every write is conditioned on the aggregate's version (an external version in
-the index, a newer version or an earlier time in `lifecycles`), so handling an event twice changes
-nothing, and the handlers keep no ledger of handled events (`ledger=False`). If Elasticsearch is down, `@consumes` holds each event and tries again until
-it is back (services/common/outage.py); the rest wait in the durable queue, and the index catches
-up when it returns.
+text, no person's id), campaigns (every campaign but a paused one; text only while listed).
+
+A thin adapter, as matching's: the use cases are plain code in workflow.py over the lifecycle
+store (lifecycles.py) and the search index (indexing.SearchIndex). Every write is conditioned on
+the aggregate's version, so handling an event twice changes nothing, and the handlers keep no
+ledger of handled events (`ledger=False`). If Elasticsearch is down, `@consumes` holds each event
+and tries again until it is back (services/common/outage.py); the rest wait in the durable queue.
 """
 from nameko.dependency_providers import Config
-from services.common.bus.rpc import rpc
 
 from services.common.bus.consumer import consumes
-from services.common.store.elastic import ElasticsearchClient
+from services.common.bus.rpc import rpc
 from services.common.errors import DomainError
+from services.common.schemas import trusted_viewer
+from services.common.store.elastic import ElasticsearchClient
 from services.common.store.mongo import ServiceDatabase
-from services.common.schemas import load_or_fail, require_role, trusted_viewer
 from services.common.trust.keyring import ViewerAudience
 
-from . import analytics, indexing, indices, queries
+from . import indices, lifecycles
 from .bulk import IndexWriter
-
-DEFAULT_MIN_BUCKET = 5
+from .indexing import SearchIndex
+from .workflow import DEFAULT_MIN_BUCKET, DEFAULT_ROUND, SearchWorkflow
 
 
 class SearchService:
@@ -29,133 +31,92 @@ class SearchService:
 
     es = ElasticsearchClient(prepare=indices.ensure_indices)
     writer = IndexWriter()  # every index write, in bulk (bulk.py)
-    db = ServiceDatabase(prepare=analytics.prepare)  # request lifecycles
+    db = ServiceDatabase(prepare=lifecycles.prepare)
     config = Config()
     viewer_audience = ViewerAudience()  # a signed viewer counts only in the call it was signed for
 
-    # ---- requests
+    @property
+    def index(self):
+        return SearchIndex(self.es.client, self.writer, self.es.prefix)
 
-    def _on_request(self, event):
-        data = event.data
-        document = indices.request_document(data) if indices.request_indexable(data) else None
-        lifecycle = analytics.merge_request(self.db[analytics.LIFECYCLES], data)
-        # Private or hidden: delete, since it may have been shared before an edit. Both writes in
-        # one request.
-        indexing.put(self.es.client, self.writer,
-                     (indices.requests_alias(self.es.prefix), data["request_id"], document, data["version"]),
-                     self._lifecycle_write(lifecycle))
+    @property
+    def work(self):
+        return SearchWorkflow(lifecycles.LifecycleStore(self.db), self.index,
+                              int(self.config.get("ANALYTICS_MIN_BUCKET", DEFAULT_MIN_BUCKET)),
+                              int(self.config.get("ANALYTICS_ROUND", DEFAULT_ROUND)))
+
+    # ---- requests
 
     @consumes("requests", "request_created", ledger=False)
     def on_request_created(self, event):
-        self._on_request(event)
+        self.work.request_changed(event.data)
 
     @consumes("requests", "request_updated", ledger=False)
     def on_request_updated(self, event):
-        self._on_request(event)
+        self.work.request_changed(event.data)
 
     @consumes("requests", "request_closed", ledger=False)
     def on_request_closed(self, event):
-        self._on_request(event)
+        self.work.request_changed(event.data)
 
     # ---- volunteers
 
-    def _on_profile(self, event):
-        data = event.data
-        document = indices.volunteer_document(data) if indices.volunteer_indexable(data) else None
-        indexing.put(self.es.client, self.writer,
-                     (indices.volunteers_alias(self.es.prefix), data["profile_id"], document, data["version"]))
-
     @consumes("profiles", "profile_registered", ledger=False)
     def on_profile_registered(self, event):
-        self._on_profile(event)
+        self.work.profile_changed(event.data)
 
     @consumes("profiles", "profile_updated", ledger=False)
     def on_profile_updated(self, event):
-        self._on_profile(event)
+        self.work.profile_changed(event.data)
 
     @consumes("profiles", "profile_deactivated", ledger=False)
     def on_profile_deactivated(self, event):
-        self._on_profile(event)
+        self.work.profile_changed(event.data)
 
     @consumes("profiles", "profile_deleted", ledger=False)
     def on_profile_deleted(self, event):
-        indexing.put(self.es.client, self.writer,
-                     (indices.volunteers_alias(self.es.prefix), event.data["profile_id"], None, event.data["version"]))
+        self.work.profile_deleted(event.data)
 
     # ---- analytics: request lifecycles
 
-    def _lifecycle_write(self, lifecycle):
-        return (indices.analytics_alias(self.es.prefix), lifecycle["_id"], indices.analytics_document(lifecycle),
-                lifecycle["rev"])
-
-    def _put_lifecycle(self, lifecycle):
-        indexing.put(self.es.client, self.writer, self._lifecycle_write(lifecycle))
-
-    def _first_proposed(self, request_id, proposed_at):
-        self._put_lifecycle(analytics.merge_time(self.db[analytics.LIFECYCLES], request_id,
-                                                 "first_proposed_at", proposed_at))
-
     @consumes("matching", "matches_proposed", ledger=False)
     def on_matches_proposed(self, event):
-        """One top-up's proposals share their time: one merge, one index write for the batch."""
-        self._first_proposed(event.data["request_id"], event.data["proposed_at"])
+        self.work.first_proposed(event.data["request_id"], event.data["proposed_at"])
 
     @consumes("matching", "match_proposed", ledger=False)
     def on_match_proposed(self, event):
         """The form before `matches_proposed`, still accepted while what was written before drains."""
-        self._first_proposed(event.data["request_id"], event.data["proposed_at"])
+        self.work.first_proposed(event.data["request_id"], event.data["proposed_at"])
 
     @consumes("matching", "match_confirmed", ledger=False)
     def on_match_confirmed(self, event):
-        """A need is met when its author confirms a helper (a volunteer's yes alone is not enough)."""
-        self._put_lifecycle(analytics.merge_time(self.db[analytics.LIFECYCLES], event.data["request_id"],
-                                                 "accepted_at", event.occurred_at))
-
-    # ---- queries
+        self.work.need_met(event.data["request_id"], event.occurred_at)
 
     # ---- campaigns
 
     @consumes("campaigns", "campaign_changed", ledger=False)
     def on_campaign_changed(self, event):
-        """Indexed (its text only while listed), or dropped at once when paused."""
-        data = event.data
-        indexing.put(self.es.client, self.writer, (indices.campaigns_alias(self.es.prefix), data["campaign_id"],
-                                                   indices.campaign_document(data), data["version"]))
+        self.work.campaign_changed(event.data)
+
+    # ---- queries
 
     @rpc(expected_exceptions=DomainError)
     def search_campaigns(self, params):
-        """Listed campaigns by words (title and story), country and status: anyone may ask."""
-        params = load_or_fail(queries.CampaignSearch(), params)
-        response = self.es.client.search(index=indices.campaigns_alias(self.es.prefix),
-                                         **queries.build_campaign_query(params))
-        return queries.campaign_results(response.body)
+        return self.work.search_campaigns(params)
 
     @rpc(expected_exceptions=DomainError)
     def search_requests(self, viewer, params):
-        viewer = trusted_viewer(viewer) if viewer else None
-        params = load_or_fail(queries.RequestSearch(), params)
-        body = queries.build_request_query(params, viewer)
-        response = self.es.client.search(index=indices.requests_alias(self.es.prefix), **body)
-        return queries.request_results(response.body, params)
+        return self.work.search_requests(trusted_viewer(viewer) if viewer else None, params)
 
     @rpc(expected_exceptions=DomainError)
     def search_volunteers(self, viewer, params):
-        params = load_or_fail(queries.VolunteerSearch(), params)
-        body = queries.build_volunteer_query(params)
-        response = self.es.client.search(index=indices.volunteers_alias(self.es.prefix), **body)
-        return queries.volunteer_results(response.body, params)
+        return self.work.search_volunteers(params)
 
     @rpc(expected_exceptions=DomainError)
     def analytics_report(self, viewer, report, params):
-        """Aggregates only, for analysts only (the gateway checks too)."""
-        viewer = require_role(viewer, "analyst", "Analytics are for analysts.")
-        params = load_or_fail(analytics.ReportParams(), params)
-        k = int(self.config.get("ANALYTICS_MIN_BUCKET", DEFAULT_MIN_BUCKET))
-        alias = (indices.campaigns_alias if report == "campaigns" else indices.analytics_alias)(self.es.prefix)
-        return analytics.run_report(lambda body: self.es.client.search(index=alias, **body).body,
-                                    report, params, k, int(self.config.get("ANALYTICS_ROUND", 5)))
+        return self.work.analytics_report(trusted_viewer(viewer) if viewer else None, report, params)
 
     @rpc
     def health(self):
-        status = self.es.client.cluster.health(timeout="2s")["status"]
+        status = self.index.status()
         return {"index": status in ("green", "yellow"), "index_status": status}

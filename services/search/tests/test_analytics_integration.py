@@ -6,7 +6,7 @@ import pytest
 
 from services.common.errors import Forbidden, Unprocessable, ValidationFailed
 
-from ..analytics import LIFECYCLES
+from ..lifecycles import LIFECYCLES
 from .fixtures import ANALYST, VOLUNTEER, hours_after, match_event, request_event, search  # noqa: F401
 
 START = datetime(2024, 3, 4, 9, 0, tzinfo=timezone.utc)

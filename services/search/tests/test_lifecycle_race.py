@@ -1,10 +1,14 @@
-"""merge_request / merge_time when another event of the same request creates the lifecycle at the
+"""LifecycleStore's merges when another event of the same request creates the lifecycle at the
 same moment (the upsert collides): the fact must still land, not be dropped."""
 from datetime import datetime, timezone
 
 from pymongo.errors import DuplicateKeyError
 
-from services.search import analytics
+from services.search.lifecycles import LIFECYCLES, LifecycleStore
+
+
+def store_over(collection):
+    return LifecycleStore({LIFECYCLES: collection})
 
 
 class CollidingCollection:
@@ -58,7 +62,7 @@ def test_request_facts_land_even_when_a_proposal_created_the_lifecycle_first():
     collection = CollidingCollection({"_id": "r1", "first_proposed_at": moment, "rev": 1})
     data = {"request_id": "r1", "skills": ["legal"], "country": "IR", "urgency": "high", "visibility": "public",
             "status": "open", "hidden": False, "created_at": moment, "version": 1}
-    lifecycle = analytics.merge_request(collection, data)
+    lifecycle = store_over(collection).merge_request(data)
     assert lifecycle["country"] == "IR" and lifecycle["version"] == 1 and lifecycle["rev"] == 2
     assert lifecycle["first_proposed_at"] == moment
 
@@ -66,5 +70,5 @@ def test_request_facts_land_even_when_a_proposal_created_the_lifecycle_first():
 def test_a_first_proposal_lands_even_when_the_request_created_the_lifecycle_first():
     moment = datetime(2026, 11, 1, tzinfo=timezone.utc)
     collection = CollidingCollection({"_id": "r1", "country": "IR", "version": 1, "rev": 1})
-    lifecycle = analytics.merge_time(collection, "r1", "first_proposed_at", moment)
+    lifecycle = store_over(collection).merge_time("r1", "first_proposed_at", moment)
     assert lifecycle["first_proposed_at"] == moment and lifecycle["country"] == "IR"
