@@ -1,6 +1,7 @@
 """One contract, two adapters: the flags store the workflows' tests use in memory behaves as the
 real one over FerretDB."""
 import uuid
+from datetime import timedelta
 
 import pytest
 
@@ -43,3 +44,26 @@ def test_one_reporter_raises_a_bounded_number_an_hour(store):
         store.raise_flag("request", uuid.uuid4().hex, reporter, "Look at this", limit=3)
     with pytest.raises(TooManyRequests):
         store.raise_flag("request", uuid.uuid4().hex, reporter, "And this", limit=3)
+
+
+def _age(store, reporter, hours):
+    """Move a reporter's flags `hours` into the past (each adapter keeps them its own way)."""
+    back = timedelta(hours=hours)
+    if isinstance(store, flags.InMemoryFlagStore):
+        for flag in store.flags.values():
+            if flag["reporter_id"] == reporter:
+                flag["created_at"] -= back
+    else:
+        for flag in store.flags.find({"reporter_id": reporter}):
+            store.flags.update_one({"_id": flag["_id"]}, {"$set": {"created_at": flag["created_at"] - back}})
+
+
+def test_flags_from_more_than_an_hour_ago_do_not_count_against_the_bound(store):
+    reporter = uuid.uuid4().hex
+    for _ in range(3):
+        store.raise_flag("request", uuid.uuid4().hex, reporter, "Look at this", limit=3)
+    _age(store, reporter, 2)
+    for _ in range(3):
+        store.raise_flag("request", uuid.uuid4().hex, reporter, "And this", limit=3)
+    with pytest.raises(TooManyRequests):
+        store.raise_flag("request", uuid.uuid4().hex, reporter, "And this too", limit=3)
