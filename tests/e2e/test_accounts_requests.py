@@ -8,6 +8,7 @@ import uuid
 
 import requests
 
+from tests.e2e.api import unique
 from tests.support import wait_until
 
 # Behind one trusted proxy (the Ingress of deploy/k8s), as deployments run it.
@@ -19,10 +20,6 @@ NEED = {
     "body": "My brother has been held without charge for eight months; we want his case covered.",
     "skills": ["press"], "languages": ["fa", "en"], "country": "IR", "urgency": "high",
 }
-
-
-def unique(handle):
-    return f"{handle}-{uuid.uuid4().hex[:6]}"
 
 
 # ---- accounts and sessions

@@ -12,6 +12,7 @@ from services.gateway.web import i18n
 from services.notify.tests.sink import SmtpSink, free_port
 from tests.e2e.platform import Client
 from tests.e2e.web import WebVisitor, field_errors, visible_text
+from tests.e2e.api import unique
 from tests.support import marker, run_command, wait_until
 
 # Counts published at most every second (not every ten minutes), signatures not limited per address;
@@ -21,10 +22,6 @@ PLATFORM_OVERRIDES = {"CAMPAIGN_COUNTS_EVERY_S": 1, "CAMPAIGN_SIGN_LIMIT": 1000,
                       "ANALYTICS_ROUND": 1, "SMTP_PORT": SMTP_PORT, "PUBLIC_URL": "https://allies.example",
                       "MAX_OPEN_REQUESTS": 5}
 LINK = re.compile(r"https://allies\.example/supporters/([0-9a-f]{64}\.[0-9a-f]{32})/(confirm|stop|withdraw)")
-
-
-def unique(handle):
-    return f"{handle}-{uuid.uuid4().hex[:6]}"
 
 
 def new_campaign(family, **fields):

@@ -8,11 +8,8 @@ import uuid
 
 import pytest
 
+from tests.e2e.api import matches, unique
 from tests.support import wait_until
-
-
-def unique(handle):
-    return f"{handle}-{uuid.uuid4().hex[:6]}"
 
 
 def restart_matching(platform, **env):
@@ -43,11 +40,6 @@ def post_request(activist, **fields):
     response = activist.call("POST", "/api/requests", body)
     assert response.status_code == 201, response.text
     return response.json()["id"]
-
-
-def matches(client, request_id, status=None):
-    return [m for m in client.call("GET", "/api/matches").json()["items"]
-            if m["request_id"] == request_id and (status is None or m["status"] == status)]
 
 
 def proposal_for(client, request_id):

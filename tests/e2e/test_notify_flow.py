@@ -11,6 +11,7 @@ import pytest
 
 from services.common.store import mongo
 from services.notify.tests.sink import SmtpSink, free_port
+from tests.e2e.api import unique
 from tests.support import wait_until
 
 SMTP_PORT = free_port()
@@ -22,10 +23,6 @@ def sink(tmp_path_factory):
     running = SmtpSink(tmp_path_factory.mktemp("mail"), port=SMTP_PORT).start()
     yield running
     running.stop()
-
-
-def unique(handle):
-    return f"{handle}-{uuid.uuid4().hex[:6]}"
 
 
 def test_proposal_email_acceptance_and_a_private_conversation(platform, person, sink, appoint):

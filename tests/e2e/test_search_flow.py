@@ -9,17 +9,13 @@ rebuilds the request index while the platform runs.
 import csv
 import io
 import sys
-import uuid
 
 from services.common.config import ROOT
+from tests.e2e.api import unique
 from tests.support import run_command, wait_until
 
 # A small k, so a handful of requests makes a bucket the analyst may see.
 PLATFORM_OVERRIDES = {"ANALYTICS_MIN_BUCKET": 3, "ANALYTICS_ROUND": 1}
-
-
-def unique(handle):
-    return f"{handle}-{uuid.uuid4().hex[:6]}"
 
 
 def post(client, title, body, **fields):

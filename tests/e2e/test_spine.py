@@ -3,13 +3,9 @@
 Story (SCENARIOS.md): a family in Iran needs a lawyer for an asylum claim, written in Persian.
 A Persian-speaking lawyer is proposed and notified; a journalist without the skill is not.
 """
-import uuid
 
+from tests.e2e.api import unique
 from tests.support import wait_until
-
-
-def unique(handle):
-    return f"{handle}-{uuid.uuid4().hex[:6]}"
 
 
 def test_a_request_reaches_the_right_volunteer_and_only_them(platform, person):

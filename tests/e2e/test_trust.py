@@ -11,11 +11,8 @@ import uuid
 
 import pytest
 
+from tests.e2e.api import matches, unique
 from tests.support import wait_until
-
-
-def unique(handle):
-    return f"{handle}-{uuid.uuid4().hex[:6]}"
 
 
 @pytest.fixture
@@ -40,11 +37,6 @@ def post(activist, **fields):
     response = activist.call("POST", "/api/requests", body)
     assert response.status_code == 201, response.text
     return response.json()["id"]
-
-
-def matches(client, request_id, status=None):
-    return [m for m in client.call("GET", "/api/matches").json()["items"]
-            if m["request_id"] == request_id and (status is None or m["status"] == status)]
 
 
 def told(client, kind):
