@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The local backing stack without Docker: RabbitMQ, FerretDB (MongoDB wire) on a PostgreSQL cluster
-# of its own, and Elasticsearch, installed from the registries this machine reaches and run from
-# .local/. (FerretDB's SQLite backend scans every document for every query but `_id`; on
+# of its own, Elasticsearch, and tor serving the gateway as an onion service (scripts/onion.sh),
+# installed from the registries this machine reaches and run from .local/. (FerretDB's SQLite backend scans every document for every query but `_id`; on
 # PostgreSQL, with the GIN indexes the services declare, equality queries are index lookups:
 # docs/performance.md.)
 #
@@ -30,6 +30,8 @@ AMQP_PORT="${ALLIES_AMQP_PORT:-5673}"
 RABBIT_MGMT_PORT="${ALLIES_RABBIT_MGMT_PORT:-15673}"
 MONGO_PORT="${ALLIES_MONGO_PORT:-27018}"
 ES_PORT="${ALLIES_ES_PORT:-9201}"
+# What the onion service serves: the gateway of `./dev up`.
+GATEWAY_ADDRESS="${GATEWAY_ADDRESS:-127.0.0.1:8080}"
 PG_PORT="${ALLIES_PG_PORT:-$((MONGO_PORT + 27000))}"
 # One node name per port, so a second stack (another checkout, CI beside a dev run) can coexist.
 RABBIT_NODENAME="allies-$AMQP_PORT@localhost"
@@ -159,6 +161,7 @@ cmd_install() {
   install_postgresql
   install_ferretdb
   install_elasticsearch
+  "$ROOT/scripts/onion.sh" install
   ensure_user "$ES_USER"
   ensure_user "$PG_USER"
 }
@@ -405,6 +408,18 @@ EOF
 
 es_java_home() { echo "${ES_JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")}"; }
 
+# The onion service's keys are its address: they live in $DATA/tor/onion and outlast restarts.
+start_tor() {
+  if pid_alive tor; then return; fi
+  log "starting tor: the gateway ($GATEWAY_ADDRESS) as an onion service"
+  setsid "$ROOT/scripts/onion.sh" run "$DATA/tor" "$GATEWAY_ADDRESS" >"$LOGS/tor.log" 2>&1 &
+  echo $! >"$RUN/tor.pid"
+  # tor writes the address from its keys at once; no Tor network is needed for that.
+  wait_for tor 60 test -s "$DATA/tor/onion/hostname"
+}
+
+onion_address() { "$ROOT/scripts/onion.sh" address "$DATA/tor"; }
+
 # Elasticsearch's users (its file realm): the search service's, which may do anything to indices
 # but nothing to the cluster's security, and the operator's (tools, tests). deploy/k8s makes the
 # same two, the search service's limited to the deployment's index prefix.
@@ -451,7 +466,7 @@ stop_one() { # name
   rm -f "$RUN/$name.pid"
 }
 
-SERVERS=(rabbitmq postgresql ferretdb elasticsearch)
+SERVERS=(rabbitmq postgresql ferretdb elasticsearch tor)
 
 servers() { # names...: the servers named (all of them if none), checked
   local name
@@ -473,6 +488,7 @@ cmd_stop() { # [server...]
     for name in $(servers "$@"); do stop_one "$name"; done
     return
   fi
+  stop_one tor
   stop_one elasticsearch
   stop_one ferretdb
   stop_one postgresql
@@ -496,9 +512,10 @@ cmd_forget() {
 
 cmd_status() {
   local name
-  for name in rabbitmq postgresql ferretdb elasticsearch; do
+  for name in "${SERVERS[@]}"; do
     if pid_alive "$name"; then echo "$name: running (pid $(cat "$RUN/$name.pid"))"; else echo "$name: stopped"; fi
   done
+  if pid_alive tor; then echo "onion service: http://$(onion_address)"; fi
 }
 
 cmd_env() {
@@ -514,6 +531,7 @@ export ES_USERNAME=\${ES_USERNAME:-$ES_ADMIN}
 export ES_PASSWORD=\${ES_PASSWORD:-$(secret_of elasticsearch "$ES_ADMIN")}
 export STORE_PASSWORD_ES_SEARCH=\${STORE_PASSWORD_ES_SEARCH:-$(secret_of elasticsearch "$ES_SEARCH")}
 export FERRETDB_POSTGRESQL_URL=\${FERRETDB_POSTGRESQL_URL:-$(pg_url)}
+export ONION_ADDRESS=\${ONION_ADDRESS:-$(onion_address)}
 EOF
   # Each service's own store user (MONGO_USERNAME allies_<service>), for what starts the services
   # (`./dev up`, the tests' platform), which gives each only its own.

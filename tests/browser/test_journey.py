@@ -5,11 +5,13 @@ a moderator verifies a volunteer; an analyst sees the counts move. Screenshots a
 laptop's width, in English and Persian, are saved along the way (docs/screenshots has the main ones).
 """
 import re
+import time
 import uuid
 
 import pytest
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
+from selenium.webdriver.common.keys import Keys
 
 from tests.browser.conftest import SCREENSHOTS
 from tests.support import operator_command, run_command, wait_until
@@ -264,3 +266,24 @@ def test_a_family_starts_a_campaign_in_persian_and_strangers_sign_it(platform, b
     family.submit(campaign_path + "/owners")  # the first owners' form: pause it now
     assert "done=saved" in family.path
     assert stranger.open(campaign_path + "?lang=en").html.count("دکتر نمونه") == 0
+
+
+def test_escape_twice_leaves_the_platform_and_back_does_not_return_to_that_page(platform, browser):
+    """The quick exit's key: the session ends, this site's cookies go, and the page the person was
+    on is replaced in the history (Back goes to the one before it, which is signed out now)."""
+    page = browser(javascript=True)
+    sign_up(page, unique("exit"), "activist")
+    page.open("/matches")
+    entries = page.driver.execute_script("return window.history.length")
+    page.find("body").send_keys(Keys.ESCAPE)
+    time.sleep(1.5)  # one press, alone: a stray key must not throw anyone out
+    assert page.path.startswith("/matches")
+    page.find("body").send_keys(Keys.ESCAPE, Keys.ESCAPE)
+    wait_until(lambda: page.path == "/leave", timeout=10, message="the quick exit")
+    assert page.driver.title == "New Tab" and "Allies" not in page.html
+    assert page.driver.execute_script("return window.history.length") == entries  # replaced, not added
+    assert not [c for c in page.driver.get_cookies() if c["name"] in ("session", "csrf")]
+    page.driver.back()
+    assert not page.path.startswith("/matches") and page.path != "/leave"
+    page.open("/matches")
+    assert page.path.startswith("/login")  # signed out

@@ -128,3 +128,17 @@ def test_a_campaign_page_renders_for_its_owner_and_for_anyone_right_to_left():
                                                                  campaign=paused, **dict(context, lang="en", dir="ltr",
                                                                                          pledges={"items": []}))
     assert "/sign" not in html and "Make it public" in html
+
+
+def test_a_page_names_its_onion_address_unless_the_visitor_is_on_it():
+    from werkzeug.test import EnvironBuilder
+
+    from services.gateway.web.pages import onion_location
+
+    onion = "vtwvjlj35vjvorwjy3x5ivz5tr6qu6tyzvvu5wufd5kvjmceufrhucqd.onion"
+    clearnet = EnvironBuilder(path="/campaigns", query_string="lang=fa", base_url="https://allies.example").get_request()
+    assert onion_location(onion, clearnet) == f"http://{onion}/campaigns?lang=fa"
+    on_tor = EnvironBuilder(path="/campaigns", base_url=f"http://{onion}").get_request()
+    assert onion_location(onion, on_tor) is None
+    assert onion_location("", clearnet) is None
+    assert onion_location("evil.example/x?.onion", clearnet) is None  # never a header pointing elsewhere

@@ -11,6 +11,7 @@ to a random cookie of its own (double submit; SameSite=Strict already keeps othe
 import functools
 import hmac
 import logging
+import re
 import secrets
 import unicodedata
 from urllib.parse import urlencode, urlsplit
@@ -41,9 +42,12 @@ HOST_PREFIX = "__Host-"
 
 def cookie_name(name, secure):
     return HOST_PREFIX + name if secure else name
-# Pages send no script at all, and take styles and images from this host only. SVG charts are
-# inline markup styled by presentation attributes, which the policy does not govern.
-PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+
+
+# Pages send one script, this site's own (static/exit.js: the quick exit's Escape key; everything
+# works without it), no inline script, and take styles and images from this host only. SVG charts
+# are inline markup styled by presentation attributes, which the policy does not govern.
+PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
             "frame-ancestors 'none'; base-uri 'none'")
 
 
@@ -71,6 +75,17 @@ def is_secure(request, config):
     if setting in ("never", "false"):
         return False
     return over_tls(request.environ)
+
+
+ONION = re.compile(r"[a-z2-7]{56}\.onion")
+
+
+def onion_location(address, request):
+    """Where this page is as an onion service (Tor Browser offers to go there), or None: no onion
+    address configured, a malformed one, or the visitor is on it already."""
+    if not address or not ONION.fullmatch(address) or request.host.split(":")[0].endswith(".onion"):
+        return None
+    return f"http://{address}{request.full_path.rstrip('?')}"
 
 
 class Page:
@@ -111,6 +126,12 @@ class Page:
     def sign_out(self):
         self.token = self.viewer = None
         self.cookies.append((SESSION_COOKIE, "", 0))
+
+    def forget_everything(self):
+        """Every cookie of ours goes, the session first (the quick exit)."""
+        self.sign_out()
+        self.csrf = self.csrf_sent = None
+        self.cookies.append((CSRF_COOKIE, "", 0))
 
     # ---- answers
 
@@ -175,6 +196,9 @@ class Page:
         response.headers["Cache-Control"] = "no-store"
         response.headers["Content-Security-Policy"] = PAGE_CSP
         response.headers["Content-Language"] = self.lang
+        onion = onion_location(self.config.get("ONION_ADDRESS"), self.request)
+        if onion:
+            response.headers["Onion-Location"] = onion
         return response
 
 

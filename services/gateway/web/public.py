@@ -11,8 +11,13 @@ from . import forms
 from .pages import page, safe_next
 
 STATIC = Path(__file__).parent / "static"
-# Read once: the stylesheet is the only asset (no fonts, scripts or images from anywhere).
-ASSETS = {path.name: path.read_bytes() for path in STATIC.iterdir() if path.suffix == ".css"}
+# Read once: the stylesheet and the quick exit's script are the only assets (no fonts, scripts or
+# images from anywhere else).
+TYPES = {".css": "text/css", ".js": "text/javascript"}
+ASSETS = {path.name: (path.read_bytes(), TYPES[path.suffix]) for path in STATIC.iterdir() if path.suffix in TYPES}
+# What the quick exit leaves behind in this browser: nothing of ours (the cookies, this site's
+# storage and what it cached).
+CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
 
 
 class PublicPages(RoutesBase):
@@ -25,7 +30,25 @@ class PublicPages(RoutesBase):
     def static_asset(self, request, name):
         if name not in ASSETS:
             return Response("Not found", status=404, mimetype="text/plain")
-        return Response(ASSETS[name], mimetype="text/css", headers={"Cache-Control": "public, max-age=3600"})
+        body, mimetype = ASSETS[name]
+        return Response(body, mimetype=mimetype, headers={"Cache-Control": "public, max-age=3600"})
+
+    @http("GET", "/leave")
+    @page()
+    def leave(self, request, page):
+        """The quick exit: the session ends here (on every gateway, as signing out does), the browser
+        is told to forget this site, and what shows is a blank page that names nothing. A GET, so a
+        link is enough: no form, no JavaScript, one tap."""
+        if page.token:
+            try:
+                call(self.profiles.logout, Sealed(page.token), False)
+            except Unauthorized:
+                pass  # over already (a second tap, or it expired): leaving must never fail
+            self._revoked(token=page.token)
+        page.forget_everything()
+        response = page.render("leave.html")
+        response.headers["Clear-Site-Data"] = CLEAR_SITE_DATA
+        return response
 
     @http("GET", "/signup")
     @page()

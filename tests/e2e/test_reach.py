@@ -1,0 +1,94 @@
+"""Reach when the web is blocked or cut (DESIGN): the gateway as a Tor onion service, and the quick
+exit on every page. The onion service starts from the project's own script (scripts/onion.sh) and
+keeps its address across a restart (the keys are the address). No Tor network is reachable from
+this machine, so what is checked is what can be without one: that the address tor will publish is
+the one its keys make, and that every page tells Tor Browser of it."""
+import base64
+import hashlib
+import os
+import signal
+from pathlib import Path
+
+import requests
+
+from tests.e2e.api import unique
+from tests.e2e.web import WebVisitor
+from tests.support import start_process, wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+ONION = "vtwvjlj35vjvorwjy3x5ivz5tr6qu6tyzvvu5wufd5kvjmceufrhucqd.onion"
+PLATFORM_OVERRIDES = {"ONION_ADDRESS": ONION}
+
+
+def run_tor(folder, target="127.0.0.1:9"):
+    return start_process([str(ROOT / "scripts" / "onion.sh"), "run", str(folder), target],
+                         stdout=open(folder.parent / "tor.log", "ab"), stderr=open(folder.parent / "tor.log", "ab"))
+
+
+def stop(process):
+    os.kill(process.pid, signal.SIGTERM)  # `run` execs tor: this pid is tor's
+    process.wait(timeout=30)
+
+
+def address_of(folder):
+    hostname = folder / "onion" / "hostname"
+    return hostname.read_text().strip() if hostname.exists() and hostname.stat().st_size else None
+
+
+def v3_address(public_key_file):
+    """The onion address (rend-spec-v3, 6.) of an hs_ed25519_public_key file: base32 of the key,
+    a two-byte checksum and the version."""
+    key = public_key_file.read_bytes()[-32:]  # after the file's 32-byte header
+    version = b"\x03"
+    checksum = hashlib.sha3_256(b".onion checksum" + key + version).digest()[:2]
+    return base64.b32encode(key + checksum + version).decode().lower() + ".onion"
+
+
+def test_tor_writes_the_onion_address_its_keys_make_and_keeps_it_across_a_restart(tmp_path):
+    folder = tmp_path / "tor"
+    first = run_tor(folder)
+    try:
+        address = wait_until(lambda: address_of(folder), timeout=60, message="tor's hostname file")
+    finally:
+        stop(first)
+    assert address == v3_address(folder / "onion" / "hs_ed25519_public_key")
+    assert oct((folder / "onion").stat().st_mode & 0o777) == "0o700"  # the keys are nobody else's
+
+    second = run_tor(folder)
+    try:
+        wait_until(lambda: "Bootstrapped" in (tmp_path / "tor.log").read_text().split("Read configuration")[-1],
+                   timeout=60, message="tor started again")
+        assert address_of(folder) == address
+    finally:
+        stop(second)
+
+
+def test_every_page_names_its_onion_address_and_the_api_does_not_need_to(platform):
+    visitor = WebVisitor(platform)
+    for path in ("/", "/campaigns", "/login?next=/matches"):
+        assert visitor.get(path).headers["Onion-Location"] == f"http://{ONION}{path}"
+    assert "Onion-Location" not in requests.get(platform.url + "/api/skills", timeout=10).headers
+    # Someone already on the onion service is not sent there again.
+    assert "Onion-Location" not in requests.get(platform.url + "/", headers={"Host": ONION}, timeout=10).headers
+
+
+def test_the_quick_exit_ends_the_session_forgets_the_site_and_shows_a_page_that_names_nothing(platform):
+    visitor = WebVisitor(platform).sign_up(unique("leaver"), "activist")
+    assert visitor.get("/me/profile").url.endswith("/me/profile")  # signed in
+    page = visitor.get("/matches")
+    assert '<a class="quick-exit" id="quick-exit" href="/leave"' in page.text
+    session = visitor.http.cookies.get("session")
+    assert session
+
+    left = visitor.get("/leave")
+    assert left.status_code == 200
+    assert left.headers["Clear-Site-Data"] == '"cache", "cookies", "storage"'
+    assert left.headers["Cache-Control"] == "no-store"
+    assert "Allies" not in left.text and "<a " not in left.text and "<form" not in left.text
+    assert "<title>New Tab</title>" in left.text
+    assert not visitor.http.cookies.get("session") and not visitor.http.cookies.get("csrf")
+    # The session itself is over, not only its cookie: the token no longer signs anyone in.
+    again = requests.get(platform.url + "/me/profile", cookies={"session": session}, timeout=10, allow_redirects=False)
+    assert again.status_code == 303 and "/login" in again.headers["Location"]
+    # One tap, whoever taps it: without a session it leaves all the same.
+    assert WebVisitor(platform).get("/leave").headers["Clear-Site-Data"]
