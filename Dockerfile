@@ -13,10 +13,11 @@ RUN /opt/venv/bin/pip install -r /tmp/requirements.txt -c /tmp/constraints.txt
 # ---- final: no compilers, no pip cache, no root.
 FROM python:3.11-slim
 # The letters bundle (services/gateway/web/bundle.py): WeasyPrint sets text with Pango, in Noto's
-# fonts for Persian, Arabic and Chinese.
+# fonts for Persian, Arabic and Chinese. tor: the gateway's onion service runs from this image too,
+# beside the gateway (deploy/k8s/gateway.yaml).
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core fonts-noto-cjk \
+      libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core fonts-noto-cjk tor \
  && rm -rf /var/lib/apt/lists/*
 RUN useradd --uid 10001 --user-group --no-create-home --home-dir /app --shell /usr/sbin/nologin allies
 COPY --from=builder /opt/venv /opt/venv

@@ -63,7 +63,12 @@ SECRETS = {f"allies-{w}-secrets": set(keys_of(w)) | {"AMQP_URI"} | CARRIED[w] fo
 SECRETS["rabbitmq-broker"] = BROKER_FILES
 SECRETS[autoscaling.AUTOSCALER_SECRET] = AUTOSCALER_KEYS
 SECRETS.update(STORE_SECRETS)
+# The gateway's onion service keys, which tor reads beside it (docs/reach.md).
+ONION_SECRET = "allies-gateway-onion"
+ONION_FILES = {"hs_ed25519_secret_key.b64", "hs_ed25519_public_key.b64"}
+SECRETS[ONION_SECRET] = ONION_FILES
 SECRET_USERS = {w: {f"allies-{w}-secrets"} for w in WORKLOADS_WITH_SECRETS}
+SECRET_USERS["gateway"] = {"allies-gateway-secrets", ONION_SECRET}
 SECRET_USERS["rabbitmq"] = {"rabbitmq-broker"}
 SECRET_USERS["mongodb"] = {"mongodb-store"}
 SECRET_USERS["elasticsearch"] = {"elasticsearch-store"}
@@ -214,7 +219,7 @@ def test_each_service_has_one_deployment_ready_for_production(service):
     # Its own replica count, so each service scales on its own.
     assert deployment["spec"]["replicas"] >= 1
 
-    [container] = containers(deployment)
+    [container] = [c for c in containers(deployment) if c["name"] == service]
     assert container["image"] == IMAGE
     sources = container.get("envFrom", [])
     assert {"configMapRef": {"name": "allies-config"}} in sources
@@ -250,6 +255,31 @@ def test_gateway_service_forwards_port_80_to_the_gateway():
     assert workload["metadata"]["name"] == "gateway"
     assert port["port"] == 80
     assert container_port(workload, port["targetPort"]) == 8080
+
+
+def test_tor_serves_the_gateway_as_an_onion_service_beside_it_with_the_keys_of_its_secret():
+    """Every gateway pod runs tor from the platform's image, forwarding the onion address's port 80
+    to the gateway on the pod's loopback, with the keys copied from the Secret into a 0700 folder
+    (docs/reach.md); the placeholders committed cannot start it (not base64)."""
+    gateway = one("Deployment", "gateway")
+    pod = gateway["spec"]["template"]["spec"]
+    [tor] = [c for c in pod["containers"] if c["name"] == "tor"]
+    assert tor["image"] == IMAGE and tor["command"] == ["tor", "-f", "/etc/allies/tor/torrc"]
+    assert tor["securityContext"]["readOnlyRootFilesystem"] is True and "secretRef" not in str(tor)
+    torrc = one("ConfigMap", "allies-gateway-torrc")["data"]["torrc"].splitlines()
+    assert "HiddenServicePort 80 127.0.0.1:8080" in torrc and "SocksPort 0" in torrc
+    assert "HiddenServiceDir /var/lib/tor/onion" in torrc
+    assert env_value([c for c in pod["containers"] if c["name"] == "gateway"][0], "GATEWAY_ADDRESS") == "0.0.0.0:8080"
+    [init] = pod["initContainers"]
+    script = init["command"][-1]
+    assert "umask 077" in script and all(f"/etc/allies/onion/{name}" in script for name in ONION_FILES)
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["onion-keys"]["secret"]["secretName"] == ONION_SECRET and "emptyDir" in volumes["tor"]
+    for value in secret_values(one("Secret", ONION_SECRET)).values():
+        with pytest.raises(ValueError):
+            base64.b64decode(value, validate=True)
+    assert "ONION_ADDRESS" in one("ConfigMap", "allies-config")["data"]
+    assert "tor" in (ROOT / "Dockerfile").read_text().split("fonts-noto-cjk", 1)[1].split("\n", 1)[0]
 
 
 # ---------------------------------------------------------------- Kubernetes: stores and config
@@ -544,8 +574,9 @@ def test_webhooks_cannot_reach_private_addresses():
 def test_secret_keys_are_read_by_config_yaml():
     read = config_yaml_keys()
     for secret in objects("Secret"):
-        # Files the broker reads, and what KEDA reads: not the services' config.
-        if secret["metadata"]["name"] in ("rabbitmq-broker", autoscaling.AUTOSCALER_SECRET, *STORE_SECRETS):
+        # Files the broker reads, what KEDA reads and tor's keys: not the services' config.
+        if secret["metadata"]["name"] in ("rabbitmq-broker", autoscaling.AUTOSCALER_SECRET, ONION_SECRET,
+                                          *STORE_SECRETS):
             continue
         keys = set(secret_values(secret))
         assert keys <= read, (secret["metadata"]["name"], keys - read)
@@ -569,7 +600,8 @@ def test_every_secret_key_has_a_home_and_a_private_one_only_one():
         else:
             assert holders, f"{key} is in no Secret"
     carried = {name for names in CARRIED.values() for name in names}
-    held = {k for s in objects("Secret") for k in secret_values(s)} - BROKER_FILES - AUTOSCALER_KEYS - STORE_FILES - carried
+    held = ({k for s in objects("Secret") for k in secret_values(s)} - BROKER_FILES - AUTOSCALER_KEYS - STORE_FILES
+            - ONION_FILES - carried)
     assert held == set(DEPLOYED_KEYS), held ^ set(DEPLOYED_KEYS)
 
 
@@ -637,7 +669,7 @@ def test_committed_rsa_keys_are_placeholders_that_cannot_be_used(key, loader):
 
 
 def deployment_env(name):
-    [container] = containers(one("Deployment", name))
+    [container] = [c for c in containers(one("Deployment", name)) if c["name"] == name]
     return env_of(container)
 
 
