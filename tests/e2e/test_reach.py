@@ -2,10 +2,12 @@
 exit on every page. The onion service starts from the project's own script (scripts/onion.sh) and
 keeps its address across a restart (the keys are the address). No Tor network is reachable from
 this machine, so what is checked is what can be without one: that the address tor will publish is
-the one its keys make, and that every page tells Tor Browser of it."""
+the one its keys make, and that every page tells Tor Browser of it. Public pages are cacheable by
+mirrors (nothing private ever is) and light."""
 import base64
 import hashlib
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -92,3 +94,73 @@ def test_the_quick_exit_ends_the_session_forgets_the_site_and_shows_a_page_that_
     assert again.status_code == 303 and "/login" in again.headers["Location"]
     # One tap, whoever taps it: without a session it leaves all the same.
     assert WebVisitor(platform).get("/leave").headers["Clear-Site-Data"]
+
+
+PUBLIC_PAGE_BUDGET = 60 * 1024  # a public page's first load with all it needs (the issue's bound)
+
+
+def first_visit(platform, path, **headers):
+    """A request as a mirror, a cache or a first-time visitor makes it: no cookie at all."""
+    return requests.get(platform.url + path, headers=headers, timeout=20)
+
+
+def test_public_campaigns_and_needs_are_cacheable_by_mirrors_and_nothing_private_is(platform, person):
+    family = person(unique("family"), "activist")
+    campaign = family.call("POST", "/api/campaigns", {
+        "title": "Free the two doctors", "language": "fa", "prisoner_country": "IR", "detained_on": "2026-03-01",
+        "story": "Two doctors held since spring for treating wounded protesters. Write to them.",
+        "prisoner": {"name": "Dr. Example Person"}, "consent": {"name": "public"}}).json()
+    quiet = family.call("POST", "/api/campaigns", {
+        "title": "A quiet campaign", "language": "fa", "prisoner_country": "IR", "mode": "quiet",
+        "story": "Only those with the link find this one; nobody lists it."}).json()
+    need = family.call("POST", "/api/requests", {
+        "title": "A lawyer for an appeal", "body": "The hearing is next month.", "languages": ["en"],
+        "country": "IR", "urgency": "high", "visibility": "public", "skills": ["legal"]}).json()
+    private = family.call("POST", "/api/requests", {
+        "title": "Someone to talk to", "body": "Only for the helper I choose.", "languages": ["en"],
+        "country": "IR", "urgency": "normal", "visibility": "private", "skills": ["counseling"]}).json()
+
+    for path in (f"/campaigns/{campaign['id']}", f"/requests/{need['id']}"):
+        page = first_visit(platform, path + "?lang=fa")
+        assert page.status_code == 200, path
+        assert page.headers["Cache-Control"] == "public, max-age=60" and page.headers["Vary"] == "Cookie"
+        assert "Set-Cookie" not in page.headers and 'name="csrf"' not in page.text  # one copy for everyone
+        etag = page.headers["ETag"]
+        again = first_visit(platform, path + "?lang=fa", **{"If-None-Match": etag})
+        assert again.status_code == 304 and not again.content
+        assert first_visit(platform, path + "?lang=en").headers["ETag"] != etag
+    signing = first_visit(platform, f"/campaigns/{campaign['id']}")
+    assert f'href="/campaigns/{campaign["id"]}/sign?lang=en"' in signing.text  # the form is a page of its own
+    form = first_visit(platform, f"/campaigns/{campaign['id']}/sign")
+    assert form.headers["Cache-Control"] == "no-store" and 'name="csrf"' in form.text
+
+    # Never cached: a quiet campaign, a private need, and any page of someone signed in.
+    assert first_visit(platform, f"/campaigns/{quiet['id']}").headers["Cache-Control"] == "no-store"
+    assert first_visit(platform, f"/requests/{private['id']}").headers["Cache-Control"] == "no-store"
+    reader = WebVisitor(platform).sign_up(unique("reader"), "volunteer")
+    for path in (f"/campaigns/{campaign['id']}", f"/requests/{need['id']}"):
+        assert reader.get(path).headers["Cache-Control"] == "no-store"
+    # Paused: gone from the page at once (and from caches within their minute).
+    family.call("PATCH", f"/api/campaigns/{campaign['id']}", {"mode": "paused"})
+    assert first_visit(platform, f"/campaigns/{campaign['id']}").headers["Cache-Control"] == "no-store"
+
+
+def test_a_public_pages_first_load_with_everything_it_needs_stays_under_60_kb(platform, person):
+    """Measured as a first visit loads it: the page, then each stylesheet and script it names."""
+    family = person(unique("family"), "activist")
+    campaign = family.call("POST", "/api/campaigns", {
+        "title": "Free the two doctors", "language": "fa", "prisoner_country": "IR",
+        "story": "Two doctors held since spring for treating wounded protesters. Write to them. " * 20}).json()
+    need = family.call("POST", "/api/requests", {
+        "title": "A lawyer for an appeal", "body": "The hearing is next month. " * 40, "languages": ["en"],
+        "country": "IR", "urgency": "high", "visibility": "public", "skills": ["legal"]}).json()
+    weights = {}
+    for path in ("/", "/campaigns", f"/campaigns/{campaign['id']}", f"/requests/{need['id']}", "/search"):
+        for lang in ("en", "fa", "zh"):
+            page = first_visit(platform, f"{path}?lang={lang}")
+            assert page.status_code == 200, path
+            assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', page.text)
+            assert sorted(assets) == ["/static/exit.js", "/static/style.css"]
+            weight = len(page.content) + sum(len(first_visit(platform, asset).content) for asset in assets)
+            weights[(path, lang)] = weight
+    assert max(weights.values()) < PUBLIC_PAGE_BUDGET, weights

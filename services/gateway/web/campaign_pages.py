@@ -60,6 +60,8 @@ class CampaignPages(RoutesBase):
     @page()
     def campaign_page(self, request, page, campaign_id):
         campaign = call(self.campaigns.get_campaign, page.viewer, campaign_id)
+        if campaign["mode"] == "public":
+            page.public()  # a listed campaign, read by someone not signed in: mirrors may keep it
         return self._campaign(page, campaign)
 
     def _campaign(self, page, campaign, status=200, **context):
@@ -143,6 +145,13 @@ class CampaignPages(RoutesBase):
         call(self.campaigns.join_as_owner, page.viewer, campaign_id,
              Sealed(forms.pick(request.form, names=("code",))))
         return page.redirect(f"/campaigns/{campaign_id}", done="joined")
+
+    @http("GET", "/campaigns/<string:campaign_id>/sign")
+    @page()
+    def sign_form(self, request, page, campaign_id):
+        """The signing form on a page of its own: the campaign's page, which caches keep, links here."""
+        campaign = call(self.campaigns.get_campaign, page.viewer, campaign_id)
+        return page.render("campaign_sign.html", campaign=campaign, countries=page.fmt.countries(), form={})
 
     @http("POST", "/campaigns/<string:campaign_id>/sign")
     @page()

@@ -9,6 +9,7 @@ The session is the same token the API hands out (profiles issues and expires it)
 to a random cookie of its own (double submit; SameSite=Strict already keeps other sites' forms out).
 """
 import functools
+import hashlib
 import hmac
 import logging
 import re
@@ -77,6 +78,8 @@ def is_secure(request, config):
     return over_tls(request.environ)
 
 
+# How long mirrors and caches may serve a public page without asking again.
+PUBLIC_MAX_AGE_S = 60
 ONION = re.compile(r"[a-z2-7]{56}\.onion")
 
 
@@ -104,6 +107,7 @@ class Page:
         self.token = self.cookie(SESSION_COOKIE)
         self.viewer = None  # signed, for the services
         self.cookies = []   # (name, value, max_age) to set on the response
+        self.cacheable = False  # see public()
 
     def cookie(self, name):
         """A cookie of ours as this scheme names it (cookie_name)."""
@@ -133,6 +137,14 @@ class Page:
         self.csrf = self.csrf_sent = None
         self.cookies.append((CSRF_COOKIE, "", 0))
 
+    def public(self):
+        """Let mirrors and caches keep this view of a public campaign or need, when the request
+        carries no cookie at all (a mirror, a cache, a first visit): it then sets no cookie and
+        holds no form token, so that one copy serves everyone (its forms are links to pages of
+        their own). Anyone with a session, or any cookie of ours, gets `no-store` as on every page."""
+        self.cacheable = self.request.method == "GET" and not self.request.cookies and not self.cookies
+        return self.cacheable
+
     # ---- answers
 
     def render(self, template, status=200, **context):
@@ -140,7 +152,8 @@ class Page:
         done = self.request.args.get("done")
         html = env.get_template(template).render(
             page=self, me=self.me, lang=self.lang, dir=i18n.LANGUAGES[self.lang], fmt=self.fmt,
-            languages=i18n.ENDONYMS, csrf=self.csrf, path=self.request.path,
+            languages=i18n.ENDONYMS, csrf=None if self.cacheable else self.csrf, path=self.request.path,
+            cacheable=self.cacheable,
             done=DONE.get(done), errors=context.pop("errors", {}), error=context.pop("error", None),
             **context)
         return self._finish(Response(html, status=status, mimetype="text/html"))
@@ -182,6 +195,9 @@ class Page:
         return errors
 
     def _finish(self, response):
+        if self.cacheable and response.status_code == 200:
+            return self._cached(response)
+
         def set_cookie(name, value, max_age=None):
             response.set_cookie(cookie_name(name, self.secure), value, max_age=max_age, path="/", httponly=True,
                                 samesite="Strict", secure=self.secure)
@@ -194,12 +210,25 @@ class Page:
             # A session cookie (no max_age) ends with the browser: nothing left on a seized laptop.
             set_cookie(name, value, max_age)
         response.headers["Cache-Control"] = "no-store"
+        return self._common(response)
+
+    def _common(self, response):
         response.headers["Content-Security-Policy"] = PAGE_CSP
         response.headers["Content-Language"] = self.lang
         onion = onion_location(self.config.get("ONION_ADDRESS"), self.request)
         if onion:
             response.headers["Onion-Location"] = onion
         return response
+
+    def _cached(self, response):
+        """A public page as mirrors and caches may keep it: for a short while (what changes, such as
+        a campaign paused, is gone from them within a minute), validated by its ETag, and only for
+        visitors whose requests carry no cookie (Vary: Cookie; a signed-in reader never gets it)."""
+        response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE_S}"
+        response.headers["Vary"] = "Cookie"
+        response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
+        response.make_conditional(self.request)  # 304 to an If-None-Match that matches
+        return self._common(response)
 
 
 def page(signed_in=False, roles=None):

@@ -50,6 +50,8 @@ class RequestPages(RoutesBase):
         need = call(self.requests.get_request, page.viewer, request_id)
         # Only its author and moderators see a request's moderation state; an activist is no moderator.
         mine = bool(page.me and page.me["role"] == "activist" and "hidden" in need)
+        if need["visibility"] == "public" and not need.get("text_withheld"):
+            page.public()  # anyone may read it: mirrors may keep it for someone not signed in
         return page.render("request.html", need=need, mine=mine)
 
     @http("POST", "/requests/<string:request_id>/offer")
