@@ -109,3 +109,29 @@ def author_decision(match_id, author_id, config=None, version=2):
 def operator_command(command, config=None):
     """A command signed with the operator's key, as `services.profiles.admin` signs it."""
     return (Keyring(config) if config is not None else keyring()).sign_command(command)
+
+
+# Each store's contract test runs against both adapters: `@pytest.fixture(params=STORE_ADAPTERS)`.
+STORE_ADAPTERS = ("in-memory", "ferretdb")
+
+
+def store_adapter(request, service, twin, real, prepare):
+    """The store a contract test runs against: its in-memory `twin()`, or `real(db)` over `service`'s
+    database on FerretDB, prepared as the service prepares it."""
+    if request.param == "in-memory":
+        return twin()
+    db = request.getfixturevalue("db_for")(service)
+    prepare(db)
+    return real(db)
+
+
+def every_page(fetch, size=2):
+    """The ids a paged `fetch(limit, cursor) -> (items, more)` gives, page after page, each page
+    starting after the last id of the one before (the stores' keyset paging)."""
+    seen, cursor = [], None
+    while True:
+        items, more = fetch(size, cursor)
+        seen += [item["_id"] for item in items]
+        if not more:
+            return seen
+        cursor = items[-1]["_id"]

@@ -7,6 +7,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from services.campaigns import memory, storage
+from tests.support import STORE_ADAPTERS, store_adapter
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=timezone.utc)
 
@@ -15,18 +16,16 @@ def new_id():
     return uuid.uuid4().hex
 
 
-@pytest.fixture(params=["in-memory", "ferretdb"])
+def real_stores(db):
+    text = storage.TextAtRest(Fernet.generate_key().decode())
+    return (storage.CampaignStore(db, text), storage.LetterStore(db, text), storage.WallStore(db, text),
+            storage.PledgeStore(db))
+
+
+@pytest.fixture(params=STORE_ADAPTERS)
 def stores(request):
-    """(campaigns, letters, wall, pledges) of one adapter, and what their flushes published."""
-    if request.param == "in-memory":
-        found = memory.stores()
-    else:
-        db = request.getfixturevalue("db_for")("campaigns")
-        storage.prepare(db)
-        text = storage.TextAtRest(Fernet.generate_key().decode())
-        found = (storage.CampaignStore(db, text), storage.LetterStore(db, text), storage.WallStore(db, text),
-                 storage.PledgeStore(db))
-    return found
+    """(campaigns, letters, wall, pledges) of one adapter."""
+    return store_adapter(request, "campaigns", memory.stores, real_stores, storage.prepare)
 
 
 @pytest.fixture

@@ -7,15 +7,12 @@ import pytest
 
 from services.common import flags
 from services.common.errors import TooManyRequests
+from tests.support import STORE_ADAPTERS, store_adapter
 
 
-@pytest.fixture(params=["in-memory", "ferretdb"])
+@pytest.fixture(params=STORE_ADAPTERS)
 def store(request):
-    if request.param == "in-memory":
-        return flags.InMemoryFlagStore()
-    db = request.getfixturevalue("db_for")("requests")
-    flags.prepare(db)
-    return flags.FlagStore(db)
+    return store_adapter(request, "requests", flags.InMemoryFlagStore, flags.FlagStore, flags.prepare)
 
 
 def test_flags_are_raised_queued_resolved_and_forgotten(store):

@@ -8,6 +8,7 @@ import pytest
 from services.common.bus.readmodel import CREATED, UPDATED
 from services.matching import lifecycle
 from services.matching.store import InMemoryMatchStore, MongoMatchStore, match_id, prepare
+from tests.support import STORE_ADAPTERS, store_adapter
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=timezone.utc)
 REQUEST = {"author_id": "author", "skills": ["legal"], "languages": ["fa"], "country": "IR", "urgency": "high",
@@ -16,19 +17,15 @@ PROFILE = {"handle": "v", "role": "volunteer", "status": "active", "skills": ["l
            "countries": [], "bio": "", "availability_hours": 5, "max_active_matches": 3, "verified": False}
 
 
-@pytest.fixture(params=["in-memory", "ferretdb"])
+@pytest.fixture(params=STORE_ADAPTERS)
 def store(request):
     published = []
 
     def dispatch(event_type, payload):
         published.append(payload)
 
-    if request.param == "in-memory":
-        store = InMemoryMatchStore(dispatch)
-    else:
-        db = request.getfixturevalue("db_for")("matching")
-        prepare(db)
-        store = MongoMatchStore(db, dispatch)
+    store = store_adapter(request, "matching", lambda: InMemoryMatchStore(dispatch),
+                          lambda db: MongoMatchStore(db, dispatch), prepare)
     store.published_events = published
     return store
 

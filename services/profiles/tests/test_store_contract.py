@@ -8,15 +8,15 @@ import pytest
 from services.common.bus.events import utcnow
 from services.common.errors import Conflict
 from services.profiles import accounts, memory, storage
+from tests.support import STORE_ADAPTERS, store_adapter
 
 
-@pytest.fixture(params=["in-memory", "ferretdb"])
+@pytest.fixture(params=STORE_ADAPTERS)
 def stores(request):
-    if request.param == "in-memory":
-        return memory.InMemoryAccountStore(), memory.InMemorySessionStore(), memory.InMemoryAttemptStore()
-    db = request.getfixturevalue("db_for")("profiles")
-    storage.prepare(db)
-    return storage.AccountStore(db), storage.SessionStore(db), storage.AttemptStore(db)
+    return store_adapter(
+        request, "profiles",
+        lambda: (memory.InMemoryAccountStore(), memory.InMemorySessionStore(), memory.InMemoryAttemptStore()),
+        lambda db: (storage.AccountStore(db), storage.SessionStore(db), storage.AttemptStore(db)), storage.prepare)
 
 
 def account(**fields):

@@ -8,17 +8,16 @@ from cryptography.fernet import Fernet
 from pymongo.errors import DuplicateKeyError
 
 from services.requests import memory, storage
+from tests.support import STORE_ADAPTERS, every_page, store_adapter
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture(params=["in-memory", "ferretdb"])
+@pytest.fixture(params=STORE_ADAPTERS)
 def store(request):
-    if request.param == "in-memory":
-        return memory.InMemoryRequestStore()
-    db = request.getfixturevalue("db_for")("requests")
-    storage.prepare(db)
-    return storage.RequestStore(db, storage.RequestText(Fernet.generate_key().decode()))
+    return store_adapter(request, "requests", memory.InMemoryRequestStore,
+                         lambda db: storage.RequestStore(db, storage.RequestText(Fernet.generate_key().decode())),
+                         storage.prepare)
 
 
 def need(author, **fields):
@@ -62,13 +61,7 @@ def test_an_authors_requests_are_counted_paged_and_forgotten(store):
         store.insert(request, [])
     store.update(made[0]["_id"], lambda current: {"status": "closed"}, lambda after: [])
     assert store.open_count(author) == 4
-    seen, before = [], None
-    while True:
-        page, more = store.page_by_author(author, 2, before)
-        seen += [r["_id"] for r in page]
-        if not more:
-            break
-        before = page[-1]["_id"]
+    seen = every_page(lambda limit, before: store.page_by_author(author, limit, before))
     expected = [r["_id"] for r in sorted(made, key=lambda r: (r["created_at"], r["_id"]), reverse=True)]
     assert seen == expected
     assert [r["_id"] for r in store.by_author(author)][0] in (made[3]["_id"], made[4]["_id"])

@@ -8,17 +8,15 @@ import pytest
 from services.search import indices, lifecycles, memory
 from services.search.bulk import BulkWriter
 from services.search.indexing import SearchIndex
+from tests.support import STORE_ADAPTERS, store_adapter
 
 T0 = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture(params=["in-memory", "ferretdb"])
+@pytest.fixture(params=STORE_ADAPTERS)
 def store(request):
-    if request.param == "in-memory":
-        return memory.InMemoryLifecycleStore()
-    db = request.getfixturevalue("db_for")("search")
-    lifecycles.prepare(db)
-    return lifecycles.LifecycleStore(db)
+    return store_adapter(request, "search", memory.InMemoryLifecycleStore, lifecycles.LifecycleStore,
+                         lifecycles.prepare)
 
 
 @pytest.fixture(params=["in-memory", "elasticsearch"])
