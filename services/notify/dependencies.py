@@ -3,7 +3,7 @@ from nameko.extensions import DependencyProvider
 
 from services.common.trust.sealing import Opener
 
-from . import mail, messages, retry, webhooks
+from . import mail, messages, retry, texts, webhooks
 
 
 class MessageCipher(DependencyProvider):
@@ -55,3 +55,17 @@ class WebhookPoster(DependencyProvider):
             # To the address that was checked, not to whatever the name resolves to a moment later.
             return webhooks.post_to_checked_address(url, body.encode(), headers, self.timeout_s, self.allow_private)
         return post
+
+
+class TextSender(DependencyProvider):
+    """The SMS provider's REST client (texts.py), from SMS_API_BASE, SMS_ACCOUNT_SID, SMS_AUTH_TOKEN
+    and SMS_FROM; without them every text is refused as undeliverable, and nothing is sent."""
+
+    def setup(self):
+        config = self.container.config
+        self.sms = texts.SmsProvider(config.get("SMS_API_BASE"), config.get("SMS_ACCOUNT_SID"),
+                                     config.get("SMS_AUTH_TOKEN"), config.get("SMS_FROM"),
+                                     retry.setting(config, "SMS_TIMEOUT_S"))
+
+    def get_dependency(self, worker_ctx):
+        return self.sms

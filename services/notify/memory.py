@@ -143,9 +143,11 @@ class InMemoryQueue:
         item["next_attempt_at"] = now + timedelta(seconds=lease_s)
         return copied(item)
 
-    def settle(self, item_id, fields):
+    def settle(self, item_id, fields, forget=()):
         if item_id in self.items:
             self.items[item_id].update(copied(fields))
+            for name in forget:
+                self.items[item_id].pop(name, None)
 
     def find(self, item_id):
         return copied(self.items.get(item_id))
@@ -360,5 +362,5 @@ class InMemorySupporters:
 
 
 def stores():
-    return Stores(InMemoryPeople(), InMemoryInbox(), InMemoryEmailQueue(), InMemoryDeliveryQueue(),
+    return Stores(InMemoryPeople(), InMemoryInbox(), InMemoryEmailQueue(), InMemoryDeliveryQueue(), InMemoryQueue(),
                   InMemoryConversations(), InMemoryRequestStates(), InMemoryWebhooks(), InMemorySupporters())

@@ -11,7 +11,7 @@ from datetime import timedelta
 from services.common.bus.events import utcnow
 from services.common.outage import through_outage
 
-from . import mail, retry, supporters, webhooks
+from . import mail, retry, supporters, texts, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +43,9 @@ _UNREAD = object()
 
 
 class Outgoing:
-    def __init__(self, stores, config, mailer, opener, cipher, post, clock=utcnow):
+    def __init__(self, stores, config, mailer, opener, cipher, post, sms=None, clock=utcnow):
         self.stores, self.config, self.clock = stores, config, clock
-        self.mailer, self.opener, self.cipher, self.post = mailer, opener, cipher, post
+        self.mailer, self.opener, self.cipher, self.post, self.sms = mailer, opener, cipher, post, sms
         self.lease_s = retry.setting(config, "LEASE_S")
 
     # ---- notifications
@@ -172,6 +172,41 @@ class Outgoing:
         if record_sent:
             _record_sent([email_id], lambda: emails.settle(email_id, {
                 "status": retry.SENT, "sent_at": now, "attempts": email.get("attempts", 0) + 1}), f"email {email_id} sent")
+        return retry.SENT
+
+    # ---- text messages
+
+    def text(self, key, to, body, now):
+        """Queue a text (once per `key`) and try it at once; what happened (as send_email)."""
+        if not self.stores.texts.add(texts.pending_text(key, to, body, self.cipher, now)):
+            return None  # asked before (a redelivery): it went, or its retries are under way
+        return self.send_text(texts.text_id(key), now)
+
+    def send_text(self, text_id, now):
+        """Try one due text. The number and the words are opened only now, and forgotten once it
+        went out or was given up."""
+        if text_id in RECORDING:
+            return None
+        queue = self.stores.texts
+        item = queue.claim(text_id, now, self.lease_s)
+        if item is None:
+            return None
+        to = self.cipher.decrypt(item["to_sealed"].encode()).decode()
+        body = self.cipher.decrypt(item["body_sealed"].encode()).decode()
+        try:
+            self.sms.send(to, body)
+        except mail.PermanentFailure:
+            log.warning("text %s refused by the SMS provider; giving up", text_id)
+            queue.settle(text_id, {"status": retry.FAILED, "failed_at": now, "reason": "refused"}, forget=texts.SEALED)
+            return retry.FAILED
+        except Exception as exc:  # noqa: BLE001 - any failure to hand over: try again later
+            update = retry.after_failure(item, now, self.config, "TEXT")
+            log.warning("text %s not sent (%s); attempt %d", text_id, type(exc).__name__, update["attempts"])
+            queue.settle(text_id, update, forget=texts.SEALED if update.get("status") == retry.FAILED else ())
+            return update.get("status", "retry")
+        _record_sent([text_id], lambda: queue.settle(text_id, {
+            "status": retry.SENT, "sent_at": now, "attempts": item.get("attempts", 0) + 1}, forget=texts.SEALED),
+            f"text {text_id} sent")
         return retry.SENT
 
     # ---- webhooks

@@ -1,6 +1,6 @@
 """Trying again: settings, exponential backoff, and what a failed attempt changes. No I/O.
 
-Pending emails and webhook deliveries share these mechanics: an item is `pending` with a
+Pending emails, webhook deliveries and texts share these mechanics: an item is `pending` with a
 `next_attempt_at`; a worker claims it (a lease), tries, and then marks it `sent`, or schedules the
 next try twice as far away as the last, or gives up (`failed`) after the last allowed attempt.
 """
@@ -15,6 +15,10 @@ DEFAULTS = {
     "WEBHOOK_RETRY_BASE_S": 30.0,
     "WEBHOOK_RETRY_MAX_S": 3600.0,
     "WEBHOOK_MAX_ATTEMPTS": 12,
+    "TEXT_RETRY_BASE_S": 30.0,      # text messages (texts.py): as emails
+    "TEXT_RETRY_MAX_S": 3600.0,
+    "TEXT_MAX_ATTEMPTS": 12,
+    "SMS_TIMEOUT_S": 10.0,
     "LEASE_S": 60.0,                # a claimed item is not picked again for this long
     "DIGEST_INTERVAL_S": 86400,     # daily digests go out at 00:00 UTC
     "SMTP_TIMEOUT_S": 10.0,
@@ -36,7 +40,7 @@ def backoff_s(attempts, base_s, max_s):
 def after_failure(item, now, config, prefix):
     """The fields to set on an item whose attempt just failed: a later try, or giving up.
 
-    `prefix` is "EMAIL" or "WEBHOOK" (which settings apply)."""
+    `prefix` is "EMAIL", "WEBHOOK" or "TEXT" (which settings apply)."""
     attempts = item.get("attempts", 0) + 1
     if attempts >= setting(config, f"{prefix}_MAX_ATTEMPTS"):
         return {"status": FAILED, "attempts": attempts, "failed_at": now}

@@ -28,6 +28,14 @@ class NotificationPreferences(StrictSchema):
     email = fields.String(required=True, validate=validate.OneOf(EMAIL_MODES))
 
 
+class NewText(StrictSchema):
+    """A text message to send (the gateway's reply to someone who wrote by SMS): sealed to notify."""
+    to = fields.String(required=True, validate=validate.Regexp(r"^\+[1-9][0-9]{6,14}$", error="An E.164 number."))
+    body = fields.String(required=True, validate=validate.Length(min=1, max=1600))
+    # What caused it (the inbound message's id and the reply's place): one text per cause.
+    key = fields.String(required=True, validate=validate.Length(min=8, max=200))
+
+
 class NewMessage(StrictSchema):
     text = fields.String(required=True, validate=validate.Length(min=1, max=MAX_MESSAGE_CHARS))
 

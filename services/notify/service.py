@@ -19,7 +19,7 @@ from services.common.store.mongo import ServiceDatabase, ping
 from services.common.trust.keyring import ReplyCall, ViewerAudience, keyring, sealed_reply
 
 from . import inbox, storage
-from .dependencies import ContactOpener, MessageCipher, SmtpMailer, WebhookPoster
+from .dependencies import ContactOpener, MessageCipher, SmtpMailer, TextSender, WebhookPoster
 from .outgoing import Outgoing
 from .workflow import SOURCE, NotifyWorkflow, moderator
 
@@ -36,12 +36,13 @@ class NotifyService(consumer.LedgerUpkeep):
     opener = ContactOpener()
     mailer = SmtpMailer()
     post = WebhookPoster()
+    sms = TextSender()
 
     @property
     def work(self):
         stores = storage.stores(self.db)
-        return NotifyWorkflow(stores, Outgoing(stores, self.config, self.mailer, self.opener, self.cipher, self.post),
-                              self.cipher, self.config, self.dispatch)
+        return NotifyWorkflow(stores, Outgoing(stores, self.config, self.mailer, self.opener, self.cipher, self.post,
+                                               self.sms), self.cipher, self.config, self.dispatch)
 
     # ---- profiles. No ledger on most handlers below: a contact applies only if its version is
     # newer, the activist's default never overwrites a choice, and what goes out is keyed (a
@@ -155,6 +156,10 @@ class NotifyService(consumer.LedgerUpkeep):
     def deliver_due_webhooks(self):
         self.work.deliver_due_webhooks()
 
+    @timer(interval=1)
+    def send_due_texts(self):
+        self.work.send_due_texts()
+
     @timer(interval=5)
     def relay_pending_events(self):
         self.work.relay_pending_events()
@@ -193,6 +198,12 @@ class NotifyService(consumer.LedgerUpkeep):
     def send_message(self, viewer, match_id, body):
         viewer = trusted_viewer(viewer)
         return self.work.send_message(viewer, match_id, keyring().open(SOURCE, body, field="body"))
+
+    # ---- text messages (replies to those who write by SMS)
+
+    @rpc(expected_exceptions=DomainError)
+    def send_text(self, payload):
+        return self.work.send_text(keyring().open(SOURCE, payload))
 
     # ---- webhooks (moderators)
 

@@ -29,6 +29,7 @@ HIDDEN = "hidden_requests"     # last known `hidden` flag and visibility per req
                                # once it is hidden; to tell webhooks nothing of what is not public)
 WEBHOOKS = "webhooks"
 DELIVERIES = "deliveries"
+TEXTS = "texts"                # pending / sent / failed text messages (texts.py)
 SUPPORTERS = "supporters"      # campaign supporters' sealed address and link token (supporters.py)
 CAMPAIGN_NEWS = "campaign_news"    # campaign id -> its latest news, and whether it is still going out
 CAMPAIGN_MODES = "campaign_modes"  # campaign id -> its mode (a paused one sends nothing)
@@ -36,7 +37,7 @@ CAMPAIGN_MODES = "campaign_modes"  # campaign id -> its mode (a paused one sends
 
 def prepare(db):
     create_collections(db, NOTIFICATIONS, PEOPLE, EMAILS, PROPOSALS, CHANNELS, MESSAGES, HIDDEN,
-                       WEBHOOKS, DELIVERIES, SUPPORTERS, CAMPAIGN_NEWS, CAMPAIGN_MODES)
+                       WEBHOOKS, DELIVERIES, TEXTS, SUPPORTERS, CAMPAIGN_NEWS, CAMPAIGN_MODES)
     db[NOTIFICATIONS].create_index([("recipient_id", pymongo.ASCENDING), ("created_at", pymongo.DESCENDING)])
     db[EMAILS].create_index([("status", pymongo.ASCENDING), ("next_attempt_at", pymongo.ASCENDING)])
     db[EMAILS].create_index("recipient_id")
@@ -50,6 +51,7 @@ def prepare(db):
     outbox.index(db[MESSAGES])
     db[DELIVERIES].create_index([("status", pymongo.ASCENDING), ("next_attempt_at", pymongo.ASCENDING)])
     db[DELIVERIES].create_index("about")
+    db[TEXTS].create_index([("status", pymongo.ASCENDING), ("next_attempt_at", pymongo.ASCENDING)])
     db[CHANNELS].create_index("volunteer_id")
     db[CHANNELS].create_index("author_id")
     People(db).move_old_preferences()
@@ -203,8 +205,12 @@ class Queue:
             {"_id": item_id, "status": "pending", "next_attempt_at": {"$lte": now}},
             {"$set": {"next_attempt_at": now + timedelta(seconds=lease_s)}}, return_document=ReturnDocument.AFTER)
 
-    def settle(self, item_id, fields):
-        self.collection.update_one({"_id": item_id}, {"$set": fields})
+    def settle(self, item_id, fields, forget=()):
+        """Record what happened; `forget`: fields to drop (what is no longer needed to send it)."""
+        update = {"$set": fields}
+        if forget:
+            update["$unset"] = {name: "" for name in forget}
+        self.collection.update_one({"_id": item_id}, update)
 
     def find(self, item_id):
         return self.collection.find_one({"_id": item_id})
@@ -253,6 +259,13 @@ class DeliveryQueue(Queue):
     def forget(self, profile_id):
         """Deliveries about them (their public profile, their requests, matches they were in)."""
         self.collection.delete_many({"about": profile_id})
+
+
+class TextQueue(Queue):
+    """Text messages to send (texts.py): the number and the words encrypted while they wait."""
+
+    def __init__(self, db):
+        super().__init__(db[TEXTS])
 
 
 class Conversations:
@@ -446,9 +459,9 @@ class Supporters:
                                     {"$set": {"last_news": news_id}})
 
 
-Stores = namedtuple("Stores", "people inbox emails deliveries conversations requests webhooks supporters")
+Stores = namedtuple("Stores", "people inbox emails deliveries texts conversations requests webhooks supporters")
 
 
 def stores(db):
-    return Stores(People(db), Inbox(db), EmailQueue(db), DeliveryQueue(db), Conversations(db), RequestStates(db),
-                  Webhooks(db), Supporters(db))
+    return Stores(People(db), Inbox(db), EmailQueue(db), DeliveryQueue(db), TextQueue(db), Conversations(db),
+                  RequestStates(db), Webhooks(db), Supporters(db))

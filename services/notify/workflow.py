@@ -16,7 +16,7 @@ from services.common.schemas import holds_role, load_or_fail
 from services.common.trust.keyring import chosen_by_author
 
 from . import inbox, messages, outgoing, retry, supporters
-from .schemas import MessagePaging, NewMessage, NewWebhook, NotificationPaging, NotificationPreferences
+from .schemas import MessagePaging, NewMessage, NewText, NewWebhook, NotificationPaging, NotificationPreferences
 from .storage import proposal_record
 
 log = logging.getLogger(__name__)
@@ -172,6 +172,10 @@ class NotifyWorkflow:
         for delivery_id in self.stores.deliveries.due(self.clock()):
             self.out.deliver(delivery_id, self.clock())
 
+    def send_due_texts(self):
+        for text_id in self.stores.texts.due(self.clock()):
+            self.out.send_text(text_id, self.clock())
+
     def relay_pending_events(self):
         self.stores.conversations.flush_pending(self.dispatch)
 
@@ -229,6 +233,15 @@ class NotifyWorkflow:
                                                     "sender_id": viewer["account_id"], "sent_at": now})
         self.stores.conversations.add_message(message, [event], self.dispatch)
         return messages.view(message, self.cipher, viewer["account_id"])
+
+    # ---- text messages
+
+    def send_text(self, body):
+        """`body`: already opened (the number crossed the bus sealed). Queued once per cause, tried
+        at once, retried from the timer; the answer says only whether it is on its way."""
+        text = load_or_fail(NewText(), body)
+        outcome = self.out.text(text["key"], text["to"], text["body"], self.clock())
+        return {"queued": True, "sent": outcome == retry.SENT}
 
     # ---- webhooks (moderators)
 

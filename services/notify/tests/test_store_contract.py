@@ -245,3 +245,13 @@ def test_supporters_keep_their_latest_choice_and_news_goes_to_the_confirmed_once
     assert supporters.paused(campaign_id) and not supporters.paused(new_id())
     supporters.stop_news(campaign_id)
     assert [c for c in supporters.news_going_out(1000) if c["_id"] == campaign_id] == []
+
+
+def test_a_text_waits_with_its_sealed_fields_and_drops_them_when_settled(stores):
+    texts, text_id = stores.texts, new_id()
+    assert texts.add({"_id": text_id, "kind": "text", "to_sealed": "t", "body_sealed": "b", "status": "pending",
+                      "attempts": 0, "next_attempt_at": NOW, "created_at": NOW})
+    assert texts.claim(text_id, NOW, 60)["to_sealed"] == "t"
+    texts.settle(text_id, {"status": "sent", "sent_at": NOW}, forget=("to_sealed", "body_sealed"))
+    kept = texts.find(text_id)
+    assert kept["status"] == "sent" and "to_sealed" not in kept and "body_sealed" not in kept
