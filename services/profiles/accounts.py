@@ -231,6 +231,18 @@ def moderator_view(account):
 HANDLE_HELD = timedelta(days=365)
 
 
+def channel_key(secret, channel, address):
+    """What finds the account a phone number (or another channel's address) writes for: a keyed
+    hash of it, never the number. The number is the channel, not the identity."""
+    return f"{channel}:" + hmac.new(secret.encode(), f"channel\n{channel}\n{address}".encode(),
+                                   hashlib.sha256).hexdigest()
+
+
+def pseudonym(channel):
+    """The handle of an account made for a channel (`sms-k7q2x9mb`): says nothing of the number."""
+    return f"{channel}-" + "".join(secrets.choice("abcdefghijkmnpqrstuvwxyz23456789") for _ in range(8))
+
+
 def held_handle_key(secret, handle_key):
     """What keeps a deleted account's handle taken: a keyed hash of it (not the handle), unique
     like a live handle_key, so nobody signs up with it while it is held."""

@@ -50,6 +50,18 @@ class InMemoryAccountStore:
     def find_by_handle_key(self, key):
         return _copy(next((a for a in self.accounts.values() if a["handle_key"] == key), None))
 
+    def find_by_channel_key(self, key):
+        found = next((a for a in self.accounts.values() if key in a.get("channel_keys", [])), None)
+        return None if found is None or found["status"] == "deleted" else _copy(found)
+
+    def forget_channel(self, key):
+        account = next((a for a in self.accounts.values() if key in a.get("channel_keys", [])), None)
+        if account is None:
+            return False
+        account["channel_keys"].remove(key)
+        account.get("channels_sealed", {}).pop(key.split(":", 1)[0], None)
+        return True
+
     def update(self, account_id, change, make_events):
         current = self.find(account_id)
         if current is None:

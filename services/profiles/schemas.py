@@ -56,6 +56,13 @@ class NewAccount(StrictSchema):
     email = fields.String(load_default=None, allow_none=True, validate=EMAIL, metadata={"pattern": EMAIL_PATTERN})
 
 
+class ChannelAddress(StrictSchema):
+    """Who writes by SMS: the channel and its address (sealed to profiles on the bus)."""
+    channel = fields.String(required=True, validate=validate.OneOf(("sms",)))
+    address = fields.String(required=True, validate=validate.Regexp(r"^\+[1-9][0-9]{6,14}$",
+                                                                    error="An E.164 number."))
+
+
 class Credentials(StrictSchema):
     handle = fields.String(required=True, validate=validate.Length(min=1, max=64))
     password = fields.String(required=True, validate=validate.Length(min=1, max=256))

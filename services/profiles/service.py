@@ -98,6 +98,15 @@ class ProfilesService:
         return self.work.login(_opened(payload), source)
 
     @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
+    def channel_session(self, payload):
+        return self.work.channel_session(_opened(payload))
+
+    @rpc(expected_exceptions=DomainError)
+    def forget_channel(self, payload):
+        return self.work.forget_channel(_opened(payload))
+
+    @rpc(expected_exceptions=DomainError)
     def resolve_session(self, sealed_token):
         return self.work.resolve_session(_token(sealed_token))
 

@@ -21,6 +21,7 @@ LOGIN_ATTEMPTS = "login_attempts"
 def prepare(db):
     create_collections(db, ACCOUNTS, SESSIONS, LOGIN_ATTEMPTS)
     db[ACCOUNTS].create_index("handle_key", unique=True)
+    db[ACCOUNTS].create_index("channel_keys")  # who writes from a number (accounts.channel_key)
     db[SESSIONS].create_index("account_id")
     db[LOGIN_ATTEMPTS].create_index("handle")
     outbox.index(db[ACCOUNTS])
@@ -69,6 +70,19 @@ class AccountStore:
 
     def find_by_handle_key(self, key):
         return outbox.strip(self.accounts.find_one({"handle_key": key}))
+
+    def find_by_channel_key(self, key):
+        """The live account a channel's address is linked to, or None."""
+        account = outbox.strip(self.accounts.find_one({"channel_keys": key}))
+        return None if account is None or account["status"] == "deleted" else account
+
+    def forget_channel(self, key):
+        """Unlink a channel's address from its account (STOP): its keyed hash and the sealed
+        address go. Whether there was such a link."""
+        channel = key.split(":", 1)[0]
+        return self.accounts.update_one({"channel_keys": key}, {"$pull": {"channel_keys": key},
+                                                               "$unset": {f"channels_sealed.{channel}": ""}}
+                                        ).modified_count == 1
 
     def update(self, account_id, change, make_events):
         """Versioned update of a live account with its events (see outbox.update_with_events)."""

@@ -19,7 +19,7 @@ from services.common.flags import Flag, ModerationNote
 from services.common.schemas import holds_role, load_or_fail
 
 from . import accounts
-from .schemas import (Credentials, EmailChange, NewAccount, PasswordChange, PasswordConfirmation, ProfileInput,
+from .schemas import (ChannelAddress, Credentials, EmailChange, NewAccount, PasswordChange, PasswordConfirmation, ProfileInput,
                       RoleGrant, repeated_language)
 
 SOURCE = "profiles"
@@ -103,6 +103,37 @@ class ProfileWorkflow:
                                  clean=clean):
             raise Unauthorized("Wrong handle or password.")
         return self._new_session(account)
+
+    def channel_session(self, payload):
+        """A session for whoever writes from a channel's address (a phone number by SMS): the
+        account it is linked to, or a new pseudonymous activist account made for it. Only a keyed
+        hash of the number finds the account; the number itself is kept sealed to notify alone (to
+        answer), and travels nowhere else. Such an account has no password: the web is for those
+        who link it (LINK, later), the number for the rest."""
+        data = load_or_fail(ChannelAddress(), payload)
+        key = accounts.channel_key(self.secret, data["channel"], data["address"])
+        account = self.accounts.find_by_channel_key(key)
+        created = account is None
+        if created:
+            now = self.clock()
+            handle = accounts.pseudonym(data["channel"])
+            account = {
+                "_id": accounts.new_id(), "handle": handle, "handle_key": accounts.handle_key(handle),
+                "password_hash": None, "role": "activist", "email_sealed": None, "contact_sealed": None,
+                "channel_keys": [key], "channels_sealed": {data["channel"]: self.sealer.seal(data["address"])},
+                "status": "active", "verified": False, "profile": dict(accounts.EMPTY_PROFILE), "version": 1,
+                "created_at": now, "updated_at": now}
+            self.accounts.publish(self.accounts.insert(account, _event_for(account, "profile_registered")),
+                                  self.dispatch)
+        elif account["status"] != "active":
+            raise Forbidden("This account cannot act now.")
+        return dict(self._new_session(account), handle=account["handle"], created=created)
+
+    def forget_channel(self, payload):
+        """STOP: the address is unlinked from its account (its keyed hash and sealed form go)."""
+        data = load_or_fail(ChannelAddress(), payload)
+        return {"forgotten": self.accounts.forget_channel(accounts.channel_key(self.secret, data["channel"],
+                                                                               data["address"]))}
 
     def _new_session(self, account):
         token, session_id = accounts.new_session_token()

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.common.errors import Conflict, Forbidden, TooManyRequests, Unauthorized
+from services.common.errors import Conflict, Forbidden, TooManyRequests, Unauthorized, ValidationFailed
 from services.common.flags import InMemoryFlagStore
 from services.profiles import accounts, memory
 from services.profiles.workflow import ProfileWorkflow
@@ -140,3 +140,25 @@ def test_only_moderators_vet_and_a_volunteers_profile_is_public(work):
     moderator = dict(signed_up(work, "mod", "activist"), role="moderator")
     assert work.set_verified(moderator, volunteer["account_id"])["verified"] is True
     assert work.published[-1]["data"]["verified"] is True
+
+
+def test_a_number_gets_one_pseudonymous_account_found_by_a_keyed_hash_and_stop_forgets_it(work):
+    number = "+989121234567"
+    first = work.channel_session({"channel": "sms", "address": number})
+    again = work.channel_session({"channel": "sms", "address": number})
+    assert first["created"] and not again["created"] and first["account_id"] == again["account_id"]
+    assert first["role"] == "activist" and first["handle"].startswith("sms-") and number[1:] not in first["handle"]
+    stored = work.accounts.find(first["account_id"])
+    assert number not in str({k: v for k, v in stored.items() if k != "channels_sealed"})  # only a keyed hash
+    assert stored["channels_sealed"] == {"sms": f"sealed:{number}"}  # sealed to notify, to answer
+    assert work.resolve_session(first["token"])["account_id"] == first["account_id"]
+    registered = [e for e in work.published if e["event_type"] == "profile_registered"]
+    assert len(registered) == 1 and number not in str(registered)  # never on the bus in clear
+    with pytest.raises(Unauthorized):  # no password: the web is not this account's way in
+        work.login({"handle": first["handle"], "password": "any password at all"})
+
+    assert work.forget_channel({"channel": "sms", "address": number}) == {"forgotten": True}
+    assert work.channel_session({"channel": "sms", "address": number})["account_id"] != first["account_id"]
+    with pytest.raises(ValidationFailed) as error:
+        work.channel_session({"channel": "sms", "address": "0912 123 4567"})
+    assert "address" in error.value.fields
