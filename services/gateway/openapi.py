@@ -30,12 +30,14 @@ def accepts(body=None, query=None, path=None, headers=None):
 
 def routes(service_cls):
     """[(method, url, name, handler)] of every HTTP entrypoint of `service_cls` that belongs to the
-    API (the web pages of `web/` are HTML for people, not part of the programs' contract)."""
+    API (the web pages of `web/` are HTML for people, and `intake/` takes providers' webhooks in
+    their formats: neither is part of the programs' contract)."""
     found = []
     for name in dir(service_cls):
         handler = getattr(service_cls, name)
-        if (getattr(inspect.unwrap(handler), "__module__", None) or "").startswith("services.gateway.web"):
-            continue
+        module = getattr(inspect.unwrap(handler), "__module__", None) or ""
+        if module.startswith(("services.gateway.web", "services.gateway.intake")):
+            continue  # pages for people; providers' webhooks, in the providers' own formats
         for entrypoint in getattr(handler, "nameko_entrypoints", ()):
             if isinstance(entrypoint, HttpRequestHandler):
                 found.append((entrypoint.method, entrypoint.url, name, handler))

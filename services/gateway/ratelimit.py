@@ -97,6 +97,10 @@ class RateLimiter(DependencyProvider):
             # Letters need an account, but accounts are cheap: this keeps one client from burying
             # the moderators' queue.
             "write_letter": TokenBuckets(int(config.get("CAMPAIGN_LETTER_LIMIT", 20)), 3600),
+            # Texts come from the provider's few addresses: they are limited by the number they
+            # come from, and by the provider's account (services/gateway/intake/sms.py).
+            "sms_number": TokenBuckets(int(config.get("SMS_NUMBER_LIMIT", 30)), 3600),
+            "sms_account": TokenBuckets(int(config.get("SMS_ACCOUNT_LIMIT", 3000)), 3600),
         }
         # Derived from the gateway's own secret, so every replica keys a source alike (no new
         # secret to hand out, and knowing a source key gives neither this key nor the secret).
@@ -107,8 +111,10 @@ class RateLimiter(DependencyProvider):
         self.trusted_hops = int(config.get("TRUSTED_PROXY_HOPS") or 0)
 
     def get_dependency(self, worker_ctx):
-        def check(action, request):
-            key = source_key(self.key, client_address(request, self.trusted_hops))
+        def check(action, request, key=None):
+            """`key`: what to count by instead of the caller's address (a phone number: keyed
+            here like an address, so the buckets hold no number)."""
+            key = source_key(self.key, key if key is not None else client_address(request, self.trusted_hops))
             buckets = self.buckets.get(action)  # sign_up, sign_in: bounded in profiles
             if buckets is not None and not buckets.allow(key):
                 raise TooManyRequests(f"Too many attempts; try again in {buckets.retry_after(key)} seconds.")

@@ -9,17 +9,29 @@ import hashlib
 import os
 import re
 import signal
+import time
+import uuid
 from pathlib import Path
 
+import pytest
 import requests
 
+from services.common.store import mongo
+from services.gateway.intake import twilio
+from services.notify.tests.sms_provider import SmsProvider
 from tests.e2e.api import unique
 from tests.e2e.web import WebVisitor
 from tests.support import start_process, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 ONION = "vtwvjlj35vjvorwjy3x5ivz5tr6qu6tyzvvu5wufd5kvjmceufrhucqd.onion"
-PLATFORM_OVERRIDES = {"ONION_ADDRESS": ONION}
+# The SMS provider is played by a local server speaking its REST API (services/notify/tests/
+# sms_provider.py), started with this module and stopped by the `provider` fixture below.
+PROVIDER = SmsProvider()
+PUBLIC_URL = "https://allies.example"
+PLATFORM_OVERRIDES = {"ONION_ADDRESS": ONION, "PUBLIC_URL": PUBLIC_URL, "SMS_API_BASE": PROVIDER.url,
+                      "SMS_ACCOUNT_SID": PROVIDER.account_sid, "SMS_AUTH_TOKEN": PROVIDER.auth_token,
+                      "SMS_FROM": "+15005550006"}
 
 
 def run_tor(folder, target="127.0.0.1:9"):
@@ -164,3 +176,81 @@ def test_a_public_pages_first_load_with_everything_it_needs_stays_under_60_kb(pl
             weight = len(page.content) + sum(len(first_visit(platform, asset).content) for asset in assets)
             weights[(path, lang)] = weight
     assert max(weights.values()) < PUBLIC_PAGE_BUDGET, weights
+
+
+@pytest.fixture(scope="module", autouse=True)
+def provider():
+    yield PROVIDER
+    PROVIDER.stop()
+
+
+def text(platform, number, body, sid=None, token=None, tamper=None):
+    """What the provider posts when `number` texts `body`: signed as the provider signs."""
+    form = {"MessageSid": sid or "SM" + uuid.uuid4().hex, "AccountSid": PROVIDER.account_sid, "From": number,
+            "To": "+15005550006", "Body": body, "NumMedia": "0"}
+    signature = twilio.signature(token or PROVIDER.auth_token, PUBLIC_URL + "/api/intake/sms", form)
+    if tamper:
+        form.update(tamper)
+    return requests.post(platform.url + "/api/intake/sms", data=form, headers={twilio.SIGNATURE_HEADER: signature},
+                         timeout=20)
+
+
+def a_number():
+    return "+98912" + str(uuid.uuid4().int)[:7]
+
+
+def test_a_text_not_signed_by_the_provider_is_refused_and_changes_nothing(platform):
+    number = a_number()
+    for response in (text(platform, number, "NEED 2 a lawyer for an appeal", token="not-the-token"),
+                     text(platform, number, "HELP", tamper={"Body": "NEED 2 a lawyer for an appeal"}),
+                     requests.post(platform.url + "/api/intake/sms", data={"From": number, "Body": "HELP"}, timeout=20)):
+        assert response.status_code == 403, response.text
+    time.sleep(1)
+    assert PROVIDER.to(number) == []  # nothing was answered, so nothing was done
+
+
+def test_help_comes_back_in_the_language_it_was_asked_in(platform):
+    english, persian = a_number(), a_number()
+    assert text(platform, english, "help").status_code == 200
+    assert text(platform, persian, "راهنما").status_code == 200
+    [help_en] = wait_until(lambda: PROVIDER.to(english), message="the help in English")
+    [help_fa] = wait_until(lambda: PROVIDER.to(persian), message="the help in Persian")
+    assert "NEED 2" in help_en and "2 Legal advice and representation" in help_en
+    assert "نیاز ۲" in help_fa and "توقف" in help_fa
+
+
+def test_a_need_by_sms_is_posted_once_privately_for_a_pseudonym_and_the_number_goes_nowhere(platform, person):
+    number, sid = a_number(), "SM" + uuid.uuid4().hex
+    assert text(platform, number, "NEED 2 a lawyer for my brother's appeal next month", sid=sid).status_code == 200
+    assert text(platform, number, "NEED 2 a lawyer for my brother's appeal next month", sid=sid).status_code == 200
+    [posted] = wait_until(lambda: PROVIDER.to(number), message="the answer")
+    assert "Your need is posted" in posted
+    client = mongo.connect(platform.config)
+    try:
+        prefix = platform.config["DB_PREFIX"]
+        [author] = client[f"{prefix}_profiles"].accounts.find({"handle": {"$regex": "^sms-"}})
+        [need] = client[f"{prefix}_requests"].requests.find({"author_id": author["_id"]})  # once, for two posts
+        everything = " ".join(str(list(client[f"{prefix}_{name}"][collection].find()))
+                              for name in ("requests", "profiles", "matching", "search")
+                              for collection in client[f"{prefix}_{name}"].list_collection_names())
+    finally:
+        client.close()
+    assert (need["visibility"], need["skills"], need["country"], need["languages"]) == ("private", ["legal"], "IR", ["en"])
+    assert author["role"] == "activist" and author["password_hash"] is None
+    assert number not in everything and number[1:] not in everything  # sealed and keyed only
+    logs = " ".join(path.read_text(errors="replace") for path in Path(platform.log_dir).glob("*.log"))
+    assert number[1:] not in logs  # no service logged it
+    # The need exists once, private: a stranger finds nothing, an anonymous search neither.
+    found = requests.get(platform.url + "/api/search/requests", params={"q": "brother's appeal"}, timeout=20).json()
+    assert not [r for r in found["items"] if "brother" in r.get("title", "")]
+    # The number is on no page, in no search, and the pseudonym says nothing of it.
+    volunteers = requests.get(platform.url + "/api/search/volunteers", timeout=20).text
+    assert number not in volunteers and number[1:] not in volunteers
+    # Short or skill-less: never a guess; the help comes back instead.
+    text(platform, number, "NEED a lawyer")
+    wait_until(lambda: len(PROVIDER.to(number)) == 2, message="the help")
+    assert "NEED 2" in PROVIDER.to(number)[1]
+
+    assert text(platform, number, "STOP").status_code == 200
+    wait_until(lambda: len(PROVIDER.to(number)) == 3, message="the answer to STOP")
+    assert "forgotten" in PROVIDER.to(number)[2]
