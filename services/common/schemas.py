@@ -81,6 +81,11 @@ def CountryList(**kwargs):
     return fields.List(Country(), validate=[validate.Length(max=50), unique], **UNIQUE, **kwargs)
 
 
+def PhoneNumber(**kwargs):
+    """A phone number in E.164 (`+989121234567`): how the SMS provider gives and takes them."""
+    return fields.String(validate=validate.Regexp(r"^\+[1-9][0-9]{6,14}$", error="An E.164 number."), **kwargs)
+
+
 ROLES = ("activist", "volunteer", "moderator", "analyst")
 PROFILE_STATUSES = ("active", "suspended", "deactivated")
 URGENCIES = ("low", "normal", "high", "critical")

@@ -48,6 +48,14 @@ class Outgoing:
         self.mailer, self.opener, self.cipher, self.post, self.sms = mailer, opener, cipher, post, sms
         self.lease_s = retry.setting(config, "LEASE_S")
 
+    def _take(self, queue, item_id, now):
+        """A due item of the store named `queue` (emails, texts, deliveries), leased to this worker;
+        None when this process is still recording it sent (RECORDING: no store is asked), it is not
+        due, or another worker has it."""
+        if item_id in RECORDING:
+            return None
+        return getattr(self.stores, queue).claim(item_id, now, self.lease_s)
+
     # ---- notifications
 
     def tell(self, notification, now):
@@ -124,12 +132,8 @@ class Outgoing:
     def send_email(self, email_id, now):
         """Try one due email. Returns what happened: sent, retry, failed, dropped, or None if it was
         not due or another worker has it. Logs ids only, never an address."""
-        if email_id in RECORDING:
-            return None
-        email = self.stores.emails.claim(email_id, now, self.lease_s)
-        if email is None:
-            return None
-        return self._deliver_email(email, now)
+        email = self._take("emails", email_id, now)
+        return None if email is None else self._deliver_email(email, now)
 
     def _deliver_email(self, email, now, preference_checked=False, sealed=_UNREAD, record_sent=True):
         """Send an email this worker holds the lease of. `preference_checked`: the person's email
@@ -185,12 +189,10 @@ class Outgoing:
     def send_text(self, text_id, now):
         """Try one due text. The number and the words are opened only now, and forgotten once it
         went out or was given up."""
-        if text_id in RECORDING:
-            return None
-        queue = self.stores.texts
-        item = queue.claim(text_id, now, self.lease_s)
+        item = self._take("texts", text_id, now)
         if item is None:
             return None
+        queue = self.stores.texts
         to = self.cipher.decrypt(item["to_sealed"].encode()).decode()
         body = self.cipher.decrypt(item["body_sealed"].encode()).decode()
         try:
@@ -234,12 +236,10 @@ class Outgoing:
 
     def deliver(self, delivery_id, now):
         """Try one due webhook delivery; returns sent, retry, failed, dropped or None (as send_email)."""
-        if delivery_id in RECORDING:
-            return None
-        deliveries = self.stores.deliveries
-        delivery = deliveries.claim(delivery_id, now, self.lease_s)
+        delivery = self._take("deliveries", delivery_id, now)
         if delivery is None:
             return None
+        deliveries = self.stores.deliveries
         hook = self.stores.webhooks.find(delivery["webhook_id"])
         if hook is None:
             deliveries.settle(delivery_id, {"status": retry.DROPPED, "reason": "webhook deleted"})

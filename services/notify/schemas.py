@@ -3,8 +3,9 @@ from urllib.parse import urlparse
 
 from marshmallow import ValidationError, fields, validate, validates
 
-from services.common.schemas import Paging, StrictSchema
+from services.common.schemas import Paging, PhoneNumber, StrictSchema
 
+from .texts import MAX_BODY
 from .webhooks import DELIVERABLE
 
 EMAIL_MODES = ("instant", "daily", "off")
@@ -30,8 +31,8 @@ class NotificationPreferences(StrictSchema):
 
 class NewText(StrictSchema):
     """A text message to send (the gateway's reply to someone who wrote by SMS): sealed to notify."""
-    to = fields.String(required=True, validate=validate.Regexp(r"^\+[1-9][0-9]{6,14}$", error="An E.164 number."))
-    body = fields.String(required=True, validate=validate.Length(min=1, max=1600))
+    to = PhoneNumber(required=True)
+    body = fields.String(required=True, validate=validate.Length(min=1, max=MAX_BODY))
     # What caused it (the inbound message's id and the reply's place): one text per cause.
     key = fields.String(required=True, validate=validate.Length(min=8, max=200))
 

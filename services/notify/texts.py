@@ -8,7 +8,6 @@ tried, retried with backoff), its id derived from what caused it, so a redeliver
 second one. The number and the words are kept encrypted (MESSAGE_KEYS) while it waits, and
 forgotten once it went out or was given up: the number is the channel, never the identity.
 """
-import re
 import uuid
 
 import urllib3
@@ -17,7 +16,6 @@ from . import retry
 from .mail import PermanentFailure
 
 _TEXT_NAMESPACE = uuid.UUID("6f1d2b7e-93a4-4c0e-8d55-2e7b1a9c4f60")
-NUMBER = re.compile(r"\+[1-9][0-9]{6,14}")  # E.164
 MAX_BODY = 1600  # what the provider takes in one message (it splits it into parts)
 
 

@@ -3,7 +3,7 @@ import re
 
 from marshmallow import ValidationError, fields, validate
 
-from services.common.schemas import ROLES, CountryList, SkillList, StrictSchema
+from services.common.schemas import ROLES, CountryList, PhoneNumber, SkillList, StrictSchema
 from services.common.taxonomy import LANGUAGES
 
 HANDLE_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{2,31}$")
@@ -59,8 +59,7 @@ class NewAccount(StrictSchema):
 class ChannelAddress(StrictSchema):
     """Who writes by SMS: the channel and its address (sealed to profiles on the bus)."""
     channel = fields.String(required=True, validate=validate.OneOf(("sms",)))
-    address = fields.String(required=True, validate=validate.Regexp(r"^\+[1-9][0-9]{6,14}$",
-                                                                    error="An E.164 number."))
+    address = PhoneNumber(required=True)
 
 
 class Credentials(StrictSchema):

@@ -12,6 +12,7 @@ def test_an_item_being_recorded_is_not_taken_up_again_by_the_timers():
         out = outgoing.Outgoing(None, {}, None, None, None, None)
         assert out.send_email("e-1", None) is None
         assert out.deliver("e-1", None) is None
+        assert out.send_text("e-1", None) is None
 
     outgoing._record_sent(["e-1"], write, "email e-1 sent")
     assert seen_during == [True] and "e-1" not in outgoing.RECORDING
