@@ -6,6 +6,7 @@ someone's shoulder (or a seized phone) should reveal as little as possible.
 import uuid
 
 from services.common.bus.events import Event, batch_items
+from services.common.refs import short_ref
 
 _NOTIFICATION_NAMESPACE = uuid.UUID("0b7d5f7e-3a51-4f0c-8a4e-93c1f2d6a8b1")
 
@@ -20,6 +21,31 @@ TEXTS = {
     "match_expiring": "A request you were proposed for is waiting for your answer and will expire soon.",
     "request_hidden": "A moderator hid one of your requests. Others no longer see it.",
 }
+
+
+# The same, as a text to a linked phone: short, with the match's number (services/common/refs.py)
+# and the words to answer with. No platform name and no request text: a phone is seen over a
+# shoulder and seized at checkpoints. (English only for now: notify knows no person's language.)
+SMS_TEXTS = {
+    "match_proposed": "A need fits your skills ({ref}). READ {ref} to see it; YES {ref} or NO {ref} to answer.",
+    "match_accepted": "Someone offers to help with your need ({ref}). OFFERS to see who; CONFIRM {ref} to "
+                      "choose them.",
+    "match_confirmed": "You were chosen to help ({ref}). SAY {ref} and your words to write; READ {ref} to read.",
+    "match_rejected": "The need you offered to help with ({ref}) went another way. Thank you for offering.",
+    "match_ended": "Your help with {ref} has ended, and so has its conversation. Thank you.",
+    "match_expiring": "A need waits for your answer ({ref}) and expires soon: YES {ref} or NO {ref}.",
+    "request_hidden": "A moderator hid one of your needs. Others no longer see it.",
+}
+
+
+def text_of(notification):
+    """A notification as a text message."""
+    match_id = notification.get("match_id")
+    return SMS_TEXTS[notification["kind"]].format(ref=short_ref(match_id) if match_id else "")
+
+
+def line_text(match_id):
+    return "A new line in {ref}. READ {ref} to read it.".format(ref=short_ref(match_id))
 
 
 def notification_id(event_id, recipient_id):

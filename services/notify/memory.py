@@ -43,14 +43,15 @@ class InMemoryPeople:
         if not (keep_chosen and "email" in document):
             document.update(fields)
 
-    def remember_contact(self, profile_id, contact_sealed, version, announced=False):
+    def remember_contact(self, profile_id, contact_sealed, version, announced=False, sms_sealed=None):
         document = _newer(self.documents, profile_id, version)
         if document is None:
             return None
-        if contact_sealed:
-            document["contact_sealed"] = contact_sealed
-        else:
-            document.pop("contact_sealed", None)
+        for field, value in (("contact_sealed", contact_sealed), ("sms_sealed", sms_sealed)):
+            if value:
+                document[field] = value
+            else:
+                document.pop(field, None)
         document["announced"] = bool(announced)
         return "applied"
 
@@ -72,13 +73,13 @@ class InMemoryPeople:
 
     def many(self, profile_ids):
         def kept(document):
-            return {k: v for k, v in document.items() if k in ("_id", "contact_sealed", "email", "deleted")}
+            return {k: v for k, v in document.items() if k in ("_id", "contact_sealed", "sms_sealed", "email", "deleted")}
         return {p: kept(self.documents[p]) if p in self.documents else {} for p in sorted(set(profile_ids))}
 
     def forget(self, profile_id, version):
         document = _newer(self.documents, profile_id, version)
         if document is not None:
-            for key in ("contact_sealed",) + PREFERENCE:
+            for key in ("contact_sealed", "sms_sealed") + PREFERENCE:
                 document.pop(key, None)
             document["deleted"] = True
 
@@ -239,6 +240,11 @@ class InMemoryConversations:
         found = [m for m in self.messages.values() if m["match_id"] == match_id]
         items, more = paging.page_of(found, "sent_at", anchor, limit, newest_first=False)
         return [copied(m) for m in items], more
+
+    def latest(self, match_id, limit):
+        found = [m for m in self.messages.values() if m["match_id"] == match_id]
+        items, _ = paging.page_of(found, "sent_at", None, limit, newest_first=True)
+        return [copied(m) for m in items[::-1]]
 
     def flush_pending(self, dispatch):
         self.outbox.flush_all(dispatch)

@@ -11,7 +11,7 @@ from datetime import timedelta
 from services.common.bus.events import utcnow
 from services.common.outage import through_outage
 
-from . import mail, retry, supporters, texts, webhooks
+from . import inbox, mail, retry, supporters, texts, webhooks
 
 log = logging.getLogger(__name__)
 
@@ -59,24 +59,44 @@ class Outgoing:
     # ---- notifications
 
     def tell(self, notification, now):
-        """Into the inbox, and by email as the person's preference says (sent at once if instant)."""
-        if notification["recipient_id"] is None:
+        """Into the inbox, by email as the person's preference says (sent at once if instant), and
+        by text if they linked a number. Their document is read once, for all three."""
+        recipient = notification["recipient_id"]
+        if recipient is None:
             return  # they deleted their account
-        email = self._queue(notification, now)
+        person = self.stores.people.many([recipient])[recipient]
+        email = self._queue(notification, now, person)
         if email is not None:
-            self._deliver_email(email, now, preference_checked=True)
+            self._deliver_email(email, now, preference_checked=True, sealed=person.get("contact_sealed"))
+        self._text_person(person, f"note:{notification['_id']}", inbox.text_of(notification), now)
 
-    def _queue(self, notification, now):
+    def _queue(self, notification, now, person):
         """The notification in the inbox, and its email queued. Returns an email to try right away,
         already leased to the caller, or None. A new email is written leased, so the timer leaves
         it alone while the caller sends it (and sends it if the caller dies first); a redelivery's
         email is claimed, if it is still due."""
         # When it reached the inbox (`created_at` is when its cause happened): the notify hop's end.
         self.stores.inbox.add(dict(notification, stored_at=now))
-        email = self._instant_email(notification, now)
+        email = self._instant_email(notification, now, person)
         if email is None or self.stores.emails.add(email):
             return email
         return self.stores.emails.claim(email["_id"], now, self.lease_s)
+
+    def tell_of_line(self, recipient, match_id, message_id, now):
+        """A new line in a conversation, told by text to the other side if they linked a number
+        (the web shows it anyway; an inbox or email per line would bury everything else). The
+        words themselves are not texted: `READ` fetches them, so a locked phone's preview shows
+        none."""
+        person = self.stores.people.many([recipient])[recipient]
+        self._text_person(person, f"line:{message_id}", inbox.line_text(match_id), now)
+
+    def _text_person(self, person, key, body, now):
+        """A text to a person's linked number, if they have one and are not deleted."""
+        sealed = person.get("sms_sealed")
+        if not sealed or person.get("deleted") or body is None:
+            return None
+        number = self.opener.open(sealed)
+        return self.text(key, number, body, now) if number else None
 
     def _instant_email(self, notification, now, person=None):
         """The email a notification needs by the person's preference: a new instant one, leased to
@@ -103,6 +123,9 @@ class Outgoing:
         (events of different queues keep no order). Returns who was told."""
         people = self.stores.people.many([n["recipient_id"] for n in notifications])
         live = [n for n in notifications if not people[n["recipient_id"]].get("deleted")]
+        for notification in live:
+            self._text_person(people[notification["recipient_id"]], f"note:{notification['_id']}",
+                              inbox.text_of(notification), now)
         self.stores.inbox.add_many([dict(n, stored_at=now) for n in live])
         instant = [email for email in (self._instant_email(n, now, people[n["recipient_id"]]) for n in live)
                    if email is not None]

@@ -195,6 +195,11 @@ class NotifyService(consumer.LedgerUpkeep):
 
     @rpc(expected_exceptions=DomainError)
     @sealed_reply()
+    def latest_messages(self, viewer, match_id, limit=3):
+        return self.work.latest_messages(trusted_viewer(viewer), match_id, limit)
+
+    @rpc(expected_exceptions=DomainError)
+    @sealed_reply()
     def send_message(self, viewer, match_id, body):
         viewer = trusted_viewer(viewer)
         return self.work.send_message(viewer, match_id, keyring().open(SOURCE, body, field="body"))

@@ -109,12 +109,17 @@ class People:
         except DuplicateKeyError:
             pass  # keep_chosen: they have one (the person's document exists, with a preference)
 
-    def remember_contact(self, profile_id, contact_sealed, version, announced=False):
-        """The sealed contact (None: forget it), and whether webhooks hear of them (a volunteer's
-        public profile is announced; an activist's existence never is, nor their deletion)."""
-        update = {"$set": {"contact_sealed": contact_sealed}} if contact_sealed else {"$unset": {"contact_sealed": ""}}
-        update.setdefault("$set", {})["announced"] = bool(announced)
-        return apply_if_newer(self.collection, profile_id, update, version)
+    def remember_contact(self, profile_id, contact_sealed, version, announced=False, sms_sealed=None):
+        """The sealed contact and linked number (None: forget it), and whether webhooks hear of them
+        (a volunteer's public profile is announced; an activist's existence never is, nor their
+        deletion)."""
+        update = {"$set": {"announced": bool(announced)}, "$unset": {}}
+        for field, value in (("contact_sealed", contact_sealed), ("sms_sealed", sms_sealed)):
+            if value:
+                update["$set"][field] = value
+            else:
+                update["$unset"][field] = ""
+        return apply_if_newer(self.collection, profile_id, {k: v for k, v in update.items() if v}, version)
 
     def announced(self, profile_id):
         return bool((self.collection.find_one({"_id": profile_id}, {"announced": 1}) or {}).get("announced"))
@@ -140,13 +145,14 @@ class People:
         if not ids:
             return {}
         found = {d["_id"]: d for d in self.collection.find({"_id": {"$in": ids}},
-                                                            {"contact_sealed": 1, "email": 1, "deleted": 1})}
+                                                            {"contact_sealed": 1, "sms_sealed": 1, "email": 1,
+                                                             "deleted": 1})}
         return {profile_id: found.get(profile_id, {}) for profile_id in ids}
 
     def forget(self, profile_id, version):
         """Only the tombstone stays."""
         apply_if_newer(self.collection, profile_id, {"$set": {"deleted": True}, "$unset": {
-            "contact_sealed": "", "email": "", "email_default": "", "email_updated_at": ""}}, version)
+            "contact_sealed": "", "sms_sealed": "", "email": "", "email_default": "", "email_updated_at": ""}}, version)
 
 
 class Inbox:
@@ -324,6 +330,13 @@ class Conversations:
         """(messages, whether more follow), oldest first, after the message `after`."""
         return paging.page(self.messages, {"match_id": match_id}, "sent_at", after, limit, newest_first=False,
                            projection=outbox.HIDE)
+
+    def latest(self, match_id, limit):
+        """The last `limit` messages, oldest first (what `READ` texts back): one bounded read from
+        the newest end, however long the conversation."""
+        items, _ = paging.page(self.messages, {"match_id": match_id}, "sent_at", None, limit, newest_first=True,
+                               projection=outbox.HIDE)
+        return items[::-1]
 
     def flush_pending(self, dispatch):
         outbox.flush_pending(self.messages, dispatch)

@@ -54,9 +54,10 @@ class NotifyWorkflow:
             # An email from the platform in a watched mailbox can endanger an activist: none unless
             # they ask for it. Their own choice is never overwritten.
             self.stores.people.default_email_off(data["profile_id"], self.clock())
-        contact = data["contact_sealed"] if data["status"] == "active" else None
-        self.stores.people.remember_contact(data["profile_id"], contact, data["version"],
-                                            announced=data["role"] == "volunteer")
+        active = data["status"] == "active"
+        self.stores.people.remember_contact(data["profile_id"], data["contact_sealed"] if active else None,
+                                            data["version"], announced=data["role"] == "volunteer",
+                                            sms_sealed=data.get("sms_sealed") if active else None)
         self.out.publish(event, self.clock())
 
     def profile_deleted(self, event):
@@ -222,6 +223,14 @@ class NotifyWorkflow:
             page["next"] = items[-1]["_id"]  # pass as ?after= for the next page
         return page
 
+    def latest_messages(self, viewer, match_id, limit=3):
+        """The last few lines, oldest first, as `READ` texts them back (whoever may read the
+        conversation: the same rule as `messages`)."""
+        channel = self._channel(viewer, match_id)
+        limit = max(1, min(int(limit), 10))
+        return {"items": [messages.view(m, self.cipher, viewer["account_id"])
+                          for m in self.stores.conversations.latest(channel["_id"], limit)]}
+
     def send_message(self, viewer, match_id, body):
         """`body`: already opened (it crossed the bus sealed to notify)."""
         channel = self._channel(viewer, match_id, sending=True)
@@ -232,6 +241,8 @@ class NotifyWorkflow:
         event = make_event(SOURCE, "message_sent", {"match_id": channel["_id"], "message_id": message_id,
                                                     "sender_id": viewer["account_id"], "sent_at": now})
         self.stores.conversations.add_message(message, [event], self.dispatch)
+        other = channel["author_id"] if viewer["account_id"] == channel["volunteer_id"] else channel["volunteer_id"]
+        self.out.tell_of_line(other, channel["_id"], message_id, now)
         return messages.view(message, self.cipher, viewer["account_id"])
 
     # ---- text messages

@@ -188,6 +188,8 @@ def profile_event_data(account):
         "max_active_matches": profile["max_active_matches"],
         "verified": account["verified"],
         "contact_sealed": account.get("contact_sealed"),
+        # The number they text from, sealed to notify (which texts them); None without one.
+        "sms_sealed": (account.get("channels_sealed") or {}).get("sms"),
         "version": account["version"],
     }
 
@@ -236,6 +238,21 @@ def channel_key(secret, channel, address):
     hash of it, never the number. The number is the channel, not the identity."""
     return f"{channel}:" + hmac.new(secret.encode(), f"channel\n{channel}\n{address}".encode(),
                                    hashlib.sha256).hexdigest()
+
+
+LINK_CODE_TTL = timedelta(minutes=15)
+LINK_CODE_DIGITS = 8
+
+
+def new_link_code():
+    """A one-time code the web gives, to link a number by texting it (`LINK 12345678`): digits
+    only, as every phone's keypad and script has them."""
+    return "".join(secrets.choice("0123456789") for _ in range(LINK_CODE_DIGITS))
+
+
+def link_code_key(secret, code):
+    """What is kept of a link code: a keyed hash (a stolen database does not link a number)."""
+    return hmac.new(secret.encode(), f"link code\n{code}".encode(), hashlib.sha256).hexdigest()
 
 
 def pseudonym(channel):

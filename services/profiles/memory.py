@@ -54,13 +54,16 @@ class InMemoryAccountStore:
         found = next((a for a in self.accounts.values() if key in a.get("channel_keys", [])), None)
         return None if found is None or found["status"] == "deleted" else _copy(found)
 
-    def forget_channel(self, key):
-        account = next((a for a in self.accounts.values() if key in a.get("channel_keys", [])), None)
-        if account is None:
-            return False
-        account["channel_keys"].remove(key)
-        account.get("channels_sealed", {}).pop(key.split(":", 1)[0], None)
-        return True
+    def set_link_code(self, account_id, code_key, expires_at):
+        account = self.accounts.get(account_id)
+        if account is not None and account["status"] == "active":
+            account.update(link_code_key=code_key, link_code_expires_at=expires_at)
+
+    def find_by_link_code(self, code_key, now):
+        found = next((a for a in self.accounts.values() if a.get("link_code_key") == code_key), None)
+        if found is None or found["status"] != "active" or found["link_code_expires_at"] <= now:
+            return None
+        return _copy(found)
 
     def update(self, account_id, change, make_events):
         current = self.find(account_id)

@@ -57,9 +57,19 @@ class NewAccount(StrictSchema):
 
 
 class ChannelAddress(StrictSchema):
-    """Who writes by SMS: the channel and its address (sealed to profiles on the bus)."""
+    """Who writes by SMS: the channel and its address (sealed to profiles on the bus). `create`:
+    whether an unknown address gets a new pseudonymous account (a need may make one; an answer or
+    a question from an unknown number may not)."""
     channel = fields.String(required=True, validate=validate.OneOf(("sms",)))
     address = PhoneNumber(required=True)
+    create = fields.Boolean(load_default=True)
+
+
+class ChannelLink(StrictSchema):
+    """`LINK <code>` texted from an address: the code the web gave a signed-in person."""
+    channel = fields.String(required=True, validate=validate.OneOf(("sms",)))
+    address = PhoneNumber(required=True)
+    code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{8}$", error="Eight digits."))
 
 
 class Credentials(StrictSchema):

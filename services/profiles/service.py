@@ -107,6 +107,15 @@ class ProfilesService:
         return self.work.forget_channel(_opened(payload))
 
     @rpc(expected_exceptions=DomainError)
+    def link_channel(self, payload):
+        return self.work.link_channel(_opened(payload))
+
+    @rpc(expected_exceptions=DomainError)
+    @sealed_reply()  # the code links a number to the account: it is a secret on the bus
+    def link_code(self, viewer):
+        return self.work.link_code(trusted_viewer(viewer))
+
+    @rpc(expected_exceptions=DomainError)
     def resolve_session(self, sealed_token):
         return self.work.resolve_session(_token(sealed_token))
 

@@ -22,6 +22,7 @@ def prepare(db):
     create_collections(db, ACCOUNTS, SESSIONS, LOGIN_ATTEMPTS)
     db[ACCOUNTS].create_index("handle_key", unique=True)
     db[ACCOUNTS].create_index("channel_keys")  # who writes from a number (accounts.channel_key)
+    db[ACCOUNTS].create_index("link_code_key", sparse=True)  # LINK <code> (accounts.link_code_key)
     db[SESSIONS].create_index("account_id")
     db[LOGIN_ATTEMPTS].create_index("handle")
     outbox.index(db[ACCOUNTS])
@@ -76,13 +77,18 @@ class AccountStore:
         account = outbox.strip(self.accounts.find_one({"channel_keys": key}))
         return None if account is None or account["status"] == "deleted" else account
 
-    def forget_channel(self, key):
-        """Unlink a channel's address from its account (STOP): its keyed hash and the sealed
-        address go. Whether there was such a link."""
-        channel = key.split(":", 1)[0]
-        return self.accounts.update_one({"channel_keys": key}, {"$pull": {"channel_keys": key},
-                                                               "$unset": {f"channels_sealed.{channel}": ""}}
-                                        ).modified_count == 1
+    def set_link_code(self, account_id, code_key, expires_at):
+        """The account's one live link code (a new one replaces the last): not a public fact, so no
+        event and no new version."""
+        self.accounts.update_one({"_id": account_id, "status": "active"},
+                                 {"$set": {"link_code_key": code_key, "link_code_expires_at": expires_at}})
+
+    def find_by_link_code(self, code_key, now):
+        """The live account whose unexpired link code this is, or None."""
+        account = outbox.strip(self.accounts.find_one({"link_code_key": code_key}))
+        if account is None or account["status"] != "active" or account["link_code_expires_at"] <= now:
+            return None
+        return account
 
     def update(self, account_id, change, make_events):
         """Versioned update of a live account with its events (see outbox.update_with_events)."""

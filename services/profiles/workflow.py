@@ -14,12 +14,12 @@ import math
 from datetime import timedelta
 
 from services.common.bus.events import make_event
-from services.common.errors import Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable
+from services.common.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable
 from services.common.flags import Flag, ModerationNote
 from services.common.schemas import holds_role, load_or_fail
 
 from . import accounts
-from .schemas import (ChannelAddress, Credentials, EmailChange, NewAccount, PasswordChange, PasswordConfirmation, ProfileInput,
+from .schemas import (ChannelAddress, ChannelLink, Credentials, EmailChange, NewAccount, PasswordChange, PasswordConfirmation, ProfileInput,
                       RoleGrant, repeated_language)
 
 SOURCE = "profiles"
@@ -109,11 +109,14 @@ class ProfileWorkflow:
         account it is linked to, or a new pseudonymous activist account made for it. Only a keyed
         hash of the number finds the account; the number itself is kept sealed to notify alone (to
         answer), and travels nowhere else. Such an account has no password: the web is for those
-        who link it (LINK, later), the number for the rest."""
+        who made their account there and link a number to it (`link_channel`), the number for the
+        rest. Without `create`, an unknown number is NotFound (only a need makes an account)."""
         data = load_or_fail(ChannelAddress(), payload)
         key = accounts.channel_key(self.secret, data["channel"], data["address"])
         account = self.accounts.find_by_channel_key(key)
         created = account is None
+        if created and not data["create"]:
+            raise NotFound("This number is linked to no account.")
         if created:
             now = self.clock()
             handle = accounts.pseudonym(data["channel"])
@@ -130,10 +133,43 @@ class ProfileWorkflow:
         return dict(self._new_session(account), handle=account["handle"], created=created)
 
     def forget_channel(self, payload):
-        """STOP: the address is unlinked from its account (its keyed hash and sealed form go)."""
+        """STOP: the address is unlinked from its account (its keyed hash and sealed form go, and
+        notify, told by the profile's event, forgets the number too)."""
         data = load_or_fail(ChannelAddress(), payload)
-        return {"forgotten": self.accounts.forget_channel(accounts.channel_key(self.secret, data["channel"],
-                                                                               data["address"]))}
+        key = accounts.channel_key(self.secret, data["channel"], data["address"])
+        account = self.accounts.find_by_channel_key(key)
+        if account is None:
+            return {"forgotten": False}
+        self._update(account["_id"], lambda current: {
+            "channel_keys": [k for k in current.get("channel_keys", []) if k != key],
+            "channels_sealed": {c: v for c, v in (current.get("channels_sealed") or {}).items() if c != data["channel"]}})
+        return {"forgotten": True}
+
+    def link_code(self, viewer):
+        """A one-time code for the signed-in person to text (`LINK <code>`) from the number they
+        want to use: the number is then theirs to post, answer and talk by, and notify texts them.
+        A new code replaces the last; it lasts LINK_CODE_TTL."""
+        code, expires_at = accounts.new_link_code(), self.clock() + accounts.LINK_CODE_TTL
+        self.accounts.set_link_code(viewer["account_id"], accounts.link_code_key(self.secret, code), expires_at)
+        return {"code": code, "expires_at": expires_at.isoformat()}
+
+    def link_channel(self, payload):
+        """`LINK <code>` from an address: linked to the code's account, once (the code is spent).
+        A number already linked elsewhere must be unlinked first (STOP): it is never moved quietly."""
+        data = load_or_fail(ChannelLink(), payload)
+        account = self.accounts.find_by_link_code(accounts.link_code_key(self.secret, data["code"]), self.clock())
+        if account is None:
+            raise NotFound("No such code, or it has expired.", {"code": "No such code, or it has expired."})
+        key = accounts.channel_key(self.secret, data["channel"], data["address"])
+        holder = self.accounts.find_by_channel_key(key)
+        if holder is not None and holder["_id"] != account["_id"]:
+            raise Conflict("This number is linked to another account.", {"address": "Linked to another account."})
+        sealed = self.sealer.seal(data["address"])
+        self._update(account["_id"], lambda current: {
+            "channel_keys": [k for k in current.get("channel_keys", []) if not k.startswith(f"{data['channel']}:")] + [key],
+            "channels_sealed": dict(current.get("channels_sealed") or {}, **{data["channel"]: sealed}),
+            "link_code_key": None, "link_code_expires_at": None})
+        return {"handle": account["handle"], "role": account["role"]}
 
     def _new_session(self, account):
         token, session_id = accounts.new_session_token()

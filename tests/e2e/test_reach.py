@@ -269,3 +269,68 @@ def test_a_need_by_sms_is_posted_once_privately_for_a_pseudonym_and_the_number_g
     assert "forgotten" in texts_to(platform, number, 3, "the answer to STOP")[2]
     time.sleep(1)
     assert len(PROVIDER.to(number)) == 3  # one answer each, the repeated message's included
+
+
+def ref_in(message):
+    return re.search(r"\((\d{4})\)", message).group(1)
+
+
+def test_a_volunteer_and_an_activist_go_the_whole_way_by_sms_alone(platform, person, appoint):
+    """Post, be proposed, say yes, be confirmed, exchange lines: every step a signed text in, every
+    answer a text out through the provider's REST API (the transcript in docs/reach.md)."""
+    helper, family = a_number(), a_number()
+    lawyer = person(unique("sms-lawyer"), "volunteer")
+    # A need by text is private: only volunteers a moderator vetted are proposed for it.
+    moderator = appoint(person(unique("sms-mod"), "activist"), "moderator").sign_in_again()
+    assert moderator.call("POST", f"/api/moderation/accounts/{lawyer.account['id']}/verify").status_code == 200
+    assert lawyer.call("PUT", "/api/me/profile", {"skills": ["legal"], "languages": ["en"], "countries": ["IR"],
+                                                  "availability_hours": 10, "max_active_matches": 3}).status_code == 200
+    # An unknown number that does not post a need is told how to link, and no account is made.
+    assert text(platform, helper, "YES 1234").status_code == 200
+    assert "LINK" in texts_to(platform, helper, 1, "the answer to an unlinked number")[0]
+    # The volunteer links the phone with a one-time code from the web (the page gives one too).
+    page = WebVisitor(platform).sign_up(unique("page-linker"), "volunteer").post("/me/sms-code")
+    assert re.search(r"<strong>LINK \d{8}</strong>", page.text)
+    code = lawyer.call("POST", "/api/me/channels/sms/code").json()["code"]
+    assert text(platform, helper, "LINK 00000000").status_code == 200
+    assert "wrong or has expired" in texts_to(platform, helper, 2, "a wrong code refused")[1]
+    assert text(platform, helper, f"LINK {code}").status_code == 200
+    assert lawyer.account["handle"] in texts_to(platform, helper, 3, "the link")[2]
+    assert text(platform, helper, f"LINK {code}").status_code == 200  # spent: it links nothing twice
+    assert "wrong or has expired" in texts_to(platform, helper, 4, "a spent code refused")[3]
+
+    assert text(platform, family, "NEED 2 a lawyer for my brother's appeal next month").status_code == 200
+    assert "Your need is posted" in texts_to(platform, family, 1, "the need posted")[0]
+    proposal = texts_to(platform, helper, 5, "the proposal, by text")[4]
+    ref = ref_in(proposal)
+    assert proposal.startswith("A need fits your skills") and "brother" not in proposal  # no text pushed
+
+    assert text(platform, helper, f"READ {ref}").status_code == 200
+    summary = texts_to(platform, helper, 6, "what the need asks")[5]
+    assert "Legal advice" in summary and "IR" in summary and "brother" not in summary  # private until chosen
+    assert text(platform, helper, f"YES {ref}").status_code == 200
+    assert "will decide" in texts_to(platform, helper, 7, "the yes taken")[6]
+
+    assert f"CONFIRM {ref}" in texts_to(platform, family, 2, "the offer, by text")[1]
+    assert text(platform, family, "OFFERS").status_code == 200
+    offers = texts_to(platform, family, 3, "who offers")[2]
+    assert f"{ref}: {lawyer.account['handle']}" in offers and "Legal advice" in offers
+    assert text(platform, family, f"CONFIRM {ref}").status_code == 200
+    assert lawyer.account["handle"] in texts_to(platform, family, 4, "the choice taken")[3]
+    assert f"chosen to help ({ref})" in texts_to(platform, helper, 8, "chosen, by text")[7]
+
+    assert text(platform, helper, f"SAY {ref} I can take the case. When is the hearing?").status_code == 200
+    assert texts_to(platform, helper, 9, "sent")[8] == f"Sent to {ref}."
+    told = texts_to(platform, family, 5, "a new line")[4]
+    assert told == f"A new line in {ref}. READ {ref} to read it." and "hearing" not in told
+    assert text(platform, family, f"READ {ref}").status_code == 200
+    assert texts_to(platform, family, 6, "the line")[5] == "They: I can take the case. When is the hearing?"
+    assert text(platform, family, "SAY the 14th, at nine").status_code == 200  # the one conversation
+    texts_to(platform, helper, 10, "the answer told")
+    assert text(platform, helper, "READ").status_code == 200
+    assert texts_to(platform, helper, 11, "both lines")[10] == (
+        "You: I can take the case. When is the hearing?\nThey: the 14th, at nine")
+    # The web shows the same conversation: one platform, two ways in.
+    [match] = [m for m in lawyer.call("GET", "/api/matches").json()["items"] if m["status"] == "confirmed"]
+    lines = lawyer.call("GET", f"/api/matches/{match['id']}/messages").json()["items"]
+    assert [line["text"] for line in lines] == ["I can take the case. When is the hearing?", "the 14th, at nine"]

@@ -48,6 +48,9 @@ class ProfileData(StrictSchema):
     # The person's email, encrypted to notify's public key (services/common/trust/sealing.py): opaque
     # to every other consumer. None when they gave none.
     contact_sealed = fields.String(required=True, allow_none=True)
+    # The phone number they text from (DESIGN, "Reach when the web is blocked or cut"), sealed to
+    # notify likewise; None (or absent, before this field was) when no number is linked.
+    sms_sealed = fields.String(load_default=None, allow_none=True)
     # Monotonic per profile: read models apply an event only if it is newer than what they hold.
     version = fields.Integer(required=True, validate=validate.Range(min=1))
 

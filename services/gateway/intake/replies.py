@@ -7,6 +7,9 @@ from ..web.messages import N_, SKILL_LABELS
 
 HELP = N_("To ask for help, write NEED, a skill's number and what you need, for example: NEED 2 a lawyer for "
           "my brother's appeal. Skills: %(skills)s. Write STOP and this number gets no more texts.")
+MORE_HELP = N_("Then: OFFERS shows who offers help; CONFIRM and their number chooses one. Helpers: LINK and the "
+               "code from your profile page; YES or NO and a number answers. READ and SAY with a number read "
+               "and write a conversation.")
 POSTED = N_("Your need is posted, for helpers who have that skill and were vetted by a moderator. Nobody else "
             "reads it, and nobody sees your number.")
 NOT_POSTED = N_("That need was not posted: write a few words more about what you need, after the skill's number.")
@@ -14,6 +17,27 @@ TOO_MANY = N_("That need was not posted: you have as many open needs as one pers
 STOPPED = N_("This number is forgotten and gets no more texts. What you posted stays; write again to start anew.")
 NOT_LINKED = N_("This number was not linked to anything: there was nothing to forget.")
 CANNOT_ACT = N_("Nothing can be done from this number now.")
+NOT_LINKED_YET = N_("This number is linked to no account. Write NEED to ask for help, or link it to your "
+                    "account with LINK and the code from your profile page.")
+LINKED = N_("This number is now linked to %(handle)s. Write HELP to see what it can do.")
+LINK_FAILED = N_("That code is wrong or has expired: ask your profile page for a new one.")
+LINK_TAKEN = N_("This number is linked to another account: write STOP first to unlink it.")
+NO_SUCH = N_("Nothing of yours waits under the number %(ref)s.")
+AMBIGUOUS = N_("Two of your matches have that number: please answer this one on the web page.")
+NOT_DONE = N_("That could not be done: %(ref)s may have changed meanwhile.")
+SAID_YES = N_("Thank you: the person who asked will decide, and you will get a text.")
+SAID_NO = N_("Declined: you will not be asked about this need again.")
+NO_OFFERS = N_("Nobody has offered to help yet; you will get a text when someone does.")
+OFFER = N_("%(ref)s: %(handle)s%(vetted)s, %(skills)s; %(languages)s; helped %(helped)s times. %(bio)s")
+VETTED = N_(" (vetted)")
+TO_CONFIRM = N_("Write CONFIRM and a number to choose that helper.")
+CONFIRMED = N_("You chose %(handle)s. Write SAY %(ref)s and your words to talk with them.")
+SUMMARY = N_("%(ref)s asks for: %(skills)s; languages %(languages)s; country %(country)s; urgency %(urgency)s. "
+             "Answer YES %(ref)s or NO %(ref)s.")
+NO_LINES = N_("No lines yet in %(ref)s.")
+LINE_MINE = N_("You: %(text)s")
+LINE_THEIRS = N_("They: %(text)s")
+SENT = N_("Sent to %(ref)s.")
 
 
 def skills_list(gettext):
@@ -22,4 +46,4 @@ def skills_list(gettext):
 
 
 def help_text(gettext):
-    return gettext(HELP) % {"skills": skills_list(gettext)}
+    return gettext(HELP) % {"skills": skills_list(gettext)} + " " + gettext(MORE_HELP)

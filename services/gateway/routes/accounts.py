@@ -85,6 +85,14 @@ class AccountRoutes(RoutesBase):
         return call(self.profiles.change_email, self._viewer(request),
                     Sealed(read_json(request)))
 
+    @http("POST", "/api/me/channels/sms/code")
+    @api
+    def sms_link_code(self, request):
+        """A one-time code (eight digits, for 15 minutes) to text as `LINK <code>` from the phone
+        to use: that number then posts, answers and talks for this account, and is told by text.
+        The number is never shown back, here or anywhere."""
+        return 201, call(self.profiles.link_code, self._viewer(request))
+
     @http("GET", "/api/profiles/<string:account_id>")
     @api
     def get_profile(self, request, account_id):

@@ -40,7 +40,7 @@ class PeoplePages(RoutesBase):
     def profile_page(self, request, page):
         return self._profile(page)
 
-    def _profile(self, page, form=None, status=200, errors=None):
+    def _profile(self, page, form=None, status=200, errors=None, link_code=None):
         """The profile page: the form as sent (`form`), or else as stored."""
         me = call(self.profiles.get_me, page.viewer)
         if form is None:
@@ -48,7 +48,7 @@ class PeoplePages(RoutesBase):
             form["languages"] = [entry["code"] for entry in form.get("languages", [])]
         preferences = call(self.notify.get_preferences, page.viewer)
         return page.render("profile.html", status=status, account=me, form=form, errors=errors or {},
-                           preferences=preferences, email_choices=EMAIL_CHOICES,
+                           preferences=preferences, email_choices=EMAIL_CHOICES, link_code=link_code,
                            language_choices=page.fmt.language_choices(), countries=page.fmt.countries())
 
     @http("POST", "/me/profile")
@@ -62,6 +62,12 @@ class PeoplePages(RoutesBase):
         except ValidationFailed as exc:
             return self._profile(page, data, status=400, errors=page.field_errors(exc))
         return page.redirect("/me/profile", done="saved")
+
+    @http("POST", "/me/sms-code")
+    @page(signed_in=True)
+    def sms_code(self, request, page):
+        """The code shown once, on this answer only (never in a URL a history keeps)."""
+        return self._profile(page, link_code=call(self.profiles.link_code, page.viewer)["code"])
 
     @http("POST", "/me/email")
     @page(signed_in=True)

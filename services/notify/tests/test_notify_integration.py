@@ -548,15 +548,16 @@ def test_an_email_queued_to_send_at_once_is_left_to_its_sender_then_to_the_timer
     now = datetime.now(timezone.utc)
     notification = inbox.notification("match_proposed", "vol-1", "cause-1", now, M1, "r1")
 
-    email = out._queue(notification, now)
+    person = {"contact_sealed": "sealed-address"}  # as notify read it, once, for the notification
+    email = out._queue(notification, now, person)
     assert email is not None and email["status"] == retry.PENDING
     assert stores.emails.due(now + timedelta(seconds=1)) == []
     later = now + timedelta(seconds=retry.setting(config, "LEASE_S") + 1)
     assert stores.emails.due(later) == [email["_id"]]
 
     # A redelivery of the same cause does not queue it again, and gets it only when it is due.
-    assert out._queue(notification, now) is None
-    assert out._queue(notification, later)["_id"] == email["_id"]
+    assert out._queue(notification, now, person) is None
+    assert out._queue(notification, later, person)["_id"] == email["_id"]
 
 
 def test_preferences_kept_in_the_old_collection_move_onto_the_persons_document_once(config, db_for):

@@ -24,15 +24,16 @@ def test_a_persons_document_keeps_a_chosen_preference_applies_contacts_by_versio
     people, p1, p2, nobody = stores.people, new_id(), new_id(), new_id()
     people.set_email_mode(p1, "daily", NOW)        # a choice before notify heard of their profile
     people.default_email_off(p1, NOW)              # registered as an activist: the choice stays
-    assert people.remember_contact(p1, "sealed-1", 1, announced=True)
+    assert people.remember_contact(p1, "sealed-1", 1, announced=True, sms_sealed="sealed-number")
     assert not people.remember_contact(p1, "sealed-0", 1)  # a copy of the same version
     assert people.email_mode(p1) == "daily" and people.sealed_contact(p1) == "sealed-1" and people.announced(p1)
     people.default_email_off(p2, NOW)
     assert people.email_mode(p2) == "off" and people.email_mode(nobody) == "instant" and not people.announced(nobody)
-    assert people.many([p1, nobody, p1]) == {p1: {"_id": p1, "contact_sealed": "sealed-1", "email": "daily"},
-                                             nobody: {}}
-    people.remember_contact(p1, None, 2)           # deactivated: the address is not kept
+    assert people.many([p1, nobody, p1]) == {p1: {"_id": p1, "contact_sealed": "sealed-1", "email": "daily",
+                                                  "sms_sealed": "sealed-number"}, nobody: {}}
+    people.remember_contact(p1, None, 2)           # deactivated: the address and number are not kept
     assert people.sealed_contact(p1) is None and not people.announced(p1)
+    assert "sms_sealed" not in people.many([p1])[p1]
 
     people.forget(p1, 3)
     people.remember_contact(p1, "sealed-1", 2)     # a late copy brings nothing back
@@ -169,6 +170,8 @@ def test_a_channel_opens_once_its_messages_page_oldest_first_and_a_deleted_sende
     assert seen == [m["_id"] for m in sorted(sent, key=lambda m: (m["sent_at"], m["_id"]))]
     assert "events" not in conversations.page(match_id, 1)[0][0]  # the outbox stays inside the store
     assert conversations.page(new_id(), 2, sent[0]["_id"]) == ([], False)
+    assert [m["_id"] for m in conversations.latest(match_id, 2)] == seen[-2:]  # READ's last lines, oldest first
+    assert conversations.latest(new_id(), 2) == []
 
     conversations.end_channel(match_id, NOW)
     conversations.end_channel(match_id, NOW + timedelta(hours=1))  # ended once: the first time stays

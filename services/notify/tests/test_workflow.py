@@ -59,26 +59,41 @@ class Poster:
         return self.status
 
 
+class Phone:
+    """The SMS provider's side: what was texted to whom."""
+
+    def __init__(self):
+        self.sent = []
+
+    def send(self, to, body):
+        self.sent.append((to, body))
+
+    def to(self, number):
+        return [body for to, body in self.sent if to == number]
+
+
 @pytest.fixture
 def world():
-    stores, clock, mailer, poster = memory.stores(), Clock(), Mailer(), Poster()
+    stores, clock, mailer, poster, phone = memory.stores(), Clock(), Mailer(), Poster(), Phone()
     cipher = MultiFernet([Fernet(Fernet.generate_key())])
     published = []
-    out = outgoing.Outgoing(stores, CONFIG, mailer, Opener(), cipher, poster, clock=clock)
+    out = outgoing.Outgoing(stores, CONFIG, mailer, Opener(), cipher, poster, sms=phone, clock=clock)
     work = NotifyWorkflow(stores, out, cipher, CONFIG, lambda event_type, event: published.append(event_type),
                           clock=clock)
     return type("World", (), {"work": work, "stores": stores, "clock": clock, "mailer": mailer, "poster": poster,
-                              "published": published})
+                              "phone": phone, "published": published})
 
 
 def event(event_type, data, version=1):
     return Event(uuid.uuid4().hex, event_type, T0, version, data)
 
 
-def profile(world, profile_id, role, address=None, status="active", version=1, event_type="profile_registered"):
+def profile(world, profile_id, role, address=None, status="active", version=1, event_type="profile_registered",
+            number=None):
     world.work.profile_changed(event(event_type, {
         "profile_id": profile_id, "role": role, "status": status, "version": version, "handle": profile_id,
-        "contact_sealed": f"sealed:{address}" if address else None, "skills": [], "languages": [],
+        "contact_sealed": f"sealed:{address}" if address else None, "sms_sealed": f"sealed:{number}" if number else None,
+        "skills": [], "languages": [],
         "countries": [], "verified": False}))
 
 
@@ -254,3 +269,30 @@ def test_supporters_news_skips_the_unconfirmed_and_a_paused_campaign_sends_nothi
     world.work.send_due_emails()
     assert len(world.mailer.sent) == 2
     assert [e["reason"] for e in world.stores.emails.items.values() if e["kind"] == supporters.NEWS] == ["supporter"]
+
+
+def test_a_linked_number_is_texted_each_notification_and_each_line_by_its_short_number_and_never_the_words(world):
+    from services.common.refs import short_ref
+    profile(world, "act", "activist", number="+989120000001")
+    profile(world, "vol", "volunteer", "vol@example.org", number="+447700900001")
+    data = match_data(match_id="m1")
+    ref = short_ref("m1")
+    proposal = event("match_proposed", data)
+    world.work.proposed([proposal])
+    world.work.proposed([proposal])  # a redelivery texts nothing more
+    assert world.phone.to("+447700900001") == [f"A need fits your skills ({ref}). READ {ref} to see it; "
+                                               f"YES {ref} or NO {ref} to answer."]
+    assert len(world.mailer.to("vol@example.org")) == 1  # the email all the same
+    world.work.match_answered(event("match_accepted", dict(data, status="accepted")))
+    assert f"CONFIRM {ref}" in world.phone.to("+989120000001")[0]
+
+    world.stores.conversations.open_channel(data, T0)  # as a signed confirmation does
+    world.work.send_message(VOLUNTEER, "m1", {"text": "I can help with the appeal"})
+    assert world.phone.to("+989120000001")[1] == f"A new line in {ref}. READ {ref} to read it."
+    assert "appeal" not in str(world.phone.sent)  # the words are fetched, never pushed
+    assert "+989120000001" not in str(world.stores.texts.items)  # sealed while waiting, then forgotten
+
+    # Unlinked (STOP): nothing more is texted there.
+    profile(world, "act", "activist", version=2, event_type="profile_updated")
+    world.work.send_message(VOLUNTEER, "m1", {"text": "are you there?"})
+    assert len(world.phone.to("+989120000001")) == 2

@@ -88,14 +88,19 @@ def test_failures_count_per_pair_account_and_source_and_a_success_clears_the_acc
     assert attempts.failures(handle, source, 900)["pair"] == (0, None)
 
 
-def test_a_channel_finds_its_account_by_keyed_hash_until_it_is_forgotten(stores):
+def test_a_channel_finds_its_account_by_keyed_hash_and_a_link_code_finds_its_account_until_it_expires(stores):
     accounts_, _, _ = stores
     key, other = f"sms:{uuid.uuid4().hex}", f"sms:{uuid.uuid4().hex}"
     linked = account(channel_keys=[key], channels_sealed={"sms": "sealed-number"})
     accounts_.insert(linked, [])
     assert accounts_.find_by_channel_key(key)["_id"] == linked["_id"]
     assert accounts_.find_by_channel_key(other) is None
-    assert accounts_.forget_channel(key) and not accounts_.forget_channel(key)
-    assert accounts_.find_by_channel_key(key) is None
-    kept = accounts_.find(linked["_id"])
-    assert kept["channel_keys"] == [] and "sms" not in kept.get("channels_sealed", {})
+
+    now = utcnow()
+    code, later = uuid.uuid4().hex, uuid.uuid4().hex
+    accounts_.set_link_code(linked["_id"], code, now + timedelta(minutes=15))
+    assert accounts_.find_by_link_code(code, now)["_id"] == linked["_id"]
+    assert accounts_.find_by_link_code(code, now + timedelta(minutes=16)) is None  # expired
+    accounts_.set_link_code(linked["_id"], later, now + timedelta(minutes=15))  # a new one replaces it
+    assert accounts_.find_by_link_code(code, now) is None
+    assert accounts_.find_by_link_code(later, now)["_id"] == linked["_id"]

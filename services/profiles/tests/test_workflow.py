@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.common.errors import Conflict, Forbidden, TooManyRequests, Unauthorized, ValidationFailed
+from services.common.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from services.common.flags import InMemoryFlagStore
 from services.profiles import accounts, memory
 from services.profiles.workflow import ProfileWorkflow
@@ -153,7 +153,8 @@ def test_a_number_gets_one_pseudonymous_account_found_by_a_keyed_hash_and_stop_f
     assert stored["channels_sealed"] == {"sms": f"sealed:{number}"}  # sealed to notify, to answer
     assert work.resolve_session(first["token"])["account_id"] == first["account_id"]
     registered = [e for e in work.published if e["event_type"] == "profile_registered"]
-    assert len(registered) == 1 and number not in str(registered)  # never on the bus in clear
+    assert len(registered) == 1 and registered[0]["data"]["sms_sealed"] == f"sealed:{number}"
+    assert number not in str(registered).replace(f"sealed:{number}", "")  # never on the bus in clear
     with pytest.raises(Unauthorized):  # no password: the web is not this account's way in
         work.login({"handle": first["handle"], "password": "any password at all"})
 
@@ -162,3 +163,38 @@ def test_a_number_gets_one_pseudonymous_account_found_by_a_keyed_hash_and_stop_f
     with pytest.raises(ValidationFailed) as error:
         work.channel_session({"channel": "sms", "address": "0912 123 4567"})
     assert "address" in error.value.fields
+
+
+def test_a_code_from_the_web_links_a_number_once_and_the_number_then_acts_for_that_account(work, clock):
+    volunteer = signed_up(work, "linker")
+    number, stranger = "+989121110000", "+989121119999"
+    with pytest.raises(NotFound):  # an unknown number that does not post a need makes no account
+        work.channel_session({"channel": "sms", "address": number, "create": False})
+    code = work.link_code(volunteer)["code"]
+    assert len(code) == 8 and code.isdigit()
+    assert code not in str(work.accounts.find(volunteer["account_id"]))  # only its keyed hash is kept
+    with pytest.raises(ValidationFailed) as error:
+        work.link_channel({"channel": "sms", "address": number, "code": "12ab"})
+    assert "code" in error.value.fields
+    assert work.link_channel({"channel": "sms", "address": number, "code": code}) == {
+        "handle": "linker", "role": "volunteer"}
+    with pytest.raises(NotFound):  # spent
+        work.link_channel({"channel": "sms", "address": stranger, "code": code})
+    session = work.channel_session({"channel": "sms", "address": number, "create": False})
+    assert session["account_id"] == volunteer["account_id"] and not session["created"]
+    updated = work.published[-1]
+    assert updated["event_type"] == "profile_updated" and updated["data"]["sms_sealed"] == f"sealed:{number}"
+    assert number not in str(work.published).replace(f"sealed:{number}", "")  # sealed to notify alone
+
+    # A number already someone's is never moved quietly; STOP frees it, and notify hears of it.
+    other = signed_up(work, "other")
+    with pytest.raises(Conflict):
+        work.link_channel({"channel": "sms", "address": number, "code": work.link_code(other)["code"]})
+    assert work.forget_channel({"channel": "sms", "address": number}) == {"forgotten": True}
+    assert work.published[-1]["data"]["sms_sealed"] is None
+    assert work.forget_channel({"channel": "sms", "address": number}) == {"forgotten": False}
+    # An expired code links nothing.
+    late = work.link_code(other)["code"]
+    clock.now += timedelta(minutes=16)
+    with pytest.raises(NotFound):
+        work.link_channel({"channel": "sms", "address": number, "code": late})
