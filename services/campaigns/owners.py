@@ -13,7 +13,7 @@ from services.common.errors import Forbidden, NotFound
 LOG_SIZE = 100
 ACTIONS = ("created", "edited", "paused", "resumed", "made_quiet", "made_public", "status_proposed",
            "status_confirmed", "consent_changed", "invited", "revoked_invitation", "joined", "removed", "left",
-           "asked", "asked_translation")
+           "asked", "asked_translation", "check_in_missed", "check_in_resumed")
 
 
 def handle_of(campaign, account_id):

@@ -221,6 +221,15 @@ class CampaignsService:
     def on_profile_deactivated(self, event):
         self.work.on_profile_changed(event.data)
 
+    # Once per event (the ledger): a redelivery neither logs nor tells again.
+    @consumes("profiles", "check_in_missed")
+    def on_check_in_missed(self, event):
+        self.work.on_check_in(event.event_type, event.data)
+
+    @consumes("profiles", "check_in_resumed")
+    def on_check_in_resumed(self, event):
+        self.work.on_check_in(event.event_type, event.data)
+
     @consumes("profiles", "profile_deleted", ledger=False)
     def on_profile_deleted(self, event):
         self.work.on_profile_deleted(event.data)

@@ -698,6 +698,22 @@ class CampaignWorkflow:
                 raise Conflict("The campaign changed meanwhile.", {})  # the event is delivered again
             self.store.flush(campaign["_id"], self.dispatch)
 
+    def on_check_in(self, event_type, data):
+        """An owner missed a check-in (or used their duress password), or checked in after one: the
+        campaigns they chose tell their other owners (through notify), and each campaign's owner
+        log says so. A campaign they do not own is passed over."""
+        kind = event_type.removeprefix("check_in_")
+        chosen = set(data["campaigns"])
+        for campaign in self.store.owned_full(data["profile_id"]):
+            if campaign["_id"] not in chosen:
+                continue
+            others = [owner for owner in campaign["owners"] if owner != data["profile_id"]]
+            told = make_event(SOURCE, "campaign_owners_told", {
+                "campaign_id": campaign["_id"], "owner_ids": others, "kind": kind,
+                "message_sealed": data.get("message_sealed"), "at": data["at"]})
+            self._write(campaign, {}, make_events=lambda after, told=told: [told] if others else [],
+                        log=[(f"check_in_{kind}", None)], viewer={"account_id": data["profile_id"]})
+
     def relay_pending(self):
         """Events a crash left in an outbox, published now."""
         self.store.flush_pending(self.dispatch)

@@ -7,7 +7,7 @@ through their modules so that `nameko run` finds one service here, not many.)
 """
 from .intake import sms
 from .routes import accounts, campaigns, matches, moderation, notify, ops, requests, search
-from .web import campaign_pages, match_pages, people_pages, public, request_pages, staff_pages
+from .web import campaign_pages, check_in_pages, match_pages, people_pages, public, request_pages, staff_pages
 
 
 class GatewayService(accounts.AccountRoutes, requests.RequestRoutes, search.SearchRoutes,
@@ -15,5 +15,5 @@ class GatewayService(accounts.AccountRoutes, requests.RequestRoutes, search.Sear
                      campaigns.CampaignRoutes,
                      public.PublicPages, request_pages.RequestPages, people_pages.PeoplePages,
                      match_pages.MatchPages, staff_pages.StaffPages, campaign_pages.CampaignPages,
-                     sms.SmsIntake):
+                     check_in_pages.CheckInPages, sms.SmsIntake):
     name = "gateway"

@@ -20,6 +20,9 @@ TEXTS = {
                    "Thank you for your help.",
     "match_expiring": "A request you were proposed for is waiting for your answer and will expire soon.",
     "request_hidden": "A moderator hid one of your requests. Others no longer see it.",
+    "check_in_missed": "Someone you help or run a campaign with did not check in when they said they would. "
+                       "Their message is below.",
+    "check_in_resumed": "Someone who had missed a check-in has checked in again.",
 }
 
 
@@ -35,13 +38,28 @@ SMS_TEXTS = {
     "match_ended": "Your help with {ref} has ended, and so has its conversation. Thank you.",
     "match_expiring": "A need waits for your answer ({ref}) and expires soon: YES {ref} or NO {ref}.",
     "request_hidden": "A moderator hid one of your needs. Others no longer see it.",
+    "check_in_missed": "Someone you help did not check in when they said they would ({ref}). Their message: ",
+    "check_in_resumed": "Someone who had missed a check-in has checked in again ({ref}).",
 }
 
 
-def text_of(notification):
-    """A notification as a text message."""
+def text_of(notification, message=None):
+    """A notification as a text message (with the check-in's message, which its writer chose to
+    send to these people, however they are reached)."""
     match_id = notification.get("match_id")
-    return SMS_TEXTS[notification["kind"]].format(ref=short_ref(match_id) if match_id else "")
+    text = SMS_TEXTS[notification["kind"]].format(ref=short_ref(match_id) if match_id else "-")
+    return text + message if message else text
+
+
+def for_check_in(event, recipient_id, match_id=None, message_sealed=None):
+    """`check_in_missed` or `check_in_resumed`, to one person (the other side of a conversation the
+    writer chose, or another owner of their campaign): once per event and person. The message is
+    kept encrypted at rest (`message_sealed`, notify's own cipher) and shown in the inbox."""
+    kind = event.event_type if event.event_type.startswith("check_in_") else f"check_in_{event.data['kind']}"
+    told = notification(kind, recipient_id, f"{event.event_id}:{match_id or ''}", event.occurred_at, match_id)
+    if message_sealed:
+        told["message_sealed"] = message_sealed
+    return told
 
 
 def line_text(match_id):
@@ -101,8 +119,8 @@ def for_request_hidden(event):
                         event.occurred_at, None, data["request_id"])
 
 
-def view(notification):
-    return {
+def view(notification, cipher=None):
+    shown = {
         "id": notification["_id"],
         "kind": notification["kind"],
         "text": notification["text"],
@@ -111,3 +129,6 @@ def view(notification):
         "created_at": notification["created_at"].isoformat(),
         "read": notification["read"],
     }
+    if notification.get("message_sealed") and cipher is not None:
+        shown["message"] = cipher.decrypt(notification["message_sealed"].encode()).decode()
+    return shown

@@ -58,9 +58,10 @@ class Outgoing:
 
     # ---- notifications
 
-    def tell(self, notification, now):
+    def tell(self, notification, now, message=None):
         """Into the inbox, by email as the person's preference says (sent at once if instant), and
-        by text if they linked a number. Their document is read once, for all three."""
+        by text if they linked a number (`message`: words the text carries after its own, a
+        check-in's). Their document is read once, for all three."""
         recipient = notification["recipient_id"]
         if recipient is None:
             return  # they deleted their account
@@ -68,7 +69,7 @@ class Outgoing:
         email = self._queue(notification, now, person)
         if email is not None:
             self._deliver_email(email, now, preference_checked=True, sealed=person.get("contact_sealed"))
-        self._text_person(person, f"note:{notification['_id']}", inbox.text_of(notification), now)
+        self._text_person(person, f"note:{notification['_id']}", inbox.text_of(notification, message), now)
 
     def _queue(self, notification, now, person):
         """The notification in the inbox, and its email queued. Returns an email to try right away,

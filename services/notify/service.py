@@ -65,6 +65,19 @@ class NotifyService(consumer.LedgerUpkeep):
     def on_profile_deleted(self, event):
         self.work.profile_deleted(event)
 
+    # Told once: the notification's id is derived from the event and the person.
+    @consumes("profiles", "check_in_missed", ledger=False)
+    def on_check_in_missed(self, event):
+        self.work.check_in_changed(event)
+
+    @consumes("profiles", "check_in_resumed", ledger=False)
+    def on_check_in_resumed(self, event):
+        self.work.check_in_changed(event)
+
+    @consumes("campaigns", "campaign_owners_told", ledger=False)
+    def on_campaign_owners_told(self, event):
+        self.work.campaign_owners_told(event)
+
     # ---- requests
 
     @consumes("requests", "request_created", ledger=False)

@@ -135,6 +135,31 @@ class NotifyWorkflow:
         self.out.tell(inbox.for_match(event), self.clock())
         self._publish_match(event)
 
+    # ---- check-ins (profiles: missed or resumed; campaigns: relayed to a campaign's other owners)
+
+    def check_in_changed(self, event):
+        """Someone missed a check-in (or the duress password was used), or checked in after one:
+        the other side of each conversation they chose is told, with their message. A match that
+        is not theirs, or whose conversation is not open, tells nobody."""
+        data = event.data
+        for match_id in data["helpers"]:
+            channel = self.stores.conversations.channel(str(match_id))
+            if channel is None or channel.get("ended_at") or data["profile_id"] not in (channel["author_id"],
+                                                                                         channel["volunteer_id"]):
+                continue
+            other = channel["volunteer_id"] if data["profile_id"] == channel["author_id"] else channel["author_id"]
+            self._tell_check_in(event, other, channel["_id"], data.get("message_sealed"))
+
+    def campaign_owners_told(self, event):
+        """A campaign's other owners, as campaigns relayed a check-in of one of them."""
+        for owner in event.data["owner_ids"]:
+            self._tell_check_in(event, owner, None, event.data.get("message_sealed"))
+
+    def _tell_check_in(self, event, recipient, match_id, message_sealed):
+        message = self.out.opener.open(message_sealed) if message_sealed else None
+        at_rest = self.cipher.encrypt(message.encode()).decode() if message else None
+        self.out.tell(inbox.for_check_in(event, recipient, match_id, at_rest), self.clock(), message=message)
+
     # ---- campaigns' supporters (no account: supporters.py)
 
     def supporter_email_given(self, data):
@@ -185,7 +210,7 @@ class NotifyWorkflow:
     def notifications(self, viewer, limit, before):
         paging = load_or_fail(NotificationPaging(), {"limit": limit, "before": before})
         items, unread, more = self.stores.inbox.page(viewer["account_id"], paging["limit"], paging["before"])
-        page = {"unread": unread, "items": [inbox.view(n) for n in items]}
+        page = {"unread": unread, "items": [inbox.view(n, self.cipher) for n in items]}
         if more:
             page["next"] = items[-1]["_id"]  # pass as ?before= for the next page
         return page

@@ -240,6 +240,27 @@ def channel_key(secret, channel, address):
                                    hashlib.sha256).hexdigest()
 
 
+def check_in_view(account):
+    """A check-in as its owner sees it (never the duress password, nor whether one is set: a
+    coerced person may be made to show this page)."""
+    check_in = account.get("check_in")
+    if not check_in:
+        return {"enabled": False}
+    return {"enabled": True, "interval_hours": check_in["interval_s"] // 3600, "helpers": check_in["helpers"],
+            "campaigns": check_in["campaigns"], "due_at": check_in["due_at"].isoformat() if check_in.get("due_at") else None,
+            "missed_at": check_in["missed_at"].isoformat() if check_in.get("missed_at") else None}
+
+
+def decoy_of(account, now):
+    """The empty account a duress password signs in to: the same handle, role and vetting seen
+    from outside, nothing else (no profile, no needs, no matches: other services know no such id).
+    It publishes no event, so no other service ever hears of it."""
+    return {"_id": new_id(), "handle": account["handle"], "handle_key": f"decoy:{account['_id']}",
+            "password_hash": None, "role": account["role"], "email_sealed": None, "contact_sealed": None,
+            "status": "active", "verified": account.get("verified", False), "profile": dict(EMPTY_PROFILE),
+            "decoy_of": account["_id"], "version": 1, "created_at": account["created_at"], "updated_at": now}
+
+
 LINK_CODE_TTL = timedelta(minutes=15)
 LINK_CODE_DIGITS = 8
 

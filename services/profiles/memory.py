@@ -65,6 +65,47 @@ class InMemoryAccountStore:
             return None
         return _copy(found)
 
+    def set_check_in(self, account_id, check_in, duress_hash=None, decoy_id=None):
+        account = self.accounts.get(account_id)
+        if account is None or account["status"] != "active":
+            return
+        if check_in is None:
+            account.pop("check_in", None)
+            account.pop("duress_hash", None)
+            return
+        account["check_in"] = _copy(check_in)
+        if duress_hash:
+            account.update(duress_hash=duress_hash, decoy_id=decoy_id)
+        else:
+            account.pop("duress_hash", None)
+
+    def insert_decoy(self, decoy):
+        self.accounts[decoy["_id"]] = _copy(decoy)
+
+    def due_check_ins(self, now, limit=100):
+        found = [a for a in self.accounts.values() if (a.get("check_in") or {}).get("due_at") is not None
+                 and a["check_in"]["due_at"] <= now]
+        return [_copy(a) for a in found[:limit]]
+
+    def check_in_missed(self, account_id, due_at, now, events):
+        check_in = (self.accounts.get(account_id) or {}).get("check_in")
+        if not check_in or check_in.get("due_at") != due_at:
+            return False
+        check_in.pop("due_at")
+        check_in["missed_at"] = now
+        self.outbox.stage(account_id, list(events))
+        return True
+
+    def checked_in(self, account_id, due_at, events_if_missed):
+        check_in = (self.accounts.get(account_id) or {}).get("check_in")
+        if not check_in:
+            return False
+        missed = check_in.get("missed_at") is not None
+        check_in.update(due_at=due_at, missed_at=None)
+        if missed:
+            self.outbox.stage(account_id, list(events_if_missed))
+        return missed
+
     def update(self, account_id, change, make_events):
         current = self.find(account_id)
         if current is None:
@@ -86,7 +127,7 @@ class InMemoryAccountStore:
         self.outbox.stage(account["_id"], events)
 
     def export_page(self, after_id, limit):
-        found = sorted((a for a in self.accounts.values() if a["status"] != "deleted"
+        found = sorted((a for a in self.accounts.values() if a["status"] != "deleted" and "decoy_of" not in a
                         and (after_id is None or a["_id"] > after_id)), key=lambda a: a["_id"])
         return [_copy(a) for a in found[:limit]]
 

@@ -1,7 +1,7 @@
 """What profiles accepts over RPC and what it returns."""
 import re
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from services.common.schemas import ROLES, CountryList, PhoneNumber, SkillList, StrictSchema
 from services.common.taxonomy import LANGUAGES
@@ -105,6 +105,27 @@ class PasswordChange(StrictSchema):
     new_password = fields.String(required=True, validate=validate.Length(min=10, max=256), load_only=True)
 
 
+
+
+class CheckInSettings(StrictSchema):
+    """A check-in (DESIGN, "Reach when the web is blocked or cut"): if `interval_hours` pass without
+    one, the people chosen are told, once, with `message`. `helpers`: confirmed matches (their
+    helpers are told, in the conversation); `campaigns`: campaigns the person owns (their other
+    owners are told). `duress_password`: a password that signs in to an empty account and quietly
+    does the same at once."""
+    interval_hours = fields.Integer(required=True, validate=validate.Range(min=1, max=24 * 28))
+    helpers = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list,
+                          validate=validate.Length(max=20))
+    campaigns = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list,
+                            validate=validate.Length(max=10))
+    message = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    duress_password = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=10, max=256),
+                                    load_only=True)
+
+    @validates_schema
+    def someone_to_tell(self, data, **kwargs):
+        if not data.get("helpers") and not data.get("campaigns"):
+            raise ValidationError("Choose at least one helper or campaign to tell.", "helpers")
 
 
 class RoleGrant(StrictSchema):

@@ -107,6 +107,22 @@ class ProfilesService:
         return self.work.forget_channel(_opened(payload))
 
     @rpc(expected_exceptions=DomainError)
+    def set_check_in(self, viewer, payload):
+        return self.work.set_check_in(trusted_viewer(viewer), _opened(payload))
+
+    @rpc(expected_exceptions=DomainError)
+    def get_check_in(self, viewer):
+        return self.work.get_check_in(trusted_viewer(viewer))
+
+    @rpc(expected_exceptions=DomainError)
+    def stop_check_in(self, viewer):
+        return self.work.stop_check_in(trusted_viewer(viewer))
+
+    @rpc(expected_exceptions=DomainError)
+    def check_in(self, viewer):
+        return self.work.check_in(trusted_viewer(viewer))
+
+    @rpc(expected_exceptions=DomainError)
     def link_channel(self, payload):
         return self.work.link_channel(_opened(payload))
 
@@ -207,6 +223,10 @@ class ProfilesService:
     @timer(interval=5)
     def relay_pending_events(self):
         self.work.relay_pending()
+
+    @timer(interval=5)
+    def tell_missed_check_ins(self):
+        self.work.tell_missed_check_ins()
 
     @timer(interval=600)
     def sweep_sessions(self):

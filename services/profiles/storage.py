@@ -23,6 +23,9 @@ def prepare(db):
     db[ACCOUNTS].create_index("handle_key", unique=True)
     db[ACCOUNTS].create_index("channel_keys")  # who writes from a number (accounts.channel_key)
     db[ACCOUNTS].create_index("link_code_key", sparse=True)  # LINK <code> (accounts.link_code_key)
+    # Check-ins that fall due: only live ones are in it (a missed one's due_at is removed), so the
+    # timer reads what is due and nothing else.
+    db[ACCOUNTS].create_index("check_in.due_at", sparse=True)
     db[SESSIONS].create_index("account_id")
     db[LOGIN_ATTEMPTS].create_index("handle")
     outbox.index(db[ACCOUNTS])
@@ -90,6 +93,47 @@ class AccountStore:
             return None
         return account
 
+    # ---- check-ins (accounts.check_in_view) and the duress password's empty account
+
+    def set_check_in(self, account_id, check_in, duress_hash=None, decoy_id=None):
+        """Set (or, with None, stop) a check-in; a duress password and its empty account with it
+        (None: none, or the one set before is forgotten)."""
+        if check_in is None:
+            update = {"$unset": {"check_in": "", "duress_hash": ""}}
+        else:
+            update = {"$set": {"check_in": check_in}}
+            if duress_hash:
+                update["$set"].update(duress_hash=duress_hash, decoy_id=decoy_id)
+            else:
+                update["$unset"] = {"duress_hash": ""}
+        self.accounts.update_one({"_id": account_id, "status": "active"}, update)
+
+    def insert_decoy(self, decoy):
+        """The empty account a duress password opens: written without events (nobody hears of it)."""
+        self.accounts.insert_one(decoy)
+
+    def due_check_ins(self, now, limit=100):
+        """Live check-ins whose time passed: a bounded read from the index of live ones."""
+        return [outbox.strip(a) for a in self.accounts.find({"check_in.due_at": {"$lte": now}}).limit(limit)]
+
+    def check_in_missed(self, account_id, due_at, now, events):
+        """Marked missed with its event, once: only while it is still due at `due_at` (another
+        replica, or a check-in a moment ago, wins otherwise). Whether this call marked it."""
+        return outbox.update_one_with_events(
+            self.accounts, {"_id": account_id, "check_in.due_at": due_at},
+            {"$set": {"check_in.missed_at": now}, "$unset": {"check_in.due_at": ""}}, events)
+
+    def checked_in(self, account_id, due_at, events_if_missed):
+        """The next due time; a check-in that had been missed is resumed with its events (once).
+        Returns whether it had been missed."""
+        resumed = outbox.update_one_with_events(
+            self.accounts, {"_id": account_id, "check_in.missed_at": {"$type": "date"}},
+            {"$set": {"check_in.due_at": due_at, "check_in.missed_at": None}}, events_if_missed)
+        if not resumed:
+            self.accounts.update_one({"_id": account_id, "check_in": {"$exists": True}},
+                                     {"$set": {"check_in.due_at": due_at}})
+        return resumed
+
     def update(self, account_id, change, make_events):
         """Versioned update of a live account with its events (see outbox.update_with_events)."""
         if self.find(account_id) is None:
@@ -114,7 +158,8 @@ class AccountStore:
             raise Conflict("The account changed while deleting; try again.") from None
 
     def export_page(self, after_id, limit):
-        query = {"status": {"$ne": "deleted"}}
+        # Not the duress password's empty accounts: they are nobody (and must not be seen to exist).
+        query = {"status": {"$ne": "deleted"}, "decoy_of": {"$exists": False}}
         if after_id:
             query["_id"] = {"$gt": after_id}
         return [outbox.strip(a) for a in self.accounts.find(query).sort("_id", 1).limit(limit)]

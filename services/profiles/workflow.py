@@ -14,12 +14,12 @@ import math
 from datetime import timedelta
 
 from services.common.bus.events import make_event
-from services.common.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable
+from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed, TooManyRequests, Unauthorized, Unprocessable
 from services.common.flags import Flag, ModerationNote
 from services.common.schemas import holds_role, load_or_fail
 
 from . import accounts
-from .schemas import (ChannelAddress, ChannelLink, Credentials, EmailChange, NewAccount, PasswordChange, PasswordConfirmation, ProfileInput,
+from .schemas import (ChannelAddress, ChannelLink, CheckInSettings, Credentials, EmailChange, NewAccount, PasswordChange, PasswordConfirmation, ProfileInput,
                       RoleGrant, repeated_language)
 
 SOURCE = "profiles"
@@ -101,8 +101,22 @@ class ProfileWorkflow:
         clean = active and found["account"][0] == 0 and found["source"][0] == 0
         if not self._password_is(key, account["password_hash"] if active else None, data["password"], source,
                                  clean=clean):
+            if active and account.get("duress_hash") and self.passwords.matches(account["duress_hash"], data["password"]):
+                return self._under_duress(account, key, source)
             raise Unauthorized("Wrong handle or password.")
         return self._new_session(account)
+
+    def _under_duress(self, account, handle_key, source):
+        """The duress password: the people the check-in names are told now, as if it had been
+        missed, and the session is the empty account's. Nothing in the answer differs from a
+        sign-in (the coercer sees a session, an account, the same handle)."""
+        attempts, source, _ = self._attempts(handle_key, source)
+        self.attempts.clear_failures(attempts, source)  # the failure just recorded was not one
+        check_in = account.get("check_in") or {}
+        if check_in.get("due_at") is not None:
+            self._tell_missed(account, check_in["due_at"])
+        decoy = self.accounts.find(account.get("decoy_id"))
+        return self._new_session(decoy if decoy is not None else account)
 
     def channel_session(self, payload):
         """A session for whoever writes from a channel's address (a phone number by SMS): the
@@ -170,6 +184,79 @@ class ProfileWorkflow:
             "channels_sealed": dict(current.get("channels_sealed") or {}, **{data["channel"]: sealed}),
             "link_code_key": None, "link_code_expires_at": None})
         return {"handle": account["handle"], "role": account["role"]}
+
+    # ---- the check-in
+
+    def set_check_in(self, viewer, payload):
+        """Start or change the check-in: due `interval_hours` from now. A duress password, if given,
+        is hashed like a password and opens an empty account (made once)."""
+        data = load_or_fail(CheckInSettings(), payload)
+        account = self._own_account(viewer)
+        now = self.clock()
+        check_in = {"interval_s": data["interval_hours"] * 3600, "due_at": now + timedelta(hours=data["interval_hours"]),
+                    "missed_at": None, "helpers": data["helpers"], "campaigns": data["campaigns"],
+                    "message_sealed": self.sealer.seal(data["message"]), "set_at": now}
+        duress_hash = decoy_id = None
+        if data["duress_password"]:
+            if self.passwords.matches(account["password_hash"], data["duress_password"]):
+                raise ValidationFailed("The duress password must differ from your password.",
+                                       {"duress_password": "Must differ from your password."})
+            duress_hash = self.passwords.hash(data["duress_password"])
+            decoy_id = account.get("decoy_id")
+            if self.accounts.find(decoy_id) is None:
+                decoy = accounts.decoy_of(account, now)
+                self.accounts.insert_decoy(decoy)
+                decoy_id = decoy["_id"]
+        self.accounts.set_check_in(account["_id"], check_in, duress_hash, decoy_id)
+        return accounts.check_in_view(dict(account, check_in=check_in))
+
+    def get_check_in(self, viewer):
+        return accounts.check_in_view(self._own_account(viewer))
+
+    def stop_check_in(self, viewer):
+        account = self._own_account(viewer)
+        if not account.get("decoy_of"):
+            self.accounts.set_check_in(account["_id"], None)
+        return {"enabled": False}
+
+    def check_in(self, viewer):
+        """I am fine: the next check-in is due an interval from now. After a missed one, the people
+        told are told again that they checked in. From the duress password's empty account it
+        changes nothing (and says what a real check-in would)."""
+        account = self._own_account(viewer)
+        if account.get("decoy_of"):
+            return {"enabled": False}
+        check_in = account.get("check_in")
+        if not check_in:
+            raise NotFound("No check-in is set.")
+        now = self.clock()
+        due_at = now + timedelta(seconds=check_in["interval_s"])
+        resumed = make_event(SOURCE, "check_in_resumed", {
+            "profile_id": account["_id"], "helpers": check_in["helpers"], "campaigns": check_in["campaigns"],
+            "at": now})
+        if self.accounts.checked_in(account["_id"], due_at, [resumed]):
+            self.accounts.flush(account["_id"], self.dispatch)
+        return accounts.check_in_view(dict(account, check_in=dict(check_in, due_at=due_at, missed_at=None)))
+
+    def tell_missed_check_ins(self):
+        """The timer: check-ins whose time passed, a bounded page of them; each told once."""
+        for account in self.accounts.due_check_ins(self.clock()):
+            self._tell_missed(account, account["check_in"]["due_at"])
+
+    def _tell_missed(self, account, due_at):
+        check_in = account["check_in"]
+        now = self.clock()
+        missed = make_event(SOURCE, "check_in_missed", {
+            "profile_id": account["_id"], "helpers": check_in["helpers"], "campaigns": check_in["campaigns"],
+            "message_sealed": check_in["message_sealed"], "at": now})
+        if self.accounts.check_in_missed(account["_id"], due_at, now, [missed]):
+            self.accounts.flush(account["_id"], self.dispatch)
+
+    def _own_account(self, viewer):
+        account = self.accounts.find(viewer["account_id"])
+        if account is None:
+            raise NotFound("No such account.")
+        return account
 
     def _new_session(self, account):
         token, session_id = accounts.new_session_token()

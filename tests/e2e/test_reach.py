@@ -19,7 +19,7 @@ import requests
 from services.common.store import mongo
 from services.gateway.intake import twilio
 from services.notify.tests.sms_provider import SmsProvider
-from tests.e2e.api import unique
+from tests.e2e.api import matches, unique
 from tests.e2e.web import WebVisitor
 from tests.support import start_process, wait_until
 
@@ -330,7 +330,70 @@ def test_a_volunteer_and_an_activist_go_the_whole_way_by_sms_alone(platform, per
     assert text(platform, helper, "READ").status_code == 200
     assert texts_to(platform, helper, 11, "both lines")[10] == (
         "You: I can take the case. When is the hearing?\nThey: the 14th, at nine")
+    assert text(platform, family, "OK").status_code == 200  # a check-in by text, though none is set
+    assert "No check-in is set" in texts_to(platform, family, 8, "no check-in")[7]
     # The web shows the same conversation: one platform, two ways in.
     [match] = [m for m in lawyer.call("GET", "/api/matches").json()["items"] if m["status"] == "confirmed"]
     lines = lawyer.call("GET", f"/api/matches/{match['id']}/messages").json()["items"]
     assert [line["text"] for line in lines] == ["I can take the case. When is the hearing?", "the 14th, at nine"]
+
+
+def linked_helper(platform, person, appoint):
+    """A vetted lawyer (English, Iran) whose phone is linked: told by text as well as on the web."""
+    lawyer = person(unique("checkin-lawyer"), "volunteer")
+    assert lawyer.call("PUT", "/api/me/profile", {"skills": ["legal"], "languages": ["en"], "countries": ["IR"],
+                                                  "availability_hours": 10, "max_active_matches": 3}).status_code == 200
+    moderator = appoint(person(unique("checkin-mod"), "activist"), "moderator").sign_in_again()
+    assert moderator.call("POST", f"/api/moderation/accounts/{lawyer.account['id']}/verify").status_code == 200
+    lawyer.number = a_number()
+    text(platform, lawyer.number, "LINK " + lawyer.call("POST", "/api/me/channels/sms/code").json()["code"])
+    texts_to(platform, lawyer.number, 1, "the link")
+    return lawyer
+
+
+def test_a_coerced_sign_in_with_the_duress_password_shows_an_empty_account_and_tells_the_helper_at_once(
+        platform, person, appoint):
+    lawyer = linked_helper(platform, person, appoint)
+    family = person(unique("checkin-family"), "activist")
+    need = family.call("POST", "/api/requests", {
+        "title": "A lawyer for my brother", "body": "Held since March.", "skills": ["legal"], "languages": ["en"],
+        "country": "IR", "urgency": "high", "visibility": "private"}).json()["id"]
+    [proposal] = wait_until(lambda: matches(lawyer, need, "proposed"), message="the proposal")
+    assert lawyer.call("POST", f"/api/matches/{proposal['id']}/accept").status_code == 200
+    assert family.call("POST", f"/api/matches/{proposal['id']}/confirm").status_code == 200
+    bad = family.call("PUT", "/api/me/check-in", {"interval_hours": 0, "helpers": [proposal["id"]], "message": "x"})
+    assert bad.status_code == 400 and "interval_hours" in bad.text
+    set_up = family.call("PUT", "/api/me/check-in", {
+        "interval_hours": 48, "helpers": [proposal["id"]], "message": "They took me. Call my sister Leila.",
+        "duress_password": "a password only for them"})
+    assert set_up.status_code == 200 and set_up.json()["enabled"] and "duress" not in set_up.text
+    texts_before = len(PROVIDER.to(lawyer.number))
+
+    # The attack: someone forces the activist to sign in, and they give the duress password.
+    forced = requests.post(platform.url + "/api/sessions", json={"handle": family.account["handle"],
+                                                                 "password": "a password only for them"}, timeout=20)
+    assert forced.status_code == 200
+    coercer = {"Authorization": f"Bearer {forced.json()['token']}"}
+    seen = requests.get(platform.url + "/api/me", headers=coercer, timeout=20).json()
+    assert seen["handle"] == family.account["handle"] and seen["role"] == "activist"
+    assert requests.get(platform.url + "/api/matches", headers=coercer, timeout=20).json()["items"] == []
+    assert requests.get(platform.url + "/api/me/requests", headers=coercer, timeout=20).json()["items"] == []
+    assert requests.get(platform.url + f"/api/requests/{need}", headers=coercer, timeout=20).status_code == 404
+    assert requests.get(platform.url + "/api/me/check-in", headers=coercer, timeout=20).json() == {"enabled": False}
+    assert requests.get(platform.url + f"/api/matches/{proposal['id']}/messages", headers=coercer,
+                        timeout=20).status_code == 404
+    # ... while the helper is told at once, with the message, on the web and by text.
+    told = wait_until(lambda: [n for n in lawyer.call("GET", "/api/notifications").json()["items"]
+                               if n["kind"] == "check_in_missed"], message="the helper told")
+    assert told[0]["message"] == "They took me. Call my sister Leila."
+    texted = texts_to(platform, lawyer.number, texts_before + 1, "the helper texted")[-1]
+    assert texted.endswith("Their message: They took me. Call my sister Leila.")
+    # A "check-in" the coercer makes from the empty account changes nothing.
+    assert requests.post(platform.url + "/api/me/check-in/now", headers=coercer, timeout=20).status_code == 200
+    assert family.call("GET", "/api/me/check-in").json()["missed_at"]
+
+    # Free again, the activist checks in: the helper is told they are back.
+    assert family.call("POST", "/api/me/check-in/now").status_code == 200
+    wait_until(lambda: [n for n in lawyer.call("GET", "/api/notifications").json()["items"]
+                        if n["kind"] == "check_in_resumed"], message="the helper told of the return")
+    assert not family.call("GET", "/api/me/check-in").json()["missed_at"]

@@ -209,3 +209,19 @@ def test_a_verified_professional_is_counted_apart_once(world):
     assert world.endorse_campaign(LAWYER, campaign_id) == {"counted_as": ["lawyers"], "new": False}
     with pytest.raises(Forbidden):
         world.endorse_campaign(dict(LAWYER, account_id="someone"), campaign_id)
+
+
+def test_an_owners_missed_check_in_is_relayed_to_the_other_owners_of_the_campaigns_they_chose(world, clock):
+    chosen, other = started(world), started(world, title="Another campaign")
+    code = world.invite_owner(FAMILY, chosen)["code"]
+    world.join_as_owner(NGO, chosen, {"code": code})
+    data = {"profile_id": "family", "helpers": [], "campaigns": [chosen, "not-theirs"],
+            "message_sealed": "sealed-to-notify", "at": clock.now}
+    world.on_check_in("check_in_missed", data)
+    [told] = events(world, "campaign_owners_told")
+    assert (told["data"]["campaign_id"], told["data"]["owner_ids"], told["data"]["kind"]) == (chosen, ["ngo"], "missed")
+    assert told["data"]["message_sealed"] == "sealed-to-notify"  # as it came: only notify opens it
+    assert world.get_campaign(FAMILY, chosen)["owner_log"][0]["action"] == "check_in_missed"
+    assert world.get_campaign(FAMILY, other)["owner_log"][0]["action"] == "created"  # not chosen: untouched
+    world.on_check_in("check_in_resumed", dict(data, message_sealed=None))
+    assert [e["data"]["kind"] for e in events(world, "campaign_owners_told")] == ["missed", "resumed"]

@@ -230,12 +230,39 @@ class CampaignNewsData(StrictSchema):
     at = fields.AwareDateTime(required=True, format="iso")
 
 
+class CheckInData(StrictSchema):
+    """A check-in was missed (`check_in_missed`: its time passed, or the duress password was used:
+    the two look alike, on purpose) or is resumed after one (`check_in_resumed`). `helpers`:
+    matches whose other side is told; `campaigns`: campaigns whose other owners are told; the
+    person's message travels sealed to notify, and only with the missed one."""
+
+    profile_id = fields.String(required=True)
+    helpers = fields.List(fields.String(), required=True)
+    campaigns = fields.List(fields.String(), required=True)
+    message_sealed = fields.String(load_default=None)
+    at = fields.AwareDateTime(required=True, format="iso")
+
+
+class CampaignOwnersToldData(StrictSchema):
+    """campaigns relays a check-in (`campaign_owners_told`) of one owner to the campaign's other
+    owners, whom only campaigns knows: `kind` is `missed` or `resumed`; the message stays sealed
+    to notify, as it came."""
+
+    campaign_id = fields.String(required=True)
+    owner_ids = fields.List(fields.String(), required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(("missed", "resumed")))
+    message_sealed = fields.String(load_default=None)
+    at = fields.AwareDateTime(required=True, format="iso")
+
+
 # (source service, event type) -> data schema. The table of DESIGN.md, as code.
 CONTRACT = {
     ("profiles", "profile_registered"): ProfileData,
     ("profiles", "profile_updated"): ProfileData,
     ("profiles", "profile_deactivated"): ProfileData,
     ("profiles", "profile_deleted"): ProfileDeletedData,
+    ("profiles", "check_in_missed"): CheckInData,
+    ("profiles", "check_in_resumed"): CheckInData,
     ("requests", "request_created"): RequestData,
     ("requests", "request_updated"): RequestData,
     ("requests", "request_closed"): RequestData,
@@ -255,6 +282,7 @@ CONTRACT = {
     ("campaigns", "supporter_email_given"): SupporterEmailData,
     ("campaigns", "supporter_updates_changed"): SupporterUpdatesData,
     ("campaigns", "campaign_news"): CampaignNewsData,
+    ("campaigns", "campaign_owners_told"): CampaignOwnersToldData,
 }
 
 

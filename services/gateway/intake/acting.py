@@ -51,7 +51,8 @@ class TextActs(RoutesBase):
             with self._acting(channel, address, create=True) as viewer:
                 return [gettext(self._post_need(viewer, command, f"{channel}:{cause}", country))]
         act = {commands.YES: self._answer, commands.NO: self._answer, commands.OFFERS: self._offers,
-               commands.CONFIRM: self._choose, commands.READ: self._read, commands.SAY: self._say}.get(command.name)
+               commands.CONFIRM: self._choose, commands.READ: self._read, commands.SAY: self._say,
+               commands.CHECK_IN: self._check_in}.get(command.name)
         if act is None:  # HELP, anything unclear, and what text does not do yet
             return [replies.help_text(gettext)]
         try:
@@ -181,6 +182,14 @@ class TextActs(RoutesBase):
             return gettext(replies.NO_LINES) % {"ref": ref}
         said = [(replies.LINE_MINE if line["mine"] else replies.LINE_THEIRS, line["text"]) for line in lines]
         return "\n".join(gettext(whose) % {"text": text} for whose, text in said)
+
+    def _check_in(self, viewer, command, gettext):
+        """OK: the check-in, by text."""
+        try:
+            call(self.profiles.check_in, viewer)
+        except NotFound:
+            return gettext(replies.NO_CHECK_IN)
+        return gettext(replies.CHECKED_IN)
 
     def _say(self, viewer, command, gettext):
         """A line into a conversation under way (the one there is, if no number is given)."""

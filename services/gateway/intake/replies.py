@@ -38,6 +38,8 @@ NO_LINES = N_("No lines yet in %(ref)s.")
 LINE_MINE = N_("You: %(text)s")
 LINE_THEIRS = N_("They: %(text)s")
 SENT = N_("Sent to %(ref)s.")
+CHECKED_IN = N_("Checked in. Thank you.")
+NO_CHECK_IN = N_("No check-in is set for this account.")
 
 
 def skills_list(gettext):

@@ -2,8 +2,8 @@
 
 from services.common.flags import Flag
 from services.common.taxonomy import SKILLS
-from services.profiles.schemas import (Credentials, EmailChange, NewAccount, PasswordChange, PasswordConfirmation,
-                                       ProfileInput)
+from services.profiles.schemas import (CheckInSettings, Credentials, EmailChange, NewAccount, PasswordChange,
+                                       PasswordConfirmation, ProfileInput)
 
 from ..http import Sealed, api, bearer_token, call, http, read_json
 from ..openapi import accepts
@@ -84,6 +84,37 @@ class AccountRoutes(RoutesBase):
         """Change or remove (null) one's email."""
         return call(self.profiles.change_email, self._viewer(request),
                     Sealed(read_json(request)))
+
+    @http("GET", "/api/me/check-in")
+    @api
+    def check_in_get(self, request):
+        """One's check-in: the interval, whom it tells, when it is next due, whether it was missed.
+        Never whether a duress password is set."""
+        return call(self.profiles.get_check_in, self._viewer(request))
+
+    @http("PUT", "/api/me/check-in")
+    @api
+    @accepts(body=CheckInSettings)
+    def check_in_set(self, request):
+        """Start or change a check-in: if `interval_hours` pass without one (web, SMS or email), the
+        other side of each chosen conversation (`helpers`: match ids) and the other owners of each
+        chosen campaign are told, once, with `message`. `duress_password`: signs in to an empty
+        account and quietly does the same at once."""
+        return call(self.profiles.set_check_in, self._viewer(request), Sealed(read_json(request)))
+
+    @http("POST", "/api/me/check-in/now")
+    @api
+    def check_in_now(self, request):
+        """I am fine: the next check-in is due an interval from now (and, after a missed one, those
+        told are told that they checked in)."""
+        return call(self.profiles.check_in, self._viewer(request))
+
+    @http("DELETE", "/api/me/check-in")
+    @api
+    def check_in_stop(self, request):
+        """Stop the check-in (and forget the duress password)."""
+        call(self.profiles.stop_check_in, self._viewer(request))
+        return 204, None
 
     @http("POST", "/api/me/channels/sms/code")
     @api

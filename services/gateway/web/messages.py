@@ -108,6 +108,7 @@ DONE = {
     "closed": N_("The request is closed."),
     "invited": N_("The volunteer is invited. They will see it with their proposals."),
     "saved": N_("Saved."),
+    "checked_in": N_("Checked in. Thank you."),
     "accepted": N_("You said yes. The author decides now; you will be told."),
     "declined": N_("You declined. Nobody else sees your reason."),
     "confirmed": N_("You chose this helper. Your private conversation is open."),

@@ -296,3 +296,34 @@ def test_a_linked_number_is_texted_each_notification_and_each_line_by_its_short_
     profile(world, "act", "activist", version=2, event_type="profile_updated")
     world.work.send_message(VOLUNTEER, "m1", {"text": "are you there?"})
     assert len(world.phone.to("+989120000001")) == 2
+
+
+def test_a_missed_check_in_tells_the_other_side_of_each_chosen_conversation_once_with_the_message(world):
+    profile(world, "vol", "volunteer", "vol@example.org", number="+447700900002")
+    data = match_data(match_id="m1")
+    world.stores.conversations.open_channel(data, T0)
+    world.stores.conversations.open_channel(match_data(volunteer="other-vol", author="someone-else", match_id="m9"), T0)
+    missed = Event(uuid.uuid4().hex, "check_in_missed", T0, 1, {
+        "profile_id": "act", "helpers": ["m1", "m9", "no-such-match"], "campaigns": [],
+        "message_sealed": "sealed:They took me. Call Leila.", "at": T0})
+    world.work.check_in_changed(missed)
+    world.work.check_in_changed(missed)  # a redelivery tells nobody twice
+    [told] = world.work.notifications(VOLUNTEER, 50, None)["items"]
+    assert told["kind"] == "check_in_missed" and told["message"] == "They took me. Call Leila."
+    assert world.work.notifications({"account_id": "other-vol"}, 50, None)["items"] == []  # not their match
+    assert "Call Leila" not in str(world.stores.inbox.notifications)  # encrypted at rest
+    [texted] = world.phone.to("+447700900002")
+    assert texted.endswith("Their message: They took me. Call Leila.")
+    assert len(world.mailer.to("vol@example.org")) == 1 and "Call Leila" not in str(world.mailer.sent)
+
+    world.work.check_in_changed(Event(uuid.uuid4().hex, "check_in_resumed", T0, 1, {
+        "profile_id": "act", "helpers": ["m1"], "campaigns": [], "at": T0}))
+    assert sorted(n["kind"] for n in world.work.notifications(VOLUNTEER, 50, None)["items"]) == [
+        "check_in_missed", "check_in_resumed"]
+
+    # A campaign's other owners, as campaigns relays it.
+    world.work.campaign_owners_told(Event(uuid.uuid4().hex, "campaign_owners_told", T0, 1, {
+        "campaign_id": "c1", "owner_ids": ["co-owner"], "kind": "missed",
+        "message_sealed": "sealed:They took me. Call Leila.", "at": T0}))
+    [owner_told] = world.work.notifications({"account_id": "co-owner"}, 50, None)["items"]
+    assert owner_told["kind"] == "check_in_missed" and owner_told["message"] == "They took me. Call Leila."

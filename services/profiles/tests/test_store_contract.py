@@ -104,3 +104,41 @@ def test_a_channel_finds_its_account_by_keyed_hash_and_a_link_code_finds_its_acc
     accounts_.set_link_code(linked["_id"], later, now + timedelta(minutes=15))  # a new one replaces it
     assert accounts_.find_by_link_code(code, now) is None
     assert accounts_.find_by_link_code(later, now)["_id"] == linked["_id"]
+
+
+def test_check_ins_fall_due_once_resume_once_and_only_live_ones_are_read(stores):
+    accounts_, _, _ = stores
+    published = []
+    now = utcnow().replace(microsecond=0)
+    due, later, other = account(), account(), account()
+    for each in (due, later, other):
+        accounts_.insert(each, [])
+    check_in = {"interval_s": 3600, "due_at": now - timedelta(minutes=1), "missed_at": None, "helpers": ["m1"],
+                "campaigns": [], "message_sealed": "sealed", "set_at": now}
+    accounts_.set_check_in(due["_id"], check_in, "duress-hash", "decoy-1")
+    accounts_.set_check_in(later["_id"], dict(check_in, due_at=now + timedelta(hours=1)))
+    assert [a["_id"] for a in accounts_.due_check_ins(now) if a["_id"] in (due["_id"], later["_id"], other["_id"])] \
+        == [due["_id"]]
+    assert accounts_.find(due["_id"])["duress_hash"] == "duress-hash"
+
+    first_due = now - timedelta(minutes=1)
+    assert accounts_.check_in_missed(due["_id"], first_due, now, [event("check_in_missed")])
+    assert not accounts_.check_in_missed(due["_id"], first_due, now, [event("check_in_missed")])  # once
+    accounts_.flush(due["_id"], lambda t, e: published.append(t))
+    assert published == ["check_in_missed"]
+    assert due["_id"] not in [a["_id"] for a in accounts_.due_check_ins(now + timedelta(days=1))]
+    assert accounts_.find(due["_id"])["check_in"]["missed_at"] == now
+
+    assert accounts_.checked_in(due["_id"], now + timedelta(hours=1), [event("check_in_resumed")])
+    assert not accounts_.checked_in(due["_id"], now + timedelta(hours=2), [event("check_in_resumed")])
+    accounts_.flush(due["_id"], lambda t, e: published.append(t))
+    assert published == ["check_in_missed", "check_in_resumed"]
+    kept = accounts_.find(due["_id"])["check_in"]
+    assert kept["missed_at"] is None and kept["due_at"] == now + timedelta(hours=2)
+
+    accounts_.set_check_in(due["_id"], None)  # stopped: the duress password goes with it
+    assert "check_in" not in accounts_.find(due["_id"]) and "duress_hash" not in accounts_.find(due["_id"])
+    decoy = account(decoy_of=due["_id"])
+    accounts_.insert_decoy(decoy)
+    assert accounts_.find(decoy["_id"])["decoy_of"] == due["_id"]
+    assert decoy["_id"] not in [a["_id"] for a in accounts_.export_page(None, 1000)]

@@ -198,3 +198,69 @@ def test_a_code_from_the_web_links_a_number_once_and_the_number_then_acts_for_th
     clock.now += timedelta(minutes=16)
     with pytest.raises(NotFound):
         work.link_channel({"channel": "sms", "address": number, "code": late})
+
+
+def test_a_missed_check_in_is_told_once_a_check_in_after_says_so_and_the_timer_reads_only_what_is_due(work, clock):
+    family = signed_up(work, "careful", "activist")
+    with pytest.raises(ValidationFailed) as error:
+        work.set_check_in(family, {"interval_hours": 24, "message": "If you read this, call my sister."})
+    assert "helpers" in error.value.fields  # someone must be told
+    with pytest.raises(ValidationFailed) as error:
+        work.set_check_in(family, {"interval_hours": 24 * 29, "helpers": ["m1"], "message": "x"})
+    assert "interval_hours" in error.value.fields
+    shown = work.set_check_in(family, {"interval_hours": 24, "helpers": ["m1"], "campaigns": ["c1"],
+                                       "message": "If you read this, call my sister."})
+    assert shown["enabled"] and shown["due_at"] == (clock.now + timedelta(hours=24)).isoformat()
+    assert "call my sister" not in str(work.accounts.find(family["account_id"])).replace(
+        "sealed:If you read this, call my sister.", "")  # sealed to notify alone
+
+    clock.now += timedelta(hours=23)
+    work.check_in(family)  # in time: due a day from now
+    clock.now += timedelta(hours=23)
+    work.tell_missed_check_ins()
+    assert not [e for e in work.published if e["event_type"].startswith("check_in")]
+    clock.now += timedelta(hours=2)
+    work.tell_missed_check_ins()
+    work.tell_missed_check_ins()  # once
+    [missed] = [e for e in work.published if e["event_type"] == "check_in_missed"]
+    assert missed["data"]["helpers"] == ["m1"] and missed["data"]["campaigns"] == ["c1"]
+    assert missed["data"]["message_sealed"] == "sealed:If you read this, call my sister."
+    assert work.get_check_in(family)["missed_at"] and work.accounts.due_check_ins(clock.now) == []
+
+    work.check_in(family)  # back: those told are told so, once
+    work.check_in(family)
+    [resumed] = [e for e in work.published if e["event_type"] == "check_in_resumed"]
+    assert "message_sealed" not in resumed["data"] or resumed["data"]["message_sealed"] is None
+    assert not work.get_check_in(family)["missed_at"]
+    work.stop_check_in(family)
+    assert work.get_check_in(family) == {"enabled": False}
+    with pytest.raises(NotFound):
+        work.check_in(family)
+
+
+def test_the_duress_password_opens_an_empty_account_with_the_same_face_and_tells_at_once(work, clock):
+    family = signed_up(work, "pressed", "activist")
+    with pytest.raises(ValidationFailed) as error:
+        work.set_check_in(family, {"interval_hours": 72, "helpers": ["m1"], "message": "They took me.",
+                                   "duress_password": PASSWORD})
+    assert "duress_password" in error.value.fields  # never the real password
+    work.set_check_in(family, {"interval_hours": 72, "helpers": ["m1"], "message": "They took me.",
+                               "duress_password": "the other password, for them"})
+    assert "duress" not in str(work.get_check_in(family))  # the page never says one is set
+
+    forced = work.login({"handle": "pressed", "password": "the other password, for them"})
+    seen = work.resolve_session(forced["token"])
+    assert seen["handle"] == "pressed" and seen["role"] == "activist" and seen["account_id"] != family["account_id"]
+    assert work.get_me(seen)["handle"] == "pressed"
+    [missed] = [e for e in work.published if e["event_type"] == "check_in_missed"]
+    assert missed["data"]["profile_id"] == family["account_id"] and missed["data"]["helpers"] == ["m1"]
+    # From the empty account, a check-in changes nothing; the real one still counts as missed.
+    assert work.check_in(seen) == {"enabled": False} and work.get_check_in(family)["missed_at"]
+    assert work.get_check_in(seen) == {"enabled": False}
+    # The empty account is nobody: no event ever named it, and exports leave it out.
+    assert seen["account_id"] not in str(work.published)
+    assert seen["account_id"] not in [a["_id"] for a in work.accounts.export_page(None, 100)]
+    # The real password still opens the real account; a wrong one is still wrong.
+    assert work.login({"handle": "pressed", "password": PASSWORD})["account_id"] == family["account_id"]
+    with pytest.raises(Unauthorized):
+        work.login({"handle": "pressed", "password": "neither of the two"})
