@@ -82,10 +82,15 @@ class InMemoryAccountStore:
     def insert_decoy(self, decoy):
         self.accounts[decoy["_id"]] = _copy(decoy)
 
-    def due_check_ins(self, now, limit=100):
-        found = [a for a in self.accounts.values() if (a.get("check_in") or {}).get("due_at") is not None
+    def delete_decoy(self, decoy_id):
+        if "decoy_of" in self.accounts.get(decoy_id, {}):
+            del self.accounts[decoy_id]
+
+    def walk_due_check_ins(self, now, handle):
+        found = [_copy(a) for a in self.accounts.values() if (a.get("check_in") or {}).get("due_at") is not None
                  and a["check_in"]["due_at"] <= now]
-        return [_copy(a) for a in found[:limit]]
+        handle(found)
+        return len(found)
 
     def check_in_missed(self, account_id, due_at, now, events):
         check_in = (self.accounts.get(account_id) or {}).get("check_in")

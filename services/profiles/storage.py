@@ -9,6 +9,8 @@ from services.common import flags
 from services.common.store import outbox
 from services.common.errors import Conflict
 from services.common.bus.events import utcnow
+from services.common.store import due
+from services.common.store.due import walk_due
 from services.common.store.mongo import create_collections
 
 from . import accounts
@@ -23,9 +25,9 @@ def prepare(db):
     db[ACCOUNTS].create_index("handle_key", unique=True)
     db[ACCOUNTS].create_index("channel_keys")  # who writes from a number (accounts.channel_key)
     db[ACCOUNTS].create_index("link_code_key", sparse=True)  # LINK <code> (accounts.link_code_key)
-    # Check-ins that fall due: only live ones are in it (a missed one's due_at is removed), so the
-    # timer reads what is due and nothing else.
-    db[ACCOUNTS].create_index("check_in.due_at", sparse=True)
+    # Check-ins that fall due, by the minute they fall due in (services/common/store/due.py): only
+    # live ones have one (a missed one's is removed), so the timer reads what is due, nothing else.
+    db[ACCOUNTS].create_index("check_in_slot", sparse=True)
     db[SESSIONS].create_index("account_id")
     db[LOGIN_ATTEMPTS].create_index("handle")
     outbox.index(db[ACCOUNTS])
@@ -99,9 +101,10 @@ class AccountStore:
         """Set (or, with None, stop) a check-in; a duress password and its empty account with it
         (None: none, or the one set before is forgotten)."""
         if check_in is None:
-            update = {"$unset": {"check_in": "", "duress_hash": ""}}
+            update = {"$unset": {"check_in": "", "check_in_slot": "", "check_in_due_at": "", "duress_hash": ""}}
         else:
-            update = {"$set": {"check_in": check_in}}
+            update = {"$set": {"check_in": check_in, "check_in_slot": due.slot_for(check_in["due_at"], utcnow()),
+                               "check_in_due_at": check_in["due_at"]}}
             if duress_hash:
                 update["$set"].update(duress_hash=duress_hash, decoy_id=decoy_id)
             else:
@@ -112,26 +115,38 @@ class AccountStore:
         """The empty account a duress password opens: written without events (nobody hears of it)."""
         self.accounts.insert_one(decoy)
 
-    def due_check_ins(self, now, limit=100):
-        """Live check-ins whose time passed: a bounded read from the index of live ones."""
-        return [outbox.strip(a) for a in self.accounts.find({"check_in.due_at": {"$lte": now}}).limit(limit)]
+    def delete_decoy(self, decoy_id):
+        self.accounts.delete_one({"_id": decoy_id, "decoy_of": {"$exists": True}})
+
+    def walk_due_check_ins(self, now, handle):
+        """Hand live check-ins whose time passed to `handle(accounts)`, minute by minute from the
+        timer's checkpoint, in bounded pages (due.walk_due); `handle` marks each missed, which takes
+        it out of its minute."""
+        def strip_all(accounts_):
+            handle([outbox.strip(a) for a in accounts_])
+
+        # (`check_in_due_at` is `check_in.due_at` at the top level, where walk_due compares it.)
+        return walk_due(self.accounts, "profiles.check_in", {}, "check_in_slot", "check_in_due_at", now, strip_all,
+                        page=100)
 
     def check_in_missed(self, account_id, due_at, now, events):
         """Marked missed with its event, once: only while it is still due at `due_at` (another
         replica, or a check-in a moment ago, wins otherwise). Whether this call marked it."""
         return outbox.update_one_with_events(
             self.accounts, {"_id": account_id, "check_in.due_at": due_at},
-            {"$set": {"check_in.missed_at": now}, "$unset": {"check_in.due_at": ""}}, events)
+            {"$set": {"check_in.missed_at": now}, "$unset": {"check_in.due_at": "", "check_in_slot": "", "check_in_due_at": ""}}, events)
 
     def checked_in(self, account_id, due_at, events_if_missed):
         """The next due time; a check-in that had been missed is resumed with its events (once).
         Returns whether it had been missed."""
         resumed = outbox.update_one_with_events(
             self.accounts, {"_id": account_id, "check_in.missed_at": {"$type": "date"}},
-            {"$set": {"check_in.due_at": due_at, "check_in.missed_at": None}}, events_if_missed)
+            {"$set": {"check_in.due_at": due_at, "check_in.missed_at": None,
+                      "check_in_slot": due.slot_for(due_at, utcnow()), "check_in_due_at": due_at}}, events_if_missed)
         if not resumed:
             self.accounts.update_one({"_id": account_id, "check_in": {"$exists": True}},
-                                     {"$set": {"check_in.due_at": due_at}})
+                                     {"$set": {"check_in.due_at": due_at, "check_in_slot": due.slot_for(due_at, utcnow()),
+                                               "check_in_due_at": due_at}})
         return resumed
 
     def update(self, account_id, change, make_events):

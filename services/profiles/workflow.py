@@ -115,7 +115,7 @@ class ProfileWorkflow:
         check_in = account.get("check_in") or {}
         if check_in.get("due_at") is not None:
             self._tell_missed(account, check_in["due_at"])
-        decoy = self.accounts.find(account.get("decoy_id"))
+        decoy = self.accounts.find(account["decoy_id"]) if account.get("decoy_id") else None
         return self._new_session(decoy if decoy is not None else account)
 
     def channel_session(self, payload):
@@ -203,7 +203,7 @@ class ProfileWorkflow:
                                        {"duress_password": "Must differ from your password."})
             duress_hash = self.passwords.hash(data["duress_password"])
             decoy_id = account.get("decoy_id")
-            if self.accounts.find(decoy_id) is None:
+            if not decoy_id or self.accounts.find(decoy_id) is None:
                 decoy = accounts.decoy_of(account, now)
                 self.accounts.insert_decoy(decoy)
                 decoy_id = decoy["_id"]
@@ -240,8 +240,11 @@ class ProfileWorkflow:
 
     def tell_missed_check_ins(self):
         """The timer: check-ins whose time passed, a bounded page of them; each told once."""
-        for account in self.accounts.due_check_ins(self.clock()):
-            self._tell_missed(account, account["check_in"]["due_at"])
+        def tell(due):
+            for account in due:
+                self._tell_missed(account, account["check_in"]["due_at"])
+
+        self.accounts.walk_due_check_ins(self.clock(), tell)
 
     def _tell_missed(self, account, due_at):
         check_in = account["check_in"]
@@ -361,6 +364,9 @@ class ProfileWorkflow:
         event = make_event(SOURCE, "profile_deleted", {"profile_id": account["_id"], "version": grave["version"]})
         self.accounts.replace_with_tombstone(account, grave, [event])
         self.sessions.delete_of(account["_id"])
+        if account.get("decoy_id"):  # the duress password's empty account goes too, with its sessions
+            self.accounts.delete_decoy(account["decoy_id"])
+            self.sessions.delete_of(account["decoy_id"])
         self.flags.forget_person(account["_id"])
         self.attempts.clear_failures(accounts.attempt_key(self.secret, account["handle_key"]))
         self.accounts.flush(account["_id"], self.dispatch)

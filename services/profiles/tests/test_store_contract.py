@@ -117,16 +117,25 @@ def test_check_ins_fall_due_once_resume_once_and_only_live_ones_are_read(stores)
                 "campaigns": [], "message_sealed": "sealed", "set_at": now}
     accounts_.set_check_in(due["_id"], check_in, "duress-hash", "decoy-1")
     accounts_.set_check_in(later["_id"], dict(check_in, due_at=now + timedelta(hours=1)))
-    assert [a["_id"] for a in accounts_.due_check_ins(now) if a["_id"] in (due["_id"], later["_id"], other["_id"])] \
-        == [due["_id"]]
+    def walk(at):
+        """The timer's walk, whose handler marks each missed (as it must: that takes it out)."""
+        handed = []
+
+        def miss(found):
+            for each in found:
+                handed.append(each["_id"])
+                accounts_.check_in_missed(each["_id"], each["check_in"]["due_at"], now, [event("check_in_missed")])
+        accounts_.walk_due_check_ins(at, miss)
+        return [each for each in handed if each in (due["_id"], later["_id"], other["_id"])]
+
+    assert walk(now) == [due["_id"]]
     assert accounts_.find(due["_id"])["duress_hash"] == "duress-hash"
 
     first_due = now - timedelta(minutes=1)
-    assert accounts_.check_in_missed(due["_id"], first_due, now, [event("check_in_missed")])
-    assert not accounts_.check_in_missed(due["_id"], first_due, now, [event("check_in_missed")])  # once
+    assert not accounts_.check_in_missed(due["_id"], first_due, now, [event("check_in_missed")])  # once: done
     accounts_.flush(due["_id"], lambda t, e: published.append(t))
     assert published == ["check_in_missed"]
-    assert due["_id"] not in [a["_id"] for a in accounts_.due_check_ins(now + timedelta(days=1))]
+    assert walk(now + timedelta(minutes=5)) == []  # missed: no longer in any minute
     assert accounts_.find(due["_id"])["check_in"]["missed_at"] == now
 
     assert accounts_.checked_in(due["_id"], now + timedelta(hours=1), [event("check_in_resumed")])
@@ -142,3 +151,6 @@ def test_check_ins_fall_due_once_resume_once_and_only_live_ones_are_read(stores)
     accounts_.insert_decoy(decoy)
     assert accounts_.find(decoy["_id"])["decoy_of"] == due["_id"]
     assert decoy["_id"] not in [a["_id"] for a in accounts_.export_page(None, 1000)]
+    accounts_.delete_decoy(due["_id"])  # only an empty account is ever deleted so
+    accounts_.delete_decoy(decoy["_id"])
+    assert accounts_.find(decoy["_id"]) is None and accounts_.find(due["_id"]) is not None
