@@ -101,6 +101,8 @@ class RateLimiter(DependencyProvider):
             # come from, and by the provider's account (services/gateway/intake/sms.py).
             "sms_number": TokenBuckets(int(config.get("SMS_NUMBER_LIMIT", 30)), 3600),
             "sms_account": TokenBuckets(int(config.get("SMS_ACCOUNT_LIMIT", 3000)), 3600),
+            # Emails come from the project's relay: limited by the address they come from.
+            "mail_address": TokenBuckets(int(config.get("MAIL_ADDRESS_LIMIT", 30)), 3600),
         }
         # Derived from the gateway's own secret, so every replica keys a source alike (no new
         # secret to hand out, and knowing a source key gives neither this key nor the secret).

@@ -90,6 +90,30 @@ def compose(email, to_address, from_address, public_url, subject=DEFAULT_SUBJECT
     return message
 
 
+REPLY_SEALED = ("to_sealed", "reply_to_sealed", "subject_sealed", "body_sealed")  # forgotten once settled
+
+
+def reply_id(key):
+    """Deterministic: one cause (an inbound message and the reply's place) makes one email."""
+    return uuid.uuid5(_EMAIL_NAMESPACE, f"reply:{key}").hex
+
+
+def compose_reply(email_id, to_address, reply_to, subject, body, from_address):
+    """An email on the email channel (docs/reach.md): an answer to what someone wrote, or what they
+    would otherwise be texted. `Reply-To` is their own answering address, which alone carries
+    what they write next to the intake."""
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = from_address
+    message["To"] = to_address
+    message["Reply-To"] = reply_to
+    message["Date"] = formatdate(usegmt=True)
+    domain = from_address.rsplit("@", 1)[-1].strip(" >") if "@" in from_address else "localhost"
+    message["Message-ID"] = f"<{email_id}@{domain}>"
+    message.set_content(body)
+    return message
+
+
 class PermanentFailure(Exception):
     """The server refused the recipient: trying again would fail the same way."""
 

@@ -43,11 +43,13 @@ class InMemoryPeople:
         if not (keep_chosen and "email" in document):
             document.update(fields)
 
-    def remember_contact(self, profile_id, contact_sealed, version, announced=False, sms_sealed=None):
+    def remember_contact(self, profile_id, contact_sealed, version, announced=False, sms_sealed=None,
+                         mail_sealed=None):
         document = _newer(self.documents, profile_id, version)
         if document is None:
             return None
-        for field, value in (("contact_sealed", contact_sealed), ("sms_sealed", sms_sealed)):
+        for field, value in (("contact_sealed", contact_sealed), ("sms_sealed", sms_sealed),
+                             ("mail_sealed", mail_sealed)):
             if value:
                 document[field] = value
             else:
@@ -73,13 +75,13 @@ class InMemoryPeople:
 
     def many(self, profile_ids):
         def kept(document):
-            return {k: v for k, v in document.items() if k in ("_id", "contact_sealed", "sms_sealed", "email", "deleted")}
+            return {k: v for k, v in document.items() if k in ("_id", "contact_sealed", "sms_sealed", "mail_sealed", "email", "deleted")}
         return {p: kept(self.documents[p]) if p in self.documents else {} for p in sorted(set(profile_ids))}
 
     def forget(self, profile_id, version):
         document = _newer(self.documents, profile_id, version)
         if document is not None:
-            for key in ("contact_sealed", "sms_sealed") + PREFERENCE:
+            for key in ("contact_sealed", "sms_sealed", "mail_sealed") + PREFERENCE:
                 document.pop(key, None)
             document["deleted"] = True
 

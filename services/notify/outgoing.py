@@ -5,6 +5,7 @@ webhook cipher and poster), so the workflow says only what to send. Everything h
 twice (redeliveries, two replicas, a crash half-way): ids are deterministic and a due email or
 delivery is claimed before it is sent.
 """
+import json
 import logging
 from datetime import timedelta
 
@@ -16,6 +17,8 @@ from . import inbox, mail, retry, supporters, texts, webhooks
 log = logging.getLogger(__name__)
 
 PUBLIC, REMOVED = "public", "removed"
+# The subject of what the email channel sends unasked (a proposal, a new line): plain, naming nothing.
+CHANNEL_SUBJECT = "A message for you"
 
 # Emails and webhook deliveries this process handed over and is still recording as sent (the
 # database is away): its timers must not take them up again when their lease runs out, or they
@@ -92,12 +95,31 @@ class Outgoing:
         self._text_person(person, f"line:{message_id}", inbox.line_text(match_id), now)
 
     def _text_person(self, person, key, body, now):
-        """A text to a person's linked number, if they have one and are not deleted."""
-        sealed = person.get("sms_sealed")
-        if not sealed or person.get("deleted") or body is None:
-            return None
-        number = self.opener.open(sealed)
-        return self.text(key, number, body, now) if number else None
+        """What a person who uses a text channel is told there: a text to their linked number, and
+        an email to the address they write from (the email intake), if they have them."""
+        if person.get("deleted") or body is None:
+            return
+        if person.get("sms_sealed"):
+            number = self.opener.open(person["sms_sealed"])
+            if number:
+                self.text(key, number, body, now)
+        if person.get("mail_sealed"):
+            channel = json.loads(self.opener.open(person["mail_sealed"]) or "{}")
+            if channel.get("address"):
+                self.reply_email(key, channel["address"], channel["reply_to"], CHANNEL_SUBJECT, body, now)
+
+    def reply_email(self, key, to, reply_to, subject, body, now):
+        """An email on the email channel (an answer to what someone wrote, or what a phone would be
+        texted), queued once per `key` with everything in it encrypted while it waits, leased to
+        this worker and tried at once; retried from the timer like any email."""
+        seal = lambda text: self.cipher.encrypt(text.encode()).decode()  # noqa: E731
+        email = {"_id": mail.reply_id(key), "kind": "reply", "recipient_id": None, "to_sealed": seal(to),
+                 "reply_to_sealed": seal(reply_to), "subject_sealed": seal(subject), "body_sealed": seal(body),
+                 "status": retry.PENDING, "attempts": 0, "next_attempt_at": now + timedelta(seconds=self.lease_s),
+                 "created_at": now}
+        if not self.stores.emails.add(email):
+            return None  # asked before (a redelivery): it went, or its retries are under way
+        return self._deliver_email(email, now)
 
     def _instant_email(self, notification, now, person=None):
         """The email a notification needs by the person's preference: a new instant one, leased to
@@ -115,6 +137,31 @@ class Outgoing:
                 "notification_ids": [notification["_id"]], "request_id": notification.get("request_id"),
                 "status": retry.PENDING, "attempts": 0, "next_attempt_at": now + timedelta(seconds=self.lease_s),
                 "created_at": now}
+
+    def _deliver_reply(self, email, now, record_sent=True):
+        """An email of the email channel: everything in it was sealed with this service's cipher
+        and is forgotten once it went out or was given up."""
+        emails, email_id = self.stores.emails, email["_id"]
+        fields = {name: self.cipher.decrypt(email[name].encode()).decode() for name in mail.REPLY_SEALED}
+        message = mail.compose_reply(email_id, fields["to_sealed"], fields["reply_to_sealed"], fields["subject_sealed"],
+                                     fields["body_sealed"], self.mailer.from_address)
+        try:
+            self.mailer.send(message)
+        except mail.PermanentFailure:
+            log.warning("email %s refused by the SMTP server; giving up", email_id)
+            emails.settle(email_id, {"status": retry.FAILED, "failed_at": now, "reason": "refused"},
+                          forget=mail.REPLY_SEALED)
+            return retry.FAILED
+        except Exception as exc:  # noqa: BLE001 - any failure to hand over: try again later
+            update = retry.after_failure(email, now, self.config, "EMAIL")
+            log.warning("email %s not sent (%s); attempt %d", email_id, type(exc).__name__, update["attempts"])
+            emails.settle(email_id, update, forget=mail.REPLY_SEALED if update.get("status") == retry.FAILED else ())
+            return update.get("status", "retry")
+        if record_sent:
+            _record_sent([email_id], lambda: emails.settle(email_id, {
+                "status": retry.SENT, "sent_at": now, "attempts": email.get("attempts", 0) + 1},
+                forget=mail.REPLY_SEALED), f"email {email_id} sent")
+        return retry.SENT
 
     def tell_proposals(self, notifications, now):
         """`tell` for one batch's proposals, with its writes batched: the recipients' preference and
@@ -165,6 +212,8 @@ class Outgoing:
         read a moment ago (None: they have none); `record_sent=False`: the caller records it sent,
         with others of its batch, before its lease runs out."""
         emails, email_id, token = self.stores.emails, email["_id"], None
+        if email["kind"] == "reply":
+            return self._deliver_reply(email, now, record_sent)
         if email["kind"] in mail.SUPPORTER_KINDS:
             # A campaign supporter (no account, no preference): their own document says whether this
             # may still go (not after they stopped or withdrew, nor news while the campaign is paused).

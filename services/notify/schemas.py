@@ -37,6 +37,16 @@ class NewText(StrictSchema):
     key = fields.String(required=True, validate=validate.Length(min=8, max=200))
 
 
+class NewReplyEmail(StrictSchema):
+    """An email on the email channel (the gateway's answer to someone who wrote to the intake):
+    sealed to notify. `reply_to`: their own answering address."""
+    to = fields.Email(required=True)
+    reply_to = fields.Email(required=True)
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    body = fields.String(required=True, validate=validate.Length(min=1, max=20000))
+    key = fields.String(required=True, validate=validate.Length(min=8, max=300))
+
+
 class NewMessage(StrictSchema):
     text = fields.String(required=True, validate=validate.Length(min=1, max=MAX_MESSAGE_CHARS))
 

@@ -220,6 +220,10 @@ class NotifyService(consumer.LedgerUpkeep):
     # ---- text messages (replies to those who write by SMS)
 
     @rpc(expected_exceptions=DomainError)
+    def send_reply_email(self, payload):
+        return self.work.send_reply_email(keyring().open(SOURCE, payload))
+
+    @rpc(expected_exceptions=DomainError)
     def send_text(self, payload):
         return self.work.send_text(keyring().open(SOURCE, payload))
 

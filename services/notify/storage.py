@@ -109,12 +109,14 @@ class People:
         except DuplicateKeyError:
             pass  # keep_chosen: they have one (the person's document exists, with a preference)
 
-    def remember_contact(self, profile_id, contact_sealed, version, announced=False, sms_sealed=None):
-        """The sealed contact and linked number (None: forget it), and whether webhooks hear of them
+    def remember_contact(self, profile_id, contact_sealed, version, announced=False, sms_sealed=None,
+                         mail_sealed=None):
+        """The sealed contact, linked number and email channel (None: forget it), and whether webhooks hear of them
         (a volunteer's public profile is announced; an activist's existence never is, nor their
         deletion)."""
         update = {"$set": {"announced": bool(announced)}, "$unset": {}}
-        for field, value in (("contact_sealed", contact_sealed), ("sms_sealed", sms_sealed)):
+        for field, value in (("contact_sealed", contact_sealed), ("sms_sealed", sms_sealed),
+                             ("mail_sealed", mail_sealed)):
             if value:
                 update["$set"][field] = value
             else:
@@ -145,14 +147,14 @@ class People:
         if not ids:
             return {}
         found = {d["_id"]: d for d in self.collection.find({"_id": {"$in": ids}},
-                                                            {"contact_sealed": 1, "sms_sealed": 1, "email": 1,
-                                                             "deleted": 1})}
+                                                            {"contact_sealed": 1, "sms_sealed": 1, "mail_sealed": 1,
+                                                             "email": 1, "deleted": 1})}
         return {profile_id: found.get(profile_id, {}) for profile_id in ids}
 
     def forget(self, profile_id, version):
         """Only the tombstone stays."""
         apply_if_newer(self.collection, profile_id, {"$set": {"deleted": True}, "$unset": {
-            "contact_sealed": "", "sms_sealed": "", "email": "", "email_default": "", "email_updated_at": ""}}, version)
+            "contact_sealed": "", "sms_sealed": "", "mail_sealed": "", "email": "", "email_default": "", "email_updated_at": ""}}, version)
 
 
 class Inbox:

@@ -16,7 +16,7 @@ from services.common.schemas import holds_role, load_or_fail
 from services.common.trust.keyring import chosen_by_author
 
 from . import inbox, messages, outgoing, retry, supporters
-from .schemas import MessagePaging, NewMessage, NewText, NewWebhook, NotificationPaging, NotificationPreferences
+from .schemas import MessagePaging, NewMessage, NewReplyEmail, NewText, NewWebhook, NotificationPaging, NotificationPreferences
 from .storage import proposal_record
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,8 @@ class NotifyWorkflow:
         active = data["status"] == "active"
         self.stores.people.remember_contact(data["profile_id"], data["contact_sealed"] if active else None,
                                             data["version"], announced=data["role"] == "volunteer",
-                                            sms_sealed=data.get("sms_sealed") if active else None)
+                                            sms_sealed=data.get("sms_sealed") if active else None,
+                                            mail_sealed=data.get("mail_sealed") if active else None)
         self.out.publish(event, self.clock())
 
     def profile_deleted(self, event):
@@ -271,6 +272,14 @@ class NotifyWorkflow:
         return messages.view(message, self.cipher, viewer["account_id"])
 
     # ---- text messages
+
+    def send_reply_email(self, body):
+        """`body`: already opened (the address crossed the bus sealed). An answer to what someone
+        wrote to the email intake, as `send_text` is to a text."""
+        email = load_or_fail(NewReplyEmail(), body)
+        outcome = self.out.reply_email(email["key"], email["to"], email["reply_to"], email["subject"], email["body"],
+                                       self.clock())
+        return {"queued": True, "sent": outcome == retry.SENT}
 
     def send_text(self, body):
         """`body`: already opened (the number crossed the bus sealed). Queued once per cause, tried

@@ -190,6 +190,8 @@ def profile_event_data(account):
         "contact_sealed": account.get("contact_sealed"),
         # The number they text from, sealed to notify (which texts them); None without one.
         "sms_sealed": (account.get("channels_sealed") or {}).get("sms"),
+        # The email address they write from and the address to answer at, sealed to notify (JSON).
+        "mail_sealed": (account.get("channels_sealed") or {}).get("email"),
         "version": account["version"],
     }
 

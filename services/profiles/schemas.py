@@ -56,19 +56,38 @@ class NewAccount(StrictSchema):
     email = fields.String(load_default=None, allow_none=True, validate=EMAIL, metadata={"pattern": EMAIL_PATTERN})
 
 
+PHONE = PhoneNumber()
+
+
 class ChannelAddress(StrictSchema):
-    """Who writes by SMS: the channel and its address (sealed to profiles on the bus). `create`:
+    """Who writes by SMS or email: the channel and its address (sealed to profiles on the bus): an
+    E.164 number, or an email address with the address the platform's emails ask to be answered at
+    (`reply_to`, email only: the gateway's intake, services/gateway/intake/mail.py). `create`:
     whether an unknown address gets a new pseudonymous account (a need may make one; an answer or
-    a question from an unknown number may not)."""
-    channel = fields.String(required=True, validate=validate.OneOf(("sms",)))
-    address = PhoneNumber(required=True)
+    a question from an unknown address may not)."""
+    channel = fields.String(required=True, validate=validate.OneOf(("sms", "email")))
+    address = fields.String(required=True, validate=validate.Length(max=254))
+    # Made by the gateway (an answering address under the intake's domain, whatever its TLD).
+    reply_to = fields.Email(load_default=None, allow_none=True)
     create = fields.Boolean(load_default=True)
 
+    @validates_schema
+    def address_of_its_channel(self, data, **kwargs):
+        if data["channel"] == "sms":
+            checks = PHONE.validators
+        else:
+            checks = EMAIL
+            if not data.get("reply_to"):
+                raise ValidationError("An email channel needs the address to answer at.", "reply_to")
+        try:
+            for check in checks:
+                check(data["address"])
+        except ValidationError as error:
+            raise ValidationError(error.messages, "address") from None
 
-class ChannelLink(StrictSchema):
-    """`LINK <code>` texted from an address: the code the web gave a signed-in person."""
-    channel = fields.String(required=True, validate=validate.OneOf(("sms",)))
-    address = PhoneNumber(required=True)
+
+class ChannelLink(ChannelAddress):
+    """`LINK <code>` written from an address: the code the web gave a signed-in person."""
     code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{8}$", error="Eight digits."))
 
 

@@ -10,6 +10,7 @@ passwords delay their source's next try at that account (`max_failures` free), a
 elsewhere (accounts.sign_in_wait). The records are in this service's store: shared by every
 gateway replica.
 """
+import json
 import math
 from datetime import timedelta
 
@@ -137,7 +138,7 @@ class ProfileWorkflow:
             account = {
                 "_id": accounts.new_id(), "handle": handle, "handle_key": accounts.handle_key(handle),
                 "password_hash": None, "role": "activist", "email_sealed": None, "contact_sealed": None,
-                "channel_keys": [key], "channels_sealed": {data["channel"]: self.sealer.seal(data["address"])},
+                "channel_keys": [key], "channels_sealed": {data["channel"]: self._sealed_channel(data)},
                 "status": "active", "verified": False, "profile": dict(accounts.EMPTY_PROFILE), "version": 1,
                 "created_at": now, "updated_at": now}
             self.accounts.publish(self.accounts.insert(account, _event_for(account, "profile_registered")),
@@ -159,6 +160,13 @@ class ProfileWorkflow:
             "channels_sealed": {c: v for c, v in (current.get("channels_sealed") or {}).items() if c != data["channel"]}})
         return {"forgotten": True}
 
+    def _sealed_channel(self, data):
+        """What notify needs to answer on a channel, sealed to it: a number; or an address and the
+        address to be answered at (JSON)."""
+        if data["channel"] == "sms":
+            return self.sealer.seal(data["address"])
+        return self.sealer.seal(json.dumps({"address": data["address"], "reply_to": data["reply_to"]}))
+
     def link_code(self, viewer):
         """A one-time code for the signed-in person to text (`LINK <code>`) from the number they
         want to use: the number is then theirs to post, answer and talk by, and notify texts them.
@@ -178,7 +186,7 @@ class ProfileWorkflow:
         holder = self.accounts.find_by_channel_key(key)
         if holder is not None and holder["_id"] != account["_id"]:
             raise Conflict("This number is linked to another account.", {"address": "Linked to another account."})
-        sealed = self.sealer.seal(data["address"])
+        sealed = self._sealed_channel(data)
         self._update(account["_id"], lambda current: {
             "channel_keys": [k for k in current.get("channel_keys", []) if not k.startswith(f"{data['channel']}:")] + [key],
             "channels_sealed": dict(current.get("channels_sealed") or {}, **{data["channel"]: sealed}),

@@ -247,14 +247,26 @@ def test_each_service_has_one_deployment_ready_for_production(service):
         assert service in probe.SERVICES
 
 
-def test_gateway_service_forwards_port_80_to_the_gateway():
+def test_gateway_service_forwards_port_80_to_the_gateway_and_25_to_its_mail_relay():
     service = one("Service", "gateway")
     assert service["spec"].get("type", "ClusterIP") == "ClusterIP"
-    [port] = service["spec"]["ports"]
+    web, mail = service["spec"]["ports"]
     [workload] = selected_workloads(service)
     assert workload["metadata"]["name"] == "gateway"
-    assert port["port"] == 80
-    assert container_port(workload, port["targetPort"]) == 8080
+    assert web["port"] == 80 and container_port(workload, web["targetPort"]) == 8080
+    assert mail["port"] == 25 and container_port(workload, mail["targetPort"]) == 2525
+
+
+def test_the_mail_relay_beside_the_gateway_posts_to_it_on_loopback_with_the_token_of_the_gateways_secret():
+    [workload] = selected_workloads(one("Service", "gateway"))
+    [relay] = [c for c in workload["spec"]["template"]["spec"]["containers"] if c["name"] == "mailin"]
+    assert relay["command"] == ["python", "-m", "services.mailin.relay"]
+    env = {item["name"]: item for item in relay["env"]}
+    assert env["MAIL_INTAKE_URL"]["value"] == "http://127.0.0.1:8080/api/intake/email"
+    assert env["MAIL_INTAKE_TOKEN"]["valueFrom"]["secretKeyRef"] == {"name": "allies-gateway-secrets",
+                                                                     "key": "MAIL_INTAKE_TOKEN"}
+    assert "envFrom" not in relay  # the token, and nothing else of the gateway's Secret
+    assert relay["securityContext"]["readOnlyRootFilesystem"] and relay["securityContext"]["runAsNonRoot"]
 
 
 def test_tor_serves_the_gateway_as_an_onion_service_beside_it_with_the_keys_of_its_secret():

@@ -9,15 +9,22 @@ import hashlib
 import os
 import re
 import signal
+import smtplib
+import subprocess
+import sys
 import time
 import uuid
+from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
 import requests
 
+from services.common.refs import short_ref
 from services.common.store import mongo
 from services.gateway.intake import twilio
+from services.notify.tests.sink import SmtpSink, free_port
 from services.notify.tests.sms_provider import SmsProvider
 from tests.e2e.api import matches, unique
 from tests.e2e.web import WebVisitor
@@ -28,13 +35,16 @@ ONION = "vtwvjlj35vjvorwjy3x5ivz5tr6qu6tyzvvu5wufd5kvjmceufrhucqd.onion"
 # The SMS provider is played by a local server speaking its REST API (services/notify/tests/
 # sms_provider.py), started with this module and stopped by the `provider` fixture below.
 PROVIDER = SmsProvider()
+SMTP_PORT = free_port()
 PUBLIC_URL = "https://allies.example"
 PLATFORM_OVERRIDES = {"ONION_ADDRESS": ONION, "PUBLIC_URL": PUBLIC_URL, "SMS_API_BASE": PROVIDER.url,
                       "SMS_ACCOUNT_SID": PROVIDER.account_sid, "SMS_AUTH_TOKEN": PROVIDER.auth_token,
                       "SMS_FROM": "+15005550006",
                       # A text the provider did not take (a dropped connection under load) is tried
                       # again in half a second, not thirty: the waits below stay short.
-                      "TEXT_RETRY_BASE_S": 0.5}
+                      "TEXT_RETRY_BASE_S": 0.5,
+                      # Emails (the email channel's answers) go to this module's SMTP sink.
+                      "SMTP_PORT": SMTP_PORT, "EMAIL_RETRY_BASE_S": 0.5}
 
 
 def run_tor(folder, target="127.0.0.1:9"):
@@ -397,3 +407,107 @@ def test_a_coerced_sign_in_with_the_duress_password_shows_an_empty_account_and_t
     wait_until(lambda: [n for n in lawyer.call("GET", "/api/notifications").json()["items"]
                         if n["kind"] == "check_in_resumed"], message="the helper told of the return")
     assert not family.call("GET", "/api/me/check-in").json()["missed_at"]
+
+
+# ---- needs and answers by email
+
+INTAKE = "act@allies.example"
+
+
+@pytest.fixture(scope="module")
+def sink(tmp_path_factory):
+    running = SmtpSink(tmp_path_factory.mktemp("reach-mail"), port=SMTP_PORT).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def relay(platform, tmp_path_factory):
+    """The project's inbound mail relay (services/mailin), started and stopped here by its pid."""
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("mailin") / "mailin.log", "ab")
+    process = start_process([sys.executable, "-m", "services.mailin.relay"], stdout=subprocess.PIPE, stderr=log,
+                            cwd=str(ROOT), env=dict(os.environ, PYTHONPATH=str(ROOT), MAIL_INTAKE_PORT=str(port),
+                                                    MAIL_INTAKE_TOKEN=platform.config["MAIL_INTAKE_TOKEN"],
+                                                    MAIL_INTAKE_ADDRESS=INTAKE,
+                                                    MAIL_INTAKE_URL=platform.url + "/api/intake/email"))
+    assert process.stdout.readline().decode().startswith("ready")
+    yield port
+    os.kill(process.pid, signal.SIGTERM)
+    process.wait(timeout=20)
+    process.stdout.close()
+
+
+def write(relay_port, sender, to, subject, body=""):
+    """An email, handed to the relay over SMTP as any mail server would."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, to, subject
+    message["Message-ID"] = make_msgid(domain="example.org")
+    message.set_content(body or "\n")
+    with smtplib.SMTP("127.0.0.1", relay_port, timeout=30) as client:
+        client.send_message(message)
+
+
+def mails_to(sink, address, count, what):
+    found = sink.wait_for(address, count, timeout=45)
+    return [(m["Reply-To"], m.get_content().strip()) for m in found][:count]
+
+
+def test_a_volunteer_and_an_activist_go_the_whole_way_by_email_and_a_forged_sender_does_nothing(
+        platform, person, appoint, sink, relay):
+    helper, family = f"lawyer-{uuid.uuid4().hex[:8]}@example.org", f"family-{uuid.uuid4().hex[:8]}@example.net"
+    lawyer = person(unique("mail-lawyer"), "volunteer")
+    assert lawyer.call("PUT", "/api/me/profile", {"skills": ["legal"], "languages": ["en"], "countries": ["IR"],
+                                                  "availability_hours": 10, "max_active_matches": 3}).status_code == 200
+    moderator = appoint(person(unique("mail-mod"), "activist"), "moderator").sign_in_again()
+    assert moderator.call("POST", f"/api/moderation/accounts/{lawyer.account['id']}/verify").status_code == 200
+
+    # A first email, to the plain address: the help, from the writer's own answering address.
+    write(relay, helper, INTAKE, "LINK " + lawyer.call("POST", "/api/me/channels/sms/code").json()["code"])
+    [(answer_at, first)] = mails_to(sink, helper, 1, "the first answer")
+    assert "NEED" in first and "Nothing was done" in first and re.fullmatch(r"act\+[a-z2-7]{16}@allies\.example", answer_at)
+    code = lawyer.call("POST", "/api/me/channels/sms/code").json()["code"]
+    write(relay, helper, answer_at, f"LINK {code}")
+    assert lawyer.account["handle"] in mails_to(sink, helper, 2, "linked")[1][1]
+
+    write(relay, family, INTAKE, "NEED 2 IR a lawyer for my brother's appeal")
+    [(family_at, _)] = mails_to(sink, family, 1, "the family's first answer")
+    write(relay, family, family_at, "Re: your message", "NEED 2 IR a lawyer for my brother's appeal\n\n> quoted")
+    assert "Your need is posted" in mails_to(sink, family, 2, "posted")[1][1]
+
+    proposal = mails_to(sink, helper, 3, "the proposal")[2]
+    ref = ref_in(proposal[1])
+    assert proposal[0] == answer_at and "brother" not in proposal[1]
+    write(relay, helper, answer_at, "Re: A message for you", f"YES {ref}\n\nOn Monday, someone wrote:\n> A need")
+    assert "will decide" in mails_to(sink, helper, 4, "the yes")[3][1]
+    assert f"CONFIRM {ref}" in mails_to(sink, family, 3, "the offer")[2][1]
+
+    # The attack: someone writes "from" the family's address. Without its answering address,
+    # nothing is done (the help goes to the real owner's mailbox, who did not ask for it).
+    write(relay, family, INTAKE, f"CONFIRM {ref}")
+    write(relay, family, answer_at, f"CONFIRM {ref}")  # another's answering address: the same
+    mails_to(sink, family, 5, "the forged messages answered with help")
+    time.sleep(1)
+    [offer] = [m for m in lawyer.call("GET", "/api/matches").json()["items"] if short_ref(m["id"]) == ref]
+    assert offer["status"] == "accepted"  # not confirmed by a forged sender
+
+    write(relay, family, family_at, "OFFERS")
+    assert f"{ref}: {lawyer.account['handle']}" in mails_to(sink, family, 6, "offers")[5][1]
+    write(relay, family, family_at, f"CONFIRM {ref}")
+    assert lawyer.account["handle"] in mails_to(sink, family, 7, "confirmed")[6][1]
+    assert f"chosen to help ({ref})" in mails_to(sink, helper, 5, "chosen")[4][1]
+    write(relay, helper, answer_at, f"SAY {ref}", "I can take the case. When is the hearing?")
+    assert mails_to(sink, helper, 6, "sent")[5][1] == f"Sent to {ref}."
+    assert mails_to(sink, family, 8, "a new line")[7][1] == f"A new line in {ref}. READ {ref} to read it."
+    write(relay, family, family_at, f"READ {ref}")
+    assert mails_to(sink, family, 9, "the line")[8][1] == "They: I can take the case. When is the hearing?"
+    # The addresses are in no store in clear, sealed and keyed only.
+    client = mongo.connect(platform.config)
+    try:
+        prefix = platform.config["DB_PREFIX"]
+        everything = " ".join(str(list(client[f"{prefix}_{name}"][collection].find()))
+                              for name in ("requests", "profiles", "matching", "search", "notify")
+                              for collection in client[f"{prefix}_{name}"].list_collection_names())
+    finally:
+        client.close()
+    assert helper not in everything and family not in everything

@@ -51,6 +51,9 @@ class ProfileData(StrictSchema):
     # The phone number they text from (DESIGN, "Reach when the web is blocked or cut"), sealed to
     # notify likewise; None (or absent, before this field was) when no number is linked.
     sms_sealed = fields.String(load_default=None, allow_none=True)
+    # The email address they write from (the email intake), with the address the platform's
+    # emails ask to be answered at: JSON, sealed to notify likewise.
+    mail_sealed = fields.String(load_default=None, allow_none=True)
     # Monotonic per profile: read models apply an event only if it is newer than what they hold.
     version = fields.Integer(required=True, validate=validate.Range(min=1))
 

@@ -12,7 +12,7 @@ from services.common.ops import broker_users, store_users
 from services.common.trust.sealing import generate_keypair
 
 SECRET_KEYS = ("CONTACT_KEY", "NOTIFY_PUBLIC_KEY", "NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS",
-               "REQUEST_TEXT_KEYS", "CAMPAIGN_TEXT_KEYS", "SIGNATURE_KEY") + bus_keys.KEY_NAMES + tuple(
+               "REQUEST_TEXT_KEYS", "CAMPAIGN_TEXT_KEYS", "SIGNATURE_KEY", "MAIL_INTAKE_TOKEN") + bus_keys.KEY_NAMES + tuple(
     f"AMQP_PASSWORD_{user.upper()}" for user in broker_users.USERS) + store_users.DEPLOYMENT_KEYS
 
 
@@ -30,6 +30,8 @@ def new_secrets():
         # and the key of the keyed hash that lets one email sign a campaign once (never kept itself).
         "CAMPAIGN_TEXT_KEYS": Fernet.generate_key().decode(),
         "SIGNATURE_KEY": secrets.token_urlsafe(32),
+        # What the inbound mail relay (services/mailin) signs the messages it posts to the gateway with.
+        "MAIL_INTAKE_TOKEN": secrets.token_urlsafe(32),
         # Sealed payloads, signed viewers and operator commands on the bus (services/common/trust/keyring.py).
         **bus_keys.new_keys(),
         # One broker user per workload (services/common/ops/broker_users.py): compose's .env and the
@@ -43,7 +45,8 @@ def new_secrets():
 # The secrets of the deployment that are not about the bus, by the one workload holding each.
 OTHER_KEYS_OF = {"profiles": ("CONTACT_KEY", "NOTIFY_PUBLIC_KEY"), "notify": ("NOTIFY_PRIVATE_KEY", "MESSAGE_KEYS"),
                  "requests": ("REQUEST_TEXT_KEYS",),
-                 "campaigns": ("CAMPAIGN_TEXT_KEYS", "SIGNATURE_KEY", "NOTIFY_PUBLIC_KEY")}
+                 "campaigns": ("CAMPAIGN_TEXT_KEYS", "SIGNATURE_KEY", "NOTIFY_PUBLIC_KEY"),
+                 "gateway": ("MAIL_INTAKE_TOKEN",), "mailin": ("MAIL_INTAKE_TOKEN",)}
 
 
 def keys_of(workload):

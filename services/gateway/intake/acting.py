@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 from services.common.errors import Conflict, DomainError, Forbidden, NotFound, TooManyRequests, ValidationFailed
 from services.common.refs import short_ref
+from services.common.taxonomy import COUNTRIES
 
 from ..http import Sealed, call
 from ..routes.base import RoutesBase
@@ -38,17 +39,19 @@ class TextActs(RoutesBase):
     """Mixed into the gateway with the intakes (sms.py) that read a command and reply with what
     `act` returns. `country_of(address)`: the country a need posted from this address is about."""
 
-    def act(self, command, channel, address, cause, country=None):
+    def act(self, command, channel, address, cause, country=None, reply_to=None):
         """The replies (already in the writer's language) to `command` from `address`. `cause`:
-        the inbound message's id, so the provider's retry of one message posts one need."""
+        the inbound message's id, so the provider's retry of one message posts one need.
+        `reply_to`: for email, the address the platform's emails ask to be answered at."""
         gettext = i18n.translations(command.lang).gettext
+        where = {"channel": channel, "address": address, **({"reply_to": reply_to} if reply_to else {})}
         if command.name == commands.STOP:
-            unlinked = call(self.profiles.forget_channel, Sealed({"channel": channel, "address": address}))
+            unlinked = call(self.profiles.forget_channel, Sealed(where))
             return [gettext(replies.STOPPED if unlinked.get("forgotten") else replies.NOT_LINKED)]
         if command.name == commands.LINK:
-            return [self._link(gettext, channel, address, command.text)]
+            return [self._link(gettext, where, command.text)]
         if command.name == commands.NEED:
-            with self._acting(channel, address, create=True) as viewer:
+            with self._acting(where, create=True) as viewer:
                 return [gettext(self._post_need(viewer, command, f"{channel}:{cause}", country))]
         act = {commands.YES: self._answer, commands.NO: self._answer, commands.OFFERS: self._offers,
                commands.CONFIRM: self._choose, commands.READ: self._read, commands.SAY: self._say,
@@ -56,7 +59,7 @@ class TextActs(RoutesBase):
         if act is None:  # HELP, anything unclear, and what text does not do yet
             return [replies.help_text(gettext)]
         try:
-            with self._acting(channel, address, create=False) as viewer:
+            with self._acting(where, create=False) as viewer:
                 return [act(viewer, command, gettext)]
         except NotFound:
             return [gettext(replies.NOT_LINKED_YET)]
@@ -64,11 +67,10 @@ class TextActs(RoutesBase):
     # ---- a session per message
 
     @contextmanager
-    def _acting(self, channel, address, create):
+    def _acting(self, where, create):
         """The viewer the address's account stands for, for one act. NotFound: no account (and
         `create` is false); Forbidden: the account cannot act."""
-        session = call(self.profiles.channel_session, Sealed({"channel": channel, "address": address,
-                                                              "create": create}))
+        session = call(self.profiles.channel_session, Sealed(dict(where, create=create)))
         token = session["token"]
         try:
             yield self._viewer_of(token)
@@ -80,6 +82,11 @@ class TextActs(RoutesBase):
 
     def _post_need(self, viewer, command, cause, country):
         skill, text = command.text
+        if country is None:  # by email: the country is written after the skill (NEED 2 IR ...)
+            code, _, rest = text.partition(" ")
+            if code.upper() not in COUNTRIES or not rest.strip():
+                return replies.NEEDS_COUNTRY
+            country, text = code.upper(), rest.strip()
         need = {"title": title_of(text), "body": text, "skills": [skill], "languages": [command.lang],
                 "country": country, "urgency": "normal", "visibility": "private"}
         # The provider may post the same message again (a timeout): one need per message.
@@ -94,9 +101,9 @@ class TextActs(RoutesBase):
             return replies.CANNOT_ACT
         return replies.POSTED
 
-    def _link(self, gettext, channel, address, code):
+    def _link(self, gettext, where, code):
         try:
-            linked = call(self.profiles.link_channel, Sealed({"channel": channel, "address": address, "code": code}))
+            linked = call(self.profiles.link_channel, Sealed(dict(where, code=code)))
         except (NotFound, ValidationFailed):
             return gettext(replies.LINK_FAILED)
         except Conflict:

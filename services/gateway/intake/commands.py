@@ -84,6 +84,12 @@ def _split(text):
     return first.casefold().strip(".,!؟?:;،"), rest.strip()
 
 
+def starts_with_command(text):
+    """Whether `text` begins with a command word (of any of the five languages)."""
+    word, _ = _split(unicodedata.normalize("NFKC", text or ""))
+    return word in _BY_WORD or word == "？"
+
+
 def _number(text):
     """(the leading number, what follows), or (None, text)."""
     found = re.match(r"#?(\d{1,4})\b\s*(.*)", text.translate(_DIGITS), re.DOTALL)

@@ -39,6 +39,10 @@ LINE_MINE = N_("You: %(text)s")
 LINE_THEIRS = N_("They: %(text)s")
 SENT = N_("Sent to %(ref)s.")
 CHECKED_IN = N_("Checked in. Thank you.")
+NEEDS_COUNTRY = N_("That need was not posted: write the country's two letters after the skill's number, for "
+                   "example: NEED 2 IR a lawyer for my brother's appeal.")
+WRITE_BACK = N_("To use these commands, answer this email: your answer comes back to an address that is "
+                "yours alone. Nothing was done with what you wrote.")
 NO_CHECK_IN = N_("No check-in is set for this account.")
 
 
