@@ -7,3 +7,6 @@ tests' platform."""
 BACKEND = ("profiles", "requests", "matching", "notify", "search", "campaigns")
 GATEWAY = "gateway"
 ALL = BACKEND + (GATEWAY,)
+# Each service's Prometheus metrics port (services/common/metrics.py): one per service, so that
+# several run side by side on one machine (`./dev up`); in Kubernetes every pod uses its own.
+METRICS_PORTS = {name: 9101 + place for place, name in enumerate(ALL)}

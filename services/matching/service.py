@@ -16,6 +16,7 @@ from services.common.store.mongo import ServiceDatabase, ping
 from services.common.schemas import trusted_viewer
 from services.common.bus.topology import ReliableEventDispatcher
 from services.common.trust.keyring import ViewerAudience, keyring
+from services.common.metrics import Metrics
 
 from .index import CandidateIndexProvider
 from .store import VOLUNTEERS, MongoMatchStore, prepare
@@ -24,6 +25,7 @@ from .workflow import DEFAULT_EXPIRY_S, SOURCE, Matchmaker
 
 class MatchingService(consumer.LedgerUpkeep):
     name = SOURCE
+    metrics = Metrics()  # Prometheus, on METRICS_PORT (services/common/metrics.py)
 
     db = ServiceDatabase(prepare=prepare)
     index = CandidateIndexProvider(VOLUNTEERS)

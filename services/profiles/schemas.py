@@ -141,11 +141,6 @@ class CheckInSettings(StrictSchema):
     duress_password = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=10, max=256),
                                     load_only=True)
 
-    @validates_schema
-    def someone_to_tell(self, data, **kwargs):
-        if not data.get("helpers") and not data.get("campaigns"):
-            raise ValidationError("Choose at least one helper or campaign to tell.", "helpers")
-
 
 class RoleGrant(StrictSchema):
     handle = fields.String(required=True)

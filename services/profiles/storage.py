@@ -173,11 +173,19 @@ class AccountStore:
             raise Conflict("The account changed while deleting; try again.") from None
 
     def export_page(self, after_id, limit):
-        # Not the duress password's empty accounts: they are nobody (and must not be seen to exist).
-        query = {"status": {"$ne": "deleted"}, "decoy_of": {"$exists": False}}
-        if after_id:
-            query["_id"] = {"$gt": after_id}
-        return [outbox.strip(a) for a in self.accounts.find(query).sort("_id", 1).limit(limit)]
+        """A page of live accounts by id, for a rebuild. Not the duress password's empty accounts:
+        they are nobody (and must not be seen to exist); the page is filled past them, since a
+        short page tells the reader it reached the end."""
+        found = []
+        while True:
+            query = {"status": {"$ne": "deleted"}}
+            if after_id:
+                query["_id"] = {"$gt": after_id}
+            batch = [outbox.strip(a) for a in self.accounts.find(query).sort("_id", 1).limit(limit)]
+            found += [a for a in batch if not a.get("decoy_of")]
+            if len(batch) < limit or len(found) >= limit:
+                return found[:limit]
+            after_id = batch[-1]["_id"]
 
 
 # ---- sessions

@@ -15,7 +15,7 @@ import math
 from datetime import timedelta
 
 from services.common.bus.events import make_event
-from services.common.errors import Conflict, Forbidden, NotFound, ValidationFailed, TooManyRequests, Unauthorized, Unprocessable
+from services.common.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable
 from services.common.flags import Flag, ModerationNote
 from services.common.schemas import holds_role, load_or_fail
 
@@ -199,6 +199,9 @@ class ProfileWorkflow:
         """Start or change the check-in: due `interval_hours` from now. A duress password, if given,
         is hashed like a password and opens an empty account (made once)."""
         data = load_or_fail(CheckInSettings(), payload)
+        if not data["helpers"] and not data["campaigns"]:
+            raise Unprocessable("Choose at least one helper or campaign to tell.",
+                                {"helpers": "Choose at least one helper or campaign to tell."})
         account = self._own_account(viewer)
         now = self.clock()
         check_in = {"interval_s": data["interval_hours"] * 3600, "due_at": now + timedelta(hours=data["interval_hours"]),
@@ -207,8 +210,8 @@ class ProfileWorkflow:
         duress_hash = decoy_id = None
         if data["duress_password"]:
             if self.passwords.matches(account["password_hash"], data["duress_password"]):
-                raise ValidationFailed("The duress password must differ from your password.",
-                                       {"duress_password": "Must differ from your password."})
+                raise Unprocessable("The duress password must differ from your password.",
+                                    {"duress_password": "Must differ from your password."})
             duress_hash = self.passwords.hash(data["duress_password"])
             decoy_id = account.get("decoy_id")
             if not decoy_id or self.accounts.find(decoy_id) is None:
@@ -449,8 +452,8 @@ class ProfileWorkflow:
     # ---- for rebuilding other services' views (search), paged by id
 
     def export_profiles(self, after_id, limit):
-        # Contact details never leave through an export, not even sealed.
-        return [dict(accounts.profile_event_data(a), contact_sealed=None)
+        # Contact details never leave through an export, not even sealed: nor a number or address.
+        return [dict(accounts.profile_event_data(a), contact_sealed=None, sms_sealed=None, mail_sealed=None)
                 for a in self.accounts.export_page(after_id, limit)]
 
     # ---- timers

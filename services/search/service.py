@@ -19,6 +19,7 @@ from services.common.schemas import trusted_viewer
 from services.common.store.elastic import ElasticsearchClient
 from services.common.store.mongo import ServiceDatabase
 from services.common.trust.keyring import ViewerAudience
+from services.common.metrics import Metrics
 
 from . import indices, lifecycles
 from .bulk import IndexWriter
@@ -28,6 +29,7 @@ from .workflow import DEFAULT_MIN_BUCKET, DEFAULT_ROUND, SearchWorkflow
 
 class SearchService:
     name = "search"
+    metrics = Metrics()  # Prometheus, on METRICS_PORT (services/common/metrics.py)
 
     es = ElasticsearchClient(prepare=indices.ensure_indices)
     writer = IndexWriter()  # every index write, in bulk (bulk.py)

@@ -53,6 +53,7 @@ class Platform:
         self.config = isolated_config(self.amqp_uri, WEB_SERVER_ADDRESS=f"127.0.0.1:{self.port}", **overrides)
         self.log_dir = log_dir
         self.processes = {}
+        self.metrics_ports = {}
 
     def env(self):
         env = dict(os.environ)
@@ -106,6 +107,9 @@ class Platform:
         if self.broker_users:
             env = dict({"AMQP_URI": self.broker_uri(name)}, **env)
         key = f"{name}#{replica}" if replica else name
+        # Its Prometheus metrics (services/common/metrics.py) on a port of its own, for the canary.
+        self.metrics_ports[key] = free_port()
+        env = dict({"METRICS_PORT": str(self.metrics_ports[key]), "METRICS_HOST": "127.0.0.1"}, **env)
         log = open(os.path.join(self.log_dir, f"{key}.log"), "ab")
         self.processes[key] = start_process(
             [sys.executable, "-m", "nameko", "run", "--config", os.path.join(ROOT, "config.yaml"),

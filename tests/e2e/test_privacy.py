@@ -4,6 +4,7 @@ Emails, passwords, private request text and message text are planted as unique c
 the flows run; then the event bodies on the bus, the Elasticsearch indices, the service logs and
 the databases are searched for them.
 """
+import re
 import time
 import uuid
 
@@ -71,6 +72,18 @@ def test_private_things_stay_private_across_bus_index_logs_and_databases(platfor
         assert where(secret, stores) == [], f"{secret} stored in the clear"
     # No access log, which would name the client's address.
     assert "GET /api/" not in logs and "POST /api/" not in logs
+    # Nor any metric: every service's /metrics names code (entrypoints, event types, route
+    # templates), never an id, a handle or a word anyone wrote.
+    scraped = {key: requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+               for key, port in platform.metrics_ports.items()}
+    assert set(scraped) >= {"gateway", "profiles", "requests", "matching", "notify", "search", "campaigns"}
+    assert 'allies_handled_total{entrypoint="on_match_confirmed",kind="event",outcome="ok"' in scraped["notify"]
+    assert 'route="/api/matches/<string:match_id>/confirm"' in scraped["gateway"]
+    labels = " ".join(re.findall(r"\{([^}]*)\}", " ".join(scraped.values())))
+    for secret in (email_user, password, private_text, message_text, prisoner_name, supporter,
+                   lawyer.account["handle"], family.account["handle"], match["id"], lawyer.account["id"]):
+        assert secret not in labels, f"{secret} is in a metric's labels"
+    assert not re.search(r"[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-", labels), "an id is in a metric's labels"
 
 
 def test_every_response_carries_the_security_headers(platform, person):

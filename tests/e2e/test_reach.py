@@ -220,6 +220,21 @@ def texts_to(platform, number, count, message):
         raise AssertionError(f"{exc}; {len(PROVIDER.to(number))} sent; notify: {lines[-5:]}") from None
 
 
+def told(number, expect, after=0, what=None):
+    """The first text to `number`, from its `after`-th on, that holds `expect`. Texts come at least
+    once: one retried after a lost answer may come twice, so a test looks for what it expects
+    among what came, not at a position."""
+    return wait_until(lambda: next((m for m in PROVIDER.to(number)[after:] if expect in m), None), timeout=45,
+                      message=what or f"a text with {expect!r}")
+
+
+def said(platform, number, body, expect):
+    """`number` texts `body`; the answer that holds `expect`."""
+    before = len(PROVIDER.to(number))
+    assert text(platform, number, body).status_code == 200
+    return told(number, expect, before, f"the answer to {body!r}")
+
+
 def a_number():
     return "+98912" + str(uuid.uuid4().int)[:7]
 
@@ -272,13 +287,10 @@ def test_a_need_by_sms_is_posted_once_privately_for_a_pseudonym_and_the_number_g
     volunteers = requests.get(platform.url + "/api/search/volunteers", timeout=20).text
     assert number not in volunteers and number[1:] not in volunteers
     # Short or skill-less: never a guess; the help comes back instead.
-    assert text(platform, number, "NEED a lawyer").status_code == 200
-    assert "NEED 2" in texts_to(platform, number, 2, "the help")[1]
-
-    assert text(platform, number, "STOP").status_code == 200
-    assert "forgotten" in texts_to(platform, number, 3, "the answer to STOP")[2]
-    time.sleep(1)
-    assert len(PROVIDER.to(number)) == 3  # one answer each, the repeated message's included
+    said(platform, number, "NEED a lawyer", "NEED 2")
+    said(platform, number, "STOP", "forgotten")
+    # The provider's repeated delivery of one message was answered once (the answer is keyed by it).
+    assert len([m for m in PROVIDER.to(number) if "Your need is posted" in m]) == 1
 
 
 def ref_in(message):
@@ -296,52 +308,42 @@ def test_a_volunteer_and_an_activist_go_the_whole_way_by_sms_alone(platform, per
     assert lawyer.call("PUT", "/api/me/profile", {"skills": ["legal"], "languages": ["en"], "countries": ["IR"],
                                                   "availability_hours": 10, "max_active_matches": 3}).status_code == 200
     # An unknown number that does not post a need is told how to link, and no account is made.
-    assert text(platform, helper, "YES 1234").status_code == 200
-    assert "LINK" in texts_to(platform, helper, 1, "the answer to an unlinked number")[0]
+    said(platform, helper, "YES 1234", "LINK")
     # The volunteer links the phone with a one-time code from the web (the page gives one too).
     page = WebVisitor(platform).sign_up(unique("page-linker"), "volunteer").post("/me/sms-code")
     assert re.search(r"<strong>LINK \d{8}</strong>", page.text)
     code = lawyer.call("POST", "/api/me/channels/sms/code").json()["code"]
-    assert text(platform, helper, "LINK 00000000").status_code == 200
-    assert "wrong or has expired" in texts_to(platform, helper, 2, "a wrong code refused")[1]
-    assert text(platform, helper, f"LINK {code}").status_code == 200
-    assert lawyer.account["handle"] in texts_to(platform, helper, 3, "the link")[2]
-    assert text(platform, helper, f"LINK {code}").status_code == 200  # spent: it links nothing twice
-    assert "wrong or has expired" in texts_to(platform, helper, 4, "a spent code refused")[3]
+    said(platform, helper, "LINK 00000000", "wrong or has expired")
+    said(platform, helper, f"LINK {code}", lawyer.account["handle"])
+    said(platform, helper, f"LINK {code}", "wrong or has expired")  # spent: it links nothing twice
 
-    assert text(platform, family, "NEED 2 a lawyer for my brother's appeal next month").status_code == 200
-    assert "Your need is posted" in texts_to(platform, family, 1, "the need posted")[0]
-    proposal = texts_to(platform, helper, 5, "the proposal, by text")[4]
+    before = len(PROVIDER.to(helper))
+    said(platform, family, "NEED 2 a lawyer for my brother's appeal next month", "Your need is posted")
+    proposal = told(helper, "A need fits your skills", before, "the proposal, by text")
     ref = ref_in(proposal)
-    assert proposal.startswith("A need fits your skills") and "brother" not in proposal  # no text pushed
+    assert "brother" not in proposal  # no request text is pushed
 
-    assert text(platform, helper, f"READ {ref}").status_code == 200
-    summary = texts_to(platform, helper, 6, "what the need asks")[5]
-    assert "Legal advice" in summary and "IR" in summary and "brother" not in summary  # private until chosen
-    assert text(platform, helper, f"YES {ref}").status_code == 200
-    assert "will decide" in texts_to(platform, helper, 7, "the yes taken")[6]
+    summary = said(platform, helper, f"READ {ref}", "Legal advice")
+    assert "IR" in summary and "brother" not in summary  # private until chosen
+    before = len(PROVIDER.to(family))
+    said(platform, helper, f"YES {ref}", "will decide")
+    told(family, f"CONFIRM {ref}", before, "the offer, by text")
+    offers = said(platform, family, "OFFERS", f"{ref}: {lawyer.account['handle']}")
+    assert "Legal advice" in offers
+    before = len(PROVIDER.to(helper))
+    said(platform, family, f"CONFIRM {ref}", f"You chose {lawyer.account['handle']}")
+    told(helper, f"chosen to help ({ref})", before, "chosen, by text")
 
-    assert f"CONFIRM {ref}" in texts_to(platform, family, 2, "the offer, by text")[1]
-    assert text(platform, family, "OFFERS").status_code == 200
-    offers = texts_to(platform, family, 3, "who offers")[2]
-    assert f"{ref}: {lawyer.account['handle']}" in offers and "Legal advice" in offers
-    assert text(platform, family, f"CONFIRM {ref}").status_code == 200
-    assert lawyer.account["handle"] in texts_to(platform, family, 4, "the choice taken")[3]
-    assert f"chosen to help ({ref})" in texts_to(platform, helper, 8, "chosen, by text")[7]
-
-    assert text(platform, helper, f"SAY {ref} I can take the case. When is the hearing?").status_code == 200
-    assert texts_to(platform, helper, 9, "sent")[8] == f"Sent to {ref}."
-    told = texts_to(platform, family, 5, "a new line")[4]
-    assert told == f"A new line in {ref}. READ {ref} to read it." and "hearing" not in told
-    assert text(platform, family, f"READ {ref}").status_code == 200
-    assert texts_to(platform, family, 6, "the line")[5] == "They: I can take the case. When is the hearing?"
-    assert text(platform, family, "SAY the 14th, at nine").status_code == 200  # the one conversation
-    texts_to(platform, helper, 10, "the answer told")
-    assert text(platform, helper, "READ").status_code == 200
-    assert texts_to(platform, helper, 11, "both lines")[10] == (
+    before = len(PROVIDER.to(family))
+    said(platform, helper, f"SAY {ref} I can take the case. When is the hearing?", f"Sent to {ref}.")
+    assert told(family, "A new line", before) == f"A new line in {ref}. READ {ref} to read it."
+    assert said(platform, family, f"READ {ref}", "They:") == "They: I can take the case. When is the hearing?"
+    before = len(PROVIDER.to(helper))
+    said(platform, family, "SAY the 14th, at nine", f"Sent to {ref}.")  # the one conversation
+    told(helper, "A new line", before)
+    assert said(platform, helper, "READ", "You:") == (
         "You: I can take the case. When is the hearing?\nThey: the 14th, at nine")
-    assert text(platform, family, "OK").status_code == 200  # a check-in by text, though none is set
-    assert "No check-in is set" in texts_to(platform, family, 8, "no check-in")[7]
+    said(platform, family, "OK", "No check-in is set")  # a check-in by text, though none is set
     # The web shows the same conversation: one platform, two ways in.
     [match] = [m for m in lawyer.call("GET", "/api/matches").json()["items"] if m["status"] == "confirmed"]
     lines = lawyer.call("GET", f"/api/matches/{match['id']}/messages").json()["items"]
@@ -356,8 +358,8 @@ def linked_helper(platform, person, appoint):
     moderator = appoint(person(unique("checkin-mod"), "activist"), "moderator").sign_in_again()
     assert moderator.call("POST", f"/api/moderation/accounts/{lawyer.account['id']}/verify").status_code == 200
     lawyer.number = a_number()
-    text(platform, lawyer.number, "LINK " + lawyer.call("POST", "/api/me/channels/sms/code").json()["code"])
-    texts_to(platform, lawyer.number, 1, "the link")
+    said(platform, lawyer.number, "LINK " + lawyer.call("POST", "/api/me/channels/sms/code").json()["code"],
+         "now linked")
     return lawyer
 
 
@@ -393,10 +395,10 @@ def test_a_coerced_sign_in_with_the_duress_password_shows_an_empty_account_and_t
     assert requests.get(platform.url + f"/api/matches/{proposal['id']}/messages", headers=coercer,
                         timeout=20).status_code == 404
     # ... while the helper is told at once, with the message, on the web and by text.
-    told = wait_until(lambda: [n for n in lawyer.call("GET", "/api/notifications").json()["items"]
-                               if n["kind"] == "check_in_missed"], message="the helper told")
-    assert told[0]["message"] == "They took me. Call my sister Leila."
-    texted = texts_to(platform, lawyer.number, texts_before + 1, "the helper texted")[-1]
+    notified = wait_until(lambda: [n for n in lawyer.call("GET", "/api/notifications").json()["items"]
+                                   if n["kind"] == "check_in_missed"], message="the helper told")
+    assert notified[0]["message"] == "They took me. Call my sister Leila."
+    texted = told(lawyer.number, "did not check in", texts_before, "the helper texted")
     assert texted.endswith("Their message: They took me. Call my sister Leila.")
     # A "check-in" the coercer makes from the empty account changes nothing.
     assert requests.post(platform.url + "/api/me/check-in/now", headers=coercer, timeout=20).status_code == 200
@@ -448,9 +450,22 @@ def write(relay_port, sender, to, subject, body=""):
         client.send_message(message)
 
 
-def mails_to(sink, address, count, what):
-    found = sink.wait_for(address, count, timeout=45)
-    return [(m["Reply-To"], m.get_content().strip()) for m in found][:count]
+def mailed(sink, address, expect, after=0, what=None):
+    """(Reply-To, text) of the first email to `address`, from its `after`-th on, holding `expect`
+    (at least once, as texts: a position is not looked at)."""
+    def found():
+        for message in sink.to(address)[after:]:
+            if expect in message.get_content():
+                return message["Reply-To"], message.get_content().strip()
+        return None
+    return wait_until(found, timeout=45, message=what or f"an email with {expect!r}")
+
+
+def wrote(sink, relay_port, sender, to, subject, body, expect):
+    """`sender` writes to `to`; the answer that holds `expect`."""
+    before = len(sink.to(sender))
+    write(relay_port, sender, to, subject, body)
+    return mailed(sink, sender, expect, before, f"the answer to {subject!r}")
 
 
 def test_a_volunteer_and_an_activist_go_the_whole_way_by_email_and_a_forged_sender_does_nothing(
@@ -463,44 +478,39 @@ def test_a_volunteer_and_an_activist_go_the_whole_way_by_email_and_a_forged_send
     assert moderator.call("POST", f"/api/moderation/accounts/{lawyer.account['id']}/verify").status_code == 200
 
     # A first email, to the plain address: the help, from the writer's own answering address.
-    write(relay, helper, INTAKE, "LINK " + lawyer.call("POST", "/api/me/channels/sms/code").json()["code"])
-    [(answer_at, first)] = mails_to(sink, helper, 1, "the first answer")
-    assert "NEED" in first and "Nothing was done" in first and re.fullmatch(r"act\+[a-z2-7]{16}@allies\.example", answer_at)
     code = lawyer.call("POST", "/api/me/channels/sms/code").json()["code"]
-    write(relay, helper, answer_at, f"LINK {code}")
-    assert lawyer.account["handle"] in mails_to(sink, helper, 2, "linked")[1][1]
+    answer_at, first = wrote(sink, relay, helper, INTAKE, f"LINK {code}", "", "Nothing was done")
+    assert "NEED" in first and re.fullmatch(r"act\+[a-z2-7]{16}@allies\.example", answer_at)
+    wrote(sink, relay, helper, answer_at, f"LINK {code}", "", lawyer.account["handle"])
 
-    write(relay, family, INTAKE, "NEED 2 IR a lawyer for my brother's appeal")
-    [(family_at, _)] = mails_to(sink, family, 1, "the family's first answer")
-    write(relay, family, family_at, "Re: your message", "NEED 2 IR a lawyer for my brother's appeal\n\n> quoted")
-    assert "Your need is posted" in mails_to(sink, family, 2, "posted")[1][1]
-
-    proposal = mails_to(sink, helper, 3, "the proposal")[2]
-    ref = ref_in(proposal[1])
-    assert proposal[0] == answer_at and "brother" not in proposal[1]
-    write(relay, helper, answer_at, "Re: A message for you", f"YES {ref}\n\nOn Monday, someone wrote:\n> A need")
-    assert "will decide" in mails_to(sink, helper, 4, "the yes")[3][1]
-    assert f"CONFIRM {ref}" in mails_to(sink, family, 3, "the offer")[2][1]
+    family_at, _ = wrote(sink, relay, family, INTAKE, "NEED 2 IR a lawyer for my brother's appeal", "", "Nothing was done")
+    before = len(sink.to(helper))
+    wrote(sink, relay, family, family_at, "Re: your message", "NEED 2 IR a lawyer for my brother's appeal\n\n> quoted",
+          "Your need is posted")
+    reply_to, proposal = mailed(sink, helper, "A need fits your skills", before, "the proposal")
+    ref = ref_in(proposal)
+    assert reply_to == answer_at and "brother" not in proposal
+    before = len(sink.to(family))
+    wrote(sink, relay, helper, answer_at, "Re: A message for you", f"YES {ref}\n\nOn Monday, someone wrote:\n> A need",
+          "will decide")
+    mailed(sink, family, f"CONFIRM {ref}", before, "the offer")
 
     # The attack: someone writes "from" the family's address. Without its answering address,
     # nothing is done (the help goes to the real owner's mailbox, who did not ask for it).
-    write(relay, family, INTAKE, f"CONFIRM {ref}")
-    write(relay, family, answer_at, f"CONFIRM {ref}")  # another's answering address: the same
-    mails_to(sink, family, 5, "the forged messages answered with help")
-    time.sleep(1)
+    wrote(sink, relay, family, INTAKE, f"CONFIRM {ref}", "", "Nothing was done")
+    wrote(sink, relay, family, answer_at, f"CONFIRM {ref}", "", "Nothing was done")  # another's answering address
     [offer] = [m for m in lawyer.call("GET", "/api/matches").json()["items"] if short_ref(m["id"]) == ref]
     assert offer["status"] == "accepted"  # not confirmed by a forged sender
 
-    write(relay, family, family_at, "OFFERS")
-    assert f"{ref}: {lawyer.account['handle']}" in mails_to(sink, family, 6, "offers")[5][1]
-    write(relay, family, family_at, f"CONFIRM {ref}")
-    assert lawyer.account["handle"] in mails_to(sink, family, 7, "confirmed")[6][1]
-    assert f"chosen to help ({ref})" in mails_to(sink, helper, 5, "chosen")[4][1]
-    write(relay, helper, answer_at, f"SAY {ref}", "I can take the case. When is the hearing?")
-    assert mails_to(sink, helper, 6, "sent")[5][1] == f"Sent to {ref}."
-    assert mails_to(sink, family, 8, "a new line")[7][1] == f"A new line in {ref}. READ {ref} to read it."
-    write(relay, family, family_at, f"READ {ref}")
-    assert mails_to(sink, family, 9, "the line")[8][1] == "They: I can take the case. When is the hearing?"
+    _, offers = wrote(sink, relay, family, family_at, "OFFERS", "", f"{ref}: {lawyer.account['handle']}")
+    before = len(sink.to(helper))
+    wrote(sink, relay, family, family_at, f"CONFIRM {ref}", "", f"You chose {lawyer.account['handle']}")
+    mailed(sink, helper, f"chosen to help ({ref})", before, "chosen")
+    before = len(sink.to(family))
+    wrote(sink, relay, helper, answer_at, f"SAY {ref}", "I can take the case. When is the hearing?", f"Sent to {ref}.")
+    assert mailed(sink, family, "A new line", before)[1] == f"A new line in {ref}. READ {ref} to read it."
+    assert wrote(sink, relay, family, family_at, f"READ {ref}", "", "They:")[1] == (
+        "They: I can take the case. When is the hearing?")
     # The addresses are in no store in clear, sealed and keyed only.
     client = mongo.connect(platform.config)
     try:

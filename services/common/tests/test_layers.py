@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 LAYERS = {"config": 0, "errors": 0, "taxonomy": 0, "catalog": 0, "ids": 0, "outage": 0, "detention": 0, "refs": 0,
-          "store": 1, "trust": 1, "schemas": 2, "bus": 3, "flags": 4, "ops": 5}
+          "store": 1, "trust": 1, "schemas": 2, "bus": 3, "flags": 4, "metrics": 4, "ops": 5}
 PEERS_APART = {("store", "trust"), ("trust", "store")}
 
 

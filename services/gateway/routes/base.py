@@ -6,6 +6,7 @@ from services.common.trust.keyring import keyring
 
 from services.campaigns.schemas import CampaignListQuery
 from services.common.schemas import load_or_fail
+from services.common.metrics import Metrics
 
 from .. import sessions
 from ..http import Sealed, bearer_token, call
@@ -23,6 +24,7 @@ class RoutesBase:
     campaigns = RpcProxy("campaigns")
     config = Config()
     rate_limit = RateLimiter()
+    metrics = Metrics()  # Prometheus, on METRICS_PORT (services/common/metrics.py)
 
     def _viewer(self, request, required=True):
         """The caller, from their bearer token, as a viewer signed by the gateway for the services

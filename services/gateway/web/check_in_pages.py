@@ -1,7 +1,7 @@
 """The check-in page (DESIGN, "Reach when the web is blocked or cut"): for someone who fears
 arrest, an interval, whom to tell and what; "I am fine" each time; a duress password. The rules
 are profiles'; this page only shows them and sends the form."""
-from services.common.errors import NotFound, ValidationFailed
+from services.common.errors import NotFound, Unprocessable, ValidationFailed
 from services.common.refs import short_ref
 
 from ..http import Sealed, call, http
@@ -41,7 +41,7 @@ class CheckInPages(RoutesBase):
                           integers=("interval_hours",))
         try:
             call(self.profiles.set_check_in, page.viewer, Sealed(data))
-        except ValidationFailed as exc:
+        except (ValidationFailed, Unprocessable) as exc:
             data.pop("duress_password", None)
             return self._render_check_in(page, data, status=400, errors=page.field_errors(exc))
         return page.redirect("/me/check-in", done="saved")

@@ -4,7 +4,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.common.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, ValidationFailed
+from services.common.errors import (Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable,
+                                    ValidationFailed)
 from services.common.flags import InMemoryFlagStore
 from services.profiles import accounts, memory
 from services.profiles.workflow import ProfileWorkflow
@@ -202,7 +203,7 @@ def test_a_code_from_the_web_links_a_number_once_and_the_number_then_acts_for_th
 
 def test_a_missed_check_in_is_told_once_a_check_in_after_says_so_and_the_timer_reads_only_what_is_due(work, clock):
     family = signed_up(work, "careful", "activist")
-    with pytest.raises(ValidationFailed) as error:
+    with pytest.raises(Unprocessable) as error:
         work.set_check_in(family, {"interval_hours": 24, "message": "If you read this, call my sister."})
     assert "helpers" in error.value.fields  # someone must be told
     with pytest.raises(ValidationFailed) as error:
@@ -241,7 +242,7 @@ def test_a_missed_check_in_is_told_once_a_check_in_after_says_so_and_the_timer_r
 
 def test_the_duress_password_opens_an_empty_account_with_the_same_face_and_tells_at_once(work, clock):
     family = signed_up(work, "pressed", "activist")
-    with pytest.raises(ValidationFailed) as error:
+    with pytest.raises(Unprocessable) as error:
         work.set_check_in(family, {"interval_hours": 72, "helpers": ["m1"], "message": "They took me.",
                                    "duress_password": PASSWORD})
     assert "duress_password" in error.value.fields  # never the real password
