@@ -48,7 +48,8 @@ def pages_of(people):
     request_path = f"/requests/{people['request_id']}"
     return {
         None: ["/", "/signup", "/login", "/search", "/volunteers", request_path],
-        "activist": ["/requests/new", "/matches", "/notifications", "/me/profile", request_path, "/search"],
+        "activist": ["/requests/new", "/matches", "/notifications", "/me/profile", "/me/check-in", request_path,
+                     "/search"],
         "volunteer": ["/matches", "/notifications", "/me/profile", request_path, "/volunteers"],
         "moderator": ["/moderation", "/notifications", "/me/profile"],
         "analyst": ["/analytics", "/me/profile"],

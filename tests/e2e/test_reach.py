@@ -27,6 +27,7 @@ from services.gateway.intake import twilio
 from services.notify.tests.sink import SmtpSink, free_port
 from services.notify.tests.sms_provider import SmsProvider
 from tests.e2e.api import matches, unique
+from tests.e2e.traces import EventTap
 from tests.e2e.web import WebVisitor
 from tests.support import start_process, wait_until
 
@@ -261,10 +262,15 @@ def test_help_comes_back_in_the_language_it_was_asked_in(platform):
 
 def test_a_need_by_sms_is_posted_once_privately_for_a_pseudonym_and_the_number_goes_nowhere(platform, person):
     number, sid = a_number(), "SM" + uuid.uuid4().hex
-    assert text(platform, number, "NEED 2 a lawyer for my brother's appeal next month", sid=sid).status_code == 200
-    assert text(platform, number, "NEED 2 a lawyer for my brother's appeal next month", sid=sid).status_code == 200
-    [posted] = texts_to(platform, number, 1, "the answer")
+    with EventTap(platform.config, uuid.uuid4().hex[:8]) as tap:  # every event on the bus meanwhile
+        assert text(platform, number, "NEED 2 a lawyer for my brother's appeal next month", sid=sid).status_code == 200
+        assert text(platform, number, "NEED 2 a lawyer for my brother's appeal next month", sid=sid).status_code == 200
+        [posted] = texts_to(platform, number, 1, "the answer")
+        events = wait_until(lambda: [b for b in tap.drain() if "request_created" in b] and tap.bodies,
+                            message="the need's events")
     assert "Your need is posted" in posted
+    assert [b for b in events if "profile_registered" in b]  # the pseudonym's account was announced ...
+    assert not [b for b in events if number in b or number[1:] in b]  # ... and the number is on no event
     client = mongo.connect(platform.config)
     try:
         prefix = platform.config["DB_PREFIX"]
