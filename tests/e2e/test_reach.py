@@ -487,7 +487,8 @@ def test_a_volunteer_and_an_activist_go_the_whole_way_by_email_and_a_forged_send
     code = lawyer.call("POST", "/api/me/channels/sms/code").json()["code"]
     answer_at, first = wrote(sink, relay, helper, INTAKE, f"LINK {code}", "", "Nothing was done")
     assert "NEED" in first and re.fullmatch(r"act\+[a-z2-7]{16}@allies\.example", answer_at)
-    wrote(sink, relay, helper, answer_at, f"LINK {code}", "", lawyer.account["handle"])
+    assert "This address is now linked" in wrote(sink, relay, helper, answer_at, f"LINK {code}", "",
+                                                 lawyer.account["handle"])[1]
 
     family_at, _ = wrote(sink, relay, family, INTAKE, "NEED 2 IR a lawyer for my brother's appeal", "", "Nothing was done")
     before = len(sink.to(helper))

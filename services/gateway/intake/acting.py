@@ -47,7 +47,8 @@ class TextActs(RoutesBase):
         where = {"channel": channel, "address": address, **({"reply_to": reply_to} if reply_to else {})}
         if command.name == commands.STOP:
             unlinked = call(self.profiles.forget_channel, Sealed(where))
-            return [gettext(replies.STOPPED if unlinked.get("forgotten") else replies.NOT_LINKED)]
+            said = replies.STOPPED if unlinked.get("forgotten") else replies.NOT_LINKED
+            return [gettext(replies.of_channel(said, channel))]
         if command.name == commands.LINK:
             return [self._link(gettext, where, command.text)]
         if command.name == commands.NEED:
@@ -62,7 +63,7 @@ class TextActs(RoutesBase):
             with self._acting(where, create=False) as viewer:
                 return [act(viewer, command, gettext)]
         except NotFound:
-            return [gettext(replies.NOT_LINKED_YET)]
+            return [gettext(replies.of_channel(replies.NOT_LINKED_YET, channel))]
 
     # ---- a session per message
 
@@ -107,8 +108,8 @@ class TextActs(RoutesBase):
         except (NotFound, ValidationFailed):
             return gettext(replies.LINK_FAILED)
         except Conflict:
-            return gettext(replies.LINK_TAKEN)
-        return gettext(replies.LINKED) % {"handle": linked["handle"]}
+            return gettext(replies.of_channel(replies.LINK_TAKEN, where["channel"]))
+        return gettext(replies.of_channel(replies.LINKED, where["channel"])) % {"handle": linked["handle"]}
 
     def _matches(self, viewer, ref, statuses):
         """The viewer's matches in `statuses` with the short number `ref` (all of them if None)."""

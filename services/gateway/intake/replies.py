@@ -38,6 +38,21 @@ NO_LINES = N_("No lines yet in %(ref)s.")
 LINE_MINE = N_("You: %(text)s")
 LINE_THEIRS = N_("They: %(text)s")
 SENT = N_("Sent to %(ref)s.")
+# The same, said of an email address (the email intake): what names the channel is the channel's.
+STOPPED_ADDRESS = N_("This address is forgotten and gets no more emails. What you posted stays; write again to "
+                     "start anew.")
+NOT_LINKED_ADDRESS = N_("This address was not linked to anything: there was nothing to forget.")
+NOT_LINKED_YET_ADDRESS = N_("This address is linked to no account. Write NEED to ask for help, or link it to "
+                            "your account with LINK and the code from your profile page.")
+LINKED_ADDRESS = N_("This address is now linked to %(handle)s. Write HELP to see what it can do.")
+LINK_TAKEN_ADDRESS = N_("This address is linked to another account: write STOP first to unlink it.")
+OF_ADDRESS = {STOPPED: STOPPED_ADDRESS, NOT_LINKED: NOT_LINKED_ADDRESS, NOT_LINKED_YET: NOT_LINKED_YET_ADDRESS,
+              LINKED: LINKED_ADDRESS, LINK_TAKEN: LINK_TAKEN_ADDRESS}
+
+
+def of_channel(reply, channel):
+    """A reply in the words of its channel: a number's, or an address's."""
+    return OF_ADDRESS.get(reply, reply) if channel == "email" else reply
 CHECKED_IN = N_("Checked in. Thank you.")
 NEEDS_COUNTRY = N_("That need was not posted: write the country's two letters after the skill's number, for "
                    "example: NEED 2 IR a lawyer for my brother's appeal.")
