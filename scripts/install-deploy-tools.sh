@@ -20,6 +20,13 @@ if ! command -v docker-compose >/dev/null && ! docker compose version >/dev/null
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
 fi
 
+# promtool (Debian's prometheus package) checks and unit-tests the alert rules (deploy/prometheus).
+if ! command -v promtool >/dev/null; then
+  echo "[deploy-tools] installing prometheus (for promtool) from Debian" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+
 # KEDA's CRD schemas (ScaledObject, TriggerAuthentication), to validate deploy/k8s/autoscaling
 # offline: from KEDA's own source, as Go's own client downloads the module (and checks it against
 # the checksum database); its hash is pinned here too.

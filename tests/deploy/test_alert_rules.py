@@ -1,0 +1,38 @@
+"""The alert rules (deploy/prometheus/alerts.yml): valid, each firing on what should fire it and
+silent on a healthy twin (`promtool test rules`), and naming only metrics the services export."""
+import re
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from services.common import metrics
+
+ROOT = Path(__file__).resolve().parents[2]
+RULES = ROOT / "deploy" / "prometheus"
+
+
+def promtool(*args):
+    return subprocess.run(["promtool", *args], cwd=RULES, capture_output=True, text=True, timeout=120)
+
+
+def test_the_rules_are_valid_and_their_unit_tests_pass():
+    checked = promtool("check", "rules", "alerts.yml")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    tested = promtool("test", "rules", "alerts_test.yml")
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def test_every_alert_is_tested_and_names_only_metrics_that_exist():
+    rules = [rule for group in yaml.safe_load((RULES / "alerts.yml").read_text())["groups"] for rule in group["rules"]]
+    tested = {case["alertname"] for test in yaml.safe_load((RULES / "alerts_test.yml").read_text())["tests"]
+              for case in test["alert_rule_test"]}
+    assert {rule["alert"] for rule in rules} == tested
+    exported = {family.name for family in metrics.REGISTRY.collect()} | {"up"}
+    for rule in rules:
+        for name in re.findall(r"\b(allies_[a-z_]+|up)\b(?=\{|\[|\))", rule["expr"]):
+            base = re.sub(r"_(total|bucket|count|sum)$", "", name)
+            assert name in exported or base in exported, f"{rule['alert']} names {name}, which no service exports"
+        assert rule["annotations"]["runbook"].startswith("docs/operations.md#")
+        anchor = rule["annotations"]["runbook"].split("#")[1]
+        assert f"### {rule['alert']}" in (ROOT / "docs" / "operations.md").read_text(), anchor
