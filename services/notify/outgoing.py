@@ -145,22 +145,33 @@ class Outgoing:
         fields = {name: self.cipher.decrypt(email[name].encode()).decode() for name in mail.REPLY_SEALED}
         message = mail.compose_reply(email_id, fields["to_sealed"], fields["reply_to_sealed"], fields["subject_sealed"],
                                      fields["body_sealed"], self.mailer.from_address)
+        return self._hand_over(emails, email, lambda: self.mailer.send(message), now, "EMAIL", record_sent,
+                               forget=mail.REPLY_SEALED)
+
+    def _hand_over(self, queue, item, send, now, prefix, record_sent=True, forget=()):
+        """`send()` an email or a text this worker holds the lease of, and settle it in `queue`:
+        sent, given up (refused for good, or out of attempts), or due again with backoff
+        (retry.py, `prefix`'s settings). `forget`: the sealed fields dropped once it is settled for
+        good. `record_sent=False`: the caller records it sent (a batch). Logs ids only."""
+        item_id, what = item["_id"], "text" if prefix == "TEXT" else "email"
         try:
-            self.mailer.send(message)
+            send()
         except mail.PermanentFailure:
-            log.warning("email %s refused by the SMTP server; giving up", email_id)
-            emails.settle(email_id, {"status": retry.FAILED, "failed_at": now, "reason": "refused"},
-                          forget=mail.REPLY_SEALED)
+            log.warning("%s %s refused by the %s; giving up", what, item_id,
+                        "SMS provider" if what == "text" else "SMTP server")
+            queue.settle(item_id, {"status": retry.FAILED, "failed_at": now, "reason": "refused"}, forget=forget)
             return retry.FAILED
         except Exception as exc:  # noqa: BLE001 - any failure to hand over: try again later
-            update = retry.after_failure(email, now, self.config, "EMAIL")
-            log.warning("email %s not sent (%s); attempt %d", email_id, type(exc).__name__, update["attempts"])
-            emails.settle(email_id, update, forget=mail.REPLY_SEALED if update.get("status") == retry.FAILED else ())
+            update = retry.after_failure(item, now, self.config, prefix)
+            log.warning("%s %s not sent (%s); attempt %d", what, item_id, type(exc).__name__, update["attempts"])
+            queue.settle(item_id, update, forget=forget if update.get("status") == retry.FAILED else ())
             return update.get("status", "retry")
+        # Handed over: recording it must not fail with the database restarting, or it would go out
+        # again when its lease runs out.
         if record_sent:
-            _record_sent([email_id], lambda: emails.settle(email_id, {
-                "status": retry.SENT, "sent_at": now, "attempts": email.get("attempts", 0) + 1},
-                forget=mail.REPLY_SEALED), f"email {email_id} sent")
+            _record_sent([item_id], lambda: queue.settle(item_id, {
+                "status": retry.SENT, "sent_at": now, "attempts": item.get("attempts", 0) + 1}, forget=forget),
+                f"{what} {item_id} sent")
         return retry.SENT
 
     def tell_proposals(self, notifications, now):
@@ -233,23 +244,7 @@ class Outgoing:
             return retry.DROPPED
         message = mail.compose(email, address, self.mailer.from_address, self.config.get("PUBLIC_URL") or "",
                                self.config.get("EMAIL_SUBJECT") or mail.DEFAULT_SUBJECT, token=token)
-        try:
-            self.mailer.send(message)
-        except mail.PermanentFailure:
-            log.warning("email %s refused by the SMTP server; giving up", email_id)
-            emails.settle(email_id, {"status": retry.FAILED, "failed_at": now, "reason": "refused"})
-            return retry.FAILED
-        except Exception as exc:  # noqa: BLE001 - any failure to hand over: try again later
-            update = retry.after_failure(email, now, self.config, "EMAIL")
-            log.warning("email %s not sent (%s); attempt %d", email_id, type(exc).__name__, update["attempts"])
-            emails.settle(email_id, update)
-            return update.get("status", "retry")
-        # Handed over: recording it must not fail with the database restarting, or the email would
-        # be sent again when its lease runs out.
-        if record_sent:
-            _record_sent([email_id], lambda: emails.settle(email_id, {
-                "status": retry.SENT, "sent_at": now, "attempts": email.get("attempts", 0) + 1}), f"email {email_id} sent")
-        return retry.SENT
+        return self._hand_over(emails, email, lambda: self.mailer.send(message), now, "EMAIL", record_sent)
 
     # ---- text messages
 
@@ -265,24 +260,10 @@ class Outgoing:
         item = self._take("texts", text_id, now)
         if item is None:
             return None
-        queue = self.stores.texts
         to = self.cipher.decrypt(item["to_sealed"].encode()).decode()
         body = self.cipher.decrypt(item["body_sealed"].encode()).decode()
-        try:
-            self.sms.send(to, body)
-        except mail.PermanentFailure:
-            log.warning("text %s refused by the SMS provider; giving up", text_id)
-            queue.settle(text_id, {"status": retry.FAILED, "failed_at": now, "reason": "refused"}, forget=texts.SEALED)
-            return retry.FAILED
-        except Exception as exc:  # noqa: BLE001 - any failure to hand over: try again later
-            update = retry.after_failure(item, now, self.config, "TEXT")
-            log.warning("text %s not sent (%s); attempt %d", text_id, type(exc).__name__, update["attempts"])
-            queue.settle(text_id, update, forget=texts.SEALED if update.get("status") == retry.FAILED else ())
-            return update.get("status", "retry")
-        _record_sent([text_id], lambda: queue.settle(text_id, {
-            "status": retry.SENT, "sent_at": now, "attempts": item.get("attempts", 0) + 1}, forget=texts.SEALED),
-            f"text {text_id} sent")
-        return retry.SENT
+        return self._hand_over(self.stores.texts, item, lambda: self.sms.send(to, body), now, "TEXT",
+                               forget=texts.SEALED)
 
     # ---- webhooks
 
