@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The local backing stack without Docker: RabbitMQ, FerretDB (MongoDB wire) on a PostgreSQL cluster
 # of its own, Elasticsearch, and tor serving the gateway as an onion service (scripts/onion.sh),
-# installed from the registries this machine reaches and run from .local/. (FerretDB's SQLite backend scans every document for every query but `_id`; on
+# installed from the registries this machine reaches and run from .local/; and what the ops teams
+# see of it all (docs/operations.md): Prometheus on 127.0.0.1:19090, scraping every service's
+# /metrics, RabbitMQ's own plugin, FerretDB's debug endpoint and the PostgreSQL and Elasticsearch
+# exporters (Debian's), each exporter signed in as a user that may read statistics and nothing else. (FerretDB's SQLite backend scans every document for every query but `_id`; on
 # PostgreSQL, with the GIN indexes the services declare, equality queries are index lookups:
 # docs/performance.md.)
 #
@@ -37,6 +40,13 @@ PG_PORT="${ALLIES_PG_PORT:-$((MONGO_PORT + 27000))}"
 RABBIT_NODENAME="allies-$AMQP_PORT@localhost"
 ES_USER="allies-es"
 PG_USER="allies-pg"
+# Monitoring, on loopback: RabbitMQ's rabbitmq_prometheus plugin, FerretDB's debug handler, the
+# two exporters and Prometheus itself.
+RABBIT_PROM_PORT="${ALLIES_RABBIT_PROM_PORT:-15693}"
+FERRETDB_DEBUG_PORT="${ALLIES_FERRETDB_DEBUG_PORT:-18088}"
+PG_EXPORTER_PORT="${ALLIES_PG_EXPORTER_PORT:-19187}"
+ES_EXPORTER_PORT="${ALLIES_ES_EXPORTER_PORT:-19114}"
+PROMETHEUS_PORT="${ALLIES_PROMETHEUS_PORT:-19090}"
 
 # Elasticsearch and PostgreSQL refuse root, so they run as system users of their own, which must
 # pass through every parent folder of their files. A clone under a 0700 home (root's, or a new
@@ -133,6 +143,19 @@ install_ferretdb() {
   rm -rf "$work"
 }
 
+install_monitoring() {
+  # Debian's Prometheus and exporters. Their packages would start system-wide copies where systemd
+  # runs; the stack runs its own, on ports of its own, and never touches those.
+  local missing=() package
+  for package in prometheus prometheus-postgres-exporter prometheus-elasticsearch-exporter; do
+    [ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$package")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return
+  log "installing ${missing[*]} from Debian"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
 install_elasticsearch() {
   if [ -x "$ES_DIR/bin/elasticsearch" ]; then return; fi
   command -v mvn >/dev/null || die "Maven is needed to fetch Elasticsearch"
@@ -161,6 +184,7 @@ cmd_install() {
   install_postgresql
   install_ferretdb
   install_elasticsearch
+  install_monitoring
   "$ROOT/scripts/onion.sh" install
   ensure_user "$ES_USER"
   ensure_user "$PG_USER"
@@ -207,8 +231,12 @@ start_rabbitmq() {
 listeners.tcp.default = 127.0.0.1:$AMQP_PORT
 management.tcp.ip = 127.0.0.1
 management.tcp.port = $RABBIT_MGMT_PORT
+prometheus.tcp.ip = 127.0.0.1
+prometheus.tcp.port = $RABBIT_PROM_PORT
 EOF
-  echo '[rabbitmq_management].' >"$DATA/rabbitmq/enabled_plugins"
+  # rabbitmq_prometheus answers without signing in: it listens on loopback only here, and in
+  # Kubernetes only Prometheus may reach its port (deploy/k8s/networkpolicy.yaml).
+  echo '[rabbitmq_management,rabbitmq_prometheus].' >"$DATA/rabbitmq/enabled_plugins"
   log "starting RabbitMQ on 127.0.0.1:$AMQP_PORT (management :$RABBIT_MGMT_PORT)"
   (rabbit_env; exec setsid /usr/lib/rabbitmq/bin/rabbitmq-server >"$LOGS/rabbitmq.log" 2>&1) &
   echo $! >"$RUN/rabbitmq.pid"
@@ -366,7 +394,7 @@ start_ferretdb() {
   fi
   log "starting FerretDB on 127.0.0.1:$MONGO_PORT (PostgreSQL on :$PG_PORT)"
   setsid "$BIN/ferretdb" --handler=postgresql --postgresql-url="$(pg_url)" \
-    --listen-addr="127.0.0.1:$MONGO_PORT" --telemetry=disable --debug-addr=- \
+    --listen-addr="127.0.0.1:$MONGO_PORT" --telemetry=disable --debug-addr="127.0.0.1:$FERRETDB_DEBUG_PORT" \
     --state-dir="$DATA/ferretdb" --log-level=WARN >"$LOGS/ferretdb.log" 2>&1 &
   echo $! >"$RUN/ferretdb.pid"
   wait_for ferretdb 30 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MONGO_PORT"
@@ -425,6 +453,7 @@ onion_address() { "$ROOT/scripts/onion.sh" address "$DATA/tor"; }
 # same two, the search service's limited to the deployment's index prefix.
 ES_ADMIN=allies_admin
 ES_SEARCH=allies_search
+ES_MONITOR=allies_monitor
 
 ensure_es_users() {
   cat >"$ES_DIR/config/roles.yml" <<EOF
@@ -434,13 +463,19 @@ $ES_SEARCH:
   indices:
     - names: ["*"]
       privileges: [all]
+# The exporter's: statistics of the cluster and its indices, no document, no setting to change.
+$ES_MONITOR:
+  cluster: [monitor]
+  indices:
+    - names: ["*"]
+      privileges: [monitor]
 EOF
   # The users file outlives a deleted .local when Elasticsearch lives under /var/lib (a clone under a
   # 0700 home): a user is made again whenever its password is not the one it was made with (a
   # hash of it is kept beside the file).
   local user role password marker
-  for user in "$ES_ADMIN" "$ES_SEARCH"; do
-    role="$ES_SEARCH"; [ "$user" != "$ES_ADMIN" ] || role=superuser
+  for user in "$ES_ADMIN" "$ES_SEARCH" "$ES_MONITOR"; do
+    case "$user" in "$ES_ADMIN") role=superuser ;; *) role="$user" ;; esac
     password="$(secret_of elasticsearch "$user")"
     marker="$ES_DIR/config/allies-$user.sha256"
     if ! grep -qs "^$user:" "$ES_DIR/config/users" || [ "$(cat "$marker" 2>/dev/null)" != "$(printf %s "$password" | sha256sum)" ]; then
@@ -451,6 +486,60 @@ EOF
       printf %s "$password" | sha256sum >"$marker"
     fi
   done
+}
+
+# ---------------------------------------------------------------- monitoring
+# PostgreSQL's statistics reader: pg_monitor (the statistics views and settings), no table, no schema.
+PG_MONITOR=allies_monitor
+
+ensure_pg_monitor() {
+  [ "$(pg_psql "select count(*) from pg_roles where rolname = '$PG_MONITOR'")" = 1 ] || pg_psql "CREATE ROLE $PG_MONITOR"
+  pg_psql "ALTER ROLE $PG_MONITOR WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD '$(secret_of postgresql "$PG_MONITOR")'"
+  pg_psql "GRANT pg_monitor TO $PG_MONITOR"
+}
+
+start_pg_exporter() {
+  if pid_alive pg_exporter; then return; fi
+  pid_alive postgresql || start_postgresql
+  ensure_pg_monitor
+  log "starting the PostgreSQL exporter on 127.0.0.1:$PG_EXPORTER_PORT (as $PG_MONITOR)"
+  # The password reaches the exporter in its environment, never on a command line others can read.
+  DATA_SOURCE_NAME="postgresql://$PG_MONITOR:$(secret_of postgresql "$PG_MONITOR")@127.0.0.1:$PG_PORT/postgres?sslmode=disable" \
+    setsid prometheus-postgres-exporter --web.listen-address="127.0.0.1:$PG_EXPORTER_PORT" \
+    --log.level=warn >"$LOGS/pg_exporter.log" 2>&1 &
+  echo $! >"$RUN/pg_exporter.pid"
+  wait_for pg_exporter 30 bash -c "curl -fsS http://127.0.0.1:$PG_EXPORTER_PORT/metrics | grep -q '^pg_up 1'"
+}
+
+start_es_exporter() {
+  if pid_alive es_exporter; then return; fi
+  log "starting the Elasticsearch exporter on 127.0.0.1:$ES_EXPORTER_PORT (as $ES_MONITOR)"
+  # Debian's exporter (1.5) takes its credentials in the URI only, so `ps` on this machine shows
+  # them on its command line: they are the monitor user's, which reads statistics and no document.
+  ES_MONITOR_URI="http://$ES_MONITOR:$(secret_of elasticsearch "$ES_MONITOR")@127.0.0.1:$ES_PORT" \
+    setsid bash -c 'exec prometheus-elasticsearch-exporter --es.uri="$ES_MONITOR_URI" --es.indices \
+      --web.listen-address="$0" --log.level=warn' "127.0.0.1:$ES_EXPORTER_PORT" >"$LOGS/es_exporter.log" 2>&1 &
+  echo $! >"$RUN/es_exporter.pid"
+  wait_for es_exporter 30 bash -c "curl -fsS http://127.0.0.1:$ES_EXPORTER_PORT/metrics | grep -q '^elasticsearch_cluster_health_up 1'"
+}
+
+prometheus_config() { # the scrape configuration, from the catalog of services (one truth)
+  ALLIES_RABBIT_PROM_PORT="$RABBIT_PROM_PORT" ALLIES_FERRETDB_DEBUG_PORT="$FERRETDB_DEBUG_PORT" \
+    ALLIES_PG_EXPORTER_PORT="$PG_EXPORTER_PORT" ALLIES_ES_EXPORTER_PORT="$ES_EXPORTER_PORT" \
+    ALLIES_PROMETHEUS_PORT="$PROMETHEUS_PORT" PYTHONPATH="$ROOT" \
+    python3 -m services.common.ops.monitoring local-config "$ROOT/deploy/prometheus/alerts.yml"
+}
+
+start_prometheus() {
+  if pid_alive prometheus; then return; fi
+  mkdir -p "$DATA/prometheus"
+  prometheus_config >"$DATA/prometheus/prometheus.yml"
+  log "starting Prometheus on http://127.0.0.1:$PROMETHEUS_PORT"
+  setsid prometheus --config.file="$DATA/prometheus/prometheus.yml" --storage.tsdb.path="$DATA/prometheus/tsdb" \
+    --storage.tsdb.retention.time=2d --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" \
+    --web.enable-lifecycle --log.level=warn >"$LOGS/prometheus.log" 2>&1 &
+  echo $! >"$RUN/prometheus.pid"
+  wait_for prometheus 60 curl -fsS "http://127.0.0.1:$PROMETHEUS_PORT/-/ready"
 }
 
 stop_one() { # name
@@ -466,7 +555,7 @@ stop_one() { # name
   rm -f "$RUN/$name.pid"
 }
 
-SERVERS=(rabbitmq postgresql ferretdb elasticsearch tor)
+SERVERS=(rabbitmq postgresql ferretdb elasticsearch tor pg_exporter es_exporter prometheus)
 
 servers() { # names...: the servers named (all of them if none), checked
   local name
@@ -488,6 +577,9 @@ cmd_stop() { # [server...]
     for name in $(servers "$@"); do stop_one "$name"; done
     return
   fi
+  stop_one prometheus
+  stop_one es_exporter
+  stop_one pg_exporter
   stop_one tor
   stop_one elasticsearch
   stop_one ferretdb
@@ -516,6 +608,7 @@ cmd_status() {
     if pid_alive "$name"; then echo "$name: running (pid $(cat "$RUN/$name.pid"))"; else echo "$name: stopped"; fi
   done
   if pid_alive tor; then echo "onion service: http://$(onion_address)"; fi
+  if pid_alive prometheus; then echo "metrics and alerts: http://127.0.0.1:$PROMETHEUS_PORT/targets"; fi
 }
 
 cmd_env() {
@@ -532,6 +625,9 @@ export ES_PASSWORD=\${ES_PASSWORD:-$(secret_of elasticsearch "$ES_ADMIN")}
 export STORE_PASSWORD_ES_SEARCH=\${STORE_PASSWORD_ES_SEARCH:-$(secret_of elasticsearch "$ES_SEARCH")}
 export FERRETDB_POSTGRESQL_URL=\${FERRETDB_POSTGRESQL_URL:-$(pg_url)}
 export ONION_ADDRESS=\${ONION_ADDRESS:-$(onion_address)}
+export PROMETHEUS_URL=\${PROMETHEUS_URL:-http://127.0.0.1:$PROMETHEUS_PORT}
+export MONITOR_PASSWORD_PG=\${MONITOR_PASSWORD_PG:-$(secret_of postgresql "$PG_MONITOR")}
+export MONITOR_PASSWORD_ES=\${MONITOR_PASSWORD_ES:-$(secret_of elasticsearch "$ES_MONITOR")}
 EOF
   # Each service's own store user (MONGO_USERNAME allies_<service>), for what starts the services
   # (`./dev up`, the tests' platform), which gives each only its own.

@@ -13,7 +13,7 @@ from nameko.extensions import DependencyProvider
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from services.common.store import outbox, paging
+from services.common.store import backlog, outbox, paging
 from services.common.store.mongo import create_collections
 from services.common.bus.readmodel import apply_if_newer
 from services.common.trust.sealing import Sealer
@@ -214,7 +214,9 @@ class CampaignStore:
         self.db[INTAKE].insert_one(received)
 
     def received(self, limit):
-        return list(self.db[INTAKE].find().limit(limit))
+        taken = list(self.db[INTAKE].find().limit(limit))
+        backlog.queue_taken(INTAKE, len(taken), limit)
+        return taken
 
     def forget_received(self, ids):
         if ids:

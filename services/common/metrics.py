@@ -9,7 +9,14 @@ every service declares (`metrics = Metrics()`).
 - `allies_http_requests_total{route, method, status}` at the gateway: the route's template
   (`/api/requests/<string:request_id>`), never a path with an id in it.
 - `allies_store_commands_total{service, entrypoint, command}`: the store commands each entrypoint
-  sends (services/common/store/commandcount.py: what `./dev bench counts` counts).
+  sends (services/common/store/commandcount.py: what `./dev bench counts` counts);
+  `allies_store_command_seconds{service, command}` how long the store took to answer them, and
+  `allies_store_command_failures_total{service, command}` those it failed.
+- The background work's backlog, as it last saw it (services/common/store/backlog.py):
+  `allies_outbox_pending{service, collection}` documents whose events wait to be published,
+  `allies_due_behind_seconds{service, timer}` how far a due-work timer's checkpoint is behind the
+  clock (and `allies_due_handed_total` the items it handed over), `allies_queue_taken{service, queue}`
+  and `allies_queue_page{...}` what a queue's last tick took against what it may take.
 
 No label holds an id, a handle, an address or a word anyone wrote: entrypoints, event types and
 route templates are the code's own names (the canary test scrapes every service to check it).
@@ -24,9 +31,9 @@ from nameko.rpc import Rpc
 from nameko.timer import Timer
 from nameko.web.handlers import HttpRequestHandler
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
-from services.common.store import commandcount
+from services.common.store import backlog, commandcount
 
 # Seconds. Handlers of the pipeline take a few milliseconds (docs/performance.md); pages and
 # searches up to a few hundred; a slow SMTP server or webhook receiver, seconds.
@@ -44,17 +51,53 @@ HTTP = Counter("allies_http_requests", "HTTP requests at the gateway, by route t
 
 
 class StoreCommands:
-    """The process's store command counts (commandcount.COUNTER) as a Prometheus counter."""
+    """The process's store command counts and latency (commandcount.COUNTER) and its background
+    work's backlog (store/backlog.py), read at each scrape."""
 
     def __init__(self, service):
         self.service = service
 
     def collect(self):
+        service = self.service
         family = CounterMetricFamily("allies_store_commands", "Store commands sent, by entrypoint.",
                                      labels=("service", "entrypoint", "command"))
         for (_, where, command), count in sorted(commandcount.COUNTER.snapshot().items()):
-            family.add_metric((self.service, where, command), count)
+            family.add_metric((service, where, command), count)
         yield family
+        latency = HistogramMetricFamily("allies_store_command_seconds", "How long the store took to answer.",
+                                        labels=("service", "command"))
+        failures = CounterMetricFamily("allies_store_command_failures", "Store commands that failed.",
+                                       labels=("service", "command"))
+        for command, (buckets, _, total, failed) in sorted(commandcount.COUNTER.latency.snapshot().items()):
+            latency.add_metric((service, command), [(_le(bound), n) for bound, n in buckets], total)
+            failures.add_metric((service, command), failed)
+        yield latency
+        yield failures
+        outboxes, timers, queues = backlog.snapshot()
+        pending = GaugeMetricFamily("allies_outbox_pending", "Documents whose events wait to be published, "
+                                    "at the relay's last look (at most its page).", labels=("service", "collection"))
+        for collection, n in sorted(outboxes.items()):
+            pending.add_metric((service, collection), n)
+        yield pending
+        behind = GaugeMetricFamily("allies_due_behind_seconds", "How far a due-work timer's checkpoint is behind "
+                                   "the clock.", labels=("service", "timer"))
+        handed = CounterMetricFamily("allies_due_handed", "Due items a timer handed over.", labels=("service", "timer"))
+        for timer, (seconds, n) in sorted(timers.items()):
+            behind.add_metric((service, timer), seconds)
+            handed.add_metric((service, timer), n)
+        yield behind
+        yield handed
+        taken = GaugeMetricFamily("allies_queue_taken", "Items a queue's last tick took.", labels=("service", "queue"))
+        page = GaugeMetricFamily("allies_queue_page", "Items a queue's tick may take.", labels=("service", "queue"))
+        for queue, (n, limit) in sorted(queues.items()):
+            taken.add_metric((service, queue), n)
+            page.add_metric((service, queue), limit)
+        yield taken
+        yield page
+
+
+def _le(bound):
+    return "+Inf" if bound == float("inf") else repr(bound)
 
 
 _SERVED = {}

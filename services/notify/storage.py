@@ -11,7 +11,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.common.bus.readmodel import apply_if_newer
-from services.common.store import outbox, paging
+from services.common.store import backlog, outbox, paging
 from services.common.store.due import slot_for, walk_due
 from services.common.store.mongo import create_collections
 
@@ -203,8 +203,10 @@ class Queue:
         return insert_new(self.collection, items)
 
     def due(self, now, limit=50):
-        return [doc["_id"] for doc in self.collection.find(
+        taken = [doc["_id"] for doc in self.collection.find(
             {"status": "pending", "next_attempt_at": {"$lte": now}}, {"_id": 1}).sort("next_attempt_at", 1).limit(limit)]
+        backlog.queue_taken(self.collection.name, len(taken), limit)
+        return taken
 
     def claim(self, item_id, now, lease_s):
         """Take a due item for `lease_s` seconds; only one worker (of any replica) gets it. The item,

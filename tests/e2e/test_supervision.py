@@ -49,6 +49,12 @@ def dev_up(rabbit_manager, request, tmp_path):
         platform.stop()
 
 
+def _scraped_up():
+    answer = requests.get(f"{os.environ.get('PROMETHEUS_URL', 'http://127.0.0.1:19090')}/api/v1/query",
+                          params={"query": 'up{job="allies"} == 1'}, timeout=10)
+    return {series["metric"]["service"] for series in answer.json()["data"]["result"]}
+
+
 def _healthy(url):
     try:
         return requests.get(f"{url}/healthz", timeout=5).status_code == 200
@@ -84,6 +90,9 @@ def test_a_crashed_service_is_restarted_and_sigterm_stops_every_service_graceful
     process, run, url, env = dev_up
     before = _status(run)
     assert {name for name, (state, _) in before.items() if state == "RUNNING"} >= set(SERVICES)
+    # The stack's Prometheus sees every service of `./dev up` at its catalog port (docs/operations.md).
+    wait_until(lambda: _scraped_up() == set(SERVICES), timeout=60, interval=1,
+               message="Prometheus to scrape every service of ./dev up")
 
     # A service that dies is restarted; the others carry on (honcho stopped them all).
     os.kill(before["matching"][1], signal.SIGKILL)

@@ -30,10 +30,45 @@ def entrypoint():
     return getattr(_WORKER, "entrypoint", None) or "-"
 
 
+# Seconds: a command on the local FerretDB takes about a millisecond; tens mean a loaded store.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0)
+
+
+class Latency:
+    """How long the store took to answer, per command name, as histogram buckets (what the services
+    see of the store: services/common/metrics.py exports it), and how many commands failed."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.by_command = {}  # command: [count per bucket..., +Inf count, sum, failures]
+
+    def observe(self, command, seconds, failed):
+        with self.lock:
+            row = self.by_command.get(command)
+            if row is None:
+                row = self.by_command[command] = [0] * (len(LATENCY_BUCKETS) + 3)
+            for place, bound in enumerate(LATENCY_BUCKETS):
+                if seconds <= bound:
+                    row[place] += 1
+            row[-3] += 1
+            row[-2] += seconds
+            if failed:
+                row[-1] += 1
+
+    def snapshot(self):
+        """{command: (cumulative [(le, count)...], count, sum, failures)}"""
+        with self.lock:
+            rows = {command: list(row) for command, row in self.by_command.items()}
+        return {command: ([(bound, row[place]) for place, bound in enumerate(LATENCY_BUCKETS)]
+                          + [(float("inf"), row[-3])], row[-3], row[-2], row[-1])
+                for command, row in rows.items()}
+
+
 class CommandCounter(monitoring.CommandListener):
     def __init__(self):
         self.counts = Counter()
         self.lock = threading.Lock()
+        self.latency = Latency()
         self.directory = None
         self.written_at = 0.0
 
@@ -43,11 +78,12 @@ class CommandCounter(monitoring.CommandListener):
             self.counts[key] += 1
 
     def succeeded(self, event):
+        self.latency.observe(event.command_name, event.duration_micros / 1e6, failed=False)
         if self.directory and time.monotonic() - self.written_at >= 1.0:
             self.write()
 
     def failed(self, event):
-        pass
+        self.latency.observe(event.command_name, event.duration_micros / 1e6, failed=True)
 
     def snapshot(self, database=None):
         """{(database, entrypoint, command): n}, or {(entrypoint, command): n} for one database."""

@@ -14,6 +14,8 @@ any item that is not due: what the old 10-minute sweep did by decoding every ope
 """
 from datetime import datetime, timedelta, timezone
 
+from services.common.store import backlog
+
 SLOT_FORMAT = "%Y-%m-%dT%H:%M"
 # One small document per timer, `{_id: name, through}`: shared by due.walk_due and the ledger's expiry.
 CHECKPOINTS = "checkpoints"
@@ -56,6 +58,15 @@ def walk_due(collection, name, condition, slot_field, time_field, now, handle, p
     checkpoint (in the `checkpoints` collection of the same database). `first_sweep()`: the items
     due before any checkpoint existed (a range query, once per database: the first start after an
     upgrade). Returns how many items were handed over."""
+    handed, through = _walk(collection, name, condition, slot_field, time_field, now, handle, page, projection,
+                            first_sweep)
+    # Everything due before the end of the minute `through` is handled: how far that is behind now.
+    backlog.timer_walked(name, (now - _minute(through) - timedelta(minutes=1)).total_seconds(), handed)
+    return handed
+
+
+def _walk(collection, name, condition, slot_field, time_field, now, handle, page, projection, first_sweep):
+    """walk_due's work: (items handed over, the minute through which everything is handled)."""
     checkpoints = collection.database[CHECKPOINTS]
     state = checkpoints.find_one({"_id": name})
     current = slot(now)
@@ -69,9 +80,12 @@ def walk_due(collection, name, condition, slot_field, time_field, now, handle, p
                 if len(items) < page:
                     break
             else:
-                return handed  # more than a tick's worth overdue: the next tick sweeps on
-        save_checkpoint(checkpoints, name, slot(now - timedelta(minutes=1)))
-        return handed + _current(collection, condition, slot_field, time_field, now, handle, page, projection)
+                # more than a tick's worth overdue: the next tick sweeps on (behind since the epoch's
+                # first minute, as far as anyone can tell)
+                return handed, slot(datetime(1970, 1, 1, tzinfo=timezone.utc))
+        through = slot(now - timedelta(minutes=1))
+        save_checkpoint(checkpoints, name, through)
+        return handed + _current(collection, condition, slot_field, time_field, now, handle, page, projection), through
     handed, pages, through = 0, 0, state["through"]
     minute = _minute(through) + timedelta(minutes=1)
     last_ended = _minute(current) - timedelta(minutes=1)
@@ -86,15 +100,15 @@ def walk_due(collection, name, condition, slot_field, time_field, now, handle, p
                 break
             if pages >= MAX_PAGES:
                 save_checkpoint(checkpoints, name, through)
-                return handed  # a backlog: the next tick goes on from here
+                return handed, through  # a backlog: the next tick goes on from here
         through = slot(minute)
         minute += timedelta(minutes=1)
         walked += 1
     if through != state["through"]:
         save_checkpoint(checkpoints, name, through)
     if walked >= MAX_MINUTES and minute <= last_ended:
-        return handed  # still catching up: the current minute waits for that
-    return handed + _current(collection, condition, slot_field, time_field, now, handle, page, projection)
+        return handed, through  # still catching up: the current minute waits for that
+    return handed + _current(collection, condition, slot_field, time_field, now, handle, page, projection), through
 
 
 def _current(collection, condition, slot_field, time_field, now, handle, page, projection):

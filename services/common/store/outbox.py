@@ -24,6 +24,8 @@ from collections import namedtuple
 from nameko.amqp.publish import UndeliverableMessage
 from pymongo.errors import BulkWriteError
 
+from services.common.store import backlog
+
 log = logging.getLogger(__name__)
 
 OUTBOX = "_outbox"
@@ -194,7 +196,9 @@ def flush(collection, doc_id, dispatch):
 def flush_pending(collection, dispatch, limit=500):
     """Publish whatever a crash (or a broker outage) left in any outbox of `collection`."""
     total = 0
-    for document in list(collection.find({FLAG: True}, {"_id": 1}).limit(limit)):
+    pending = list(collection.find({FLAG: True}, {"_id": 1}).limit(limit))
+    backlog.outbox_seen(collection.name, len(pending))
+    for document in pending:
         try:
             total += flush(collection, document["_id"], dispatch)
         except Exception:  # the broker is away; the timer will try again

@@ -95,3 +95,25 @@ def test_the_first_tick_of_a_database_sweeps_what_fell_due_before_any_checkpoint
     assert sorted(handed) == sorted(f"old-{i}" for i in range(30))
     walk(T0 + timedelta(hours=2, minutes=1), first_sweep=overdue)  # from the checkpoint: the sweep ran once
     assert len(handed) == 60
+
+
+def test_a_timer_says_how_far_behind_it_is_without_a_command_of_its_own(items):
+    """What /metrics shows as allies_due_behind_seconds: the end of the last minute handled, against now."""
+    from services.common.store import backlog
+    handed = []
+    walk = walker(items, handed)
+    walk(T0)
+    behind, before = backlog.snapshot()[1]["test.walk"]
+    assert behind == 30.0  # through 11:59, 30 s into 12:00
+    add(items, T0 + timedelta(minutes=5), 120, "late")
+    # Five minutes later, a tick that may read one page only (page 50, MAX_PAGES forced to 1) is behind.
+    original = due.MAX_PAGES
+    due.MAX_PAGES = 1
+    try:
+        walk(T0 + timedelta(minutes=6))
+    finally:
+        due.MAX_PAGES = original
+    behind, total = backlog.snapshot()[1]["test.walk"]
+    assert behind == 90.0 and total - before == 50  # stopped inside 12:05: through 12:04 (ends 12:05) at 12:06:30
+    walk(T0 + timedelta(minutes=6))
+    assert backlog.snapshot()[1]["test.walk"][0] == 30.0 and len(handed) == 120

@@ -48,3 +48,32 @@ def test_a_gateway_answer_is_counted_by_its_status():
     class Answer:
         status_code = 404
     assert (status_of(Answer()), status_of((201, {})), status_of({"ok": True})) == ("404", "201", "200")
+
+
+def test_the_store_latency_and_the_background_backlog_are_exported():
+    from prometheus_client import CollectorRegistry, generate_latest
+    from services.common.metrics import StoreCommands
+    from services.common.store import backlog
+    from services.common.store.commandcount import Latency
+
+    latency = Latency()
+    latency.observe("find", 0.0004, failed=False)
+    latency.observe("find", 0.03, failed=True)
+    buckets, count, total, failures = latency.snapshot()["find"]
+    assert dict(buckets)[0.001] == 1 and dict(buckets)[0.05] == 2 and dict(buckets)[float("inf")] == 2
+    assert (count, round(total, 4), failures) == (2, 0.0304, 1)
+
+    backlog.outbox_seen("sample_things", 3)
+    backlog.timer_walked("sample.expire", 125.0, 4)
+    backlog.timer_walked("sample.expire", 30.0, 2)
+    backlog.queue_taken("sample_emails", 50, 50)
+    registry = CollectorRegistry()
+    registry.register(StoreCommands("sample"))
+    scraped = generate_latest(registry).decode()
+    assert 'allies_outbox_pending{collection="sample_things",service="sample"} 3.0' in scraped
+    assert 'allies_due_behind_seconds{service="sample",timer="sample.expire"} 30.0' in scraped
+    assert 'allies_due_handed_total{service="sample",timer="sample.expire"} 6.0' in scraped
+    assert 'allies_queue_taken{queue="sample_emails",service="sample"} 50.0' in scraped
+    assert 'allies_queue_page{queue="sample_emails",service="sample"} 50.0' in scraped
+    assert "# TYPE allies_store_command_seconds histogram" in scraped
+
