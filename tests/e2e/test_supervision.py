@@ -93,6 +93,12 @@ def test_a_crashed_service_is_restarted_and_sigterm_stops_every_service_graceful
     # The stack's Prometheus sees every service of `./dev up` at its catalog port (docs/operations.md).
     wait_until(lambda: _scraped_up() == set(SERVICES), timeout=60, interval=1,
                message="Prometheus to scrape every service of ./dev up")
+    # `./dev status` shows each of them with its instance, and the stores up.
+    frame = run_command(["./dev", "status", "--once"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert frame.returncode == 0, frame.stderr
+    rows = {line.split()[0]: line.split() for line in frame.stdout.splitlines() if line.strip()}
+    assert all(rows[name][1] == "1" for name in SERVICES), frame.stdout
+    assert all(rows[store][1] == "up" for store in ("RabbitMQ", "FerretDB", "PostgreSQL", "Elasticsearch")), frame.stdout
 
     # A service that dies is restarted; the others carry on (honcho stopped them all).
     os.kill(before["matching"][1], signal.SIGKILL)
