@@ -49,3 +49,24 @@ for name in ("keda.sh_scaledobjects.yaml", "keda.sh_triggerauthentications.yaml"
 PY
   rm -rf "$KEDA_CRDS" && mv "$KEDA_CRDS.tmp" "$KEDA_CRDS"
 fi
+
+# The Prometheus Operator's CRD schemas (PodMonitor, PrometheusRule), to validate deploy/k8s/monitoring
+# offline, fetched the same way from the operator's own module; its hash is pinned here too.
+PROM_OPERATOR_MODULE=github.com/prometheus-operator/prometheus-operator
+PROM_OPERATOR_VERSION=0.80.1
+PROM_OPERATOR_SUM="h1:jeqy9C8ku5coMThZh/cVrB5FwJHlV98jvnSeVnQKCQw="
+PROM_CRDS="$ROOT/.local/prometheus-operator-crds-$PROM_OPERATOR_VERSION"
+if [ ! -f "$PROM_CRDS/monitoring.coreos.com_prometheusrules.yaml" ]; then
+  echo "[deploy-tools] fetching the Prometheus Operator $PROM_OPERATOR_VERSION's CRD schemas" >&2
+  download="$(cd /tmp && GOFLAGS=-mod=mod go mod download -json "$PROM_OPERATOR_MODULE@v$PROM_OPERATOR_VERSION")"
+  mkdir -p "$PROM_CRDS.tmp"
+  PROM_DOWNLOAD="$download" python3 - "$PROM_OPERATOR_SUM" "$PROM_CRDS.tmp" <<'PY'
+import json, os, shutil, sys
+found = json.loads(os.environ["PROM_DOWNLOAD"])
+if found.get("Sum") != sys.argv[1]:
+    sys.exit(f"Prometheus Operator module hash {found.get('Sum')} is not the pinned {sys.argv[1]}")
+for name in ("monitoring.coreos.com_podmonitors.yaml", "monitoring.coreos.com_prometheusrules.yaml"):
+    shutil.copyfile(f"{found['Dir']}/example/prometheus-operator-crd/{name}", f"{sys.argv[2]}/{name}")
+PY
+  rm -rf "$PROM_CRDS" && mv "$PROM_CRDS.tmp" "$PROM_CRDS"
+fi

@@ -13,6 +13,7 @@ import requests
 import yaml
 
 from services.common import catalog
+from services.common.ops import monitoring
 from services.common.config import ROOT, load_config
 from tests.support import wait_until
 
@@ -50,14 +51,17 @@ def test_prometheus_scrapes_the_broker_the_stores_and_every_service_with_the_ale
     assert loaded == {rule["alert"] for rule in rules()}
 
 
-def test_every_broker_and_store_metric_the_alert_rules_name_is_served(rabbit_manager):
+def test_every_broker_and_store_metric_the_alert_rules_and_the_dashboard_name_is_served(rabbit_manager):
     # A queue of its own, so that the per-queue family has a series even on a fresh broker.
     vhost = f"monitoring-{uuid.uuid4().hex[:8]}"
     rabbit_manager.create_vhost(vhost)
     try:
         rabbit_manager.create_queue(vhost, "evt-test--monitoring.seen", durable=True, auto_delete=False)
-        named = {name for rule in rules()
-                 for name in re.findall(r"\b((?:rabbitmq|pg|elasticsearch|ferretdb)_[a-z_]+)\b", rule["expr"])}
+        # The alert rules' expressions, and the dashboard's (deploy/k8s/monitoring).
+        exprs = [rule["expr"] for rule in rules()] + [
+            target["expr"] for panel in monitoring.dashboard()["panels"] for target in panel.get("targets", [])]
+        named = {name for expr in exprs
+                 for name in re.findall(r"\b((?:rabbitmq|pg|elasticsearch|ferretdb)_[a-z_]+)\b", expr)}
         assert named, "the rules watch the broker and the stores"
 
         def served():
