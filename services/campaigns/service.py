@@ -16,6 +16,7 @@ from services.common.schemas import trusted_viewer
 from services.common.store.mongo import ServiceDatabase, ping
 from services.common.trust.keyring import ReplyCall, ViewerAudience, keyring, sealed_reply
 from services.common.metrics import Metrics
+from services.common.tracing import Tracing
 
 from . import public_counts, storage
 from .workflow import DEFAULT_CAMPAIGNS_PER_ACCOUNT, DEFAULT_COUNTS_EVERY_S, SOURCE, CampaignWorkflow
@@ -34,6 +35,7 @@ def _opened(payload):
 class CampaignsService:
     name = SOURCE
     metrics = Metrics()  # Prometheus, on METRICS_PORT (services/common/metrics.py)
+    tracing = Tracing()  # a span per handler, one trace per act (services/common/tracing.py)
 
     config = Config()
     db = ServiceDatabase(prepare=storage.prepare)

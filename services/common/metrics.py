@@ -126,6 +126,12 @@ def kind_of(entrypoint):
     return "other"
 
 
+def failed_unexpectedly(entrypoint, exc_info):
+    """An error the code did not expect: an RPC's declared refusals (a 404, a 409) are not."""
+    expected = getattr(entrypoint, "expected_exceptions", ()) or ()
+    return exc_info is not None and not (expected and issubclass(exc_info[0], expected))
+
+
 def status_of(result):
     """The HTTP status a gateway handler answered with (a Response, or (status, body))."""
     if hasattr(result, "status_code"):
@@ -149,9 +155,7 @@ class Metrics(DependencyProvider):
         began = self.started.pop(worker_ctx, None)
         entrypoint, service = worker_ctx.entrypoint, self.container.service_name
         kind, name = kind_of(entrypoint), entrypoint.method_name
-        expected = getattr(entrypoint, "expected_exceptions", ()) or ()
-        failed = exc_info is not None and not (expected and issubclass(exc_info[0], expected))
-        outcome = "error" if failed else "ok"
+        outcome = "error" if failed_unexpectedly(entrypoint, exc_info) else "ok"
         HANDLED.labels(service, kind, name, outcome).inc()
         if began is not None:
             SECONDS.labels(service, kind, name).observe(time.perf_counter() - began)

@@ -19,6 +19,7 @@ from services.common.schemas import trusted_viewer
 from services.common.store.mongo import ServiceDatabase, ping
 from services.common.trust.keyring import ReplyCall, ViewerAudience, keyring, sealed_reply
 from services.common.metrics import Metrics
+from services.common.tracing import Tracing
 
 from . import storage
 from .workflow import DEFAULT_FLAG_LIMIT, DEFAULT_MAX_OPEN, SOURCE, RequestWorkflow
@@ -32,6 +33,7 @@ def _opened(payload):
 class RequestsService(consumer.LedgerUpkeep):
     name = SOURCE
     metrics = Metrics()  # Prometheus, on METRICS_PORT (services/common/metrics.py)
+    tracing = Tracing()  # a span per handler, one trace per act (services/common/tracing.py)
 
     config = Config()
     db = ServiceDatabase(prepare=storage.prepare)

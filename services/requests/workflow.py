@@ -9,6 +9,7 @@ import uuid
 
 from pymongo.errors import DuplicateKeyError
 
+from services.common import tracecontext
 from services.common.bus.events import data_schema, make_event
 from services.common.errors import Conflict, Forbidden, NotFound, TooManyRequests, ValidationFailed
 from services.common.flags import Flag, ModerationNote
@@ -105,6 +106,9 @@ class RequestWorkflow:
         now = self.clock()
         request = dict(data, _id=request_id, author_id=viewer["account_id"], status="open",
                        helper_ids=[], hidden=False, version=1, created_at=now, updated_at=now)
+        if tracecontext.trace_id():
+            # The trace of the act that posted it (`./dev trace REQUEST_ID`): spans hold no id of ours.
+            request["trace_id"] = tracecontext.trace_id()
         try:
             inserted = self.store.insert(request, _events("request_created")(request))
         except DuplicateKeyError:

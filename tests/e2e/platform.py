@@ -54,6 +54,8 @@ class Platform:
         self.log_dir = log_dir
         self.processes = {}
         self.metrics_ports = {}
+        # Every service's spans (services/common/tracing.py): tracing on in every end-to-end test.
+        self.trace_dir = os.path.join(log_dir, "traces")
 
     def env(self):
         env = dict(os.environ)
@@ -66,6 +68,7 @@ class Platform:
             "PYTHONPATH": ROOT,
             "MAX_WORKERS": "10",
             "QUERY_SHAPES_FILE": self.config.get("QUERY_SHAPES_FILE") or "",
+            "TRACE_DIR": self.trace_dir,
         })
         env.update(self.overrides)
         return env

@@ -4,6 +4,9 @@ Emails, passwords, private request text and message text are planted as unique c
 the flows run; then the event bodies on the bus, the Elasticsearch indices, the service logs and
 the databases are searched for them.
 """
+import glob
+import json
+import os
 import re
 import time
 import uuid
@@ -84,6 +87,15 @@ def test_private_things_stay_private_across_bus_index_logs_and_databases(platfor
                    lawyer.account["handle"], family.account["handle"], match["id"], lawyer.account["id"]):
         assert secret not in labels, f"{secret} is in a metric's labels"
     assert not re.search(r"[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-", labels), "an id is in a metric's labels"
+    # Nor any span of any trace (services/common/tracing.py): names and attributes are the code's.
+    spans = [json.loads(line) for path in glob.glob(os.path.join(platform.trace_dir, "*.jsonl"))
+             for line in open(path, encoding="utf-8")]
+    assert {"requests.create_request", "notify.on_match_confirmed"} <= {span["name"] for span in spans}
+    said = json.dumps([[span["name"], span["attributes"]] for span in spans])
+    for secret in (email_user, password, private_text, message_text, prisoner_name, supporter,
+                   lawyer.account["handle"], family.account["handle"], match["id"], lawyer.account["id"],
+                   family.account["id"]):
+        assert secret not in said, f"{secret} is in a span"
 
 
 def test_every_response_carries_the_security_headers(platform, person):

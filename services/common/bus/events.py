@@ -1,6 +1,7 @@
 """The event contract: one envelope, one schema per event type, one way to build and parse events.
 
-Every payload on the bus is an envelope `{event_id, event_type, occurred_at, schema_version, data}`.
+Every payload on the bus is an envelope `{event_id, event_type, occurred_at, schema_version, data}`
+(and `traceparent`, the W3C trace context of the act that made it, when tracing is on).
 The data schemas are strict (unknown fields rejected) so a producer cannot slip a private field
 (an email, a phone number, message text) onto the bus by accident: it fails validation before it
 is published. `tests/test_event_contract.py` also checks no schema names such a field.
@@ -11,6 +12,7 @@ from datetime import datetime, timezone
 
 from marshmallow import ValidationError, fields, validate
 
+from services.common import tracecontext
 from services.common.schemas import (MATCH_STATUSES, PROFILE_STATUSES, REQUEST_STATUSES, ROLES, URGENCIES, VISIBILITIES,
                       Country, CountryList, Language, LanguageList, SkillList, StrictSchema)
 
@@ -31,6 +33,9 @@ class Envelope(StrictSchema):
     occurred_at = fields.AwareDateTime(required=True)
     schema_version = fields.Integer(required=True, validate=validate.Range(min=1))
     data = fields.Dict(required=True)
+    # The W3C trace context of the act that made the event (services/common/tracecontext.py): its
+    # handlers' spans join that act's trace. Absent when tracing is off.
+    traceparent = fields.String(validate=validate.Regexp(tracecontext.TRACEPARENT))
 
 
 class ProfileData(StrictSchema):
@@ -319,13 +324,17 @@ def make_event(source, event_type, data, occurred_at=None):
     errors = schema.validate(dumped)
     if errors:
         raise ValueError(f"{event_type} data breaks the contract: {errors}")
-    return {
+    event = {
         "event_id": str(uuid.uuid4()),
         "event_type": event_type,
         "occurred_at": isoformat(occurred_at or utcnow()),
         "schema_version": SCHEMA_VERSIONS.get((source, event_type), SCHEMA_VERSION),
         "data": dumped,
     }
+    traceparent = tracecontext.current()
+    if traceparent:
+        event["traceparent"] = traceparent
+    return event
 
 
 class Event:

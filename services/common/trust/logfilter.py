@@ -10,6 +10,7 @@ import json
 import logging
 import re
 
+from services.common import tracecontext
 from services.common.outage import is_outage
 
 _IPV4 = r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])"
@@ -61,17 +62,23 @@ class Redact(logging.Filter):
 
 
 class LogFormatter(logging.Formatter):
-    """Plain lines, or one JSON object per line (`LOG_JSON=true`) for a log collector."""
+    """Plain lines, or one JSON object per line (`LOG_JSON=true`) for a log collector; a line written
+    while a traced act is handled names its trace (`trace=<id>`, services/common/tracing.py), so
+    that the log and the trace of one act find each other."""
 
     def __init__(self, fmt=None, datefmt=None, json_lines=False):
-        super().__init__(fmt or "%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt)
+        super().__init__(fmt or "%(asctime)s %(levelname)s %(name)s: %(message)s%(trace)s", datefmt)
         self.json_lines = bool(json_lines)
 
     def format(self, record):
+        trace_id = tracecontext.trace_id()
         if not self.json_lines:
+            record.trace = f" trace={trace_id}" if trace_id else ""
             return super().format(record)
         entry = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname,
                  "logger": record.name, "message": record.getMessage()}
+        if trace_id:
+            entry["trace_id"] = trace_id
         if record.exc_info or record.exc_text:
             entry["traceback"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)

@@ -7,6 +7,7 @@ from services.common.trust.keyring import keyring
 from services.campaigns.schemas import CampaignListQuery
 from services.common.schemas import load_or_fail
 from services.common.metrics import Metrics
+from services.common.tracing import Tracing
 
 from .. import sessions
 from ..http import Sealed, bearer_token, call
@@ -25,6 +26,7 @@ class RoutesBase:
     config = Config()
     rate_limit = RateLimiter()
     metrics = Metrics()  # Prometheus, on METRICS_PORT (services/common/metrics.py)
+    tracing = Tracing()  # a span per handler, one trace per act (services/common/tracing.py)
 
     def _viewer(self, request, required=True):
         """The caller, from their bearer token, as a viewer signed by the gateway for the services
