@@ -16,12 +16,19 @@ In one run, on the running local stack:
     the broker delivered the event, so a delay is placed between the services and the broker;
  6. prints p50/p99 per hop and the sustained rate at each offered rate, each as a ratio to the
     broker baseline, and writes them with an SVG plot to docs/performance-pipeline.svg and
-    the table to stdout (docs/performance.md quotes a run).
+    the table to stdout (docs/performance.md quotes a run);
+ 7. prints what a need costs (docs/operations.md quotes a run): each service's and each server's
+    CPU ms per need, apart from the bench's own and the SMTP sink's (every seeded volunteer wants
+    instant email, so every proposal is emailed to the project's sink), and the pods each service
+    would need at 100 and 1,000 needs/s. With `--observability both` each rate is offered twice,
+    first with every service's metrics and traces off, then on (the services restarted between):
+    what watching the platform costs, in the same run.
 
     ./dev bench pipeline [--matches 100000] [--rates 5,10,20,40] [--seconds 20] [--replicas matching=2]
-                         [--profile]
+                         [--profile] [--observability on|off|both]
 """
 import argparse
+import contextlib
 import os
 import random
 import signal
@@ -40,6 +47,8 @@ from nameko.testing.rabbit import Client as RabbitClient
 from tqdm import tqdm
 
 from services.common.store import due, elastic, mongo
+from services.common.trust.sealing import Sealer
+from services.notify.tests.sink import SmtpSink
 from services.common.bus.events import utcnow
 from services.common.taxonomy import SKILLS
 from services.common.ops import store_users
@@ -73,7 +82,7 @@ def seed(config, volunteers, requests_, matches):
     volunteer_ids = [uuid.uuid4().hex for _ in range(volunteers)]
     request_ids = [uuid.uuid4().hex for _ in range(requests_)]
     authors = [uuid.uuid4().hex for _ in range(max(1, requests_ // 4))]
-    bar = tqdm(total=volunteers + 2 * requests_ + 3 * matches, desc="seeding", unit="doc", file=sys.stderr)
+    bar = tqdm(total=2 * volunteers + 2 * requests_ + 3 * matches, desc="seeding", unit="doc", file=sys.stderr)
 
     def insert(collection, documents):
         for start in range(0, len(documents), BATCH):
@@ -118,6 +127,11 @@ def seed(config, volunteers, requests_, matches):
         "_id": uuid.uuid4().hex, "recipient_id": m["volunteer_id"], "kind": "match_proposed", "text": "",
         "match_id": m["_id"], "request_id": m["request_id"], "created_at": m["proposed_at"],
         "stored_at": m["proposed_at"], "read": True} for m in match_docs])
+    # Every volunteer wants each proposal emailed at once: a need's cost includes its emails.
+    sealer = Sealer(config["NOTIFY_PUBLIC_KEY"])
+    insert(notify.contacts, [{  # notify's People store (services/notify/storage.py)
+        "_id": vid, "version": 1, "announced": True, "contact_sealed": sealer.seal(f"seed-{vid[:8]}@bench.example"),
+        "email": "instant", "email_default": False, "email_updated_at": now} for vid in volunteer_ids])
     insert(notify.proposals, [{
         "_id": m["_id"], "volunteer_id": m["volunteer_id"], "author_id": m["author_id"],
         "request_id": m["request_id"], "proposed_at": m["proposed_at"], "remind_at": m["proposed_at"],
@@ -133,12 +147,19 @@ TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
+SERVERS = ("ferretdb", "postgresql", "rabbitmq", "elasticsearch")
+
+
 def process_groups(platform):
-    """Name -> process group id: each service (started in a session of its own) and each server of
-    the local stack (scripts/stack.sh starts each with setsid and records its pid)."""
+    """Name -> process group id: each service (started in a session of its own), the SMTP sink
+    (`platform.sink`, if any) and each server of the local stack (scripts/stack.sh starts each with
+    setsid and records its pid)."""
     groups = {name: process.pid for name, process in platform.processes.items()}
+    sink = getattr(platform, "sink", None)
+    if sink is not None and sink.process is not None:
+        groups["smtp sink"] = sink.process.pid
     run = os.path.join(os.environ.get("ALLIES_HOME", ".local"), "run")
-    for server in ("ferretdb", "postgresql", "rabbitmq", "elasticsearch"):
+    for server in SERVERS:
         try:
             with open(os.path.join(run, f"{server}.pid")) as handle:
                 groups[server] = int(handle.read().strip())
@@ -410,19 +431,29 @@ def main(argv):
                              "sampling six processes takes CPU, so that rate's figures are not comparable")
     parser.add_argument("--plot", default=os.path.join(os.path.dirname(__file__), "..", "docs",
                                                        "performance-pipeline.svg"))
+    parser.add_argument("--observability", choices=("on", "off", "both"), default="on",
+                        help="every service's metrics and traces (on: as deployed); both: each rate "
+                             "offered with them off, then on, in the same run")
+    parser.add_argument("--logs", help="keep the services' logs (and the emails) in this folder")
     args = parser.parse_args(argv)
 
     # Killed (timeout, Ctrl-C, kill): unwind, so `finally` stops the platform's processes.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     amqp_uri = os.environ["AMQP_URI"]
     management = os.environ["RABBIT_MGMT_URI"]  # RabbitClient adds the api/ path itself
-    with tempfile.TemporaryDirectory() as logs:
-        platform = Platform(RabbitClient(management), amqp_uri, logs, MATCH_TOP_K=5)
+    with (contextlib.nullcontext(args.logs) if args.logs else tempfile.TemporaryDirectory()) as logs:
+        os.makedirs(logs, exist_ok=True)
+        # Every proposal is emailed, to the project's SMTP sink (a process of its own, measured apart).
+        sink = SmtpSink(os.path.join(logs, "mail")).start()
+        platform = Platform(RabbitClient(management), amqp_uri, logs, MATCH_TOP_K=5, SMTP_PORT=sink.port)
+        platform.sink = sink
         print(f"seeding {args.volunteers} volunteers, {args.requests} requests, {args.matches} matches",
               file=sys.stderr)
         seed(platform.config, args.volunteers, args.requests, args.matches)
+        phases = {"on": ["on"], "off": ["off"], "both": ["off", "on"]}[args.observability]
         try:
             platform.start()
+            observe(platform, phases[0])
             for name, count in (item.split("=") for item in args.replicas.split(",") if item):
                 for replica in range(1, int(count)):
                     platform.start_service(name, replica=replica)
@@ -437,10 +468,11 @@ def main(argv):
             run = Run(author, es, f"{platform.config['ES_INDEX_PREFIX']}-requests")
             results = []
             rates = [float(r) for r in args.rates.split(",")]
-            for rate in rates:
+            for rate, phase in ((rate, phase) for rate in rates for phase in phases):
+                observe(platform, phase)
                 before = set(run.posted)
                 groups = process_groups(platform)
-                cpu_before = cpu_seconds(groups)
+                cpu_before, bench_before, mail_before = cpu_seconds(groups), own_cpu_seconds(), sink_messages(sink)
                 profiler = None
                 if args.profile and rate == rates[-1]:
                     profiler = Profiler({name: process.pid for name, process in platform.processes.items()},
@@ -453,16 +485,100 @@ def main(argv):
                     times = hop_times(platform, run, ids, time.time() + 120)
                 cpu_after = cpu_seconds(groups)
                 cpu = {name: cpu_after[name] - cpu_before[name] for name in groups}
+                cpu["bench"] = own_cpu_seconds() - bench_before
                 results.append(report_rate(rate, run, ids, times, args.seconds, cpu, tap))
+                results[-1].update(observability=phase, emails=(sink_messages(sink) - mail_before) / max(len(ids), 1))
                 print_result(results[-1], baseline)
+                print_cost(results[-1])
                 if profiler is not None:
                     print("  where each service's time went (py-spy, share of its samples):")
                     profiler.stop()
-            svg_plot(results, baseline, args.plot)
+            if len(phases) == 2:
+                print_observability_cost(results)
+            svg_plot([r for r in results if r["observability"] == phases[-1]], baseline, args.plot)
             print(f"plot: {os.path.abspath(args.plot)}", file=sys.stderr)
         finally:
-            platform.stop()
+            try:
+                platform.stop()
+            finally:
+                sink.stop()
     return 0
+
+
+# ---------------------------------------------------------------- what a need costs
+
+# A pod's CPU (deploy/k8s: each service's limit is one core) and the share of it a cluster would
+# plan to use, leaving room for bursts and a pod lost.
+POD_CORES, TARGET_UTILISATION = 1.0, 0.6
+
+
+def observe(platform, phase):
+    """Every service with its metrics and traces on or off, as `phase` says (restarted if it
+    changes): off serves no /metrics port and makes no span."""
+    if getattr(platform, "observability", "on") == phase:
+        return
+    for name in list(platform.processes):
+        service, _, replica = name.partition("#")
+        platform.stop_service(name)
+        extra = {} if phase == "on" else {"METRICS_PORT": "0", "TRACE_DIR": ""}
+        platform.start_service(service, replica=int(replica or 0), **extra)
+    wait_until_healthy(platform)
+    time.sleep(5)  # start-up work settles before anything is measured
+    platform.observability = phase
+    print(f"metrics and traces: {phase}", file=sys.stderr)
+
+
+def wait_until_healthy(platform, timeout=90):
+    deadline = time.monotonic() + timeout
+    while not platform.healthy():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the platform did not come back after restarting its services")
+        time.sleep(0.5)
+
+
+def own_cpu_seconds():
+    """This process's CPU (the bench: posting, polling, the tap)."""
+    times = os.times()
+    return times.user + times.system
+
+
+def sink_messages(sink):
+    folder = sink.folder
+    return len([name for name in os.listdir(folder) if name.endswith(".eml")]) if os.path.isdir(folder) else 0
+
+
+def pods_for(cpu_ms_per_need, needs_per_second):
+    """Pods of one core, used to TARGET_UTILISATION, for a rate of needs (at least one)."""
+    cores = cpu_ms_per_need * needs_per_second / 1000
+    return max(1, int(-(-cores // (POD_CORES * TARGET_UTILISATION))))
+
+
+def print_cost(result):
+    cpu = result["cpu_ms"]
+    services = {name: ms for name, ms in cpu.items() if name not in SERVERS + ("smtp sink", "bench")}
+    servers = {name: cpu.get(name, 0.0) for name in SERVERS}
+    print(f"  what a need costs (metrics and traces {result['observability']}; {result['emails']:.1f} emails a need): "
+          f"services {sum(services.values()):.0f} CPU ms, servers {sum(servers.values()):.0f}, "
+          f"apart: SMTP sink {cpu.get('smtp sink', 0.0):.0f}, bench {cpu.get('bench', 0.0):.0f}")
+    print(f"  {'':14} {'CPU ms/need':>11} {'pods @100/s':>12} {'@1,000/s':>9}")
+    for name, ms in sorted(services.items(), key=lambda item: -item[1]):
+        print(f"  {name:14} {ms:11.1f} {pods_for(ms, 100):12d} {pods_for(ms, 1000):9d}")
+    for name, ms in servers.items():
+        print(f"  {name:14} {ms:11.1f} {'cores @100/s':>12} {ms * 100 / 1000:.1f}, @1,000/s {ms:.0f}")
+    sys.stdout.flush()
+
+
+def print_observability_cost(results):
+    """Each rate's CPU per need with metrics and traces on, against off, in this run."""
+    print("\nwhat watching costs (CPU ms per need of the services, on / off, same run):")
+    by = {(r["rate"], r["observability"]): r for r in results}
+    for rate in sorted({r["rate"] for r in results}):
+        off, on = by[(rate, "off")], by[(rate, "on")]
+        names = [n for n in off["cpu_ms"] if n not in SERVERS + ("smtp sink", "bench")]
+        total_off = sum(off["cpu_ms"][n] for n in names)
+        total_on = sum(on["cpu_ms"].get(n, 0.0) for n in names)
+        print(f"  {rate:g}/s: {total_on:.1f} / {total_off:.1f} = {total_on / max(total_off, 1e-9):.3f}  ("
+              + ", ".join(f"{n} {on['cpu_ms'].get(n, 0.0) / max(off['cpu_ms'][n], 1e-9):.2f}" for n in names) + ")")
 
 
 def print_result(result, baseline):
@@ -474,7 +590,8 @@ def print_result(result, baseline):
     print(f"  {'each hop, from the envelopes':32} {'p50 ms':>8} {'p99 ms':>8} {'n':>5}")
     for name, (p50, p99, n) in result["envelope_hops"].items():
         print(f"  {name:32} {p50 * 1000:8.0f} {p99 * 1000:8.0f} {n:5d}")
-    cpu = sorted(result["cpu_ms"].items(), key=lambda item: -item[1])
-    print(f"  CPU ms per request: {sum(v for _, v in cpu):.0f} in all; "
+    cpu = sorted(((name, ms) for name, ms in result["cpu_ms"].items() if name not in ("smtp sink", "bench")),
+                 key=lambda item: -item[1])
+    print(f"  CPU ms per request: {sum(v for _, v in cpu):.0f} in all (the platform: services and servers); "
           + ", ".join(f"{name} {value:.0f}" for name, value in cpu))
     sys.stdout.flush()
