@@ -27,46 +27,34 @@ if ! command -v promtool >/dev/null; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 fi
 
-# KEDA's CRD schemas (ScaledObject, TriggerAuthentication), to validate deploy/k8s/autoscaling
-# offline: from KEDA's own source, as Go's own client downloads the module (and checks it against
-# the checksum database); its hash is pinned here too.
-KEDA_MODULE=github.com/kedacore/keda/v2
-KEDA_VERSION=2.16.1
-KEDA_SUM="h1:LfYsxfSX8DjetLW8q9qnriImH936POrQJvE+caRoScI="
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-KEDA_CRDS="$ROOT/.local/keda-crds-$KEDA_VERSION"
-if [ ! -f "$KEDA_CRDS/keda.sh_triggerauthentications.yaml" ]; then
-  echo "[deploy-tools] fetching KEDA $KEDA_VERSION's CRD schemas" >&2
-  download="$(cd /tmp && GOFLAGS=-mod=mod go mod download -json "$KEDA_MODULE@v$KEDA_VERSION")"
-  mkdir -p "$KEDA_CRDS.tmp"
-  KEDA_DOWNLOAD="$download" python3 - "$KEDA_SUM" "$KEDA_CRDS.tmp" <<'PY'
-import json, os, shutil, sys
-found = json.loads(os.environ["KEDA_DOWNLOAD"])
-if found.get("Sum") != sys.argv[1]:
-    sys.exit(f"KEDA module hash {found.get('Sum')} is not the pinned {sys.argv[1]}")
-for name in ("keda.sh_scaledobjects.yaml", "keda.sh_triggerauthentications.yaml"):
-    shutil.copyfile(f"{found['Dir']}/config/crd/bases/{name}", f"{sys.argv[2]}/{name}")
-PY
-  rm -rf "$KEDA_CRDS" && mv "$KEDA_CRDS.tmp" "$KEDA_CRDS"
-fi
 
-# The Prometheus Operator's CRD schemas (PodMonitor, PrometheusRule), to validate deploy/k8s/monitoring
-# offline, fetched the same way from the operator's own module; its hash is pinned here too.
-PROM_OPERATOR_MODULE=github.com/prometheus-operator/prometheus-operator
-PROM_OPERATOR_VERSION=0.80.1
-PROM_OPERATOR_SUM="h1:jeqy9C8ku5coMThZh/cVrB5FwJHlV98jvnSeVnQKCQw="
-PROM_CRDS="$ROOT/.local/prometheus-operator-crds-$PROM_OPERATOR_VERSION"
-if [ ! -f "$PROM_CRDS/monitoring.coreos.com_prometheusrules.yaml" ]; then
-  echo "[deploy-tools] fetching the Prometheus Operator $PROM_OPERATOR_VERSION's CRD schemas" >&2
-  download="$(cd /tmp && GOFLAGS=-mod=mod go mod download -json "$PROM_OPERATOR_MODULE@v$PROM_OPERATOR_VERSION")"
-  mkdir -p "$PROM_CRDS.tmp"
-  PROM_DOWNLOAD="$download" python3 - "$PROM_OPERATOR_SUM" "$PROM_CRDS.tmp" <<'PY'
+# fetch_crds MODULE VERSION SUM FOLDER DEST FILE...: CRD schemas from a project's own Go module,
+# downloaded as Go's own client does (and checked against the checksum database), its hash pinned
+# here too; FILE... copied from FOLDER of the module into DEST, once.
+fetch_crds() {
+  local module="$1" version="$2" sum="$3" folder="$4" dest="$5"; shift 5
+  [ -f "$dest/${*: -1}" ] && return
+  echo "[deploy-tools] fetching $module $version's CRD schemas" >&2
+  local download
+  download="$(cd /tmp && GOFLAGS=-mod=mod go mod download -json "$module@v$version")"
+  mkdir -p "$dest.tmp"
+  CRD_DOWNLOAD="$download" python3 - "$sum" "$folder" "$dest.tmp" "$@" <<'PY'
 import json, os, shutil, sys
-found = json.loads(os.environ["PROM_DOWNLOAD"])
+found = json.loads(os.environ["CRD_DOWNLOAD"])
 if found.get("Sum") != sys.argv[1]:
-    sys.exit(f"Prometheus Operator module hash {found.get('Sum')} is not the pinned {sys.argv[1]}")
-for name in ("monitoring.coreos.com_podmonitors.yaml", "monitoring.coreos.com_prometheusrules.yaml"):
-    shutil.copyfile(f"{found['Dir']}/example/prometheus-operator-crd/{name}", f"{sys.argv[2]}/{name}")
+    sys.exit(f"{found.get('Path')} module hash {found.get('Sum')} is not the pinned {sys.argv[1]}")
+for name in sys.argv[4:]:
+    shutil.copyfile(f"{found['Dir']}/{sys.argv[2]}/{name}", f"{sys.argv[3]}/{name}")
 PY
-  rm -rf "$PROM_CRDS" && mv "$PROM_CRDS.tmp" "$PROM_CRDS"
-fi
+  rm -rf "$dest" && mv "$dest.tmp" "$dest"
+}
+
+# KEDA's (ScaledObject, TriggerAuthentication), to validate deploy/k8s/autoscaling offline.
+fetch_crds github.com/kedacore/keda/v2 2.16.1 "h1:LfYsxfSX8DjetLW8q9qnriImH936POrQJvE+caRoScI=" \
+  config/crd/bases "$ROOT/.local/keda-crds-2.16.1" keda.sh_scaledobjects.yaml keda.sh_triggerauthentications.yaml
+
+# The Prometheus Operator's (PodMonitor, PrometheusRule), to validate deploy/k8s/monitoring offline.
+fetch_crds github.com/prometheus-operator/prometheus-operator 0.80.1 "h1:jeqy9C8ku5coMThZh/cVrB5FwJHlV98jvnSeVnQKCQw=" \
+  example/prometheus-operator-crd "$ROOT/.local/prometheus-operator-crds-0.80.1" \
+  monitoring.coreos.com_podmonitors.yaml monitoring.coreos.com_prometheusrules.yaml
