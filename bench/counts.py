@@ -24,6 +24,7 @@ from nameko.testing.rabbit import Client as RabbitClient
 from services.common.store import commandcount
 from services.common.store import mongo
 from services.notify.tests.sink import SmtpSink
+from bench.pipeline import observe
 from tests.e2e.platform import Client, Platform
 from tests.support import operator_command, wait_until
 
@@ -212,11 +213,26 @@ def main(argv):
     parser = argparse.ArgumentParser(prog="./dev bench counts")
     parser.add_argument("--requests", type=int, default=8)
     parser.add_argument("--open-needs", type=int, default=30)
+    parser.add_argument("--observability", choices=("on", "off", "both"), default="on",
+                        help="every service's metrics and traces (on: as deployed); both: measured with them "
+                             "off, then on, in the same run")
     args = parser.parse_args(argv)
+    phases = {"on": ["on"], "off": ["off"], "both": ["off", "on"]}[args.observability]
     with tempfile.TemporaryDirectory() as logs, tempfile.TemporaryDirectory() as counts_dir:
         platform = start_platform(logs, counts_dir)
         try:
-            print_results(measure_all(platform, Meter(platform, counts_dir), args.requests, args.open_needs))
+            measured = {}
+            for phase in phases:
+                observe(platform, phase)
+                print(f"\n== metrics and traces {phase}")
+                measured[phase] = measure_all(platform, Meter(platform, counts_dir), args.requests, args.open_needs)
+                print_results(measured[phase])
+            if len(phases) == 2:
+                print("\nstore commands per action, metrics and traces on / off (same run):")
+                for action, on in measured["on"].items():
+                    off = measured["off"][action]
+                    print(f"  {action}: {on['commands']:.1f} / {off['commands']:.1f}; "
+                          f"deliveries {on['broker']['deliveries']:.1f} / {off['broker']['deliveries']:.1f}")
         finally:
             stop_platform(platform)
     return 0

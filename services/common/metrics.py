@@ -1,6 +1,6 @@
 """What each service process shows the ops teams (DESIGN, "Operations: what the ops teams see"):
 Prometheus metrics on its own port (`METRICS_PORT`; 0 serves none), from a nameko dependency
-every service declares (`metrics = Metrics()`).
+every service has (`Observed`, services/common/observed.py).
 
 - `allies_handled_total{service, kind, entrypoint, outcome}` and `allies_handler_seconds{...}`: every
   event handler, RPC, HTTP route and timer tick, ok or error, and how long it took (buckets around

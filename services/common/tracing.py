@@ -2,7 +2,7 @@
 and route a person's act sets going, across the services, joined by the W3C trace context that
 event envelopes and RPC headers carry (services/common/tracecontext.py).
 
-A nameko dependency every service declares (`tracing = Tracing()`), beside `metrics`:
+A nameko dependency every service has, beside `metrics`, from `services/common/observed.py`:
 - an event handler continues the trace of the envelope's `traceparent` (written when the event
   was made, so an event the outbox relay publishes later still joins it);
 - an RPC continues its caller's, which nameko carries in the message's headers (the worker's

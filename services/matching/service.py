@@ -16,18 +16,15 @@ from services.common.store.mongo import ServiceDatabase, ping
 from services.common.schemas import trusted_viewer
 from services.common.bus.topology import ReliableEventDispatcher
 from services.common.trust.keyring import ViewerAudience, keyring
-from services.common.metrics import Metrics
-from services.common.tracing import Tracing
+from services.common.observed import Observed
 
 from .index import CandidateIndexProvider
 from .store import VOLUNTEERS, MongoMatchStore, prepare
 from .workflow import DEFAULT_EXPIRY_S, SOURCE, Matchmaker
 
 
-class MatchingService(consumer.LedgerUpkeep):
+class MatchingService(Observed, consumer.LedgerUpkeep):
     name = SOURCE
-    metrics = Metrics()  # Prometheus, on METRICS_PORT (services/common/metrics.py)
-    tracing = Tracing()  # a span per handler, one trace per act (services/common/tracing.py)
 
     db = ServiceDatabase(prepare=prepare)
     index = CandidateIndexProvider(VOLUNTEERS)

@@ -17,8 +17,7 @@ from services.common.errors import DomainError
 from services.common.schemas import trusted_viewer
 from services.common.store.mongo import ServiceDatabase, ping
 from services.common.trust.keyring import ReplyCall, ViewerAudience, keyring, sealed_reply
-from services.common.metrics import Metrics
-from services.common.tracing import Tracing
+from services.common.observed import Observed
 
 from . import inbox, storage
 from .dependencies import ContactOpener, MessageCipher, SmtpMailer, TextSender, WebhookPoster
@@ -26,10 +25,8 @@ from .outgoing import Outgoing
 from .workflow import SOURCE, NotifyWorkflow, moderator
 
 
-class NotifyService(consumer.LedgerUpkeep):
+class NotifyService(Observed, consumer.LedgerUpkeep):
     name = SOURCE
-    metrics = Metrics()  # Prometheus, on METRICS_PORT (services/common/metrics.py)
-    tracing = Tracing()  # a span per handler, one trace per act (services/common/tracing.py)
 
     db = ServiceDatabase(prepare=storage.prepare)
     reply_call = ReplyCall()  # what sealed replies are bound to (services/common/trust/keyring.py)

@@ -18,8 +18,7 @@ from services.common.schemas import trusted_viewer
 from services.common.store.mongo import ServiceDatabase, ping
 from services.common.trust.keyring import ReplyCall, ViewerAudience, keyring, sealed_reply
 from services.common.trust.sealing import Sealer
-from services.common.metrics import Metrics
-from services.common.tracing import Tracing
+from services.common.observed import Observed
 
 from . import accounts, storage
 from .workflow import SETTINGS, SOURCE, ProfileWorkflow
@@ -68,10 +67,8 @@ def _token(sealed):
     return token
 
 
-class ProfilesService:
+class ProfilesService(Observed):
     name = SOURCE
-    metrics = Metrics()  # Prometheus, on METRICS_PORT (services/common/metrics.py)
-    tracing = Tracing()  # a span per handler, one trace per act (services/common/tracing.py)
 
     db = ServiceDatabase(prepare=storage.prepare)
     reply_call = ReplyCall()  # what sealed replies are bound to (services/common/trust/keyring.py)

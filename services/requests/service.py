@@ -18,8 +18,7 @@ from services.common.errors import DomainError
 from services.common.schemas import trusted_viewer
 from services.common.store.mongo import ServiceDatabase, ping
 from services.common.trust.keyring import ReplyCall, ViewerAudience, keyring, sealed_reply
-from services.common.metrics import Metrics
-from services.common.tracing import Tracing
+from services.common.observed import Observed
 
 from . import storage
 from .workflow import DEFAULT_FLAG_LIMIT, DEFAULT_MAX_OPEN, SOURCE, RequestWorkflow
@@ -30,10 +29,8 @@ def _opened(payload):
     return keyring().open(SOURCE, payload)
 
 
-class RequestsService(consumer.LedgerUpkeep):
+class RequestsService(Observed, consumer.LedgerUpkeep):
     name = SOURCE
-    metrics = Metrics()  # Prometheus, on METRICS_PORT (services/common/metrics.py)
-    tracing = Tracing()  # a span per handler, one trace per act (services/common/tracing.py)
 
     config = Config()
     db = ServiceDatabase(prepare=storage.prepare)

@@ -19,8 +19,7 @@ from services.common.schemas import trusted_viewer
 from services.common.store.elastic import ElasticsearchClient
 from services.common.store.mongo import ServiceDatabase
 from services.common.trust.keyring import ViewerAudience
-from services.common.metrics import Metrics
-from services.common.tracing import Tracing
+from services.common.observed import Observed
 
 from . import indices, lifecycles
 from .bulk import IndexWriter
@@ -28,10 +27,8 @@ from .indexing import SearchIndex
 from .workflow import DEFAULT_MIN_BUCKET, DEFAULT_ROUND, SearchWorkflow
 
 
-class SearchService:
+class SearchService(Observed):
     name = "search"
-    metrics = Metrics()  # Prometheus, on METRICS_PORT (services/common/metrics.py)
-    tracing = Tracing()  # a span per handler, one trace per act (services/common/tracing.py)
 
     es = ElasticsearchClient(prepare=indices.ensure_indices)
     writer = IndexWriter()  # every index write, in bulk (bulk.py)

@@ -7,7 +7,7 @@ services/common, from the bottom:
   1  store/, trust/                                   the stores; what the bus trusts (neither imports the other)
   2  schemas                                          the boundaries' schemas (trusted viewers need trust)
   3  bus/                                             the event contract, consumers, RPC, topology
-  4  flags, metrics, tracing                          reports to the moderators; what the ops teams see
+  4  flags, metrics, tracing, observed                reports to the moderators; what the ops teams see
   5  ops/                                             tooling: provisioning, rotation, autoscaling, probes
 A new module of common goes in the lowest layer whose imports it needs; a test here fails when an
 import runs back up, so the layers stay a picture a newcomer can trust.
@@ -17,7 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 LAYERS = {"config": 0, "errors": 0, "taxonomy": 0, "catalog": 0, "ids": 0, "outage": 0, "detention": 0, "refs": 0, "tracecontext": 0,
-          "store": 1, "trust": 1, "schemas": 2, "bus": 3, "flags": 4, "metrics": 4, "tracing": 4, "ops": 5}
+          "store": 1, "trust": 1, "schemas": 2, "bus": 3, "flags": 4, "metrics": 4, "tracing": 4, "observed": 4, "ops": 5}
 PEERS_APART = {("store", "trust"), ("trust", "store")}
 
 

@@ -6,15 +6,14 @@ from services.common.trust.keyring import keyring
 
 from services.campaigns.schemas import CampaignListQuery
 from services.common.schemas import load_or_fail
-from services.common.metrics import Metrics
-from services.common.tracing import Tracing
+from services.common.observed import Observed
 
 from .. import sessions
 from ..http import Sealed, bearer_token, call
 from ..ratelimit import RateLimiter
 
 
-class RoutesBase:
+class RoutesBase(Observed):
     """What every route and page module uses, declared here (the composed GatewayService adds
     nothing a mixin relies on): the services, the config, rate limits, who the caller is."""
     profiles = RpcProxy("profiles")
@@ -25,8 +24,6 @@ class RoutesBase:
     campaigns = RpcProxy("campaigns")
     config = Config()
     rate_limit = RateLimiter()
-    metrics = Metrics()  # Prometheus, on METRICS_PORT (services/common/metrics.py)
-    tracing = Tracing()  # a span per handler, one trace per act (services/common/tracing.py)
 
     def _viewer(self, request, required=True):
         """The caller, from their bearer token, as a viewer signed by the gateway for the services
