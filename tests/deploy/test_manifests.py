@@ -1054,10 +1054,24 @@ def test_prometheus_finds_every_service_and_the_broker_on_the_ports_it_scrapes()
         assert {"name": "metrics", "containerPort": port} in container["ports"], service
     [broker] = [c for c in one("StatefulSet", "rabbitmq")["spec"]["template"]["spec"]["containers"]]
     assert {"name": "prometheus", "containerPort": 15692} in broker["ports"]
-    # The plugin signs nobody in: only the monitoring namespace may reach its port.
-    [policy] = [d for d in monitoring_documents() if d["kind"] == "NetworkPolicy"]
-    assert policy["spec"]["ingress"] == [{"from": [{"namespaceSelector": {"matchLabels": {
-        "kubernetes.io/metadata.name": "monitoring"}}}], "ports": [{"protocol": "TCP", "port": 15692}]}]
+    # The plugin signs nobody in: only the monitoring namespace may reach its port; the services'
+    # metrics ports likewise, and the backends take no other connection.
+    policies = {d["metadata"]["name"]: d["spec"] for d in monitoring_documents() if d["kind"] == "NetworkPolicy"}
+    from_prometheus = {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]}
+    assert policies["broker-metrics-from-prometheus"]["ingress"] == [
+        dict(from_prometheus, ports=[{"protocol": "TCP", "port": 15692}])]
+    backends = policies["services-metrics-from-prometheus"]
+    assert set(backends["podSelector"]["matchExpressions"][0]["values"]) == set(catalog.BACKEND)
+    assert backends["ingress"] == [dict(from_prometheus, ports=[{"protocol": "TCP", "port": port}])]
+    # The gateway still takes anyone on the ports its Service forwards (web, mail), and Prometheus on metrics.
+    gateway = policies["gateway-metrics-from-prometheus"]
+    open_ports = {p["port"] for rule in gateway["ingress"] if "from" not in rule for p in rule["ports"]}
+    [service] = [d for d in objects("Service") if d["metadata"]["name"] == "gateway"]
+    [deployment] = [d for d in objects("Deployment") if d["metadata"]["name"] == "gateway"]
+    named = {p["name"]: p["containerPort"] for c in deployment["spec"]["template"]["spec"]["containers"]
+             for p in c.get("ports", [])}
+    forwarded = {named.get(p["targetPort"], p["targetPort"]) for p in service["spec"]["ports"]}
+    assert open_ports == forwarded and port not in open_ports
 
 
 def test_the_dashboard_has_a_row_per_service_and_names_only_metrics_the_services_export():

@@ -66,6 +66,8 @@ NAMESPACE = "allies"
 # Every pod serves its metrics on this port (deploy/k8s/configmap.yaml's METRICS_PORT).
 K8S_METRICS_PORT = 9100
 K8S_INTERVAL = "30s"
+# The gateway's pages and API, and its mail relay (deploy/k8s/gateway.yaml): open to anyone.
+GATEWAY_HTTP_PORT, GATEWAY_SMTP_PORT = 8080, 2525
 RULES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
                      "deploy", "prometheus", "alerts.yml")
 LABELS = {"app.kubernetes.io/part-of": "allies"}
@@ -119,9 +121,33 @@ def k8s_documents(rules_text):
                          "ports": [{"protocol": "TCP", "port": 15692}]}],
         },
     }
+    # The services' own metrics ports likewise: a backend service takes no connection at all (it
+    # reaches the broker and its store; its probes run in its container), so its pods admit the
+    # monitoring namespace's Prometheus on the metrics port and nothing else; the gateway's also
+    # admit anyone on its web and mail ports.
+    prometheus_only = {"from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
+                       "ports": [{"protocol": "TCP", "port": K8S_METRICS_PORT}]}
+    backends = {
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("services-metrics-from-prometheus"),
+        "spec": {
+            "podSelector": {"matchExpressions": [{"key": "app.kubernetes.io/name", "operator": "In",
+                                                  "values": list(catalog.BACKEND)}]},
+            "policyTypes": ["Ingress"],
+            "ingress": [prometheus_only],
+        },
+    }
+    gateway = {
+        "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("gateway-metrics-from-prometheus"),
+        "spec": {
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": catalog.GATEWAY}},
+            "policyTypes": ["Ingress"],
+            "ingress": [prometheus_only, {"ports": [{"protocol": "TCP", "port": GATEWAY_HTTP_PORT},
+                                                    {"protocol": "TCP", "port": GATEWAY_SMTP_PORT}]}],
+        },
+    }
     rule = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule", "metadata": meta("allies"),
             "spec": {"groups": yaml.safe_load(rules_text)["groups"]}}
-    return [services, broker, reach, rule]
+    return [services, broker, reach, backends, gateway, rule]
 
 
 def k8s_manifest():
