@@ -133,10 +133,11 @@ class Tracing(DependencyProvider):
         if found is None:
             return
         span, token = found
-        if failed_unexpectedly(worker_ctx.entrypoint, exc_info):
+        failed = failed_unexpectedly(worker_ctx.entrypoint, exc_info)
+        if failed:
             # The exception's type only: its message may hold what someone wrote.
             span.set_status(Status(StatusCode.ERROR, exc_info[0].__name__))
-        span.set_attribute("allies.outcome", "error" if failed_unexpectedly(worker_ctx.entrypoint, exc_info) else "ok")
+        span.set_attribute("allies.outcome", "error" if failed else "ok")
         span.end()
         otel_context.detach(token)
 

@@ -106,9 +106,10 @@ class RequestWorkflow:
         now = self.clock()
         request = dict(data, _id=request_id, author_id=viewer["account_id"], status="open",
                        helper_ids=[], hidden=False, version=1, created_at=now, updated_at=now)
-        if tracecontext.trace_id():
+        trace_id = tracecontext.trace_id()
+        if trace_id:
             # The trace of the act that posted it (`./dev trace REQUEST_ID`): spans hold no id of ours.
-            request["trace_id"] = tracecontext.trace_id()
+            request["trace_id"] = trace_id
         try:
             inserted = self.store.insert(request, _events("request_created")(request))
         except DuplicateKeyError:

@@ -39,3 +39,18 @@ def test_every_alert_is_tested_and_names_only_metrics_that_exist():
         assert rule["annotations"]["runbook"].startswith("docs/operations.md#")
         anchor = rule["annotations"]["runbook"].split("#")[1]
         assert f"### {rule['alert']}" in (ROOT / "docs" / "operations.md").read_text(), anchor
+
+
+def test_every_query_of_the_dashboard_and_of_dev_status_is_valid_promql(tmp_path):
+    """Each one as a recording rule, which `promtool check rules` parses: a query Prometheus would
+    refuse (a selector on a function's result, say) fails here, not on an operator's screen."""
+    from services.common.ops import monitoring, status
+    exprs = [target["expr"] for panel in monitoring.dashboard()["panels"] for target in panel.get("targets", [])]
+    exprs += list(status.SERVICE_QUERIES.values())
+    exprs += [query for _, up, p99, figure, _ in status.STORE_QUERIES for query in (up, p99, figure) if query]
+    rules = {"groups": [{"name": "queries", "rules": [{"record": f"allies:query_{place}", "expr": expr}
+                                                      for place, expr in enumerate(exprs)]}]}
+    (tmp_path / "queries.yml").write_text(yaml.safe_dump(rules))
+    checked = subprocess.run(["promtool", "check", "rules", str(tmp_path / "queries.yml")],
+                             capture_output=True, text=True, timeout=120)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

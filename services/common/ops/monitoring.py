@@ -24,14 +24,15 @@ HOST = "127.0.0.1"
 RABBITMQ_QUEUE_FAMILIES = ["queue_coarse_metrics", "queue_consumer_count"]
 
 
-def _port(name, default):
-    return int(os.environ.get(name) or default)
+def _port(name):
+    """A port scripts/stack.sh chose (it passes every one): its defaults are the only ones."""
+    return int(os.environ[name])
 
 
 def local_config(rules_file, service_ports=None, interval=LOCAL_INTERVAL):
     """The configuration as a dict (Prometheus reads YAML, and JSON is YAML)."""
     ports = service_ports or catalog.METRICS_PORTS
-    rabbit = f"{HOST}:{_port('ALLIES_RABBIT_PROM_PORT', 15693)}"
+    rabbit = f"{HOST}:{_port('ALLIES_RABBIT_PROM_PORT')}"
     jobs = [
         {"job_name": "allies",
          "static_configs": [{"targets": [f"{HOST}:{ports[name]}"], "labels": {"service": name}}
@@ -44,13 +45,13 @@ def local_config(rules_file, service_ports=None, interval=LOCAL_INTERVAL):
          "params": {"family": RABBITMQ_QUEUE_FAMILIES},
          "static_configs": [{"targets": [rabbit]}]},
         {"job_name": "ferretdb", "metrics_path": "/debug/metrics",
-         "static_configs": [{"targets": [f"{HOST}:{_port('ALLIES_FERRETDB_DEBUG_PORT', 18088)}"]}]},
+         "static_configs": [{"targets": [f"{HOST}:{_port('ALLIES_FERRETDB_DEBUG_PORT')}"]}]},
         {"job_name": "postgresql",
-         "static_configs": [{"targets": [f"{HOST}:{_port('ALLIES_PG_EXPORTER_PORT', 19187)}"]}]},
+         "static_configs": [{"targets": [f"{HOST}:{_port('ALLIES_PG_EXPORTER_PORT')}"]}]},
         {"job_name": "elasticsearch",
-         "static_configs": [{"targets": [f"{HOST}:{_port('ALLIES_ES_EXPORTER_PORT', 19114)}"]}]},
+         "static_configs": [{"targets": [f"{HOST}:{_port('ALLIES_ES_EXPORTER_PORT')}"]}]},
         {"job_name": "prometheus",
-         "static_configs": [{"targets": [f"{HOST}:{_port('ALLIES_PROMETHEUS_PORT', 19090)}"]}]},
+         "static_configs": [{"targets": [f"{HOST}:{_port('ALLIES_PROMETHEUS_PORT')}"]}]},
     ]
     return {
         "global": {"scrape_interval": interval, "evaluation_interval": interval,
@@ -159,6 +160,15 @@ def k8s_manifest():
 
 # ---------------------------------------------------------------- the Grafana dashboard
 
+# A consumer queue is named evt-<source>-<event type>--<service>.<handler> (services/common/bus/topology.py).
+QUEUED_BY_SERVICE = ('sum by (service) (label_replace(rabbitmq_detailed_queue_messages_ready, "service", "$1", '
+                     '"queue", "evt-.*--([a-z]+)[.].*"))')
+
+
+def queued_for(service):
+    """PromQL: the events ready in one service's consumer queues."""
+    return f'sum(rabbitmq_detailed_queue_messages_ready{{queue=~"evt-.*--{service}[.].*"}})'
+
 def _panel(title, exprs, unit, x, y, w=6, h=7):
     return {"type": "timeseries", "title": title, "gridPos": {"x": x, "y": y, "w": w, "h": h},
             "datasource": {"type": "prometheus", "uid": "${datasource}"},
@@ -181,8 +191,7 @@ def service_panels(name, y):
         _panel("errors", [("share failed", f'sum(rate(allies_handled_total{{{s}, outcome="error"}}[5m]))'
                                            f' / sum(rate(allies_handled_total{{{s}}}[5m]))')], "percentunit", 12, y),
         _panel("backlog", [
-            ("events queued", f'sum(label_replace(rabbitmq_detailed_queue_messages_ready, "service", "$1", "queue", '
-                              f'"evt-.*--([a-z]+)[.].*"){{{s}}})'),
+            ("events queued", queued_for(name)),
             ("outbox", f"sum(allies_outbox_pending{{{s}}})"),
             ("timers behind (s)", f"max(allies_due_behind_seconds{{{s}}})"),
         ], "short", 18, y),

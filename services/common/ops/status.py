@@ -17,6 +17,7 @@ import time
 import requests
 
 from services.common import catalog
+from services.common.ops import monitoring
 
 WINDOW = "1m"
 # One PromQL query per column, each answering one number per service.
@@ -26,9 +27,7 @@ SERVICE_QUERIES = {
     "p99": f'histogram_quantile(0.99, sum by (service, le) (rate(allies_handler_seconds_bucket{{kind!="timer"}}[{WINDOW}])))',
     "errors": f'sum by (service) (rate(allies_handled_total{{outcome="error"}}[{WINDOW}]))'
               f' / sum by (service) (rate(allies_handled_total[{WINDOW}]))',
-    # A consumer queue is named evt-<source>-<event type>--<service>.<handler> (services/common/bus/topology.py).
-    "queued": 'sum by (service) (label_replace(rabbitmq_detailed_queue_messages_ready, "service", "$1", '
-              '"queue", "evt-.*--([a-z]+)[.].*"))',
+    "queued": monitoring.QUEUED_BY_SERVICE,
     "outbox": "sum by (service) (allies_outbox_pending)",
     "behind": "max by (service) (allies_due_behind_seconds)",
 }
